@@ -1,1 +1,22 @@
-//! placeholder
+//! Emulators for biosensor boards: device profiles and scenarios as YAML, the
+//! packet layouts built from them, a sans-IO engine, and transports (pty) that make
+//! an emulated device appear on this machine as the real one would.
+
+pub mod commands;
+pub mod device;
+pub mod expr;
+pub mod layout;
+pub mod load;
+pub mod profile;
+pub mod pty;
+pub mod scenario;
+pub mod serial;
+pub mod signal;
+pub mod state;
+pub mod transcript;
+
+pub use device::{ChannelModel, CounterModel, Device, Expected, Output};
+pub use load::LoadError;
+pub use profile::Profile;
+pub use scenario::{Pacing, Scenario};
+pub use serial::{SerialEmulator, SerialOptions};

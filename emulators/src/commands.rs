@@ -1,0 +1,412 @@
+//! Command rules: how a device reads the bytes a host writes, and what it does.
+//!
+//! Rules are grouped by their first character; all rules of a group share one
+//! frame length, so the parser knows how many characters to collect before it
+//! tries the rules in order (the first whose fields all accept wins).
+
+use crate::expr::Expr;
+use crate::layout::format_num;
+use crate::load::LoadError;
+use crate::profile::{compile_expr, CommandDecl, StreamAction};
+use crate::state::{Scope, State};
+use std::collections::BTreeMap;
+
+/// A compiled command rule.
+#[derive(Debug, Clone)]
+pub struct CommandRule {
+    /// Rule name.
+    pub name: String,
+    /// Characters that begin the command.
+    pub starts: Vec<u8>,
+    /// Frame length in bytes.
+    pub length: usize,
+    /// Required last byte.
+    pub end: Option<u8>,
+    /// Fixed bytes at positions (from `match` or `start`).
+    pub fixed: Vec<(usize, u8)>,
+    /// Fields: name, position, accepted bytes and their values.
+    pub fields: Vec<(String, usize, BTreeMap<u8, f64>)>,
+    /// State assignments.
+    pub set: Vec<(Target, Expr)>,
+    /// Reply template.
+    pub reply: Option<String>,
+    /// Stream action.
+    pub stream: Option<StreamAction>,
+    /// Reset to power-on state first.
+    pub reset: bool,
+    /// Reply when the end byte arrives early.
+    pub too_few: Option<String>,
+    /// Reply when the last byte is not the end byte.
+    pub bad_end: Option<String>,
+    /// Reply when a field rejects its byte.
+    pub bad_field: Option<String>,
+}
+
+/// The left side of an assignment.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A scalar.
+    Scalar(String),
+    /// One array element.
+    Element(String, Expr),
+    /// Every array element (`name[*]`).
+    All(String),
+}
+
+/// All rules of a profile.
+#[derive(Debug, Clone, Default)]
+pub struct CommandSet {
+    /// Rules in file order.
+    pub rules: Vec<CommandRule>,
+}
+
+/// What the parser made of the host's bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// A complete command matched `rule` with these field values.
+    Command {
+        /// Index into [`CommandSet::rules`].
+        rule: usize,
+        /// The command's text.
+        text: String,
+        /// Field values.
+        fields: Vec<(String, f64)>,
+    },
+    /// A malformed command; `reply` is what the device answers, if anything.
+    Rejected {
+        /// The bytes received.
+        text: String,
+        /// Why.
+        reason: String,
+        /// The device's error reply.
+        reply: Option<String>,
+    },
+    /// A byte no rule begins with.
+    Unknown(u8),
+}
+
+impl CommandSet {
+    pub(crate) fn compile(
+        decls: &[CommandDecl],
+        state: &State,
+        err: &dyn Fn(String, &str, String) -> LoadError,
+    ) -> Result<CommandSet, LoadError> {
+        let mut rules: Vec<CommandRule> = Vec::new();
+        for (i, d) in decls.iter().enumerate() {
+            let p = format!("commands[{i}]");
+            let fail = |f: String, m: &str| err(f, &d.name, m.to_string());
+            let one_byte = |s: &str, f: &str| -> Result<u8, LoadError> {
+                match s.as_bytes() {
+                    [b] => Ok(*b),
+                    _ => Err(fail(format!("{p}.{f}"), "must be exactly one character")),
+                }
+            };
+            let mut fields = Vec::new();
+            for (name, fm) in &d.fields {
+                let mut map = BTreeMap::new();
+                for (k, v) in &fm.map {
+                    map.insert(one_byte(k, &format!("fields.{name}.map"))?, *v);
+                }
+                fields.push((name.clone(), fm.at, map));
+            }
+            let (starts, length, end, fixed, too_few, bad_end, bad_field) =
+                match (&d.literal, &d.frame) {
+                    (Some(lit), None) => {
+                        if lit.is_empty() {
+                            return Err(fail(format!("{p}.match"), "empty command"));
+                        }
+                        let b = lit.as_bytes();
+                        let fixed = b.iter().enumerate().map(|(i, c)| (i, *c)).collect();
+                        (vec![b[0]], b.len(), None, fixed, None, None, None)
+                    }
+                    (None, Some(f)) => {
+                        let mut fixed = Vec::new();
+                        let starts = match &f.start {
+                            Some(s) => {
+                                let b = one_byte(s, "frame.start")?;
+                                fixed.push((0, b));
+                                vec![b]
+                            }
+                            None => match fields.iter().find(|(_, at, _)| *at == 0) {
+                                Some((_, _, map)) => map.keys().copied().collect(),
+                                None => {
+                                    return Err(fail(
+                                        format!("{p}.frame"),
+                                        "needs `start` or a field at position 0",
+                                    ))
+                                }
+                            },
+                        };
+                        let end = f
+                            .end
+                            .as_deref()
+                            .map(|e| one_byte(e, "frame.end"))
+                            .transpose()?;
+                        (
+                            starts,
+                            f.length,
+                            end,
+                            fixed,
+                            f.too_few.clone(),
+                            f.bad_end.clone(),
+                            f.bad_field.clone(),
+                        )
+                    }
+                    _ => {
+                        return Err(fail(
+                            p.clone(),
+                            "a command needs exactly one of `match` or `frame`",
+                        ))
+                    }
+                };
+            if length == 0 {
+                return Err(fail(format!("{p}.frame.length"), "must be at least 1"));
+            }
+            for (name, at, _) in &fields {
+                if *at >= length {
+                    return Err(fail(
+                        format!("{p}.fields.{name}.at"),
+                        "is beyond the frame length",
+                    ));
+                }
+            }
+            let field_names: Vec<&str> = fields.iter().map(|(n, _, _)| n.as_str()).collect();
+            let mut set = Vec::new();
+            for (target, value) in &d.set {
+                let f = format!("{p}.set.{target}");
+                let t = parse_target(target, state, &field_names, &f, err)?;
+                set.push((t, compile_expr(value, &f, state, &field_names, err)?));
+            }
+            let rule = CommandRule {
+                name: d.name.clone(),
+                starts,
+                length,
+                end,
+                fixed,
+                fields,
+                set,
+                reply: d.reply.clone(),
+                stream: d.stream,
+                reset: d.reset,
+                too_few,
+                bad_end,
+                bad_field,
+            };
+            for other in &rules {
+                let shares = other.starts.iter().any(|s| rule.starts.contains(s));
+                if shares && (other.length != rule.length || other.end != rule.end) {
+                    return Err(fail(
+                        p.clone(),
+                        &format!(
+                            "starts like `{}` but has a different length or end character",
+                            other.name
+                        ),
+                    ));
+                }
+            }
+            rules.push(rule);
+        }
+        Ok(CommandSet { rules })
+    }
+
+    fn group_of(&self, b: u8) -> Option<(usize, Option<u8>)> {
+        self.rules
+            .iter()
+            .find(|r| r.starts.contains(&b))
+            .map(|r| (r.length, r.end))
+    }
+}
+
+fn parse_target(
+    text: &str,
+    state: &State,
+    fields: &[&str],
+    f: &str,
+    err: &dyn Fn(String, &str, String) -> LoadError,
+) -> Result<Target, LoadError> {
+    let bad = |m: String| err(f.to_string(), text, m);
+    if let Some((name, rest)) = text.split_once('[') {
+        let inner = rest
+            .strip_suffix(']')
+            .ok_or_else(|| bad(format!("`{text}`: expected `name[index]`")))?;
+        if state.kind(name) != Some(true) {
+            return Err(bad(format!("`{name}` is not an array state variable")));
+        }
+        if inner.trim() == "*" {
+            return Ok(Target::All(name.to_string()));
+        }
+        let e = compile_expr(inner, f, state, fields, err)?;
+        return Ok(Target::Element(name.to_string(), e));
+    }
+    if text == "streaming" {
+        return Err(bad(
+            "`streaming` changes through `stream: start|stop`".into()
+        ));
+    }
+    match state.kind(text) {
+        Some(false) => Ok(Target::Scalar(text.to_string())),
+        _ => Err(bad(format!("`{text}` is not a scalar state variable"))),
+    }
+}
+
+/// Splits the host's byte stream into commands.
+#[derive(Debug, Clone, Default)]
+pub struct CommandParser {
+    pending: Vec<u8>,
+    want: usize,
+    end: Option<u8>,
+}
+
+impl CommandParser {
+    /// Feeds one byte; returns a result when a command completes or is rejected.
+    pub fn push(&mut self, set: &CommandSet, b: u8) -> Option<Parsed> {
+        if self.pending.is_empty() {
+            let (len, end) = set.group_of(b).map_or((0, None), |g| g);
+            if len == 0 {
+                return Some(Parsed::Unknown(b));
+            }
+            self.want = len;
+            self.end = end;
+        }
+        self.pending.push(b);
+        let n = self.pending.len();
+        if n < self.want {
+            if n > 1 && Some(b) == self.end {
+                let text = self.take();
+                let reply = set
+                    .rules
+                    .iter()
+                    .find(|r| r.starts.contains(&text.as_bytes()[0]))
+                    .and_then(|r| r.too_few.clone());
+                return Some(Parsed::Rejected {
+                    text,
+                    reason: "too few characters".into(),
+                    reply,
+                });
+            }
+            return None;
+        }
+        let frame = std::mem::take(&mut self.pending);
+        Some(match_frame(set, &frame))
+    }
+
+    fn take(&mut self) -> String {
+        String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned()
+    }
+}
+
+fn match_frame(set: &CommandSet, frame: &[u8]) -> Parsed {
+    let text = String::from_utf8_lossy(frame).into_owned();
+    let group: Vec<(usize, &CommandRule)> = set
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.starts.contains(&frame[0]))
+        .collect();
+    let last = frame[frame.len() - 1];
+    if let Some((_, r)) = group.first() {
+        if let Some(end) = r.end {
+            if last != end {
+                return Parsed::Rejected {
+                    text,
+                    reason: format!("last character is not `{}`", end as char),
+                    reply: r.bad_end.clone(),
+                };
+            }
+        }
+    }
+    'rules: for (idx, r) in &group {
+        if r.fixed.iter().any(|(at, b)| frame[*at] != *b) {
+            continue;
+        }
+        let mut fields = Vec::new();
+        for (name, at, map) in &r.fields {
+            match map.get(&frame[*at]) {
+                Some(v) => fields.push((name.clone(), *v)),
+                None => continue 'rules,
+            }
+        }
+        return Parsed::Command {
+            rule: *idx,
+            text,
+            fields,
+        };
+    }
+    Parsed::Rejected {
+        text,
+        reason: "no rule accepts these characters".into(),
+        reply: group.first().and_then(|(_, r)| r.bad_field.clone()),
+    }
+}
+
+/// Applies a matched rule's assignments to `state` (all right-hand sides read the
+/// state as it was before the command) and renders its reply.
+pub fn apply(
+    rule: &CommandRule,
+    fields: &[(String, f64)],
+    state: &mut State,
+    initial: &State,
+) -> Result<Option<String>, String> {
+    if rule.reset {
+        let streaming = state.get("streaming").unwrap_or(0.0);
+        *state = initial.clone();
+        state.set("streaming", streaming);
+    }
+    let extra: Vec<(&str, f64)> = fields.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let before = state.clone();
+    let scope = Scope {
+        state: &before,
+        extra: &extra,
+        bindings: &[],
+    };
+    for (target, e) in &rule.set {
+        let v = e.eval(&scope).map_err(|e| e.0)?;
+        let ok = match target {
+            Target::Scalar(n) => state.set(n, v),
+            Target::All(n) => state.set_all(n, v),
+            Target::Element(n, i) => {
+                let i = i.eval(&scope).map_err(|e| e.0)?;
+                state.set_at(n, i.round() as i64, v)
+            }
+        };
+        if !ok {
+            return Err(format!("rule `{}`: assignment out of range", rule.name));
+        }
+    }
+    Ok(rule.reply.as_ref().map(|t| render(t, &extra, state)))
+}
+
+/// Replaces `{name}` with a field or state value.
+pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                let v = fields
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| *v)
+                    .or_else(|| state.get(name));
+                match v {
+                    Some(v) => out.push_str(&format_num(v)),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,403 @@
+//! A small arithmetic and logic expression language for device profiles.
+//!
+//! Profiles describe scales (`4500000 / 8388607 / gain[i]`), presence conditions
+//! (`end_byte == 0xC0 && sample % 10 == 0`) and state updates as text, so a new
+//! device is a YAML file rather than Rust code. Expressions are parsed once at load
+//! time (so a typo is reported with the file and field) and evaluated per packet.
+
+use std::fmt;
+
+/// A parsed expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A numeric literal (decimal, `0x` hex, or scientific).
+    Num(f64),
+    /// A scalar variable: a state variable or a per-packet variable.
+    Var(String),
+    /// An element of an array state variable, `name[index]` (indices start at 1).
+    Index(String, Box<Expr>),
+    /// A unary operator applied to an operand.
+    Unary(UnOp, Box<Expr>),
+    /// A binary operator applied to two operands.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// Arithmetic negation.
+    Neg,
+    /// Logical not (0 becomes 1, anything else 0).
+    Not,
+}
+
+/// Binary operators, in the usual C precedence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%` (Euclidean remainder, so counters never go negative)
+    Rem,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `&&`
+    And,
+    /// `||`
+    Or,
+}
+
+/// Why an expression could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// Byte offset in the expression text.
+    pub at: usize,
+    /// What was wrong there.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at offset {}", self.message, self.at)
+    }
+}
+
+/// Where expression variables come from at evaluation time.
+pub trait Env {
+    /// The value of a scalar variable, `None` if it does not exist.
+    fn var(&self, name: &str) -> Option<f64>;
+    /// The value of `name[index]`, `None` if the array or index does not exist.
+    fn index(&self, name: &str, index: i64) -> Option<f64>;
+}
+
+/// Why an expression could not be evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EvalError(pub String);
+
+impl Expr {
+    /// Parses an expression from text.
+    pub fn parse(text: &str) -> Result<Expr, ParseError> {
+        let mut p = Parser {
+            src: text.as_bytes(),
+            pos: 0,
+        };
+        let e = p.or()?;
+        p.skip_ws();
+        if p.pos != p.src.len() {
+            return Err(p.err("unexpected text"));
+        }
+        Ok(e)
+    }
+
+    /// Evaluates the expression against an environment.
+    pub fn eval(&self, env: &dyn Env) -> Result<f64, EvalError> {
+        Ok(match self {
+            Expr::Num(v) => *v,
+            Expr::Var(n) => env
+                .var(n)
+                .ok_or_else(|| EvalError(format!("unknown variable `{n}`")))?,
+            Expr::Index(n, i) => {
+                let idx = i.eval(env)?;
+                env.index(n, idx.round() as i64)
+                    .ok_or_else(|| EvalError(format!("`{n}[{idx}]` does not exist")))?
+            }
+            Expr::Unary(op, e) => {
+                let v = e.eval(env)?;
+                match op {
+                    UnOp::Neg => -v,
+                    UnOp::Not => truth(v == 0.0),
+                }
+            }
+            Expr::Binary(op, a, b) => {
+                let x = a.eval(env)?;
+                // Short-circuit so `i <= 8 && gain[i] == 24` is safe for i > 8.
+                match op {
+                    BinOp::And if x == 0.0 => return Ok(0.0),
+                    BinOp::Or if x != 0.0 => return Ok(1.0),
+                    _ => {}
+                }
+                let y = b.eval(env)?;
+                match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    BinOp::Div => x / y,
+                    BinOp::Rem => x.rem_euclid(y),
+                    BinOp::Eq => truth(x == y),
+                    BinOp::Ne => truth(x != y),
+                    BinOp::Lt => truth(x < y),
+                    BinOp::Le => truth(x <= y),
+                    BinOp::Gt => truth(x > y),
+                    BinOp::Ge => truth(x >= y),
+                    BinOp::And | BinOp::Or => truth(y != 0.0),
+                }
+            }
+        })
+    }
+
+    /// Calls `f` with every variable name the expression reads (array names included).
+    pub fn visit_names(&self, f: &mut dyn FnMut(&str, bool)) {
+        match self {
+            Expr::Num(_) => {}
+            Expr::Var(n) => f(n, false),
+            Expr::Index(n, i) => {
+                f(n, true);
+                i.visit_names(f);
+            }
+            Expr::Unary(_, e) => e.visit_names(f),
+            Expr::Binary(_, a, b) => {
+                a.visit_names(f);
+                b.visit_names(f);
+            }
+        }
+    }
+}
+
+fn truth(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+struct Parser<'a> {
+    src: &'a [u8],
+    pos: usize,
+}
+
+type PResult = Result<Expr, ParseError>;
+
+impl Parser<'_> {
+    fn err(&self, m: &str) -> ParseError {
+        ParseError {
+            at: self.pos,
+            message: m.to_string(),
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while self.pos < self.src.len() && self.src[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, tok: &str) -> bool {
+        self.skip_ws();
+        if self.src[self.pos..].starts_with(tok.as_bytes()) {
+            self.pos += tok.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn binary_level(&mut self, ops: &[(&str, BinOp)], next: fn(&mut Self) -> PResult) -> PResult {
+        let mut lhs = next(self)?;
+        'outer: loop {
+            for (tok, op) in ops {
+                // `<` must not swallow the first half of `<=`, nor `!` of `!=`.
+                if self.peek_op(tok) {
+                    self.pos += tok.len();
+                    let rhs = next(self)?;
+                    lhs = Expr::Binary(*op, Box::new(lhs), Box::new(rhs));
+                    continue 'outer;
+                }
+            }
+            return Ok(lhs);
+        }
+    }
+
+    fn peek_op(&mut self, tok: &str) -> bool {
+        self.skip_ws();
+        let rest = &self.src[self.pos..];
+        if !rest.starts_with(tok.as_bytes()) {
+            return false;
+        }
+        let after = rest.get(tok.len()).copied();
+        !(matches!(tok, "<" | ">" | "=" | "!") && after == Some(b'='))
+    }
+
+    fn or(&mut self) -> PResult {
+        self.binary_level(&[("||", BinOp::Or)], Self::and)
+    }
+    fn and(&mut self) -> PResult {
+        self.binary_level(&[("&&", BinOp::And)], Self::cmp)
+    }
+    fn cmp(&mut self) -> PResult {
+        self.binary_level(
+            &[
+                ("==", BinOp::Eq),
+                ("!=", BinOp::Ne),
+                ("<=", BinOp::Le),
+                (">=", BinOp::Ge),
+                ("<", BinOp::Lt),
+                (">", BinOp::Gt),
+            ],
+            Self::add,
+        )
+    }
+    fn add(&mut self) -> PResult {
+        self.binary_level(&[("+", BinOp::Add), ("-", BinOp::Sub)], Self::mul)
+    }
+    fn mul(&mut self) -> PResult {
+        self.binary_level(
+            &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Rem)],
+            Self::unary,
+        )
+    }
+    fn unary(&mut self) -> PResult {
+        if self.eat("-") {
+            return Ok(Expr::Unary(UnOp::Neg, Box::new(self.unary()?)));
+        }
+        if self.peek_op("!") {
+            self.pos += 1;
+            return Ok(Expr::Unary(UnOp::Not, Box::new(self.unary()?)));
+        }
+        self.atom()
+    }
+    fn atom(&mut self) -> PResult {
+        self.skip_ws();
+        let start = self.pos;
+        let Some(&c) = self.src.get(self.pos) else {
+            return Err(self.err("expression ends too early"));
+        };
+        if c == b'(' {
+            self.pos += 1;
+            let e = self.or()?;
+            if !self.eat(")") {
+                return Err(self.err("expected `)`"));
+            }
+            return Ok(e);
+        }
+        if c.is_ascii_digit() || c == b'.' {
+            return self.number(start);
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            while self
+                .src
+                .get(self.pos)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                self.pos += 1;
+            }
+            let name = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
+            if self.eat("[") {
+                let idx = self.or()?;
+                if !self.eat("]") {
+                    return Err(self.err("expected `]`"));
+                }
+                return Ok(Expr::Index(name, Box::new(idx)));
+            }
+            return Ok(Expr::Var(name));
+        }
+        Err(self.err(&format!("unexpected character `{}`", c as char)))
+    }
+    fn number(&mut self, start: usize) -> PResult {
+        if self.src[self.pos..].starts_with(b"0x") || self.src[self.pos..].starts_with(b"0X") {
+            self.pos += 2;
+            let s = self.pos;
+            while self
+                .src
+                .get(self.pos)
+                .is_some_and(|c| c.is_ascii_hexdigit())
+            {
+                self.pos += 1;
+            }
+            let text = std::str::from_utf8(&self.src[s..self.pos]).unwrap_or("");
+            return u64::from_str_radix(text, 16)
+                .map(|v| Expr::Num(v as f64))
+                .map_err(|_| ParseError {
+                    at: start,
+                    message: "bad hex number".into(),
+                });
+        }
+        while self
+            .src
+            .get(self.pos)
+            .is_some_and(|c| c.is_ascii_digit() || *c == b'.')
+        {
+            self.pos += 1;
+        }
+        if matches!(self.src.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.src.get(self.pos), Some(b'-' | b'+')) {
+                self.pos += 1;
+            }
+            while self.src.get(self.pos).is_some_and(|c| c.is_ascii_digit()) {
+                self.pos += 1;
+            }
+        }
+        let text = std::str::from_utf8(&self.src[start..self.pos]).unwrap_or("");
+        text.parse::<f64>().map(Expr::Num).map_err(|_| ParseError {
+            at: start,
+            message: format!("bad number `{text}`"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct M(HashMap<&'static str, f64>);
+    impl Env for M {
+        fn var(&self, n: &str) -> Option<f64> {
+            self.0.get(n).copied()
+        }
+        fn index(&self, n: &str, i: i64) -> Option<f64> {
+            (n == "gain" && (1..=8).contains(&i)).then_some(i as f64 * 2.0)
+        }
+    }
+
+    fn ev(s: &str) -> f64 {
+        let env = M([("packet", 21.0), ("end_byte", 192.0)].into());
+        Expr::parse(s).unwrap().eval(&env).unwrap()
+    }
+
+    #[test]
+    fn precedence_and_operators() {
+        assert_eq!(ev("1 + 2 * 3"), 7.0);
+        assert_eq!(ev("(1 + 2) * 3"), 9.0);
+        assert_eq!(ev("-3 % 256"), 253.0);
+        assert_eq!(ev("packet % 10 == 1"), 1.0);
+        assert_eq!(ev("end_byte == 0xC0 && packet < 30"), 1.0);
+        assert_eq!(ev("end_byte != 0xC0 || packet >= 30"), 0.0);
+        assert_eq!(ev("!(packet <= 21)"), 0.0);
+        assert_eq!(ev("gain[3] / 2"), 3.0);
+        assert_eq!(ev("4.5e6 / 8388607"), 4.5e6 / 8388607.0);
+    }
+
+    #[test]
+    fn short_circuit_protects_out_of_range_index() {
+        assert_eq!(ev("packet > 100 && gain[99] == 1"), 0.0);
+    }
+
+    #[test]
+    fn errors_are_positioned() {
+        let e = Expr::parse("1 + * 2").unwrap_err();
+        assert_eq!(e.at, 4);
+        assert!(Expr::parse("gain[1").is_err());
+        assert!(Expr::parse("1 2").is_err());
+        let env = M(HashMap::new());
+        let err = Expr::parse("nope + 1").unwrap().eval(&env).unwrap_err();
+        assert!(err.0.contains("nope"));
+    }
+}

@@ -1,0 +1,531 @@
+//! Packet layouts: fields of any bit width, packed MSB first, built from state and
+//! declared signals. This is the emulator's encoder; it never uses a driver's decoder.
+
+use crate::expr::Expr;
+use crate::load::LoadError;
+use crate::profile::{compile_expr, FieldDecl, PACKET_VARS};
+use crate::signal::SignalSet;
+use crate::state::{Scope, State};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Byte order of a byte-aligned multi-byte field.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Endian {
+    /// Most significant byte first.
+    #[default]
+    Big,
+    /// Least significant byte first.
+    Little,
+}
+
+/// Where a field's raw value comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// An expression giving the raw value.
+    Value(Arc<Expr>),
+    /// A declared signal in physical units, divided by `scale` and rounded.
+    Signal {
+        /// Concrete signal name (`eeg3`).
+        name: String,
+        /// Physical units per count.
+        scale: Arc<Expr>,
+    },
+}
+
+/// One field with its repeat bindings resolved.
+#[derive(Debug, Clone)]
+pub struct Leaf {
+    /// Field path in the profile, for reports.
+    pub path: String,
+    /// Declared name, if any.
+    pub name: Option<String>,
+    /// Width in bits (1..=64).
+    pub bits: u32,
+    /// Two's complement.
+    pub signed: bool,
+    /// Byte order (byte-aligned fields only).
+    pub endian: Endian,
+    /// The value.
+    pub source: Source,
+    /// All must hold for the field to carry data; otherwise it is zero.
+    pub when: Vec<Arc<Expr>>,
+    /// Repeat variables in force.
+    pub bindings: Vec<(String, f64)>,
+}
+
+/// A node of a compiled layout.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A plain field.
+    Leaf(Leaf),
+    /// Alternatives of equal width.
+    OneOf {
+        /// Width of every alternative.
+        bits: u32,
+        /// Conditions (with the bindings they see) and their fields.
+        alts: Vec<(Arc<Expr>, Vec<(String, f64)>, Vec<Node>)>,
+    },
+}
+
+/// A compiled packet layout.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Nodes in wire order.
+    pub nodes: Vec<Node>,
+    /// Packet length in bytes.
+    pub len: usize,
+    /// Which packet of the sample this is.
+    pub slot: usize,
+}
+
+/// The per-packet variables a layout reads.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketVars {
+    /// Packet index since the stream started.
+    pub packet: u64,
+    /// Sample index since the stream started.
+    pub sample: u64,
+    /// Packet counter as sent.
+    pub counter: u64,
+    /// Samples per second.
+    pub rate: f64,
+}
+
+impl Layout {
+    pub(crate) fn compile(
+        fields: &[FieldDecl],
+        path: &str,
+        slot: usize,
+        state: &State,
+        err: &dyn Fn(String, &str, String) -> LoadError,
+    ) -> Result<Layout, LoadError> {
+        let mut c = Compiler { state, err };
+        let nodes = c.fields(fields, &format!("{path}.fields"), &[], &[])?;
+        let bits: u32 = nodes.iter().map(node_bits).sum();
+        if bits % 8 != 0 {
+            return Err(err(
+                format!("{path}.fields"),
+                "",
+                format!("fields add up to {bits} bits, not whole bytes"),
+            ));
+        }
+        check_alignment(&nodes, 0, path, err)?;
+        Ok(Layout {
+            nodes,
+            len: (bits / 8) as usize,
+            slot,
+        })
+    }
+
+    /// Encodes one packet.
+    pub fn encode(&self, state: &State, signals: &SignalSet, v: &PacketVars) -> Vec<u8> {
+        let mut w = BitWriter::with_capacity(self.len);
+        let extra = v.extra(self.slot);
+        encode_nodes(&self.nodes, state, signals, v, &extra, &mut w);
+        w.finish()
+    }
+
+    /// Every leaf, in wire order (alternatives included).
+    pub fn leaves(&self) -> Vec<&Leaf> {
+        let mut out = Vec::new();
+        collect_leaves(&self.nodes, &mut out);
+        out
+    }
+}
+
+impl PacketVars {
+    fn extra(&self, slot: usize) -> [(&'static str, f64); 5] {
+        [
+            ("packet", self.packet as f64),
+            ("sample", self.sample as f64),
+            ("slot", slot as f64),
+            ("counter", self.counter as f64),
+            ("rate", self.rate),
+        ]
+    }
+}
+
+fn collect_leaves<'a>(nodes: &'a [Node], out: &mut Vec<&'a Leaf>) {
+    for n in nodes {
+        match n {
+            Node::Leaf(l) => out.push(l),
+            Node::OneOf { alts, .. } => alts.iter().for_each(|(_, _, ns)| collect_leaves(ns, out)),
+        }
+    }
+}
+
+fn node_bits(n: &Node) -> u32 {
+    match n {
+        Node::Leaf(l) => l.bits,
+        Node::OneOf { bits, .. } => *bits,
+    }
+}
+
+fn check_alignment(
+    nodes: &[Node],
+    mut offset: u32,
+    path: &str,
+    err: &dyn Fn(String, &str, String) -> LoadError,
+) -> Result<u32, LoadError> {
+    for n in nodes {
+        match n {
+            Node::Leaf(l) => {
+                if l.endian == Endian::Little && (offset % 8 != 0 || l.bits % 8 != 0) {
+                    return Err(err(
+                        l.path.clone(),
+                        "little",
+                        "a little-endian field must be whole bytes on a byte boundary".into(),
+                    ));
+                }
+                offset += l.bits;
+            }
+            Node::OneOf { bits, alts } => {
+                for (_, _, ns) in alts {
+                    check_alignment(ns, offset, path, err)?;
+                }
+                offset += bits;
+            }
+        }
+    }
+    Ok(offset)
+}
+
+/// Evaluates a leaf's conditions; a condition that cannot be evaluated is false.
+pub fn leaf_present(l: &Leaf, state: &State, extra: &[(&str, f64)]) -> bool {
+    let scope = Scope {
+        state,
+        extra,
+        bindings: &l.bindings,
+    };
+    l.when
+        .iter()
+        .all(|w| w.eval(&scope).map(|v| v != 0.0).unwrap_or(false))
+}
+
+/// The raw count a leaf carries (before masking to its width), and its scale for
+/// signal fields.
+pub fn leaf_raw(
+    l: &Leaf,
+    state: &State,
+    signals: &SignalSet,
+    v: &PacketVars,
+    extra: &[(&str, f64)],
+) -> (i64, Option<f64>) {
+    let scope = Scope {
+        state,
+        extra,
+        bindings: &l.bindings,
+    };
+    match &l.source {
+        Source::Value(e) => (e.eval(&scope).unwrap_or(0.0).round() as i64, None),
+        Source::Signal { name, scale } => {
+            let scale = scale.eval(&scope).unwrap_or(f64::NAN);
+            let phys = signals.value(name, v.sample, v.rate);
+            (quantize(phys, scale, l.bits, l.signed), Some(scale))
+        }
+    }
+}
+
+/// Physical value → raw count: rounded to the nearest count and clamped to the
+/// field's range, as an ADC saturates.
+pub fn quantize(phys: f64, scale: f64, bits: u32, signed: bool) -> i64 {
+    if !scale.is_finite() || scale == 0.0 {
+        return 0;
+    }
+    let (lo, hi) = range(bits, signed);
+    let raw = (phys / scale).round();
+    if raw.is_nan() {
+        0
+    } else {
+        (raw.max(lo as f64).min(hi as f64)) as i64
+    }
+}
+
+/// The smallest and largest raw value of a field.
+pub fn range(bits: u32, signed: bool) -> (i64, i64) {
+    if signed {
+        let half = 1i128 << (bits - 1);
+        ((-half) as i64, (half - 1) as i64)
+    } else {
+        (0, ((1i128 << bits) - 1).min(i64::MAX as i128) as i64)
+    }
+}
+
+fn encode_nodes(
+    nodes: &[Node],
+    state: &State,
+    signals: &SignalSet,
+    v: &PacketVars,
+    extra: &[(&str, f64)],
+    w: &mut BitWriter,
+) {
+    for n in nodes {
+        match n {
+            Node::Leaf(l) => {
+                let raw = if leaf_present(l, state, extra) {
+                    leaf_raw(l, state, signals, v, extra).0
+                } else {
+                    0
+                };
+                w.put(raw, l.bits, l.endian);
+            }
+            Node::OneOf { bits, alts } => {
+                let chosen = alts.iter().find(|(cond, b, _)| {
+                    let scope = Scope {
+                        state,
+                        extra,
+                        bindings: b,
+                    };
+                    cond.eval(&scope).map(|x| x != 0.0).unwrap_or(false)
+                });
+                match chosen {
+                    Some((_, _, ns)) => encode_nodes(ns, state, signals, v, extra, w),
+                    None => w.put(0, *bits, Endian::Big),
+                }
+            }
+        }
+    }
+}
+
+/// Writes fields MSB first into a byte buffer.
+struct BitWriter {
+    bytes: Vec<u8>,
+    acc: u64,
+    nbits: u32,
+}
+
+impl BitWriter {
+    fn with_capacity(n: usize) -> Self {
+        BitWriter {
+            bytes: Vec::with_capacity(n),
+            acc: 0,
+            nbits: 0,
+        }
+    }
+
+    fn put(&mut self, raw: i64, bits: u32, endian: Endian) {
+        let mask = if bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
+        let mut v = (raw as u64) & mask;
+        if endian == Endian::Little {
+            v = v.swap_bytes() >> (64 - bits);
+        }
+        for i in (0..bits).rev() {
+            self.acc = (self.acc << 1) | ((v >> i) & 1);
+            self.nbits += 1;
+            if self.nbits == 8 {
+                self.bytes.push(self.acc as u8);
+                self.acc = 0;
+                self.nbits = 0;
+            }
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+struct Compiler<'a> {
+    state: &'a State,
+    err: &'a dyn Fn(String, &str, String) -> LoadError,
+}
+
+impl Compiler<'_> {
+    fn fields(
+        &mut self,
+        fields: &[FieldDecl],
+        path: &str,
+        bindings: &[(String, f64)],
+        when: &[Arc<Expr>],
+    ) -> Result<Vec<Node>, LoadError> {
+        let mut out = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            self.field(f, &p, bindings, when, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn names(&self, bindings: &[(String, f64)]) -> Vec<String> {
+        PACKET_VARS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(bindings.iter().map(|(n, _)| n.clone()))
+            .collect()
+    }
+
+    fn expr(
+        &self,
+        text: &str,
+        field: &str,
+        bindings: &[(String, f64)],
+    ) -> Result<Arc<Expr>, LoadError> {
+        let names = self.names(bindings);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        compile_expr(text, field, self.state, &names, self.err).map(Arc::new)
+    }
+
+    fn fail(&self, field: String, needle: &str, msg: &str) -> LoadError {
+        (self.err)(field, needle, msg.to_string())
+    }
+
+    fn field(
+        &mut self,
+        f: &FieldDecl,
+        p: &str,
+        bindings: &[(String, f64)],
+        when: &[Arc<Expr>],
+        out: &mut Vec<Node>,
+    ) -> Result<(), LoadError> {
+        let kinds = [
+            f.value.is_some(),
+            f.signal.is_some(),
+            f.repeat.is_some(),
+            f.one_of.is_some(),
+        ];
+        let needle = f
+            .name
+            .as_deref()
+            .or(f.signal.as_deref())
+            .or(f.value.as_deref())
+            .unwrap_or("");
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(self.fail(
+                p.to_string(),
+                needle,
+                "a field needs exactly one of `value`, `signal`, `repeat` or `one_of`",
+            ));
+        }
+        let mut when = when.to_vec();
+        if let Some(w) = &f.when {
+            when.push(self.expr(w, &format!("{p}.when"), bindings)?);
+        }
+        if let Some(count) = f.repeat {
+            let body = f
+                .fields
+                .as_ref()
+                .ok_or_else(|| self.fail(p.to_string(), needle, "`repeat` needs `fields`"))?;
+            let var = f.var.clone().unwrap_or_else(|| "i".to_string());
+            let from = f.from.unwrap_or(1);
+            for k in 0..count as i64 {
+                let mut b = bindings.to_vec();
+                b.push((var.clone(), (from + k) as f64));
+                let nodes = self.fields(body, &format!("{p}.fields"), &b, &when)?;
+                out.extend(nodes);
+            }
+            return Ok(());
+        }
+        if let Some(alts) = &f.one_of {
+            let bits = f.bits.ok_or_else(|| {
+                self.fail(
+                    p.to_string(),
+                    needle,
+                    "`one_of` needs `bits` (the width of every alternative)",
+                )
+            })?;
+            let mut compiled = Vec::new();
+            for (k, a) in alts.iter().enumerate() {
+                let ap = format!("{p}.one_of[{k}]");
+                let cond = self.expr(&a.when, &format!("{ap}.when"), bindings)?;
+                let nodes = self.fields(&a.fields, &format!("{ap}.fields"), bindings, &when)?;
+                let w: u32 = nodes.iter().map(node_bits).sum();
+                if w != bits {
+                    return Err(self.fail(
+                        ap,
+                        &a.when,
+                        &format!("this alternative is {w} bits, the `one_of` says {bits}"),
+                    ));
+                }
+                compiled.push((cond, bindings.to_vec(), nodes));
+            }
+            out.push(Node::OneOf {
+                bits,
+                alts: compiled,
+            });
+            return Ok(());
+        }
+        let bits = f
+            .bits
+            .ok_or_else(|| self.fail(p.to_string(), needle, "missing `bits`"))?;
+        if bits == 0 || bits > 64 {
+            return Err(self.fail(format!("{p}.bits"), needle, "`bits` must be 1..=64"));
+        }
+        let source = if let Some(v) = &f.value {
+            if f.scale.is_some() {
+                return Err(self.fail(
+                    format!("{p}.scale"),
+                    needle,
+                    "`scale` goes with `signal`, not `value`",
+                ));
+            }
+            Source::Value(self.expr(v, &format!("{p}.value"), bindings)?)
+        } else {
+            let template = f.signal.as_deref().unwrap_or_default();
+            let name = substitute(template, bindings);
+            let scale_text = f.scale.as_deref().unwrap_or("1");
+            Source::Signal {
+                name,
+                scale: self.expr(scale_text, &format!("{p}.scale"), bindings)?,
+            }
+        };
+        out.push(Node::Leaf(Leaf {
+            path: p.to_string(),
+            name: f.name.as_ref().map(|n| substitute(n, bindings)),
+            bits,
+            signed: f.signed,
+            endian: f.endian,
+            source,
+            when,
+            bindings: bindings.to_vec(),
+        }));
+        Ok(())
+    }
+}
+
+/// Replaces `{var}` by the bound value (`eeg{i}` → `eeg3`).
+pub fn substitute(template: &str, bindings: &[(String, f64)]) -> String {
+    let mut s = template.to_string();
+    for (n, v) in bindings {
+        s = s.replace(&format!("{{{n}}}"), &format_num(*v));
+    }
+    s
+}
+
+/// Formats a number as people write it: integers without a decimal point.
+pub fn format_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_writer_packs_msb_first() {
+        let mut w = BitWriter::with_capacity(4);
+        w.put(0b101, 3, Endian::Big);
+        w.put(-1, 5, Endian::Big);
+        w.put(0x1234, 16, Endian::Little);
+        w.put(-2, 24, Endian::Big);
+        assert_eq!(w.finish(), vec![0b1011_1111, 0x34, 0x12, 0xFF, 0xFF, 0xFE]);
+    }
+
+    #[test]
+    fn quantize_rounds_and_saturates() {
+        assert_eq!(quantize(10.4, 1.0, 8, true), 10);
+        assert_eq!(quantize(-1000.0, 1.0, 8, true), -128);
+        assert_eq!(quantize(1000.0, 1.0, 8, false), 255);
+        assert_eq!(quantize(-5.0, 1.0, 8, false), 0);
+        assert_eq!(range(24, true), (-8_388_608, 8_388_607));
+    }
+}

@@ -1,0 +1,440 @@
+//! Device profiles: a device described completely as YAML data.
+//!
+//! A profile holds the transport, the state commands change, the command rules
+//! (exact and patterned, with their replies) and the packet layout of the stream.
+//! [`Profile::load`] parses and validates everything up front, so a bad profile is
+//! rejected with its file, line and field before anything is emulated.
+
+use crate::commands::{CommandRule, CommandSet};
+use crate::expr::Expr;
+use crate::layout::{Endian, Layout};
+use crate::load::{read_yaml, semantic_error, LoadError};
+use crate::state::{State, StateValue};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The YAML form of a device profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileDecl {
+    /// The device's name (`cyton`), equal to the file stem.
+    pub name: String,
+    /// A line for people.
+    #[serde(default)]
+    pub description: String,
+    /// How the device is reached.
+    pub transport: TransportDecl,
+    /// State variables and their power-on values.
+    #[serde(default)]
+    pub state: BTreeMap<String, StateDecl>,
+    /// Whether command replies are suppressed while streaming (Cyton: yes).
+    #[serde(default)]
+    pub quiet_while_streaming: bool,
+    /// What each command does.
+    #[serde(default)]
+    pub commands: Vec<CommandDecl>,
+    /// The data stream, if the device has one.
+    pub stream: Option<StreamDecl>,
+}
+
+/// Transport of a device.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransportDecl {
+    /// A serial port (emulated as a pseudo-terminal).
+    Serial {
+        /// Nominal baud rate (a pty ignores it; real rigs use it).
+        baud: u32,
+    },
+}
+
+/// A state variable: a number, or an array of numbers indexed from 1.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum StateDecl {
+    /// A scalar with its power-on value.
+    Scalar(f64),
+    /// An array.
+    Array {
+        /// Number of elements.
+        size: usize,
+        /// Power-on value of every element.
+        default: f64,
+    },
+}
+
+/// One command rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandDecl {
+    /// Name used in transcripts and expectations.
+    pub name: String,
+    /// An exact command text (`v`, `b`).
+    #[serde(rename = "match")]
+    pub literal: Option<String>,
+    /// A patterned command (`x` … `X`, 9 characters).
+    pub frame: Option<FrameDecl>,
+    /// Fields of a patterned command, by name: position and accepted characters.
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldMatchDecl>,
+    /// State assignments, `target: expression`; targets are `name`, `name[expr]`
+    /// or `name[*]`. All right-hand sides see the state before the command.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Reply text; `{name}` is replaced by a field or state value.
+    pub reply: Option<String>,
+    /// Starts or stops the stream.
+    pub stream: Option<StreamAction>,
+    /// Restores every state variable to its power-on value first.
+    #[serde(default)]
+    pub reset: bool,
+}
+
+/// Framing of a patterned command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameDecl {
+    /// The first character; omitted when field 0's characters start the command.
+    pub start: Option<String>,
+    /// Total length in characters.
+    pub length: usize,
+    /// The required last character.
+    pub end: Option<String>,
+    /// Reply when `end` arrives before `length` characters.
+    pub too_few: Option<String>,
+    /// Reply when the last character is not `end`.
+    pub bad_end: Option<String>,
+    /// Reply when a field has a character it does not accept.
+    pub bad_field: Option<String>,
+}
+
+/// A field of a patterned command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldMatchDecl {
+    /// Zero-based character position.
+    pub at: usize,
+    /// Accepted characters and the value each stands for.
+    #[serde(deserialize_with = "char_map")]
+    pub map: BTreeMap<String, f64>,
+}
+
+/// What a command does to the stream.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamAction {
+    /// Begin streaming packets.
+    Start,
+    /// Stop streaming packets.
+    Stop,
+}
+
+/// The data stream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamDecl {
+    /// Packets per second (an expression over state, e.g. `sample_rate`).
+    pub rate: String,
+    /// The packet counter: `counter = (start + packet) % modulo`.
+    #[serde(default)]
+    pub counter: CounterDecl,
+    /// The packets that carry one sample (Cyton: one; Cyton+Daisy: two).
+    pub packets: Vec<PacketDecl>,
+}
+
+/// The packet counter's range.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CounterDecl {
+    /// Counter of the first packet of a stream.
+    #[serde(default)]
+    pub start: u64,
+    /// The counter wraps to 0 here.
+    #[serde(default = "default_modulo")]
+    pub modulo: u64,
+}
+
+impl Default for CounterDecl {
+    fn default() -> Self {
+        CounterDecl {
+            start: 0,
+            modulo: 256,
+        }
+    }
+}
+
+fn default_modulo() -> u64 {
+    256
+}
+
+/// One packet of a sample.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacketDecl {
+    /// The fields in wire order, packed MSB first.
+    pub fields: Vec<FieldDecl>,
+}
+
+/// A field of a packet (or a group of fields).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDecl {
+    /// A name for reports and expected-value queries.
+    pub name: Option<String>,
+    /// Width in bits.
+    pub bits: Option<u32>,
+    /// Two's complement.
+    #[serde(default)]
+    pub signed: bool,
+    /// Byte order of a byte-aligned field.
+    #[serde(default)]
+    pub endian: Endian,
+    /// A raw value (expression).
+    pub value: Option<String>,
+    /// A signal name (may use `{i}` of an enclosing repeat).
+    pub signal: Option<String>,
+    /// Physical units per count (expression) for a signal field.
+    pub scale: Option<String>,
+    /// The field carries data only when this holds; otherwise zeros.
+    pub when: Option<String>,
+    /// Repeat `fields` this many times, binding `var` from `from`.
+    pub repeat: Option<u32>,
+    /// First value of the repeat variable.
+    pub from: Option<i64>,
+    /// Name of the repeat variable (default `i`).
+    pub var: Option<String>,
+    /// The repeated fields.
+    pub fields: Option<Vec<FieldDecl>>,
+    /// Alternatives of equal width; the first whose `when` holds is sent.
+    pub one_of: Option<Vec<AltDecl>>,
+}
+
+/// One alternative of a `one_of` field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AltDecl {
+    /// The condition.
+    pub when: String,
+    /// The fields sent when it holds.
+    pub fields: Vec<FieldDecl>,
+}
+
+fn char_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+    // YAML reads `0: 1` with an integer key; accept any scalar and use its text.
+    #[derive(Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+    #[serde(untagged)]
+    enum Key {
+        S(String),
+        I(i64),
+    }
+    let raw: BTreeMap<Key, f64> = BTreeMap::deserialize(d)?;
+    Ok(raw
+        .into_iter()
+        .map(|(k, v)| {
+            let k = match k {
+                Key::S(s) => s,
+                Key::I(i) => i.to_string(),
+            };
+            (k, v)
+        })
+        .collect())
+}
+
+/// A loaded, validated device profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The declaration as written.
+    pub decl: ProfileDecl,
+    /// Power-on state.
+    pub initial_state: State,
+    /// Compiled command rules.
+    pub commands: CommandSet,
+    /// Compiled stream layout.
+    pub stream: Option<Stream>,
+}
+
+/// A compiled stream.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    /// Packets per second.
+    pub rate: Expr,
+    /// Counter range.
+    pub counter: CounterDecl,
+    /// One layout per packet of a sample.
+    pub packets: Vec<Layout>,
+}
+
+/// Names every packet layout may read besides state variables.
+pub const PACKET_VARS: &[&str] = &["packet", "sample", "slot", "counter", "rate"];
+
+impl Profile {
+    /// Loads and validates a profile file.
+    pub fn load(path: &Path) -> Result<Profile, LoadError> {
+        let (decl, text): (ProfileDecl, String) = read_yaml(path)?;
+        Self::from_decl(path, &text, decl)
+    }
+
+    /// Validates a parsed declaration (`text` is the source, for error lines).
+    pub fn from_decl(path: &Path, text: &str, decl: ProfileDecl) -> Result<Profile, LoadError> {
+        let err = |field: String, needle: &str, msg: String| {
+            semantic_error(path, text, field, needle, msg)
+        };
+        if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+            if stem != decl.name {
+                return Err(err(
+                    "name".into(),
+                    &format!("name: {}", decl.name),
+                    format!("`{}` must equal the file name `{stem}`", decl.name),
+                ));
+            }
+        }
+        let mut vars = BTreeMap::new();
+        for (name, s) in &decl.state {
+            if PACKET_VARS.contains(&name.as_str()) || name == "streaming" {
+                return Err(err(
+                    format!("state.{name}"),
+                    name,
+                    format!("`{name}` is reserved"),
+                ));
+            }
+            let v = match s {
+                StateDecl::Scalar(v) => StateValue::Scalar(*v),
+                StateDecl::Array { size, default } => StateValue::Array(vec![*default; *size]),
+            };
+            vars.insert(name.clone(), v);
+        }
+        vars.insert("streaming".into(), StateValue::Scalar(0.0));
+        let initial_state = State::new(vars);
+        let commands = CommandSet::compile(&decl.commands, &initial_state, &err)?;
+        let stream = match &decl.stream {
+            None => None,
+            Some(s) => Some(compile_stream(s, &initial_state, &err)?),
+        };
+        Ok(Profile {
+            path: path.to_path_buf(),
+            decl,
+            initial_state,
+            commands,
+            stream,
+        })
+    }
+
+    /// The rule named `name`.
+    pub fn command(&self, name: &str) -> Option<&CommandRule> {
+        self.commands.rules.iter().find(|r| r.name == name)
+    }
+}
+
+type ErrFn<'a> = dyn Fn(String, &str, String) -> LoadError + 'a;
+
+/// Parses an expression and checks that it reads only known names.
+pub(crate) fn compile_expr(
+    text: &str,
+    field: &str,
+    state: &State,
+    extra: &[&str],
+    err: &ErrFn<'_>,
+) -> Result<Expr, LoadError> {
+    let e = Expr::parse(text).map_err(|e| {
+        err(
+            field.to_string(),
+            text,
+            format!("bad expression `{text}`: {e}"),
+        )
+    })?;
+    let mut bad = None;
+    e.visit_names(&mut |name, indexed| {
+        if bad.is_some() {
+            return;
+        }
+        let ok = match state.kind(name) {
+            Some(is_array) => is_array == indexed,
+            None => !indexed && extra.contains(&name),
+        };
+        if !ok {
+            bad = Some(name.to_string());
+        }
+    });
+    match bad {
+        Some(name) => Err(err(
+            field.to_string(),
+            text,
+            format!("`{text}`: unknown name `{name}` (or used with the wrong shape)"),
+        )),
+        None => Ok(e),
+    }
+}
+
+fn compile_stream(s: &StreamDecl, state: &State, err: &ErrFn<'_>) -> Result<Stream, LoadError> {
+    let rate = compile_expr(&s.rate, "stream.rate", state, &[], err)?;
+    if s.packets.is_empty() {
+        return Err(err(
+            "stream.packets".into(),
+            "packets:",
+            "at least one packet is needed".into(),
+        ));
+    }
+    if s.counter.modulo == 0 {
+        return Err(err(
+            "stream.counter.modulo".into(),
+            "modulo",
+            "must be positive".into(),
+        ));
+    }
+    let mut packets = Vec::new();
+    for (i, p) in s.packets.iter().enumerate() {
+        let path = format!("stream.packets[{i}]");
+        packets.push(Layout::compile(&p.fields, &path, i, state, err)?);
+    }
+    Ok(Stream {
+        rate,
+        counter: s.counter.clone(),
+        packets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::parse_yaml;
+
+    fn load(text: &str) -> Result<Profile, LoadError> {
+        let p = Path::new("dev.yaml");
+        let decl: ProfileDecl = parse_yaml(p, text)?;
+        Profile::from_decl(p, text, decl)
+    }
+
+    const BASE: &str = "name: dev\ntransport: { serial: { baud: 115200 } }\nstate:\n  srate: 250\n  gain: { size: 2, default: 24 }\n";
+
+    #[test]
+    fn unknown_name_in_scale_is_located() {
+        let text = format!(
+            "{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n        - {{ bits: 8, value: \"0xA0\" }}\n        - {{ bits: 24, signal: eeg1, scale: \"1 / gian[1]\" }}\n"
+        );
+        let e = load(&text).unwrap_err();
+        assert_eq!(e.line, Some(11), "{e}");
+        assert!(e.message.contains("gian"), "{e}");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("stream.packets[0].fields[1].scale")
+        );
+    }
+
+    #[test]
+    fn name_must_match_file() {
+        let text = BASE.replace("name: dev", "name: other");
+        let e = load(&text).unwrap_err();
+        assert!(e.message.contains("file name"), "{e}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let text = format!("{BASE}colour: red\n");
+        let e = load(&text).unwrap_err();
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+        assert_eq!(e.line, Some(6));
+    }
+}

@@ -1,0 +1,68 @@
+//! Pseudo-terminals: the serial device any program opens like `/dev/ttyUSB0`.
+
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::pty::openpty;
+use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+use std::fs::File;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+/// A pseudo-terminal pair. The emulator owns the master; programs open `path`.
+#[derive(Debug)]
+pub struct Pty {
+    /// Master side, non-blocking.
+    pub master: File,
+    /// Slave side, held open so the master never sees a hang-up while the program
+    /// under test closes and reopens the port (BrainFlow does).
+    pub slave: OwnedFd,
+    /// Path of the slave, e.g. `/dev/pts/3`.
+    pub path: PathBuf,
+}
+
+impl Pty {
+    /// Opens a pair in raw mode: no echo, no line editing, no CR/LF translation,
+    /// no flow-control or signal characters, so every byte passes unchanged
+    /// (0x03, 0x11, 0x13 and 0x0D occur in packets).
+    pub fn open() -> io::Result<Pty> {
+        let pair = openpty(None, None).map_err(io::Error::from)?;
+        let mut t = tcgetattr(&pair.slave).map_err(io::Error::from)?;
+        cfmakeraw(&mut t);
+        tcsetattr(&pair.slave, SetArg::TCSANOW, &t).map_err(io::Error::from)?;
+        let flags = fcntl(&pair.master, FcntlArg::F_GETFL).map_err(io::Error::from)?;
+        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+        fcntl(&pair.master, FcntlArg::F_SETFL(flags)).map_err(io::Error::from)?;
+        let path = nix::unistd::ttyname(&pair.slave).map_err(io::Error::from)?;
+        Ok(Pty {
+            master: File::from(pair.master),
+            slave: pair.slave,
+            path,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn bytes_pass_unchanged_both_ways() {
+        let mut pty = Pty::open().unwrap();
+        let mut client = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&pty.path)
+            .unwrap();
+        let all: Vec<u8> = (0..=255u8).collect();
+        pty.master.write_all(&all).unwrap();
+        let mut got = vec![0u8; 256];
+        client.read_exact(&mut got).unwrap();
+        assert_eq!(got, all);
+        client.write_all(b"\r\n\x03\x11").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut back = [0u8; 16];
+        let n = pty.master.read(&mut back).unwrap();
+        assert_eq!(&back[..n], b"\r\n\x03\x11");
+    }
+}

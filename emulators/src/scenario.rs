@@ -1,0 +1,415 @@
+//! Scenarios: a device profile, the signal on each channel, what the host does, the
+//! faults the device injects, and what the board under test must produce.
+
+use crate::load::{read_yaml, semantic_error, LoadError};
+use crate::profile::{Profile, StateDecl};
+use crate::signal::{SignalDecl, SignalSet};
+use crate::state::State;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The YAML form of a scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioDecl {
+    /// Device profile name (`scenarios/devices/<device>.yaml`).
+    pub device: String,
+    /// Boards this scenario applies to; defaults to the folder name.
+    #[serde(default)]
+    pub boards: Vec<String>,
+    /// A line for people.
+    #[serde(default)]
+    pub description: String,
+    /// How fast the device streams.
+    #[serde(default)]
+    pub pacing: Pacing,
+    /// Packets the device sends per stream before falling silent; unlimited if absent.
+    pub packets: Option<u64>,
+    /// Power-on state overrides (scalars only), e.g. `end_byte: 0xC5`.
+    #[serde(default)]
+    pub state: BTreeMap<String, f64>,
+    /// Signals by channel name (`eeg1`, `eeg*`, `accel_x`).
+    #[serde(default)]
+    pub signals: BTreeMap<String, SignalDecl>,
+    /// What the host does, in order.
+    pub steps: Vec<Step>,
+    /// What the device does wrong.
+    #[serde(default)]
+    pub faults: Vec<FaultDecl>,
+    /// What must come out.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Ring buffer size passed to `start_stream`.
+    #[serde(default = "default_buffer")]
+    pub buffer_size: usize,
+    /// Board timeout in seconds (BrainFlow's `timeout` param); 0 = the board's default.
+    #[serde(default)]
+    pub timeout: i32,
+}
+
+fn default_buffer() -> usize {
+    450_000
+}
+
+/// Stream pacing.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Pacing {
+    /// The device's own rate (Cyton: 250 packets/s).
+    #[default]
+    Realtime,
+    /// The device's rate times a factor.
+    Speed(f64),
+    /// As fast as the reader takes them.
+    Max,
+}
+
+impl Pacing {
+    /// Seconds between packets at `rate` packets/s; zero for [`Pacing::Max`].
+    pub fn interval(&self, rate: f64) -> f64 {
+        match self {
+            Pacing::Realtime => 1.0 / rate,
+            Pacing::Speed(f) => 1.0 / (rate * f),
+            Pacing::Max => 0.0,
+        }
+    }
+}
+
+/// One host step.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// `prepare_session`.
+    Prepare,
+    /// `start_stream`.
+    Start,
+    /// `stop_stream`.
+    Stop,
+    /// `release_session`.
+    Release,
+    /// `config_board`.
+    Config(ConfigStep),
+    /// `insert_marker` (the marker must land on the next sample).
+    Marker(f64),
+    /// Wait until this many rows have arrived since the stream started.
+    WaitSamples(usize),
+    /// Sleep.
+    WaitMs(u64),
+}
+
+/// A `config_board` call and the reply it must get.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigStep {
+    /// The command sent.
+    pub send: String,
+    /// The exact reply expected.
+    pub reply: Option<String>,
+}
+
+/// A fault the device injects.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultDecl {
+    /// The packet it applies at: the device's N-th packet (0-based, counted across
+    /// streams, dropped ones included).
+    #[serde(default)]
+    pub at_packet: u64,
+    /// What happens.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+}
+
+/// Kinds of fault.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Do not send this many packets (their counters are skipped).
+    Drop(u64),
+    /// Send these bytes before the packet.
+    Garbage(Vec<u8>),
+    /// XOR one byte of the packet.
+    Corrupt {
+        /// Byte offset in the packet.
+        offset: usize,
+        /// Mask to XOR with.
+        xor: u8,
+    },
+    /// Send only the first N bytes of the packet.
+    Truncate(usize),
+    /// Pause this many milliseconds before the packet.
+    StallMs(u64),
+    /// Send this many packets at once, back to back, then resume the pace.
+    Burst(u64),
+    /// The device disappears (the port is gone) before this packet (`unplug: true`).
+    Unplug(bool),
+    /// The device never answers anything, from the start (`mute: true`).
+    Mute(bool),
+}
+
+/// Expectations on what the board produced.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Rows returned by the board in total.
+    pub rows: Option<Count>,
+    /// Lost packets the driver reports.
+    pub lost_packets: Option<u64>,
+    /// Garbage bytes the driver skipped.
+    pub garbage_bytes: Option<Count>,
+    /// Check every row against the declared signals.
+    pub signal: Option<SignalCheck>,
+    /// The link is reported lost (unplug).
+    pub link_lost: Option<bool>,
+    /// The commands the device received, in order, by rule name.
+    pub commands: Option<Vec<String>>,
+    /// A step fails with this error (and the run stops there).
+    pub error: Option<ExpectedError>,
+    /// Device state at the end (emulated targets), e.g. `sample_rate: 500`.
+    #[serde(default)]
+    pub device_state: BTreeMap<String, f64>,
+}
+
+/// An exact number or a range.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Count {
+    /// Exactly this.
+    Exact(u64),
+    /// Within bounds (inclusive).
+    Range {
+        /// Lower bound.
+        #[serde(default)]
+        min: Option<u64>,
+        /// Upper bound.
+        #[serde(default)]
+        max: Option<u64>,
+    },
+}
+
+impl Count {
+    /// Whether `v` satisfies the expectation.
+    pub fn accepts(&self, v: u64) -> bool {
+        match self {
+            Count::Exact(e) => v == *e,
+            Count::Range { min, max } => min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m),
+        }
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::Exact(e) => write!(f, "{e}"),
+            Count::Range { min, max } => write!(
+                f,
+                "{}..={}",
+                min.map_or(String::new(), |m| m.to_string()),
+                max.map_or(String::new(), |m| m.to_string())
+            ),
+        }
+    }
+}
+
+/// How rows are compared with the declared signals.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SignalCheck {
+    /// Allowed difference in LSBs of the channel's scale.
+    #[serde(default = "one")]
+    pub tolerance_lsb: f64,
+    /// Rows skipped after a `config` sent while streaming (the device applies it a
+    /// few packets later than the host does).
+    #[serde(default)]
+    pub settle_samples: usize,
+    /// Only these channels (default: every channel the board maps).
+    pub channels: Option<Vec<String>>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// An expected failure.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedError {
+    /// The step that fails: `prepare`, `start`, `stop`, `config`, …
+    pub step: String,
+    /// BrainFlow exit code name (`BOARD_NOT_READY_ERROR`) or number.
+    pub code: String,
+    /// Text the error message must contain.
+    pub contains: Option<String>,
+}
+
+/// A loaded, validated scenario with its profile.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The scenario file.
+    pub path: PathBuf,
+    /// Its name (file stem).
+    pub name: String,
+    /// The declaration.
+    pub decl: ScenarioDecl,
+    /// The device profile.
+    pub profile: Arc<Profile>,
+    /// Compiled signals.
+    pub signals: Arc<SignalSet>,
+    /// Power-on state with the scenario's overrides.
+    pub initial_state: State,
+}
+
+impl Scenario {
+    /// Loads a scenario; its profile is found in `devices_dir`.
+    pub fn load(path: &Path, devices_dir: &Path) -> Result<Scenario, LoadError> {
+        let (decl, text): (ScenarioDecl, String) = read_yaml(path)?;
+        let profile_path = devices_dir.join(format!("{}.yaml", decl.device));
+        if !profile_path.exists() {
+            return Err(semantic_error(
+                path,
+                &text,
+                "device",
+                &format!("device: {}", decl.device),
+                format!("no device profile {}", profile_path.display()),
+            ));
+        }
+        let profile = Arc::new(Profile::load(&profile_path)?);
+        Self::with_profile(path, &text, decl, profile)
+    }
+
+    /// Validates a scenario against an already loaded profile.
+    pub fn with_profile(
+        path: &Path,
+        text: &str,
+        mut decl: ScenarioDecl,
+        profile: Arc<Profile>,
+    ) -> Result<Scenario, LoadError> {
+        let err = |field: String, needle: &str, msg: String| {
+            semantic_error(path, text, field, needle, msg)
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let signals = Arc::new(SignalSet::build(&decl.signals, base, path)?);
+        let mut state = profile.initial_state.clone();
+        for (k, v) in &decl.state {
+            let scalar = matches!(profile.decl.state.get(k), Some(StateDecl::Scalar(_)));
+            if !scalar || !state.set(k, *v) {
+                return Err(err(
+                    format!("state.{k}"),
+                    k,
+                    format!(
+                        "`{k}` is not a scalar state variable of `{}`",
+                        profile.decl.name
+                    ),
+                ));
+            }
+        }
+        for (k, _) in &decl.expect.device_state {
+            if state.kind(k) != Some(false) {
+                return Err(err(
+                    format!("expect.device_state.{k}"),
+                    k,
+                    format!(
+                        "`{k}` is not a scalar state variable of `{}`",
+                        profile.decl.name
+                    ),
+                ));
+            }
+        }
+        if let Some(cmds) = &decl.expect.commands {
+            for c in cmds {
+                if profile.command(c).is_none() {
+                    return Err(err(
+                        "expect.commands".into(),
+                        c,
+                        format!("`{c}` is not a command of `{}`", profile.decl.name),
+                    ));
+                }
+            }
+        }
+        for (i, f) in decl.faults.iter().enumerate() {
+            let bad = match &f.kind {
+                FaultKind::Drop(0) | FaultKind::Burst(0) => Some("must be at least 1"),
+                FaultKind::Garbage(g) if g.is_empty() => Some("needs at least one byte"),
+                FaultKind::Mute(true) if f.at_packet != 0 => Some("`mute` applies from the start"),
+                _ => None,
+            };
+            if let Some(m) = bad {
+                return Err(err(format!("faults[{i}]"), "", m.into()));
+            }
+        }
+        if let Pacing::Speed(s) = decl.pacing {
+            if s.is_nan() || s <= 0.0 {
+                return Err(err(
+                    "pacing.speed".into(),
+                    "speed",
+                    "must be positive".into(),
+                ));
+            }
+        }
+        if decl.boards.is_empty() {
+            if let Some(dir) = base.file_name().and_then(|d| d.to_str()) {
+                decl.boards.push(dir.to_string());
+            }
+        }
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("scenario")
+            .to_string();
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name,
+            decl,
+            profile,
+            signals,
+            initial_state: state,
+        })
+    }
+
+    /// Whether the device is muted from the start.
+    pub fn muted(&self) -> bool {
+        self.decl
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Mute(true)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::parse_yaml;
+
+    #[test]
+    fn steps_parse_in_both_forms() {
+        let text = "device: d\nsteps:\n  - prepare\n  - config: { send: \"x1060110X\", reply: \"ok$$$\" }\n  - wait_samples: 10\n  - marker: 2.5\n";
+        let d: ScenarioDecl = parse_yaml(Path::new("s.yaml"), text).unwrap();
+        assert_eq!(d.steps[0], Step::Prepare);
+        assert_eq!(d.steps[2], Step::WaitSamples(10));
+        assert_eq!(d.steps[3], Step::Marker(2.5));
+    }
+
+    #[test]
+    fn faults_parse() {
+        let text = "device: d\nsteps: []\nfaults:\n  - { at_packet: 5, drop: 3 }\n  - { at_packet: 9, corrupt: { offset: 32, xor: 255 } }\n  - { at_packet: 12, unplug: true }\n  - mute\n";
+        let r: Result<ScenarioDecl, _> = parse_yaml(Path::new("s.yaml"), text);
+        // `mute` alone is not a mapping: a clear error, located.
+        let e = r.unwrap_err();
+        assert_eq!(e.line, Some(7), "{e}");
+        let text = text.replace("  - mute\n", "  - { mute: true }\n");
+        let d: ScenarioDecl = parse_yaml(Path::new("s.yaml"), &text).unwrap();
+        assert_eq!(d.faults[0].kind, FaultKind::Drop(3));
+        assert_eq!(d.faults[2].kind, FaultKind::Unplug(true));
+        assert_eq!(d.faults[3].kind, FaultKind::Mute(true));
+    }
+
+    #[test]
+    fn count_forms() {
+        let c: Count = serde_yaml_ng::from_str("{ min: 3 }").unwrap();
+        assert!(c.accepts(3) && !c.accepts(2));
+        let c: Count = serde_yaml_ng::from_str("7").unwrap();
+        assert!(c.accepts(7) && !c.accepts(8));
+    }
+}

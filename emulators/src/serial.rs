@@ -1,0 +1,466 @@
+//! A virtual serial device: the engine behind a pseudo-terminal, with pacing and
+//! the scenario's faults.
+
+use crate::device::{CommandRecord, Device, Output};
+use crate::pty::Pty;
+use crate::scenario::{FaultKind, Pacing, Scenario};
+use crate::state::State;
+use crate::transcript::{Dir, Transcript};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Options that are not part of a scenario.
+#[derive(Debug, Clone)]
+pub struct SerialOptions {
+    /// Overrides the scenario's pacing.
+    pub pacing: Option<Pacing>,
+    /// Device bytes kept in the transcript.
+    pub transcript_limit: usize,
+    /// Record when each packet was written (for latency benchmarks).
+    pub record_write_times: bool,
+}
+
+impl Default for SerialOptions {
+    fn default() -> Self {
+        SerialOptions {
+            pacing: None,
+            transcript_limit: 256 * 1024,
+            record_write_times: false,
+        }
+    }
+}
+
+/// Counters of what the emulator did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmulatorStats {
+    /// Packets built (sent or dropped).
+    pub packets_built: u64,
+    /// Packets written whole or in part.
+    pub packets_sent: u64,
+    /// Packets dropped by faults.
+    pub packets_dropped: u64,
+    /// Garbage bytes injected.
+    pub garbage_bytes: u64,
+    /// Bytes written to the host.
+    pub bytes_to_host: u64,
+    /// Bytes read from the host.
+    pub bytes_from_host: u64,
+    /// Streams started.
+    pub streams: u64,
+    /// The device was unplugged.
+    pub unplugged: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    stop: AtomicBool,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    stats: EmulatorStats,
+    commands: Vec<CommandRecord>,
+    state: State,
+    transcript: Transcript,
+    write_times: Vec<(u64, Instant)>,
+    error: Option<String>,
+}
+
+/// A running virtual serial device.
+pub struct SerialEmulator {
+    path: PathBuf,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SerialEmulator {
+    /// Opens a pseudo-terminal and starts playing `scenario`'s device on it.
+    pub fn spawn(scenario: &Scenario, opts: SerialOptions) -> io::Result<SerialEmulator> {
+        let pty = Pty::open()?;
+        let path = pty.path.clone();
+        let device = Device::new(
+            scenario.profile.clone(),
+            scenario.signals.clone(),
+            scenario.initial_state.clone(),
+        );
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            inner: Mutex::new(Inner {
+                stats: EmulatorStats::default(),
+                commands: Vec::new(),
+                state: device.state().clone(),
+                transcript: Transcript::new(opts.transcript_limit),
+                write_times: Vec::new(),
+                error: None,
+            }),
+        });
+        let mut faults: Vec<(u64, FaultKind)> = scenario
+            .decl
+            .faults
+            .iter()
+            .map(|f| (f.at_packet, f.kind.clone()))
+            .collect();
+        faults.sort_by_key(|f| f.0);
+        let worker = Worker {
+            pty: Some(pty),
+            device,
+            shared: shared.clone(),
+            pacing: opts.pacing.unwrap_or(scenario.decl.pacing),
+            limit: scenario.decl.packets,
+            muted: scenario.muted(),
+            faults: faults.into(),
+            record_write_times: opts.record_write_times,
+            started: Instant::now(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("emulate {}", scenario.name))
+            .spawn(move || worker.run())?;
+        Ok(SerialEmulator {
+            path,
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// The port path programs open.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> EmulatorStats {
+        self.lock().stats.clone()
+    }
+
+    /// Commands received so far.
+    pub fn commands(&self) -> Vec<CommandRecord> {
+        self.lock().commands.clone()
+    }
+
+    /// Device state now.
+    pub fn state(&self) -> State {
+        self.lock().state.clone()
+    }
+
+    /// The transcript so far, rendered.
+    pub fn transcript(&self) -> String {
+        self.lock().transcript.render()
+    }
+
+    /// (stream packet index, time written) of each packet, if recorded.
+    pub fn take_write_times(&self) -> Vec<(u64, Instant)> {
+        std::mem::take(&mut self.lock().write_times)
+    }
+
+    /// An I/O error that ended the emulator, if any.
+    pub fn error(&self) -> Option<String> {
+        self.lock().error.clone()
+    }
+
+    /// Whether the emulator has ended (unplugged or failed).
+    pub fn finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Stops the emulator and removes the port.
+    pub fn stop(mut self) -> EmulatorStats {
+        self.halt();
+        self.stats()
+    }
+
+    fn halt(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic in the worker must not hide the data gathered so far.
+        self.shared.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for SerialEmulator {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+struct Worker {
+    pty: Option<Pty>,
+    device: Device,
+    shared: Arc<Shared>,
+    pacing: Pacing,
+    limit: Option<u64>,
+    muted: bool,
+    faults: VecDeque<(u64, FaultKind)>,
+    record_write_times: bool,
+    started: Instant,
+}
+
+/// Per-stream production state.
+struct Production {
+    built_total: u64,
+    built_in_stream: u64,
+    next_due: Instant,
+    drop_left: u64,
+    burst_left: u64,
+}
+
+/// Bytes queued for the host before the engine stops building packets, so that
+/// `max` pacing follows the reader and commands are still read while it lags.
+const HIGH_WATER: usize = 2048;
+
+impl Worker {
+    fn run(mut self) {
+        if let Err(e) = self.serve() {
+            self.lock().error = Some(e.to_string());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.shared.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn note(&self, dir: Dir, bytes: &[u8], note: Option<&str>) {
+        let at = self.started.elapsed();
+        self.lock().transcript.record(at, dir, bytes, note);
+    }
+
+    fn serve(&mut self) -> io::Result<()> {
+        let mut out: VecDeque<u8> = VecDeque::new();
+        let mut prod = Production {
+            built_total: 0,
+            built_in_stream: 0,
+            next_due: Instant::now(),
+            drop_left: 0,
+            burst_left: 0,
+        };
+        let mut buf = [0u8; 4096];
+        while !self.shared.stop.load(Ordering::Relaxed) {
+            let Some(pty) = self.pty.as_mut() else {
+                return Ok(());
+            };
+            let producing = self.device.streaming()
+                && self.limit.is_none_or(|l| prod.built_in_stream < l)
+                && out.len() < HIGH_WATER;
+            let now = Instant::now();
+            let wait = if producing {
+                prod.next_due.saturating_duration_since(now)
+            } else {
+                Duration::from_millis(20)
+            };
+            let mut flags = PollFlags::POLLIN;
+            if !out.is_empty() {
+                flags |= PollFlags::POLLOUT;
+            }
+            let (readable, writable) = {
+                let mut fds = [PollFd::new(pty.master.as_fd(), flags)];
+                let ms = wait.as_millis().min(20) as u16;
+                match poll(&mut fds, PollTimeout::from(ms)) {
+                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                let r = fds[0].revents().unwrap_or(PollFlags::empty());
+                (
+                    r.contains(PollFlags::POLLIN),
+                    r.contains(PollFlags::POLLOUT),
+                )
+            };
+            if readable {
+                match pty.master.read(&mut buf) {
+                    Ok(n) if n > 0 => {
+                        let bytes = buf[..n].to_vec();
+                        self.host_bytes(&bytes, &mut out, &mut prod);
+                    }
+                    Ok(_) => {}
+                    Err(e) if would_block(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if writable || !out.is_empty() {
+                self.flush(&mut out)?;
+            }
+            self.produce(&mut out, &mut prod)?;
+            if !out.is_empty() {
+                self.flush(&mut out)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn host_bytes(&mut self, bytes: &[u8], out: &mut VecDeque<u8>, prod: &mut Production) {
+        self.note(Dir::ToDevice, bytes, None);
+        let inner_stats = |s: &mut EmulatorStats| s.bytes_from_host += bytes.len() as u64;
+        inner_stats(&mut self.lock().stats);
+        if self.muted {
+            return;
+        }
+        for o in self.device.feed(bytes) {
+            match o {
+                Output::Reply(r) => {
+                    self.note(Dir::ToHost, &r, Some("reply"));
+                    out.extend(r);
+                }
+                Output::StreamStarted => {
+                    prod.built_in_stream = 0;
+                    prod.next_due = Instant::now();
+                    self.lock().stats.streams += 1;
+                }
+                Output::StreamStopped => {}
+            }
+        }
+        let mut g = self.lock();
+        g.commands = self.device.commands().to_vec();
+        g.state = self.device.state().clone();
+    }
+
+    fn flush(&mut self, out: &mut VecDeque<u8>) -> io::Result<()> {
+        let Some(pty) = self.pty.as_mut() else {
+            out.clear();
+            return Ok(());
+        };
+        while !out.is_empty() {
+            let (a, _) = out.as_slices();
+            match pty.master.write(a) {
+                Ok(0) => break,
+                Ok(n) => {
+                    out.drain(..n);
+                    self.shared
+                        .inner
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .stats
+                        .bytes_to_host += n as u64;
+                }
+                Err(e) if would_block(&e) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn produce(&mut self, out: &mut VecDeque<u8>, prod: &mut Production) -> io::Result<()> {
+        loop {
+            if !self.device.streaming()
+                || self.limit.is_some_and(|l| prod.built_in_stream >= l)
+                || out.len() >= HIGH_WATER
+                || self.pty.is_none()
+            {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if prod.burst_left == 0 && now < prod.next_due {
+                return Ok(());
+            }
+            // Faults scheduled at this packet, in file order.
+            let mut corrupt = Vec::new();
+            let mut truncate = None;
+            while self.faults.front().is_some_and(|f| f.0 <= prod.built_total) {
+                let (_, kind) = self.faults.pop_front().expect("checked");
+                match kind {
+                    FaultKind::Drop(n) => prod.drop_left += n,
+                    FaultKind::Garbage(g) => {
+                        self.note(Dir::ToHost, &g, Some("garbage"));
+                        self.lock().stats.garbage_bytes += g.len() as u64;
+                        out.extend(g);
+                    }
+                    FaultKind::Corrupt { offset, xor } => corrupt.push((offset, xor)),
+                    FaultKind::Truncate(n) => truncate = Some(n),
+                    FaultKind::StallMs(ms) => {
+                        self.note(Dir::ToHost, &[], Some(&format!("stall {ms} ms")));
+                        prod.next_due = now.max(prod.next_due) + Duration::from_millis(ms);
+                        // Corrupt/truncate at the same packet still apply once it is due.
+                        for (o, x) in corrupt.drain(..) {
+                            self.faults.push_front((
+                                prod.built_total,
+                                FaultKind::Corrupt { offset: o, xor: x },
+                            ));
+                        }
+                        if let Some(n) = truncate.take() {
+                            self.faults
+                                .push_front((prod.built_total, FaultKind::Truncate(n)));
+                        }
+                        return Ok(());
+                    }
+                    FaultKind::Burst(n) => prod.burst_left += n,
+                    FaultKind::Unplug(true) => {
+                        self.note(Dir::ToHost, &[], Some("unplug"));
+                        self.flush(out)?;
+                        // Closing both sides makes the port vanish: the host's next read fails.
+                        self.pty = None;
+                        self.lock().stats.unplugged = true;
+                        return Ok(());
+                    }
+                    FaultKind::Unplug(false) | FaultKind::Mute(_) => {}
+                }
+            }
+            let index = self.device.packet_index();
+            let Some(mut pkt) = self.device.next_packet() else {
+                return Ok(());
+            };
+            prod.built_total += 1;
+            prod.built_in_stream += 1;
+            let interval = self.pacing.interval(self.device.packet_rate());
+            if prod.burst_left > 0 {
+                prod.burst_left -= 1;
+            } else if interval == 0.0 {
+                prod.next_due = now;
+            } else {
+                prod.next_due += Duration::from_secs_f64(interval);
+                // After a long scheduling hiccup, resume the pace instead of flooding.
+                if now.saturating_duration_since(prod.next_due) > Duration::from_millis(500) {
+                    prod.next_due = now;
+                }
+            }
+            let mut stats = EmulatorStats::default();
+            stats.packets_built = 1;
+            if prod.drop_left > 0 {
+                prod.drop_left -= 1;
+                self.note(Dir::ToHost, &pkt, Some("dropped"));
+                stats.packets_dropped = 1;
+            } else {
+                for (o, x) in &corrupt {
+                    if let Some(b) = pkt.get_mut(*o) {
+                        *b ^= x;
+                    }
+                }
+                if let Some(n) = truncate {
+                    pkt.truncate(n);
+                }
+                let note = match (corrupt.is_empty(), truncate) {
+                    (false, _) => Some("corrupted"),
+                    (_, Some(_)) => Some("truncated"),
+                    _ => None,
+                };
+                self.note(Dir::ToHost, &pkt, note);
+                stats.packets_sent = 1;
+                out.extend(pkt);
+                if self.record_write_times {
+                    // Written now or on the next flush, microseconds apart.
+                    self.lock().write_times.push((index, Instant::now()));
+                }
+            }
+            let mut g = self.lock();
+            g.stats.packets_built += stats.packets_built;
+            g.stats.packets_sent += stats.packets_sent;
+            g.stats.packets_dropped += stats.packets_dropped;
+        }
+    }
+}
+
+fn would_block(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}

@@ -1,0 +1,160 @@
+//! The OpenBCI profiles produce what PROTOCOLS.md says a Cyton sends, checked byte
+//! by byte against values computed here independently of the layout engine.
+
+use boardloop_emulators::scenario::ScenarioDecl;
+use boardloop_emulators::{Device, Output, Profile, Scenario};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn devices() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices")
+}
+
+fn scenario(device: &str, body: &str) -> Scenario {
+    let profile = Arc::new(Profile::load(&devices().join(format!("{device}.yaml"))).unwrap());
+    let text = format!("device: {device}\nsteps: []\n{body}");
+    let path = Path::new("/virtual/cyton/test.yaml");
+    let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, &text).unwrap();
+    Scenario::with_profile(path, &text, decl, profile).unwrap()
+}
+
+fn device(s: &Scenario) -> Device {
+    Device::new(
+        s.profile.clone(),
+        s.signals.clone(),
+        s.initial_state.clone(),
+    )
+}
+
+fn replies(out: Vec<Output>) -> String {
+    out.into_iter()
+        .filter_map(|o| match o {
+            Output::Reply(r) => Some(String::from_utf8(r).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn int24(b: &[u8]) -> i32 {
+    let v = ((b[0] as i32) << 16) | ((b[1] as i32) << 8) | b[2] as i32;
+    (v << 8) >> 8
+}
+
+#[test]
+fn cyton_handshake_and_replies() {
+    let s = scenario("cyton", "");
+    let mut d = device(&s);
+    let banner = replies(d.feed(b"v"));
+    assert!(banner.starts_with("OpenBCI V3 8-16 channel\n"));
+    assert!(banner.ends_with("$$$"));
+    assert_eq!(
+        replies(d.feed(b"d")),
+        "updating channel settings to default$$$"
+    );
+    assert_eq!(
+        replies(d.feed(b"x3040110X")),
+        "Success: Channel set for 3$$$"
+    );
+    assert_eq!(d.state().at("gain", 3), Some(8.0));
+    assert_eq!(replies(d.feed(b"x30X")), "Failure: too few chars$$$");
+    assert_eq!(replies(d.feed(b"x30401100")), "Failure: 9th char not X$$$");
+    assert_eq!(
+        replies(d.feed(b"x9040110X")),
+        "Failure: Err: invalid channel settings$$$"
+    );
+    // Stacked blocks in one write.
+    assert_eq!(
+        replies(d.feed(b"x1000000Xx2010000X")),
+        "Success: Channel set for 1$$$Success: Channel set for 2$$$"
+    );
+    assert_eq!(
+        (d.state().at("gain", 1), d.state().at("gain", 2)),
+        (Some(1.0), Some(2.0))
+    );
+    assert_eq!(replies(d.feed(b"~5")), "Sample rate set to 500Hz$$$");
+    assert_eq!(replies(d.feed(b"~~")), "Sample rate is 500Hz$$$");
+    assert_eq!(replies(d.feed(b"/2")), "Success: analog$$$");
+    assert_eq!(d.state().get("end_byte"), Some(0xC1 as f64));
+    assert_eq!(
+        replies(d.feed(b"d")),
+        "updating channel settings to default$$$"
+    );
+    assert_eq!(d.state().at("gain", 1), Some(24.0));
+    // Streaming: quiet, but commands still apply.
+    assert_eq!(d.feed(b"b"), vec![Output::StreamStarted]);
+    assert_eq!(replies(d.feed(b"x5050110X")), "");
+    assert_eq!(d.state().at("gain", 5), Some(12.0));
+    assert_eq!(d.feed(b"s"), vec![Output::StreamStopped]);
+    let names: Vec<_> = d.commands().iter().filter_map(|c| c.rule.clone()).collect();
+    assert_eq!(names[..3], ["soft_reset", "defaults", "channel_settings"]);
+}
+
+#[test]
+fn cyton_packets_match_the_documented_layout() {
+    let s = scenario(
+        "cyton",
+        "signals:\n  eeg*: { sine: { hz: 10, amplitude: 100 } }\n  eeg2: { constant: -50 }\n  accel_x: { constant: 0.5 }\n  accel_y: { constant: -0.25 }\n  accel_z: { constant: 1.0 }\n",
+    );
+    let mut d = device(&s);
+    d.feed(b"x2030110X"); // channel 2 gain 6
+    d.feed(b"b");
+    let uv_per_count = |gain: f64| 4.5 / 8388607.0 / gain * 1e6;
+    for n in 0..300u64 {
+        let p = d.next_packet().unwrap();
+        assert_eq!(p.len(), 33);
+        assert_eq!(p[0], 0xA0);
+        assert_eq!(p[1] as u64, n % 256);
+        assert_eq!(p[32], 0xC0);
+        let t = n as f64 / 250.0;
+        let ch1 = 100.0 * (std::f64::consts::TAU * 10.0 * t).sin();
+        assert_eq!(int24(&p[2..5]), (ch1 / uv_per_count(24.0)).round() as i32);
+        assert_eq!(int24(&p[5..8]), (-50.0 / uv_per_count(6.0)).round() as i32);
+        let acc = |i: usize| i16::from_be_bytes([p[26 + 2 * i], p[27 + 2 * i]]);
+        if n % 10 == 0 {
+            assert_eq!((acc(0), acc(1), acc(2)), (4000, -2000, 8000));
+        } else {
+            assert_eq!((acc(0), acc(1), acc(2)), (0, 0, 0));
+        }
+    }
+}
+
+#[test]
+fn cyton_end_byte_cycle_and_channel_off() {
+    let s = scenario("cyton", "state: { end_byte_cycle: 1 }\nsignals:\n  eeg*: { constant: 10 }\n  analog1: { constant: 300 }\n");
+    let mut d = device(&s);
+    d.feed(b"3b");
+    for n in 0..14u64 {
+        let p = d.next_packet().unwrap();
+        assert_eq!(p[32] as u64, 0xC0 + n % 7);
+        assert_eq!(int24(&p[8..11]), 0, "channel 3 is off");
+        if p[32] == 0xC1 {
+            assert_eq!(i16::from_be_bytes([p[26], p[27]]), 300);
+        }
+        if p[32] >= 0xC2 {
+            let ms = u32::from_be_bytes([p[28], p[29], p[30], p[31]]);
+            assert_eq!(ms as u64, n * 4);
+        }
+    }
+}
+
+#[test]
+fn daisy_alternates_main_and_daisy_packets() {
+    let s = scenario(
+        "cyton_daisy",
+        "signals:\n  eeg*: { constant: 10 }\n  eeg9: { constant: -20 }\n",
+    );
+    let mut d = device(&s);
+    d.feed(b"b");
+    let a = d.next_packet().unwrap();
+    let b = d.next_packet().unwrap();
+    assert_eq!((a[1], b[1]), (1, 2));
+    let c: f64 = 4.5 / 8388607.0 / 24.0 * 1e6;
+    assert_eq!(int24(&a[2..5]), (10.0 / c).round() as i32);
+    assert_eq!(int24(&b[2..5]), (-20.0 / c).round() as i32);
+    for _ in 0..252 {
+        d.next_packet();
+    }
+    // Packet 254 has counter 255 (odd, main); 255 wraps to 0 (even, Daisy).
+    assert_eq!(d.next_packet().unwrap()[1], 255);
+    assert_eq!(d.next_packet().unwrap()[1], 0);
+}
