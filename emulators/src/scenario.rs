@@ -47,6 +47,9 @@ pub struct ScenarioDecl {
     /// Board timeout in seconds (BrainFlow's `timeout` param); 0 = the board's default.
     #[serde(default)]
     pub timeout: i32,
+    /// Also play this scenario against BrainFlow's own driver (`::brainflow` trials).
+    #[serde(default)]
+    pub brainflow: bool,
 }
 
 fn default_buffer() -> usize {

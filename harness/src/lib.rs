@@ -1,1 +1,34 @@
-//! placeholder
+//! The boardloop harness: every scenario against every board it applies to, on every
+//! available target (the built-in emulator, a lab rig, BrainFlow's own drivers), as
+//! libtest-mimic trials that cargo and nextest list, filter and run, and as
+//! `boardloop run`.
+
+pub mod binding;
+pub mod brainflow;
+pub mod catalog;
+pub mod check;
+pub mod host;
+pub mod plan;
+pub mod report;
+pub mod rig;
+pub mod run;
+
+pub use plan::{plan, PlanOptions, Planned};
+pub use run::{run, Outcome, Target, Trial};
+
+/// A one-paragraph account of a failed trial, for test output.
+pub fn describe_failure(t: &Trial, o: &Outcome) -> String {
+    let mut s = format!("{} failed:\n", t.name());
+    for f in &o.failures {
+        s.push_str("  - ");
+        s.push_str(f);
+        s.push('\n');
+    }
+    if let Some(st) = &o.stats {
+        s.push_str(&format!("  driver: {st:?}\n"));
+    }
+    if let Some(a) = &o.artifacts {
+        s.push_str(&format!("  data, transcript and steps kept in {}\n", a.display()));
+    }
+    s
+}

@@ -1,0 +1,136 @@
+//! BrainFlow's own drivers as a host: `ci/brainflow_host.py` runs BoardShim from the
+//! `brainflow` Python package and answers the harness's calls as JSON lines.
+
+use crate::host::{Host, HostError, HostResult};
+use boardloop_boards::{Data, StreamStats};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+/// The Python interpreter to use: `$BOARDLOOP_PYTHON`, else the project venv made by
+/// `ci/setup.sh` (`.venv/bin/python`), if it can import `brainflow`.
+pub fn find_python() -> Result<PathBuf, String> {
+    let candidates: Vec<PathBuf> = match std::env::var_os("BOARDLOOP_PYTHON") {
+        Some(p) => vec![PathBuf::from(p)],
+        None => vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")],
+    };
+    for py in candidates {
+        let ok = Command::new(&py)
+            .args(["-c", "import importlib.util as u, sys; sys.exit(u.find_spec('brainflow') is None)"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Ok(py);
+        }
+    }
+    Err("BrainFlow's Python package is not installed: run `bash ci/setup.sh` (makes .venv \
+         with `pip install brainflow`) or set BOARDLOOP_PYTHON"
+        .into())
+}
+
+/// The script that drives BoardShim.
+pub fn host_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/brainflow_host.py")
+}
+
+/// A running BrainFlow host process.
+pub struct PythonHost {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl PythonHost {
+    /// Starts BoardShim for `board_id` on `port`.
+    pub fn spawn(python: &Path, board_id: i32, port: &str, timeout: i32) -> std::io::Result<Self> {
+        let mut child = Command::new(python)
+            .arg(host_script())
+            .args(["--board-id", &board_id.to_string(), "--serial-port", port])
+            .args(["--timeout", &timeout.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(PythonHost {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    fn call(&mut self, req: Value) -> HostResult<Value> {
+        let io = |e: std::io::Error| HostError {
+            code: 17,
+            message: format!("BrainFlow host process: {e}"),
+        };
+        writeln!(self.stdin, "{req}").map_err(io)?;
+        self.stdin.flush().map_err(io)?;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).map_err(io)?;
+        let v: Value = serde_json::from_str(&line).map_err(|e| HostError {
+            code: 17,
+            message: format!("BrainFlow host answered {line:?}: {e}"),
+        })?;
+        if v["ok"].as_bool() == Some(true) {
+            Ok(v)
+        } else {
+            Err(HostError {
+                code: v["code"].as_i64().unwrap_or(17) as i32,
+                message: v["message"].as_str().unwrap_or("no message").to_string(),
+            })
+        }
+    }
+}
+
+impl Drop for PythonHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Host for PythonHost {
+    fn prepare(&mut self) -> HostResult<()> {
+        self.call(json!({"op": "prepare"})).map(drop)
+    }
+    fn start(&mut self, buffer_size: usize) -> HostResult<()> {
+        self.call(json!({"op": "start", "buffer_size": buffer_size})).map(drop)
+    }
+    fn stop(&mut self) -> HostResult<()> {
+        self.call(json!({"op": "stop"})).map(drop)
+    }
+    fn release(&mut self) -> HostResult<()> {
+        self.call(json!({"op": "release"})).map(drop)
+    }
+    fn config(&mut self, command: &str) -> HostResult<String> {
+        let v = self.call(json!({"op": "config", "command": command}))?;
+        Ok(v["reply"].as_str().unwrap_or_default().to_string())
+    }
+    fn marker(&mut self, value: f64) -> HostResult<()> {
+        self.call(json!({"op": "marker", "value": value})).map(drop)
+    }
+    fn count(&mut self) -> HostResult<usize> {
+        let v = self.call(json!({"op": "count"}))?;
+        Ok(v["value"].as_u64().unwrap_or(0) as usize)
+    }
+    fn data(&mut self) -> HostResult<Data> {
+        let v = self.call(json!({"op": "data"}))?;
+        let values: Vec<f64> = v["values"]
+            .as_array()
+            .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+            .unwrap_or_default();
+        Ok(Data {
+            num_rows: v["num_rows"].as_u64().unwrap_or(0) as usize,
+            num_samples: v["num_samples"].as_u64().unwrap_or(0) as usize,
+            values,
+        })
+    }
+    fn stats(&mut self) -> Option<StreamStats> {
+        None
+    }
+}

@@ -1,0 +1,132 @@
+//! Finding and loading every scenario and profile under `scenarios/`.
+
+use boardloop_emulators::{LoadError, Profile, Scenario};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The scenarios folder: `$BOARDLOOP_SCENARIOS`, else `./scenarios` when it exists,
+/// else the one in this source tree.
+pub fn scenarios_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BOARDLOOP_SCENARIOS") {
+        return PathBuf::from(d);
+    }
+    let local = PathBuf::from("scenarios");
+    if local.join("devices").is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+/// Where failure artifacts go: `$CARGO_TARGET_DIR/boardloop` or `target/boardloop`
+/// at the workspace root.
+pub fn artifacts_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("boardloop")
+}
+
+/// A scenario file and what came of loading it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The board folder it sits in.
+    pub folder: String,
+    /// File stem.
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+    /// The scenario, or why it could not be loaded.
+    pub scenario: Result<Arc<Scenario>, LoadError>,
+}
+
+/// Every `scenarios/<board>/*.yaml`, sorted by board then name.
+pub fn discover(root: &Path) -> Vec<Entry> {
+    let devices = root.join("devices");
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(root) else {
+        return out;
+    };
+    let mut dirs: Vec<PathBuf> = dirs
+        .filter_map(|d| d.ok().map(|d| d.path()))
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != "devices" && n != "data"))
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let folder = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let scenario = Scenario::load(&path, &devices).map(Arc::new);
+            out.push(Entry {
+                folder: folder.clone(),
+                name,
+                path,
+                scenario,
+            });
+        }
+    }
+    out
+}
+
+/// Validates files given on the command line: profiles (under a `devices` folder
+/// or with a `transport:` key) and scenarios. Returns one result per file.
+pub fn check_files(files: &[PathBuf]) -> Vec<(PathBuf, Result<String, LoadError>)> {
+    files
+        .iter()
+        .map(|f| {
+            let is_profile = f
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "devices")
+                || std::fs::read_to_string(f)
+                    .map(|t| t.lines().any(|l| l.starts_with("transport:")))
+                    .unwrap_or(false);
+            let r = if is_profile {
+                Profile::load(f).map(|p| {
+                    format!(
+                        "profile `{}`: {} commands, {} packet layout(s)",
+                        p.decl.name,
+                        p.commands.rules.len(),
+                        p.stream.as_ref().map_or(0, |s| s.packets.len())
+                    )
+                })
+            } else {
+                let devices = f
+                    .parent()
+                    .and_then(|p| p.parent())
+                    .map(|p| p.join("devices"))
+                    .unwrap_or_else(|| scenarios_dir().join("devices"));
+                let devices = if devices.is_dir() {
+                    devices
+                } else {
+                    scenarios_dir().join("devices")
+                };
+                Scenario::load(f, &devices).map(|s| {
+                    format!(
+                        "scenario `{}` on `{}` for {}: {} steps, {} faults",
+                        s.name,
+                        s.decl.device,
+                        s.decl.boards.join(", "),
+                        s.decl.steps.len(),
+                        s.decl.faults.len()
+                    )
+                })
+            };
+            (f.clone(), r)
+        })
+        .collect()
+}

@@ -1,0 +1,130 @@
+//! The host side of a trial: whatever drives the board under test. The Rust boards
+//! and BrainFlow's own drivers (through Python) answer the same calls, so the same
+//! steps and checks apply to both.
+
+use boardloop_boards::{Board, Data, Preset, StreamStats};
+use std::fmt;
+
+/// A failed call, with BrainFlow's exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostError {
+    /// BrainFlow exit code.
+    pub code: i32,
+    /// What the board said.
+    pub message: String,
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} = {})", self.message, code_name(self.code), self.code)
+    }
+}
+
+/// Result of a host call.
+pub type HostResult<T> = Result<T, HostError>;
+
+/// BrainFlow's name for an exit code.
+pub fn code_name(code: i32) -> &'static str {
+    const NAMES: [&str; 21] = [
+        "STATUS_OK",
+        "PORT_ALREADY_OPEN_ERROR",
+        "UNABLE_TO_OPEN_PORT_ERROR",
+        "SET_PORT_ERROR",
+        "BOARD_WRITE_ERROR",
+        "INCOMMING_MSG_ERROR",
+        "INITIAL_MSG_ERROR",
+        "BOARD_NOT_READY_ERROR",
+        "STREAM_ALREADY_RUN_ERROR",
+        "INVALID_BUFFER_SIZE_ERROR",
+        "STREAM_THREAD_ERROR",
+        "STREAM_THREAD_IS_NOT_RUNNING",
+        "EMPTY_BUFFER_ERROR",
+        "INVALID_ARGUMENTS_ERROR",
+        "UNSUPPORTED_BOARD_ERROR",
+        "BOARD_NOT_CREATED_ERROR",
+        "ANOTHER_BOARD_IS_CREATED_ERROR",
+        "GENERAL_ERROR",
+        "SYNC_TIMEOUT_ERROR",
+        "JSON_NOT_FOUND_ERROR",
+        "NO_SUCH_DATA_IN_JSON_ERROR",
+    ];
+    usize::try_from(code)
+        .ok()
+        .and_then(|c| NAMES.get(c).copied())
+        .unwrap_or("UNKNOWN_CODE")
+}
+
+/// Parses an exit code given by name (`BOARD_NOT_READY_ERROR`, case-insensitive,
+/// `_ERROR` optional) or number.
+pub fn parse_code(text: &str) -> Option<i32> {
+    if let Ok(n) = text.trim().parse::<i32>() {
+        return Some(n);
+    }
+    let want = text.trim().to_ascii_uppercase();
+    (0..=20).find(|&c| {
+        let n = code_name(c);
+        n == want || n.strip_suffix("_ERROR") == Some(want.as_str())
+    })
+}
+
+/// The calls a trial makes.
+pub trait Host {
+    /// `prepare_session`.
+    fn prepare(&mut self) -> HostResult<()>;
+    /// `start_stream`.
+    fn start(&mut self, buffer_size: usize) -> HostResult<()>;
+    /// `stop_stream`.
+    fn stop(&mut self) -> HostResult<()>;
+    /// `release_session`.
+    fn release(&mut self) -> HostResult<()>;
+    /// `config_board`.
+    fn config(&mut self, command: &str) -> HostResult<String>;
+    /// `insert_marker` on the default preset.
+    fn marker(&mut self, value: f64) -> HostResult<()>;
+    /// `get_board_data_count`.
+    fn count(&mut self) -> HostResult<usize>;
+    /// `get_board_data` (everything).
+    fn data(&mut self) -> HostResult<Data>;
+    /// Driver statistics, where the driver reports them.
+    fn stats(&mut self) -> Option<StreamStats>;
+}
+
+/// A Rust board.
+pub struct RustHost(pub Box<dyn Board>);
+
+fn err(e: boardloop_boards::BoardError) -> HostError {
+    HostError {
+        code: e.code as i32,
+        message: e.message,
+    }
+}
+
+impl Host for RustHost {
+    fn prepare(&mut self) -> HostResult<()> {
+        self.0.prepare_session().map_err(err)
+    }
+    fn start(&mut self, buffer_size: usize) -> HostResult<()> {
+        self.0.start_stream(buffer_size).map_err(err)
+    }
+    fn stop(&mut self) -> HostResult<()> {
+        self.0.stop_stream().map_err(err)
+    }
+    fn release(&mut self) -> HostResult<()> {
+        self.0.release_session().map_err(err)
+    }
+    fn config(&mut self, command: &str) -> HostResult<String> {
+        self.0.config_board(command).map_err(err)
+    }
+    fn marker(&mut self, value: f64) -> HostResult<()> {
+        self.0.insert_marker(value, Preset::Default).map_err(err)
+    }
+    fn count(&mut self) -> HostResult<usize> {
+        self.0.get_board_data_count(Preset::Default).map_err(err)
+    }
+    fn data(&mut self) -> HostResult<Data> {
+        self.0.get_board_data(None, Preset::Default).map_err(err)
+    }
+    fn stats(&mut self) -> Option<StreamStats> {
+        Some(self.0.stream_stats())
+    }
+}

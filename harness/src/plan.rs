@@ -1,0 +1,124 @@
+//! The trial matrix: every scenario × every board it names × every target, with
+//! unavailable targets decided at list time (ignored, with the reason).
+
+use crate::binding::board;
+use crate::brainflow::find_python;
+use crate::catalog::{discover, Entry};
+use crate::rig::Rig;
+use crate::run::{Target, Trial};
+use std::path::PathBuf;
+
+/// What the matrix is built from.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// The scenarios folder.
+    pub scenarios: PathBuf,
+    /// A rig for the `device` target, or why there is none.
+    pub rig: Option<Result<Rig, String>>,
+}
+
+impl PlanOptions {
+    /// From the environment: `BOARDLOOP_SCENARIOS`, `BOARDLOOP_RIG`.
+    pub fn from_env() -> Self {
+        PlanOptions {
+            scenarios: crate::catalog::scenarios_dir(),
+            rig: std::env::var_os("BOARDLOOP_RIG").map(|p| {
+                let p = PathBuf::from(p);
+                Rig::load(&p).map_err(|e| e.to_string())
+            }),
+        }
+    }
+}
+
+/// One entry of the matrix.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// `board::scenario::target`.
+    pub name: String,
+    /// What to run, unless the entry is a load error.
+    pub trial: Result<Trial, String>,
+    /// Why it cannot run here, if it cannot.
+    pub ignored: Option<String>,
+}
+
+/// Builds the matrix.
+pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
+    let entries = discover(&opts.scenarios);
+    let mut out = Vec::new();
+    let mut python: Option<Result<PathBuf, String>> = None;
+    for Entry {
+        folder,
+        name,
+        scenario,
+        ..
+    } in entries
+    {
+        let scenario = match scenario {
+            Ok(s) => s,
+            Err(e) => {
+                out.push(Planned {
+                    name: format!("{folder}::{name}::load"),
+                    trial: Err(e.to_string()),
+                    ignored: None,
+                });
+                continue;
+            }
+        };
+        for bname in &scenario.decl.boards {
+            let Some(b) = board(bname) else {
+                out.push(Planned {
+                    name: format!("{bname}::{name}::load"),
+                    trial: Err(format!(
+                        "{}: unknown board `{bname}` (see `boardloop boards`)",
+                        scenario.path.display()
+                    )),
+                    ignored: None,
+                });
+                continue;
+            };
+            let mk = |target: Target| Trial {
+                board: b.clone(),
+                scenario: scenario.clone(),
+                target,
+            };
+            let t = mk(Target::Emulated);
+            out.push(Planned {
+                name: t.name(),
+                trial: Ok(t),
+                ignored: None,
+            });
+            let has_faults = !scenario.decl.faults.is_empty();
+            let (port, ignored) = match &opts.rig {
+                None => (
+                    String::new(),
+                    Some("no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)".to_string()),
+                ),
+                Some(Err(e)) => (String::new(), Some(format!("rig file: {e}"))),
+                Some(Ok(rig)) => match rig.port_for(bname, &name, has_faults) {
+                    Ok(p) => (p.to_string(), None),
+                    Err(why) => (String::new(), Some(why)),
+                },
+            };
+            let t = mk(Target::Device { port });
+            out.push(Planned {
+                name: t.name(),
+                trial: Ok(t),
+                ignored,
+            });
+            if scenario.decl.brainflow {
+                let py = python.get_or_insert_with(find_python).clone();
+                let (python, ignored) = match py {
+                    Ok(p) => (p, None),
+                    Err(e) => (PathBuf::new(), Some(e)),
+                };
+                let t = mk(Target::Brainflow { python });
+                out.push(Planned {
+                    name: t.name(),
+                    trial: Ok(t),
+                    ignored,
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,454 @@
+//! Running one trial: a scenario played against one board on one target.
+
+use crate::binding::BoardBinding;
+use crate::brainflow::PythonHost;
+use crate::check::{check_signals, Segment, StateSpan};
+use crate::host::{code_name, parse_code, Host, HostError, RustHost};
+use crate::report;
+use boardloop_boards::{create_board, Data, InputParams, StreamStats};
+use boardloop_emulators::scenario::Step;
+use boardloop_emulators::{Device, Scenario, SerialEmulator, SerialOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where the board under test meets its device.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// The built-in emulator on a pseudo-terminal; the Rust driver opens it.
+    Emulated,
+    /// A device on a lab rig (or an external `boardloop emulate`) at this port.
+    Device {
+        /// Serial port.
+        port: String,
+    },
+    /// The built-in emulator, read by BrainFlow's own driver (Python package).
+    Brainflow {
+        /// The Python interpreter that has `brainflow`.
+        python: PathBuf,
+    },
+}
+
+impl Target {
+    /// The last part of a trial name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Target::Emulated => "emulated",
+            Target::Device { .. } => "device",
+            Target::Brainflow { .. } => "brainflow",
+        }
+    }
+}
+
+/// One scenario × board × target.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    /// Board under test.
+    pub board: BoardBinding,
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// Where it runs.
+    pub target: Target,
+}
+
+impl Trial {
+    /// `board::scenario::target`.
+    pub fn name(&self) -> String {
+        format!("{}::{}::{}", self.board.name, self.scenario.name, self.target.name())
+    }
+}
+
+/// What a trial produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Every expectation that did not hold; empty means passed.
+    pub failures: Vec<String>,
+    /// Rows collected.
+    pub rows: usize,
+    /// Driver statistics, if reported.
+    pub stats: Option<StreamStats>,
+    /// Values compared with the declared signal.
+    pub values_checked: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Where data and transcript were kept (on failure).
+    pub artifacts: Option<PathBuf>,
+    /// The steps as they ran.
+    pub log: Vec<String>,
+}
+
+impl Outcome {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs a trial to completion.
+pub fn run(trial: &Trial) -> Outcome {
+    let started = Instant::now();
+    let sc = &trial.scenario;
+    let mut out = Outcome::default();
+    let emulator = match &trial.target {
+        Target::Emulated | Target::Brainflow { .. } => {
+            match SerialEmulator::spawn(sc, SerialOptions::default()) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    out.failures.push(format!("cannot start the emulator: {e}"));
+                    return out;
+                }
+            }
+        }
+        Target::Device { .. } => None,
+    };
+    let port = match (&trial.target, &emulator) {
+        (Target::Device { port }, _) => port.clone(),
+        (_, Some(e)) => e.path().display().to_string(),
+        _ => unreachable!("an emulated target always has an emulator"),
+    };
+    out.log.push(format!("port {port}"));
+    let mut host: Box<dyn Host> = match &trial.target {
+        Target::Brainflow { python } => {
+            match PythonHost::spawn(python, trial.board.id as i32, &port, sc.decl.timeout) {
+                Ok(h) => Box::new(h),
+                Err(e) => {
+                    out.failures.push(format!("cannot start BrainFlow: {e}"));
+                    return out;
+                }
+            }
+        }
+        _ => {
+            let params = InputParams {
+                serial_port: port.clone(),
+                timeout: sc.decl.timeout,
+                ..Default::default()
+            };
+            match create_board(trial.board.id, params) {
+                Ok(b) => Box::new(RustHost(b)),
+                Err(e) => {
+                    out.failures.push(format!("cannot create the board: {e}"));
+                    return out;
+                }
+            }
+        }
+    };
+    let played = play(trial, host.as_mut(), &mut out);
+    out.stats = host.stats();
+    let data = match host.data() {
+        Ok(d) => d,
+        Err(e) => {
+            out.failures.push(format!("get_board_data failed: {e}"));
+            Data {
+                num_rows: trial.board.descr.num_rows,
+                num_samples: 0,
+                values: Vec::new(),
+            }
+        }
+    };
+    let _ = host.release();
+    drop(host);
+    out.rows = data.num_samples;
+    verify(trial, &played, &data, emulator.as_ref(), &mut out);
+    out.elapsed = started.elapsed();
+    let transcript = emulator.as_ref().map(|e| e.transcript());
+    drop(emulator);
+    out.artifacts = report::keep(trial, &out, &data, transcript.as_deref());
+    out
+}
+
+/// What the host side observed while playing the steps.
+#[derive(Debug, Default)]
+struct Played {
+    segments: Vec<Segment>,
+    markers: Vec<(f64, usize, usize)>,
+    expected_error_seen: bool,
+}
+
+fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
+    let sc = &trial.scenario;
+    let expect = &sc.decl.expect;
+    let settle = expect.signal.as_ref().map_or(0, |s| s.settle_samples);
+    let pps = boardloop_emulators::CounterModel::of(&sc.profile).map_or(1, |c| c.packets_per_sample) as f64;
+    // A shadow of the device, fed the commands the host sends, tells which state
+    // (gains, rate) each row was produced under.
+    let mut shadow = Device::new(sc.profile.clone(), sc.signals.clone(), sc.initial_state.clone());
+    let mut played = Played::default();
+    let mut open: Option<Segment> = None;
+    for (i, step) in sc.decl.steps.iter().enumerate() {
+        let kind = step_kind(step);
+        out.log.push(format!("step {i}: {step:?}"));
+        let result: Result<(), HostError> = (|| {
+            match step {
+                Step::Prepare => {
+                    host.prepare()?;
+                    shadow.feed(b"vd");
+                }
+                Step::Start => {
+                    let first = host.count()?;
+                    host.start(sc.decl.buffer_size)?;
+                    shadow.feed(b"b");
+                    open = Some(Segment {
+                        first_row: first,
+                        end_row: first,
+                        rate: shadow.packet_rate() / pps,
+                        states: vec![StateSpan {
+                            from_row: first,
+                            settle_until: first,
+                            state: shadow.state().clone(),
+                        }],
+                    });
+                }
+                Step::Stop => {
+                    let r = host.stop();
+                    shadow.feed(b"s");
+                    close(&mut open, host, &mut played);
+                    r?;
+                }
+                Step::Release => host.release()?,
+                Step::Config(c) => {
+                    let before = host.count()?;
+                    let reply = host.config(&c.send)?;
+                    shadow.feed(c.send.as_bytes());
+                    if let Some(seg) = open.as_mut() {
+                        seg.states.push(StateSpan {
+                            from_row: before,
+                            settle_until: before + settle,
+                            state: shadow.state().clone(),
+                        });
+                    }
+                    if let Some(want) = &c.reply {
+                        if &reply != want {
+                            out.failures.push(format!(
+                                "step {i}: config `{}` replied {:?}, expected {:?}",
+                                c.send, reply, want
+                            ));
+                        }
+                    }
+                    out.log.push(format!("  reply {reply:?}"));
+                }
+                Step::Marker(v) => {
+                    let lo = host.count()?;
+                    host.marker(*v)?;
+                    let hi = host.count()?;
+                    played.markers.push((*v, lo, hi));
+                }
+                Step::WaitSamples(n) => wait_rows(host, open.as_ref(), *n, sc, out)?,
+                Step::WaitMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            out.log.push(format!("  failed: {e}"));
+            match &expect.error {
+                Some(x) if x.step == kind && !played.expected_error_seen => {
+                    played.expected_error_seen = true;
+                    if let Some(code) = parse_code(&x.code) {
+                        if code != e.code {
+                            out.failures.push(format!(
+                                "step {i} ({kind}) failed with {} ({}), expected {}",
+                                code_name(e.code),
+                                e.message,
+                                code_name(code)
+                            ));
+                        }
+                    }
+                    if let Some(text) = &x.contains {
+                        if !e.message.contains(text.as_str()) {
+                            out.failures.push(format!(
+                                "step {i} ({kind}) error {:?} does not contain {:?}",
+                                e.message, text
+                            ));
+                        }
+                    }
+                }
+                _ => out.failures.push(format!("step {i} ({kind}) failed: {e}")),
+            }
+            break;
+        }
+    }
+    close(&mut open, host, &mut played);
+    played
+}
+
+fn close(open: &mut Option<Segment>, host: &mut dyn Host, played: &mut Played) {
+    if let Some(mut seg) = open.take() {
+        seg.end_row = host.count().unwrap_or(seg.first_row);
+        played.segments.push(seg);
+    }
+}
+
+fn wait_rows(
+    host: &mut dyn Host,
+    seg: Option<&Segment>,
+    n: usize,
+    sc: &Scenario,
+    out: &mut Outcome,
+) -> Result<(), HostError> {
+    let first = seg.map_or(0, |s| s.first_row);
+    let rate = seg.map_or(250.0, |s| s.rate).max(1.0);
+    // Generous: ten times the real-time duration plus five seconds.
+    let limit = Duration::from_secs_f64(5.0 + 10.0 * n as f64 / rate);
+    let started = Instant::now();
+    loop {
+        let have = host.count()?.saturating_sub(first);
+        if have >= n {
+            return Ok(());
+        }
+        if host.stats().is_some_and(|s| s.link_error.is_some()) || started.elapsed() > limit {
+            out.failures.push(format!(
+                "waited {:.1} s for {n} rows of `{}`, got {have}",
+                started.elapsed().as_secs_f64(),
+                sc.name
+            ));
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn step_kind(step: &Step) -> &'static str {
+    match step {
+        Step::Prepare => "prepare",
+        Step::Start => "start",
+        Step::Stop => "stop",
+        Step::Release => "release",
+        Step::Config(_) => "config",
+        Step::Marker(_) => "marker",
+        Step::WaitSamples(_) => "wait_samples",
+        Step::WaitMs(_) => "wait_ms",
+    }
+}
+
+fn verify(
+    trial: &Trial,
+    played: &Played,
+    data: &Data,
+    emulator: Option<&SerialEmulator>,
+    out: &mut Outcome,
+) {
+    let sc = &trial.scenario;
+    let x = &sc.decl.expect;
+    if let Some(e) = &x.error {
+        if !played.expected_error_seen {
+            out.failures.push(format!(
+                "expected step `{}` to fail with {}, it did not",
+                e.step, e.code
+            ));
+        }
+    }
+    if let Some(c) = &x.rows {
+        if !c.accepts(data.num_samples as u64) {
+            out.failures
+                .push(format!("rows: expected {c}, got {}", data.num_samples));
+        }
+    }
+    let brainflow = matches!(trial.target, Target::Brainflow { .. });
+    match (&out.stats, brainflow) {
+        (Some(s), _) => {
+            if let Some(l) = x.lost_packets {
+                if s.decode.lost_packets != l {
+                    out.failures.push(format!(
+                        "lost packets: expected {l}, the driver reports {}",
+                        s.decode.lost_packets
+                    ));
+                }
+            }
+            if let Some(g) = &x.garbage_bytes {
+                if !g.accepts(s.decode.garbage_bytes) {
+                    out.failures.push(format!(
+                        "garbage bytes: expected {g}, the driver reports {}",
+                        s.decode.garbage_bytes
+                    ));
+                }
+            }
+            if let Some(want) = x.link_lost {
+                if s.link_error.is_some() != want {
+                    out.failures.push(format!(
+                        "link lost: expected {want}, driver says {:?}",
+                        s.link_error
+                    ));
+                }
+            }
+        }
+        (None, true) => {} // BrainFlow reports no statistics; its data is still checked.
+        (None, false) => out.failures.push("the driver reported no statistics".into()),
+    }
+    if let Some(check) = &x.signal {
+        let r = check_signals(data, &trial.board, sc, &played.segments, check);
+        out.values_checked = r.values_checked;
+        out.failures.extend(r.problems.iter().cloned());
+        if r.mismatches > 0 {
+            out.failures.push(format!(
+                "signal: {} of {} values outside {} LSB; first: {}",
+                r.mismatches,
+                r.values_checked,
+                check.tolerance_lsb,
+                r.first.as_ref().map(|m| m.to_string()).unwrap_or_default()
+            ));
+        }
+        if r.values_checked == 0 {
+            out.failures
+                .push("signal: no value was compared (no rows, or no channel applies)".into());
+        }
+    }
+    check_markers(trial, played, data, out);
+    if let Some(emu) = emulator {
+        if let Some(want) = &x.commands {
+            let got: Vec<String> = emu
+                .commands()
+                .iter()
+                .map(|c| c.rule.clone().unwrap_or_else(|| format!("?{}", c.text)))
+                .collect();
+            if &got != want {
+                out.failures.push(format!(
+                    "commands received: expected {want:?}, got {got:?}"
+                ));
+            }
+        }
+        let state = emu.state();
+        for (k, v) in &x.device_state {
+            if state.get(k) != Some(*v) {
+                out.failures.push(format!(
+                    "device state `{k}`: expected {v}, is {:?}",
+                    state.get(k)
+                ));
+            }
+        }
+        if let Some(e) = emu.error() {
+            out.failures.push(format!("emulator failed: {e}"));
+        }
+    }
+}
+
+fn check_markers(trial: &Trial, played: &Played, data: &Data, out: &mut Outcome) {
+    let row = trial.board.descr.marker_channel;
+    if data.num_samples == 0 || row >= data.num_rows {
+        if !played.markers.is_empty() {
+            out.failures.push("markers were inserted but no data came back".into());
+        }
+        return;
+    }
+    let marks = data.row(row);
+    let mut expected_rows = Vec::new();
+    for (v, lo, hi) in &played.markers {
+        let found: Vec<usize> = (*lo..=(*hi).min(data.num_samples.saturating_sub(1)))
+            .filter(|r| marks[*r] == *v)
+            .collect();
+        match found.as_slice() {
+            [r] => expected_rows.push(*r),
+            [] => out.failures.push(format!(
+                "marker {v}: not on the next sample (rows {lo}..={hi})"
+            )),
+            many => out.failures.push(format!("marker {v}: on several rows {many:?}")),
+        }
+    }
+    let stray: Vec<usize> = (0..data.num_samples)
+        .filter(|r| marks[*r] != 0.0 && !expected_rows.contains(r))
+        .collect();
+    if !stray.is_empty() {
+        out.failures.push(format!(
+            "markers on rows nobody marked: {:?}",
+            &stray[..stray.len().min(10)]
+        ));
+    }
+}
