@@ -221,10 +221,22 @@ mod tests {
 
     #[test]
     fn json_matches_brainflow() {
-        assert_eq!(board_descr(BoardId::Cyton, Preset::Default).unwrap().to_json(), CYTON_JSON);
-        assert_eq!(board_descr(BoardId::CytonDaisy, Preset::Default).unwrap().to_json(), DAISY_JSON);
         assert_eq!(
-            board_descr(BoardId::Synthetic, Preset::Auxiliary).unwrap().to_json(),
+            board_descr(BoardId::Cyton, Preset::Default)
+                .unwrap()
+                .to_json(),
+            CYTON_JSON
+        );
+        assert_eq!(
+            board_descr(BoardId::CytonDaisy, Preset::Default)
+                .unwrap()
+                .to_json(),
+            DAISY_JSON
+        );
+        assert_eq!(
+            board_descr(BoardId::Synthetic, Preset::Auxiliary)
+                .unwrap()
+                .to_json(),
             SYNTH_AUX_JSON
         );
         let back: BoardDescr = serde_json::from_str(CYTON_JSON).unwrap();
@@ -245,11 +257,15 @@ mod tests {
     #[test]
     fn absent_boards_and_presets() {
         assert_eq!(
-            board_descr(BoardId::Muse2, Preset::Default).unwrap_err().code,
+            board_descr(BoardId::Muse2, Preset::Default)
+                .unwrap_err()
+                .code,
             ExitCode::UnsupportedBoard
         );
         assert_eq!(
-            board_descr(BoardId::Cyton, Preset::Auxiliary).unwrap_err().code,
+            board_descr(BoardId::Cyton, Preset::Auxiliary)
+                .unwrap_err()
+                .code,
             ExitCode::InvalidArguments
         );
     }

@@ -97,7 +97,9 @@ impl TryFrom<i32> for BoardId {
             .iter()
             .copied()
             .find(|b| b.id() == v)
-            .ok_or_else(|| BoardError::new(ExitCode::UnsupportedBoard, format!("unknown board id {v}")))
+            .ok_or_else(|| {
+                BoardError::new(ExitCode::UnsupportedBoard, format!("unknown board id {v}"))
+            })
     }
 }
 
@@ -127,7 +129,10 @@ impl TryFrom<i32> for Preset {
             0 => Ok(Preset::Default),
             1 => Ok(Preset::Auxiliary),
             2 => Ok(Preset::Ancillary),
-            _ => Err(BoardError::new(ExitCode::InvalidArguments, format!("unknown preset {v}"))),
+            _ => Err(BoardError::new(
+                ExitCode::InvalidArguments,
+                format!("unknown preset {v}"),
+            )),
         }
     }
 }
@@ -142,7 +147,10 @@ mod tests {
             assert_eq!(BoardId::try_from(b.id()).unwrap(), b);
         }
         assert_eq!(BoardId::try_from(2).unwrap().name(), "CYTON_DAISY_BOARD");
-        assert_eq!(BoardId::try_from(3).unwrap_err().code, ExitCode::UnsupportedBoard);
+        assert_eq!(
+            BoardId::try_from(3).unwrap_err().code,
+            ExitCode::UnsupportedBoard
+        );
         assert_eq!(Preset::try_from(1).unwrap(), Preset::Auxiliary);
         assert!(Preset::try_from(3).is_err());
     }

@@ -87,9 +87,18 @@ impl InputParams {
     /// Parses BrainFlow's JSON; malformed JSON or wrong value types give
     /// `InvalidArguments`.
     pub fn from_json(s: &str) -> Result<Self> {
-        serde_json::from_str(s).map_err(|e| {
-            BoardError::new(ExitCode::InvalidArguments, format!("invalid input params JSON: {e}"))
-        })
+        let invalid = |e: String| {
+            BoardError::new(
+                ExitCode::InvalidArguments,
+                format!("invalid input params JSON: {e}"),
+            )
+        };
+        let v: serde_json::Value = serde_json::from_str(s).map_err(|e| invalid(e.to_string()))?;
+        // serde would also accept a JSON array as a struct; BrainFlow wants an object.
+        if !v.is_object() {
+            return Err(invalid("expected a JSON object".into()));
+        }
+        serde_json::from_value(v).map_err(|e| invalid(e.to_string()))
     }
 
     /// Serialises to BrainFlow's JSON.
@@ -127,8 +136,16 @@ mod tests {
 
     #[test]
     fn wrong_types_are_invalid_arguments() {
-        for bad in [r#"{"timeout":"5"}"#, r#"{"serial_port":5}"#, "not json", "[]"] {
-            assert_eq!(InputParams::from_json(bad).unwrap_err().code, ExitCode::InvalidArguments);
+        for bad in [
+            r#"{"timeout":"5"}"#,
+            r#"{"serial_port":5}"#,
+            "not json",
+            "[]",
+        ] {
+            assert_eq!(
+                InputParams::from_json(bad).unwrap_err().code,
+                ExitCode::InvalidArguments
+            );
         }
     }
 }

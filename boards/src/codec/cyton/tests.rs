@@ -172,7 +172,10 @@ fn invalid_end_byte_rejected() {
     bytes.extend(simple(3));
     bytes.extend(simple(4));
     let (rows, st) = decode(CytonVariant::Cyton, &bytes);
-    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), vec![1.0, 3.0, 4.0]);
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![1.0, 3.0, 4.0]
+    );
     assert_eq!(st.bad_end_bytes, 1);
     assert_eq!(st.lost_packets, 1);
     assert_eq!(st.garbage_bytes, 33);
@@ -274,7 +277,10 @@ fn daisy_discards_unpaired() {
     bytes.extend(simple(7));
     bytes.extend(simple(8)); // pair (7,8)
     let (rows, st) = decode(CytonVariant::Daisy, &bytes);
-    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), vec![3.0, 7.0]);
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![3.0, 7.0]
+    );
     assert_eq!(st.unpaired, 2);
     assert_eq!(st.lost_packets, 1);
     // Pair across the counter wrap.
