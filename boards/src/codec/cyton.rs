@@ -111,8 +111,8 @@ pub struct CytonDecoder {
     variant: CytonVariant,
     layout: Layout,
     gains: GainTracker,
-    /// Unconsumed bytes (at most a partial packet plus one look-ahead byte
-    /// between calls).
+    /// Unconsumed bytes: a partial packet, or while resynchronising a
+    /// candidate plus up to `MAX_CONFIRM_GAP` + 33 bytes of look-ahead.
     buf: Vec<u8>,
     /// True while packets arrive back to back; false after garbage or a bad
     /// end byte, when a candidate must be confirmed by the next start byte.
@@ -219,7 +219,7 @@ impl CytonDecoder {
             }
             let frame = &buf[pos..pos + PACKET_LEN];
             let end = frame[PACKET_LEN - 1];
-            if !(END_STANDARD..=END_MAX).contains(&end) {
+            if !is_end_byte(end) {
                 // Not a packet: rescan from the byte after this 0xA0 rather
                 // than skipping 33 bytes, so a real packet starting inside
                 // this bogus frame (e.g. after a truncated one) is found.
@@ -233,12 +233,12 @@ impl CytonDecoder {
                 continue;
             }
             if !self.in_sync {
-                // After garbage, a 0xA0 inside data could pose as a start
-                // byte; require the next packet's start byte to confirm.
-                match buf.get(pos + PACKET_LEN) {
-                    None => break, // wait for one more byte
-                    Some(&START_BYTE) => {}
-                    Some(_) => {
+                // After garbage, a 0xA0 inside packet data could pose as a
+                // start byte: only accept a confirmed candidate.
+                match self.confirm(buf, pos) {
+                    Confirm::Wait => break,
+                    Confirm::Accept => {}
+                    Confirm::Reject => {
                         self.stats.garbage_bytes += 1;
                         pos += 1;
                         continue;
@@ -252,6 +252,40 @@ impl CytonDecoder {
             pos += PACKET_LEN;
         }
         pos
+    }
+
+    /// Decides whether the candidate frame at `pos` (start byte and end byte
+    /// already valid) is real while resynchronising. Confirmed if
+    /// * its counter continues the last accepted one, or
+    /// * the byte right after it is a start byte (back-to-back packets), or
+    /// * after a gap of non-start bytes, the next frame is valid and its
+    ///   counter follows the candidate's (packets separated by junk).
+    ///
+    /// Waits for more bytes when the answer depends on bytes not yet received.
+    fn confirm(&self, buf: &[u8], pos: usize) -> Confirm {
+        let counter = buf[pos + 1];
+        if self.last_counter.map(|p| p.wrapping_add(1)) == Some(counter) {
+            return Confirm::Accept;
+        }
+        let after = pos + PACKET_LEN;
+        let window_end = buf.len().min(after + MAX_CONFIRM_GAP);
+        match buf[after..window_end].iter().position(|&b| b == START_BYTE) {
+            Some(0) => Confirm::Accept,
+            Some(off) => {
+                let next = after + off;
+                match buf.get(next..next + PACKET_LEN) {
+                    None => Confirm::Wait,
+                    Some(nf)
+                        if is_end_byte(nf[PACKET_LEN - 1]) && nf[1] == counter.wrapping_add(1) =>
+                    {
+                        Confirm::Accept
+                    }
+                    Some(_) => Confirm::Reject,
+                }
+            }
+            None if buf.len() < after + MAX_CONFIRM_GAP => Confirm::Wait,
+            None => Confirm::Reject,
+        }
     }
 
     fn accept(&mut self, f: &[u8; PACKET_LEN], out: &mut Vec<Vec<f64>>) {
@@ -372,6 +406,21 @@ impl CytonDecoder {
         out.push(row);
         self.stats.rows += 1;
     }
+}
+
+/// Outcome of checking a candidate frame while resynchronising.
+enum Confirm {
+    Accept,
+    Reject,
+    Wait,
+}
+
+/// How far past a candidate to look for the next start byte when confirming
+/// it; bounds the bytes held back while resynchronising.
+const MAX_CONFIRM_GAP: usize = 256;
+
+fn is_end_byte(b: u8) -> bool {
+    (END_STANDARD..=END_MAX).contains(&b)
 }
 
 /// Sign-extends a 24-bit big-endian two's-complement value.

@@ -310,3 +310,42 @@ fn never_panics_on_nasty_input() {
     d.push(&noise, &mut out);
     assert!(d.pending_bytes() <= 33);
 }
+
+#[test]
+fn frames_separated_by_junk_are_confirmed_by_counter() {
+    // Junk before and after a frame: confirmed by the next frame's counter.
+    let mut bytes = vec![0x01];
+    bytes.extend(simple(10));
+    bytes.extend([0x02, 0x03]);
+    bytes.extend(simple(11));
+    bytes.extend([0x04]);
+    bytes.extend(simple(12)); // continues 11: accepted without look-ahead
+    let (rows, st) = decode(CytonVariant::Cyton, &bytes);
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![10.0, 11.0, 12.0]
+    );
+    assert_eq!(st.garbage_bytes, 4);
+    assert_eq!(st.lost_packets, 0);
+}
+
+#[test]
+fn false_start_in_data_rejected_when_next_counter_mismatches() {
+    // Junk, then the tail of a packet holding a fake frame: 0xA0, "counter"
+    // 0x50, ..., a valid end byte, then junk and a real packet whose counter
+    // does not follow 0x50.
+    let mut bytes = vec![0x01];
+    let mut fake = vec![0xA0, 0x50];
+    fake.extend([0u8; 30]);
+    fake.push(0xC0);
+    bytes.extend(&fake);
+    bytes.push(0x07);
+    bytes.extend(simple(3));
+    bytes.extend(simple(4));
+    let (rows, st) = decode(CytonVariant::Cyton, &bytes);
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![3.0, 4.0]
+    );
+    assert_eq!(st.garbage_bytes, 1 + 33 + 1);
+}
