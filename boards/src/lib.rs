@@ -8,6 +8,8 @@
 //! * [`board`]: sessions with BrainFlow's semantics, a streaming thread and a
 //!   [`ring::RingBuffer`] per preset.
 
+#![warn(missing_docs)]
+
 pub mod board;
 pub mod codec;
 pub mod cyton_board;

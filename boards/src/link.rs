@@ -59,6 +59,17 @@ impl SerialPortLink {
         })
     }
 
+    /// Wraps an already-open port (e.g. one end of `serialport::TTYPort::pair`);
+    /// `name` is used in messages.
+    pub fn from_port(port: Box<dyn serialport::SerialPort>, name: impl Into<String>) -> Self {
+        let timeout = port.timeout();
+        SerialPortLink {
+            port,
+            path: name.into(),
+            timeout,
+        }
+    }
+
     /// The device path this link was opened on.
     pub fn path(&self) -> &str {
         &self.path
@@ -256,6 +267,42 @@ mod tests {
         let mut buf = [0u8; 4];
         assert_eq!(host.read(&mut buf, Duration::from_secs(5)).unwrap(), 1);
         drop(t.join().unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pty_round_trip_and_hangup() {
+        let (mut master, slave) = serialport::TTYPort::pair().expect("pty pair");
+        let name = serialport::SerialPort::name(&slave).unwrap_or_default();
+        let mut link = SerialPortLink::from_port(Box::new(slave), name);
+        let mut buf = [0u8; 16];
+        assert_eq!(link.read(&mut buf, Duration::from_millis(20)).unwrap(), 0);
+        link.write_all(b"v").unwrap();
+        let mut one = [0u8; 1];
+        Read::read_exact(&mut master, &mut one).unwrap();
+        assert_eq!(&one, b"v");
+        Write::write_all(&mut master, b"$$$").unwrap();
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let n = link.read(&mut buf, Duration::from_millis(500)).unwrap();
+            assert!(n > 0, "timed out");
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"$$$");
+        link.clear_input().unwrap();
+        // The device vanishing must surface as an error, not as timeouts.
+        drop(master);
+        let t = Instant::now();
+        let err = loop {
+            match link.read(&mut buf, Duration::from_millis(20)) {
+                Err(e) => break e,
+                Ok(_) => assert!(
+                    t.elapsed() < Duration::from_secs(2),
+                    "no error after hangup"
+                ),
+            }
+        };
+        assert!(!err.to_string().is_empty());
     }
 
     #[test]

@@ -16,6 +16,9 @@ struct Script {
     skip: Vec<usize>,
     /// Close the link after streaming.
     drop_after_stream: bool,
+    /// Wait this long before closing: a pty hangup discards bytes the host
+    /// has not read yet (Linux flushes the slave's input on master close).
+    linger_before_drop: Duration,
     /// Never answer anything.
     silent: bool,
     /// Answer `d` with a failure.
@@ -43,7 +46,7 @@ fn packet(counter: u8) -> Vec<u8> {
 }
 
 /// Runs the fake device; returns every byte the host sent.
-fn spawn_device(mut link: MemoryLink, s: Script) -> thread::JoinHandle<Vec<u8>> {
+fn spawn_device(mut link: Box<dyn SerialLink>, s: Script) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {
         let mut received = Vec::new();
         let mut acc: Vec<u8> = Vec::new();
@@ -79,7 +82,8 @@ fn spawn_device(mut link: MemoryLink, s: Script) -> thread::JoinHandle<Vec<u8>> 
                                 }
                             }
                             if s.drop_after_stream {
-                                link.close();
+                                // Dropping the device end closes the link.
+                                thread::sleep(s.linger_before_drop);
                                 return received;
                             }
                         }
@@ -118,9 +122,61 @@ fn fast_timing() -> Timing {
 
 fn board_with(variant: CytonVariant, s: Script) -> (CytonBoard, thread::JoinHandle<Vec<u8>>) {
     let (host, dev) = MemoryLink::pair();
-    let dev = spawn_device(dev, s);
+    let dev = spawn_device(Box::new(dev), s);
     let board = CytonBoard::with_link(variant, Box::new(host), fast_timing()).named("mem0");
     (board, dev)
+}
+
+/// The same fake device behind a real pseudo-terminal, driven through
+/// [`crate::link::SerialPortLink`].
+#[cfg(unix)]
+fn board_over_pty(variant: CytonVariant, s: Script) -> (CytonBoard, thread::JoinHandle<Vec<u8>>) {
+    use crate::link::SerialPortLink;
+    let (master, slave) = serialport::TTYPort::pair().expect("pty pair");
+    let name = serialport::SerialPort::name(&slave).unwrap_or_else(|| "pty".into());
+    let dev = spawn_device(
+        Box::new(SerialPortLink::from_port(Box::new(master), "master")),
+        s,
+    );
+    let host = SerialPortLink::from_port(Box::new(slave), name.clone());
+    let board = CytonBoard::with_link(variant, Box::new(host), fast_timing()).named(name);
+    (board, dev)
+}
+
+#[cfg(unix)]
+#[test]
+fn session_over_pty_with_hangup() {
+    let script = Script {
+        packets: 256,
+        skip: vec![7],
+        drop_after_stream: true,
+        linger_before_drop: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let (mut b, dev) = board_over_pty(CytonVariant::Cyton, script);
+    b.prepare_session().unwrap();
+    assert_eq!(
+        b.config_board("x4020000X").unwrap(),
+        "Success: Channel set for 4$$$"
+    );
+    b.start_stream(1000).unwrap();
+    dev.join().unwrap();
+    wait_for(&b, |b| b.stream_stats().link_error.is_some());
+    assert_eq!(b.stop_stream().unwrap_err().code, ExitCode::IncommingMsg);
+    let st = b.stream_stats();
+    assert_eq!((st.decode.packets, st.decode.lost_packets), (255, 1));
+    assert_eq!(
+        st.decode.garbage_bytes, 0,
+        "pty must pass binary bytes unchanged"
+    );
+    let d = b.get_board_data(None, Preset::Default).unwrap();
+    assert_eq!(d.num_samples, 255);
+    let last = d.sample(254);
+    assert_eq!(last[0], 0.0, "counter 256 wraps to 0");
+    assert!(
+        (last[4] - raw(0, 3) as f64 * UV_G24 * 6.0).abs() < 1e-9,
+        "gain 4 on ch 4"
+    );
 }
 
 fn wait_for(board: &CytonBoard, pred: impl Fn(&CytonBoard) -> bool) {
