@@ -1,1 +1,33 @@
-//! placeholder
+//! Board drivers, sans-IO codecs and a BrainFlow-style session API for
+//! biosensor boards (OpenBCI Cyton and Cyton+Daisy so far).
+//!
+//! Layers, bottom up:
+//! * [`codec`]: pure byte-to-row decoders, no I/O;
+//! * [`link`]: the transport seam ([`link::SerialLink`]), with a real serial
+//!   backend and an in-memory pair for tests;
+//! * [`board`]: sessions with BrainFlow's semantics, a streaming thread and a
+//!   [`ring::RingBuffer`] per preset.
+
+#![warn(missing_docs)]
+
+pub mod board;
+pub mod codec;
+pub mod cyton_board;
+pub mod data;
+pub mod descr;
+pub mod error;
+pub mod ids;
+pub mod link;
+pub mod params;
+pub mod ring;
+
+pub use board::{create_board, Board, StreamStats};
+pub use codec::cyton::{CytonDecoder, CytonVariant, DecodeStats};
+pub use cyton_board::CytonBoard;
+pub use data::Data;
+pub use descr::{board_descr, BoardDescr};
+pub use error::{BoardError, ExitCode, Result};
+pub use ids::{BoardId, Preset};
+pub use link::{MemoryLink, SerialLink, SerialPortLink};
+pub use params::InputParams;
+pub use ring::RingBuffer;

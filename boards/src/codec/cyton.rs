@@ -1,0 +1,437 @@
+//! OpenBCI Cyton / Cyton+Daisy packet decoder (sans-IO).
+//!
+//! Packet: `0xA0, counter, 8 × int24 BE, 6 aux bytes, end byte 0xC0..=0xC6`
+//! (33 bytes). Rows follow BrainFlow's layouts (see [`crate::descr`]); the
+//! timestamp and marker rows are left at 0 for the driver to fill.
+
+use serde::Serialize;
+
+use super::gain::GainTracker;
+
+/// Packet start byte.
+pub const START_BYTE: u8 = 0xA0;
+/// Full packet length including start and end bytes.
+pub const PACKET_LEN: usize = 33;
+/// End byte of a standard packet (aux = accelerometer).
+pub const END_STANDARD: u8 = 0xC0;
+/// End byte of an analog-mode packet (aux = 3 × int16 analog reads).
+pub const END_ANALOG: u8 = 0xC1;
+/// Largest valid end byte.
+pub const END_MAX: u8 = 0xC6;
+
+/// ADS1299 reference voltage.
+const VREF: f64 = 4.5;
+/// Full-scale count of the 24-bit ADC (2^23 − 1).
+const ADC_FULL_SCALE: f64 = 8_388_607.0;
+/// LIS3DH scale: 2 mg per LSB on a left-justified 12-bit value.
+pub const ACCEL_SCALE: f64 = 0.002 / 16.0;
+
+/// Which board the packets come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CytonVariant {
+    /// Cyton alone: one 24-row sample per packet (250 Hz).
+    Cyton,
+    /// Cyton + Daisy: one 32-row sample per (odd, even) packet pair (125 Hz).
+    Daisy,
+}
+
+impl CytonVariant {
+    /// Number of EEG channels.
+    pub fn num_eeg(self) -> usize {
+        match self {
+            CytonVariant::Cyton => 8,
+            CytonVariant::Daisy => 16,
+        }
+    }
+
+    /// Rows per output sample, as in BrainFlow's description.
+    pub fn num_rows(self) -> usize {
+        match self {
+            CytonVariant::Cyton => 24,
+            CytonVariant::Daisy => 32,
+        }
+    }
+
+    fn layout(self) -> Layout {
+        let e = self.num_eeg();
+        // BrainFlow: package, EEG, accel ×3, other ×7, analog ×3, timestamp, marker.
+        Layout {
+            accel: e + 1,
+            other: e + 4,
+            analog: e + 11,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    accel: usize,
+    other: usize,
+    analog: usize,
+}
+
+/// Decoder counters, exposed so a harness can assert exact loss figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DecodeStats {
+    /// Packets accepted.
+    pub packets: u64,
+    /// Rows emitted.
+    pub rows: u64,
+    /// Packets missing according to the sample counter.
+    pub lost_packets: u64,
+    /// Bytes discarded because they were not part of an accepted packet.
+    pub garbage_bytes: u64,
+    /// Candidate frames rejected for an end byte outside 0xC0..=0xC6.
+    pub bad_end_bytes: u64,
+    /// Times the decoder lost packet alignment and had to hunt for a start byte.
+    pub resyncs: u64,
+    /// Daisy packets dropped for lack of a partner (even without its odd one,
+    /// or odd replaced by another odd).
+    pub unpaired: u64,
+}
+
+/// One decoded packet before it becomes a row.
+#[derive(Clone, Copy, Debug)]
+struct Packet {
+    counter: u8,
+    eeg_raw: [i32; 8],
+    end: u8,
+    aux: [u8; 6],
+    /// Accel in g as it should appear for this packet (held value for 0xC0,
+    /// zeros otherwise, as BrainFlow fills only standard packets).
+    accel: [f64; 3],
+    /// Analog values (0xC1 only).
+    analog: [f64; 3],
+}
+
+/// Streaming Cyton/Daisy decoder. Feed it bytes in any chunking with
+/// [`CytonDecoder::push`]; partial packets are kept across calls.
+#[derive(Clone, Debug)]
+pub struct CytonDecoder {
+    variant: CytonVariant,
+    layout: Layout,
+    gains: GainTracker,
+    /// Unconsumed bytes: a partial packet, or while resynchronising a
+    /// candidate plus up to `MAX_CONFIRM_GAP` + 33 bytes of look-ahead.
+    buf: Vec<u8>,
+    /// True while packets arrive back to back; false after garbage or a bad
+    /// end byte, when a candidate must be confirmed by the next start byte.
+    in_sync: bool,
+    last_counter: Option<u8>,
+    held_accel: [f64; 3],
+    /// Daisy: the odd (main board) packet waiting for its even partner.
+    pending_odd: Option<Packet>,
+    stats: DecodeStats,
+}
+
+impl CytonDecoder {
+    /// A decoder with all gains at 24.
+    pub fn new(variant: CytonVariant) -> Self {
+        CytonDecoder {
+            variant,
+            layout: variant.layout(),
+            gains: GainTracker::new(variant.num_eeg()),
+            buf: Vec::with_capacity(2 * PACKET_LEN),
+            in_sync: true,
+            last_counter: None,
+            held_accel: [0.0; 3],
+            pending_odd: None,
+            stats: DecodeStats::default(),
+        }
+    }
+
+    /// The board variant.
+    pub fn variant(&self) -> CytonVariant {
+        self.variant
+    }
+
+    /// Rows per output sample.
+    pub fn num_rows(&self) -> usize {
+        self.variant.num_rows()
+    }
+
+    /// Sets channel gains directly (index 0 = channel 1).
+    pub fn set_gains(&mut self, gains: &[f64]) {
+        self.gains.set_gains(gains);
+    }
+
+    /// Current channel gains.
+    pub fn gains(&self) -> &[f64] {
+        self.gains.gains()
+    }
+
+    /// Tracks gain changes in a configuration command sent to the board
+    /// (BrainFlow's gain tracking). Returns true if a gain changed.
+    pub fn apply_config(&mut self, cmd: &str) -> bool {
+        self.gains.apply_config(cmd)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &DecodeStats {
+        &self.stats
+    }
+
+    /// Bytes held back waiting for the rest of a packet.
+    pub fn pending_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Starts a new stream: forgets the last counter (so the first packet
+    /// counts no loss), partial bytes and any unpaired Daisy packet. Stats and
+    /// gains are kept.
+    pub fn reset_stream(&mut self) {
+        self.buf.clear();
+        self.in_sync = true;
+        self.last_counter = None;
+        self.pending_odd = None;
+        self.held_accel = [0.0; 3];
+    }
+
+    /// Consumes `bytes` and appends every completed row to `out`.
+    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
+        self.buf.extend_from_slice(bytes);
+        let mut buf = std::mem::take(&mut self.buf);
+        let consumed = self.scan(&buf, out);
+        buf.drain(..consumed);
+        self.buf = buf;
+    }
+
+    /// Walks `buf`, returning how many bytes were consumed.
+    fn scan(&mut self, buf: &[u8], out: &mut Vec<Vec<f64>>) -> usize {
+        let mut pos = 0;
+        while pos < buf.len() {
+            if buf[pos] != START_BYTE {
+                if self.in_sync {
+                    self.in_sync = false;
+                    self.stats.resyncs += 1;
+                }
+                // Hunt for the next start byte.
+                let skip = buf[pos..]
+                    .iter()
+                    .position(|&b| b == START_BYTE)
+                    .unwrap_or(buf.len() - pos);
+                self.stats.garbage_bytes += skip as u64;
+                pos += skip;
+                continue;
+            }
+            if buf.len() - pos < PACKET_LEN {
+                break; // wait for the rest
+            }
+            let frame = &buf[pos..pos + PACKET_LEN];
+            let end = frame[PACKET_LEN - 1];
+            if !is_end_byte(end) {
+                // Not a packet: rescan from the byte after this 0xA0 rather
+                // than skipping 33 bytes, so a real packet starting inside
+                // this bogus frame (e.g. after a truncated one) is found.
+                self.stats.bad_end_bytes += 1;
+                self.stats.garbage_bytes += 1;
+                if self.in_sync {
+                    self.in_sync = false;
+                    self.stats.resyncs += 1;
+                }
+                pos += 1;
+                continue;
+            }
+            if !self.in_sync {
+                // After garbage, a 0xA0 inside packet data could pose as a
+                // start byte: only accept a confirmed candidate.
+                match self.confirm(buf, pos) {
+                    Confirm::Wait => break,
+                    Confirm::Accept => {}
+                    Confirm::Reject => {
+                        self.stats.garbage_bytes += 1;
+                        pos += 1;
+                        continue;
+                    }
+                }
+            }
+            self.in_sync = true;
+            let mut f = [0u8; PACKET_LEN];
+            f.copy_from_slice(frame);
+            self.accept(&f, out);
+            pos += PACKET_LEN;
+        }
+        pos
+    }
+
+    /// Decides whether the candidate frame at `pos` (start byte and end byte
+    /// already valid) is real while resynchronising. Confirmed if
+    /// * its counter continues the last accepted one, or
+    /// * the byte right after it is a start byte (back-to-back packets), or
+    /// * after a gap of non-start bytes, the next frame is valid and its
+    ///   counter follows the candidate's (packets separated by junk).
+    ///
+    /// Waits for more bytes when the answer depends on bytes not yet received.
+    fn confirm(&self, buf: &[u8], pos: usize) -> Confirm {
+        let counter = buf[pos + 1];
+        if self.last_counter.map(|p| p.wrapping_add(1)) == Some(counter) {
+            return Confirm::Accept;
+        }
+        let after = pos + PACKET_LEN;
+        let window_end = buf.len().min(after + MAX_CONFIRM_GAP);
+        match buf[after..window_end].iter().position(|&b| b == START_BYTE) {
+            Some(0) => Confirm::Accept,
+            Some(off) => {
+                let next = after + off;
+                match buf.get(next..next + PACKET_LEN) {
+                    None => Confirm::Wait,
+                    Some(nf)
+                        if is_end_byte(nf[PACKET_LEN - 1]) && nf[1] == counter.wrapping_add(1) =>
+                    {
+                        Confirm::Accept
+                    }
+                    Some(_) => Confirm::Reject,
+                }
+            }
+            None if buf.len() < after + MAX_CONFIRM_GAP => Confirm::Wait,
+            None => Confirm::Reject,
+        }
+    }
+
+    fn accept(&mut self, f: &[u8; PACKET_LEN], out: &mut Vec<Vec<f64>>) {
+        let counter = f[1];
+        if let Some(prev) = self.last_counter {
+            self.stats.lost_packets += u64::from(counter.wrapping_sub(prev).wrapping_sub(1));
+        }
+        self.last_counter = Some(counter);
+        self.stats.packets += 1;
+
+        let mut eeg_raw = [0i32; 8];
+        for (i, v) in eeg_raw.iter_mut().enumerate() {
+            *v = int24_be(&f[2 + 3 * i..5 + 3 * i]);
+        }
+        let mut aux = [0u8; 6];
+        aux.copy_from_slice(&f[26..32]);
+        let end = f[32];
+        let words = [
+            int16_be(aux[0], aux[1]),
+            int16_be(aux[2], aux[3]),
+            int16_be(aux[4], aux[5]),
+        ];
+        let mut accel = [0.0; 3];
+        let mut analog = [0.0; 3];
+        match end {
+            END_STANDARD => {
+                // The accelerometer runs at 25 Hz; packets between its samples
+                // carry zeros, so hold the last real reading.
+                if words[0] != 0 {
+                    for (h, w) in self.held_accel.iter_mut().zip(words) {
+                        *h = f64::from(w) * ACCEL_SCALE;
+                    }
+                }
+                accel = self.held_accel;
+            }
+            END_ANALOG => {
+                for (a, w) in analog.iter_mut().zip(words) {
+                    *a = f64::from(w);
+                }
+            }
+            _ => {}
+        }
+        let p = Packet {
+            counter,
+            eeg_raw,
+            end,
+            aux,
+            accel,
+            analog,
+        };
+        match self.variant {
+            CytonVariant::Cyton => self.emit_cyton(&p, out),
+            CytonVariant::Daisy => self.pair_daisy(p, out),
+        }
+    }
+
+    fn scale(&self, ch: usize, raw: i32) -> f64 {
+        let gain = self.gains.gains().get(ch).copied().unwrap_or(24.0);
+        f64::from(raw) * VREF / ADC_FULL_SCALE / gain * 1e6
+    }
+
+    fn emit_cyton(&mut self, p: &Packet, out: &mut Vec<Vec<f64>>) {
+        let l = self.layout;
+        let mut row = vec![0.0; self.num_rows()];
+        row[0] = f64::from(p.counter);
+        for (i, raw) in p.eeg_raw.iter().enumerate() {
+            row[1 + i] = self.scale(i, *raw);
+        }
+        row[l.accel..l.accel + 3].copy_from_slice(&p.accel);
+        row[l.other] = f64::from(p.end);
+        for (i, b) in p.aux.iter().enumerate() {
+            row[l.other + 1 + i] = f64::from(*b);
+        }
+        row[l.analog..l.analog + 3].copy_from_slice(&p.analog);
+        out.push(row);
+        self.stats.rows += 1;
+    }
+
+    /// Odd counters carry channels 1–8, even ones 9–16; a row needs an odd
+    /// packet immediately followed by the next even one.
+    fn pair_daisy(&mut self, p: Packet, out: &mut Vec<Vec<f64>>) {
+        if p.counter % 2 == 1 {
+            if self.pending_odd.replace(p).is_some() {
+                // Its partner never came.
+                self.stats.unpaired += 1;
+            }
+            return;
+        }
+        let odd = match self.pending_odd.take() {
+            Some(o) if o.counter.wrapping_add(1) == p.counter => o,
+            Some(_) => {
+                // Both halves belong to different pairs.
+                self.stats.unpaired += 2;
+                return;
+            }
+            None => {
+                self.stats.unpaired += 1;
+                return;
+            }
+        };
+        let l = self.layout;
+        let mut row = vec![0.0; self.num_rows()];
+        row[0] = f64::from(odd.counter);
+        for i in 0..8 {
+            row[1 + i] = self.scale(i, odd.eeg_raw[i]);
+            row[9 + i] = self.scale(8 + i, p.eeg_raw[i]);
+        }
+        for i in 0..3 {
+            row[l.accel + i] = (odd.accel[i] + p.accel[i]) / 2.0;
+            row[l.analog + i] = (odd.analog[i] + p.analog[i]) / 2.0;
+        }
+        // End byte of the completing (Daisy) packet, raw aux bytes averaged
+        // over the pair, as BrainFlow does.
+        row[l.other] = f64::from(p.end);
+        for i in 0..6 {
+            row[l.other + 1 + i] = (f64::from(odd.aux[i]) + f64::from(p.aux[i])) / 2.0;
+        }
+        out.push(row);
+        self.stats.rows += 1;
+    }
+}
+
+/// Outcome of checking a candidate frame while resynchronising.
+enum Confirm {
+    Accept,
+    Reject,
+    Wait,
+}
+
+/// How far past a candidate to look for the next start byte when confirming
+/// it; bounds the bytes held back while resynchronising.
+const MAX_CONFIRM_GAP: usize = 256;
+
+fn is_end_byte(b: u8) -> bool {
+    (END_STANDARD..=END_MAX).contains(&b)
+}
+
+/// Sign-extends a 24-bit big-endian two's-complement value.
+fn int24_be(b: &[u8]) -> i32 {
+    // Place the 24 bits at the top of an i32, then arithmetic-shift back.
+    (i32::from_be_bytes([b[0], b[1], b[2], 0])) >> 8
+}
+
+fn int16_be(hi: u8, lo: u8) -> i16 {
+    i16::from_be_bytes([hi, lo])
+}
+
+#[cfg(test)]
+mod tests;

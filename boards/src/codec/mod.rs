@@ -1,0 +1,5 @@
+//! Sans-IO decoders: they turn received bytes into rows and never touch a
+//! port, sleep or spawn, so they can be tested and fuzzed directly.
+
+pub mod cyton;
+pub mod gain;

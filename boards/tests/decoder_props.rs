@@ -1,0 +1,100 @@
+//! Property tests of the Cyton decoder against an independent encoder.
+
+use boardloop_boards::{CytonDecoder, CytonVariant};
+use proptest::prelude::*;
+
+/// Test-side encoder, written from the packet spec, not from the decoder.
+fn encode(counter: u8, eeg: &[i32; 8], aux: &[u8; 6], end: u8) -> Vec<u8> {
+    let mut f = Vec::with_capacity(33);
+    f.push(0xA0);
+    f.push(counter);
+    for v in eeg {
+        let b = v.to_be_bytes();
+        f.extend_from_slice(&b[1..4]);
+    }
+    f.extend_from_slice(aux);
+    f.push(end);
+    f
+}
+
+prop_compose! {
+    fn frame()(
+        eeg in prop::array::uniform8(-8_388_608i32..=8_388_607),
+        aux in prop::array::uniform6(any::<u8>()),
+        end in 0xC2u8..=0xC6,
+    ) -> ([i32; 8], [u8; 6], u8) {
+        (eeg, aux, end)
+    }
+}
+
+fn garbage() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        any::<u8>().prop_filter("no start byte", |b| *b != 0xA0),
+        0..40,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn never_panics(
+        chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..20),
+        daisy in any::<bool>(),
+    ) {
+        let variant = if daisy { CytonVariant::Daisy } else { CytonVariant::Cyton };
+        let mut d = CytonDecoder::new(variant);
+        let mut out = Vec::new();
+        let mut total = 0u64;
+        for c in &chunks {
+            d.push(c, &mut out);
+            total += c.len() as u64;
+        }
+        let s = d.stats().clone();
+        // Every byte is accounted for: packet, garbage, or still pending.
+        prop_assert_eq!(s.packets * 33 + s.garbage_bytes + d.pending_bytes() as u64, total);
+        prop_assert_eq!(s.rows as usize, out.len());
+        for row in &out {
+            prop_assert_eq!(row.len(), variant.num_rows());
+        }
+    }
+
+    #[test]
+    fn frames_between_garbage_decode_exactly(
+        start in any::<u8>(),
+        items in prop::collection::vec((garbage(), frame()), 1..40),
+        split in 1usize..64,
+    ) {
+        let mut bytes = Vec::new();
+        let mut expected = Vec::new();
+        for (i, (junk, (eeg, aux, end))) in items.iter().enumerate() {
+            bytes.extend_from_slice(junk);
+            let counter = start.wrapping_add(i as u8);
+            bytes.extend(encode(counter, eeg, aux, *end));
+            expected.push((counter, *eeg, *aux, *end));
+        }
+        // A final start byte confirms the last frame if it followed garbage.
+        bytes.push(0xA0);
+        let mut d = CytonDecoder::new(CytonVariant::Cyton);
+        let mut out = Vec::new();
+        for c in bytes.chunks(split) {
+            d.push(c, &mut out);
+        }
+        prop_assert_eq!(out.len(), expected.len());
+        prop_assert_eq!(d.stats().lost_packets, 0);
+        let junk: usize = items.iter().map(|(g, _)| g.len()).sum();
+        prop_assert_eq!(d.stats().garbage_bytes, junk as u64);
+        let scale = 4.5 / 8_388_607.0 / 24.0 * 1e6;
+        for (row, (counter, eeg, aux, end)) in out.iter().zip(&expected) {
+            prop_assert_eq!(row[0], f64::from(*counter));
+            for ch in 0..8 {
+                let want = f64::from(eeg[ch]) * scale;
+                prop_assert!((row[1 + ch] - want).abs() <= 1e-9 * want.abs().max(1.0));
+            }
+            prop_assert_eq!(row[12], f64::from(*end));
+            for k in 0..6 {
+                prop_assert_eq!(row[13 + k], f64::from(aux[k]));
+            }
+        }
+    }
+}
