@@ -430,10 +430,19 @@ impl Compiler<'_> {
                 )
             })?;
             let mut compiled = Vec::new();
+            let mut earlier: Vec<Arc<Expr>> = Vec::new();
             for (k, a) in alts.iter().enumerate() {
                 let ap = format!("{p}.one_of[{k}]");
                 let cond = self.expr(&a.when, &format!("{ap}.when"), bindings)?;
-                let nodes = self.fields(&a.fields, &format!("{ap}.fields"), bindings, &when)?;
+                // A leaf of this alternative carries data only when this alternative
+                // is the one sent: its condition holds and no earlier one does.
+                let mut alt_when = when.clone();
+                alt_when.extend(earlier.iter().map(|e| {
+                    Arc::new(Expr::Unary(crate::expr::UnOp::Not, Box::new((**e).clone())))
+                }));
+                alt_when.push(cond.clone());
+                earlier.push(cond.clone());
+                let nodes = self.fields(&a.fields, &format!("{ap}.fields"), bindings, &alt_when)?;
                 let w: u32 = nodes.iter().map(node_bits).sum();
                 if w != bits {
                     return Err(self.fail(

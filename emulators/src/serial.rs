@@ -61,6 +61,8 @@ pub struct EmulatorStats {
 #[derive(Debug)]
 struct Shared {
     stop: AtomicBool,
+    /// Loop turns completed; each turn reads everything the host has written.
+    turns: std::sync::atomic::AtomicU64,
     inner: Mutex<Inner>,
 }
 
@@ -93,6 +95,7 @@ impl SerialEmulator {
         );
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
+            turns: std::sync::atomic::AtomicU64::new(0),
             inner: Mutex::new(Inner {
                 stats: EmulatorStats::default(),
                 commands: Vec::new(),
@@ -168,6 +171,19 @@ impl SerialEmulator {
     /// Whether the emulator has ended (unplugged or failed).
     pub fn finished(&self) -> bool {
         self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Waits until the emulator has read everything the host wrote so far (two
+    /// loop turns), so commands and state can be inspected without racing it.
+    pub fn settle(&self) {
+        let start = self.shared.turns.load(Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.shared.turns.load(Ordering::SeqCst) < start + 2
+            && !self.finished()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Stops the emulator and removes the port.
@@ -294,6 +310,7 @@ impl Worker {
             if !out.is_empty() {
                 self.flush(&mut out)?;
             }
+            self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
     }

@@ -42,10 +42,13 @@ pub struct BoardBinding {
 
 /// Every board the harness can test.
 pub fn all_boards() -> Vec<BoardBinding> {
-    [("cyton", BoardId::Cyton), ("cyton_daisy", BoardId::CytonDaisy)]
-        .into_iter()
-        .filter_map(|(name, id)| binding(name, id))
-        .collect()
+    [
+        ("cyton", BoardId::Cyton),
+        ("cyton_daisy", BoardId::CytonDaisy),
+    ]
+    .into_iter()
+    .filter_map(|(name, id)| binding(name, id))
+    .collect()
 }
 
 /// The binding for a harness board name.
@@ -71,7 +74,12 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
         add(format!("accel_{axis}"), *row, CheckMode::Hold, true);
     }
     for (i, row) in descr.analog_channels.iter().enumerate() {
-        add(format!("analog{}", i + 1), *row, CheckMode::WhenPresent, true);
+        add(
+            format!("analog{}", i + 1),
+            *row,
+            CheckMode::WhenPresent,
+            true,
+        );
     }
     if let Some(row) = descr.other_channels.first() {
         add("end_byte".into(), *row, CheckMode::Exact, false);

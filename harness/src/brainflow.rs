@@ -17,7 +17,10 @@ pub fn find_python() -> Result<PathBuf, String> {
     };
     for py in candidates {
         let ok = Command::new(&py)
-            .args(["-c", "import importlib.util as u, sys; sys.exit(u.find_spec('brainflow') is None)"])
+            .args([
+                "-c",
+                "import importlib.util as u, sys; sys.exit(u.find_spec('brainflow') is None)",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -26,9 +29,11 @@ pub fn find_python() -> Result<PathBuf, String> {
             return Ok(py);
         }
     }
-    Err("BrainFlow's Python package is not installed: run `bash ci/setup.sh` (makes .venv \
+    Err(
+        "BrainFlow's Python package is not installed: run `bash ci/setup.sh` (makes .venv \
          with `pip install brainflow`) or set BOARDLOOP_PYTHON"
-        .into())
+            .into(),
+    )
 }
 
 /// The script that drives BoardShim.
@@ -99,7 +104,8 @@ impl Host for PythonHost {
         self.call(json!({"op": "prepare"})).map(drop)
     }
     fn start(&mut self, buffer_size: usize) -> HostResult<()> {
-        self.call(json!({"op": "start", "buffer_size": buffer_size})).map(drop)
+        self.call(json!({"op": "start", "buffer_size": buffer_size}))
+            .map(drop)
     }
     fn stop(&mut self) -> HostResult<()> {
         self.call(json!({"op": "stop"})).map(drop)

@@ -103,7 +103,9 @@ pub fn check_signals(
     let mut report = SignalReport::default();
     let profile = &scenario.profile;
     let Some(counter) = CounterModel::of(profile) else {
-        report.problems.push("the device profile has no stream".into());
+        report
+            .problems
+            .push("the device profile has no stream".into());
         return report;
     };
     let chosen: Vec<&ChannelBinding> = match &check.channels {
@@ -119,7 +121,11 @@ pub fn check_signals(
             }
             v
         }
-        None => board.channels.iter().filter(|c| c.default_checked).collect(),
+        None => board
+            .channels
+            .iter()
+            .filter(|c| c.default_checked)
+            .collect(),
     };
     let models: Vec<(&ChannelBinding, ChannelModel)> = chosen
         .into_iter()

@@ -16,7 +16,13 @@ pub struct HostError {
 
 impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} = {})", self.message, code_name(self.code), self.code)
+        write!(
+            f,
+            "{} ({} = {})",
+            self.message,
+            code_name(self.code),
+            self.code
+        )
     }
 }
 

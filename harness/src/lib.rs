@@ -28,7 +28,10 @@ pub fn describe_failure(t: &Trial, o: &Outcome) -> String {
         s.push_str(&format!("  driver: {st:?}\n"));
     }
     if let Some(a) = &o.artifacts {
-        s.push_str(&format!("  data, transcript and steps kept in {}\n", a.display()));
+        s.push_str(&format!(
+            "  data, transcript and steps kept in {}\n",
+            a.display()
+        ));
     }
     s
 }

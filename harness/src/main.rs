@@ -58,8 +58,7 @@ enum Cmd {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -119,7 +118,10 @@ fn cmd_run(
                         let detail = match &o.stats {
                             Some(st) => format!(
                                 "rows {} values {} lost {} garbage {}",
-                                o.rows, o.values_checked, st.decode.lost_packets, st.decode.garbage_bytes
+                                o.rows,
+                                o.values_checked,
+                                st.decode.lost_packets,
+                                st.decode.garbage_bytes
                             ),
                             None => format!("rows {} values {}", o.rows, o.values_checked),
                         };
@@ -162,7 +164,10 @@ fn cmd_run(
         started.elapsed().as_secs_f64()
     );
     if fail > 0 {
-        println!("failure artifacts: {}", boardloop_harness::catalog::artifacts_dir().display());
+        println!(
+            "failure artifacts: {}",
+            boardloop_harness::catalog::artifacts_dir().display()
+        );
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -253,7 +258,10 @@ fn cmd_emulate(path: PathBuf, max: bool, speed: Option<f64>) -> ExitCode {
 }
 
 fn cmd_boards() -> ExitCode {
-    println!("{:<12} {:>4}  {:>6}  {:>5}  layout", "board", "id", "rate", "rows");
+    println!(
+        "{:<12} {:>4}  {:>6}  {:>5}  layout",
+        "board", "id", "rate", "rows"
+    );
     for b in boardloop_harness::binding::all_boards() {
         let d = &b.descr;
         println!(
@@ -272,7 +280,10 @@ fn cmd_boards() -> ExitCode {
         );
     }
     if let Ok(d) = board_descr(BoardId::Cyton, Preset::Default) {
-        println!("\nBrainFlow description of Cyton: {}", serde_json::to_string(&d).unwrap_or_default());
+        println!(
+            "\nBrainFlow description of Cyton: {}",
+            serde_json::to_string(&d).unwrap_or_default()
+        );
     }
     ExitCode::SUCCESS
 }

@@ -91,7 +91,10 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
             let (port, ignored) = match &opts.rig {
                 None => (
                     String::new(),
-                    Some("no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)".to_string()),
+                    Some(
+                        "no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)"
+                            .to_string(),
+                    ),
                 ),
                 Some(Err(e)) => (String::new(), Some(format!("rig file: {e}"))),
                 Some(Ok(rig)) => match rig.port_for(bname, &name, has_faults) {

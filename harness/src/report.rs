@@ -9,7 +9,12 @@ use std::path::PathBuf;
 
 /// Writes the artifacts of a failed trial and returns their folder; clears stale
 /// artifacts of a passing one.
-pub fn keep(trial: &Trial, out: &Outcome, data: &Data, transcript: Option<&str>) -> Option<PathBuf> {
+pub fn keep(
+    trial: &Trial,
+    out: &Outcome,
+    data: &Data,
+    transcript: Option<&str>,
+) -> Option<PathBuf> {
     let dir = artifacts_dir().join(trial.name().replace("::", "__"));
     let _ = std::fs::remove_dir_all(&dir);
     if out.passed() {
@@ -21,11 +26,20 @@ pub fn keep(trial: &Trial, out: &Outcome, data: &Data, transcript: Option<&str>)
         let _ = std::fs::write(dir.join("transcript.txt"), t);
     }
     let mut r = String::new();
-    let _ = writeln!(r, "trial {}\nscenario {}\n", trial.name(), trial.scenario.path.display());
+    let _ = writeln!(
+        r,
+        "trial {}\nscenario {}\n",
+        trial.name(),
+        trial.scenario.path.display()
+    );
     for f in &out.failures {
         let _ = writeln!(r, "FAIL {f}");
     }
-    let _ = writeln!(r, "\nrows {}  values checked {}", out.rows, out.values_checked);
+    let _ = writeln!(
+        r,
+        "\nrows {}  values checked {}",
+        out.rows, out.values_checked
+    );
     if let Some(s) = &out.stats {
         let _ = writeln!(r, "driver stats {s:?}");
     }

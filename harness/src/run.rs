@@ -54,7 +54,12 @@ pub struct Trial {
 impl Trial {
     /// `board::scenario::target`.
     pub fn name(&self) -> String {
-        format!("{}::{}::{}", self.board.name, self.scenario.name, self.target.name())
+        format!(
+            "{}::{}::{}",
+            self.board.name,
+            self.scenario.name,
+            self.target.name()
+        )
     }
 }
 
@@ -132,21 +137,20 @@ pub fn run(trial: &Trial) -> Outcome {
             }
         }
     };
-    let played = play(trial, host.as_mut(), &mut out);
-    out.stats = host.stats();
-    let data = match host.data() {
-        Ok(d) => d,
-        Err(e) => {
-            out.failures.push(format!("get_board_data failed: {e}"));
-            Data {
-                num_rows: trial.board.descr.num_rows,
-                num_samples: 0,
-                values: Vec::new(),
-            }
-        }
-    };
+    let mut played = play(trial, host.as_mut(), &mut out);
+    if played.data.is_none() {
+        collect(host.as_mut(), &mut played, &mut out);
+    }
     let _ = host.release();
     drop(host);
+    if let Some(e) = &emulator {
+        e.settle();
+    }
+    let data = played.data.take().unwrap_or_else(|| Data {
+        num_rows: trial.board.descr.num_rows,
+        num_samples: 0,
+        values: Vec::new(),
+    });
     out.rows = data.num_samples;
     verify(trial, &played, &data, emulator.as_ref(), &mut out);
     out.elapsed = started.elapsed();
@@ -162,16 +166,32 @@ struct Played {
     segments: Vec<Segment>,
     markers: Vec<(f64, usize, usize)>,
     expected_error_seen: bool,
+    /// Everything the board buffered, taken before release (which frees it).
+    data: Option<Data>,
+}
+
+/// Takes the board's data and statistics, once.
+fn collect(host: &mut dyn Host, played: &mut Played, out: &mut Outcome) {
+    out.stats = host.stats();
+    match host.data() {
+        Ok(d) => played.data = Some(d),
+        Err(e) => out.failures.push(format!("get_board_data failed: {e}")),
+    }
 }
 
 fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
     let sc = &trial.scenario;
     let expect = &sc.decl.expect;
     let settle = expect.signal.as_ref().map_or(0, |s| s.settle_samples);
-    let pps = boardloop_emulators::CounterModel::of(&sc.profile).map_or(1, |c| c.packets_per_sample) as f64;
+    let pps = boardloop_emulators::CounterModel::of(&sc.profile).map_or(1, |c| c.packets_per_sample)
+        as f64;
     // A shadow of the device, fed the commands the host sends, tells which state
     // (gains, rate) each row was produced under.
-    let mut shadow = Device::new(sc.profile.clone(), sc.signals.clone(), sc.initial_state.clone());
+    let mut shadow = Device::new(
+        sc.profile.clone(),
+        sc.signals.clone(),
+        sc.initial_state.clone(),
+    );
     let mut played = Played::default();
     let mut open: Option<Segment> = None;
     for (i, step) in sc.decl.steps.iter().enumerate() {
@@ -184,7 +204,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     shadow.feed(b"vd");
                 }
                 Step::Start => {
-                    let first = host.count()?;
+                    let first = rows_so_far(host);
                     host.start(sc.decl.buffer_size)?;
                     shadow.feed(b"b");
                     open = Some(Segment {
@@ -204,9 +224,15 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     close(&mut open, host, &mut played);
                     r?;
                 }
-                Step::Release => host.release()?,
+                Step::Release => {
+                    close(&mut open, host, &mut played);
+                    if played.data.is_none() {
+                        collect(host, &mut played, out);
+                    }
+                    host.release()?
+                }
                 Step::Config(c) => {
-                    let before = host.count()?;
+                    let before = rows_so_far(host);
                     let reply = host.config(&c.send)?;
                     shadow.feed(c.send.as_bytes());
                     if let Some(seg) = open.as_mut() {
@@ -227,9 +253,9 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     out.log.push(format!("  reply {reply:?}"));
                 }
                 Step::Marker(v) => {
-                    let lo = host.count()?;
+                    let lo = rows_so_far(host);
                     host.marker(*v)?;
-                    let hi = host.count()?;
+                    let hi = rows_so_far(host);
                     played.markers.push((*v, lo, hi));
                 }
                 Step::WaitSamples(n) => wait_rows(host, open.as_ref(), *n, sc, out)?,
@@ -270,9 +296,15 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
     played
 }
 
+/// Rows buffered so far; BrainFlow answers EMPTY_BUFFER before the first stream,
+/// which here means none.
+fn rows_so_far(host: &mut dyn Host) -> usize {
+    host.count().unwrap_or(0)
+}
+
 fn close(open: &mut Option<Segment>, host: &mut dyn Host, played: &mut Played) {
     if let Some(mut seg) = open.take() {
-        seg.end_row = host.count().unwrap_or(seg.first_row);
+        seg.end_row = rows_so_far(host).max(seg.first_row);
         played.segments.push(seg);
     }
 }
@@ -371,7 +403,9 @@ fn verify(
             }
         }
         (None, true) => {} // BrainFlow reports no statistics; its data is still checked.
-        (None, false) => out.failures.push("the driver reported no statistics".into()),
+        (None, false) => out
+            .failures
+            .push("the driver reported no statistics".into()),
     }
     if let Some(check) = &x.signal {
         let r = check_signals(data, &trial.board, sc, &played.segments, check);
@@ -400,9 +434,8 @@ fn verify(
                 .map(|c| c.rule.clone().unwrap_or_else(|| format!("?{}", c.text)))
                 .collect();
             if &got != want {
-                out.failures.push(format!(
-                    "commands received: expected {want:?}, got {got:?}"
-                ));
+                out.failures
+                    .push(format!("commands received: expected {want:?}, got {got:?}"));
             }
         }
         let state = emu.state();
@@ -424,7 +457,8 @@ fn check_markers(trial: &Trial, played: &Played, data: &Data, out: &mut Outcome)
     let row = trial.board.descr.marker_channel;
     if data.num_samples == 0 || row >= data.num_rows {
         if !played.markers.is_empty() {
-            out.failures.push("markers were inserted but no data came back".into());
+            out.failures
+                .push("markers were inserted but no data came back".into());
         }
         return;
     }
@@ -439,7 +473,9 @@ fn check_markers(trial: &Trial, played: &Played, data: &Data, out: &mut Outcome)
             [] => out.failures.push(format!(
                 "marker {v}: not on the next sample (rows {lo}..={hi})"
             )),
-            many => out.failures.push(format!("marker {v}: on several rows {many:?}")),
+            many => out
+                .failures
+                .push(format!("marker {v}: on several rows {many:?}")),
         }
     }
     let stray: Vec<usize> = (0..data.num_samples)
