@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::board::{Board, StreamStats};
-use crate::codec::cyton::{CytonDecoder, CytonVariant};
+use crate::codec::cyton::{CytonDecoder, CytonVariant, DaisyPairing};
 use crate::data::Data;
 use crate::descr::{board_descr, BoardDescr};
 use crate::error::{BoardError, ExitCode, Result};
@@ -199,6 +199,12 @@ impl CytonBoard {
     /// The row layout rows are produced in.
     pub fn descr(&self) -> &BoardDescr {
         &self.descr
+    }
+
+    /// Chooses how Daisy packets become rows (see [`DaisyPairing`]); takes
+    /// effect for packets decoded from now on.
+    pub fn set_daisy_pairing(&mut self, pairing: DaisyPairing) {
+        lock(&self.shared.state).decoder.set_daisy_pairing(pairing);
     }
 
     /// Current channel gains as tracked from configuration commands.
