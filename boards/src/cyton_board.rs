@@ -525,6 +525,13 @@ impl Board for CytonBoard {
     }
 
     fn release_session(&mut self) -> Result<()> {
+        if !self.prepared {
+            // BrainFlow's C API: no such session.
+            return Err(BoardError::new(
+                ExitCode::BoardNotCreated,
+                "session is not prepared",
+            ));
+        }
         if self.thread.is_some() {
             let _ = self.stop_stream();
         }
@@ -642,8 +649,9 @@ impl Board for CytonBoard {
 impl CytonBoard {
     fn no_buffer(&self) -> BoardError {
         if self.prepared {
+            // BrainFlow answers INVALID_ARGUMENTS: no buffer exists for the preset.
             BoardError::new(
-                ExitCode::EmptyBuffer,
+                ExitCode::InvalidArguments,
                 "no buffer: start_stream was not called",
             )
         } else {
@@ -655,7 +663,9 @@ impl CytonBoard {
 impl Drop for CytonBoard {
     fn drop(&mut self) {
         // Never leave a reader thread running against a dropped session.
-        let _ = self.release_session();
+        if self.prepared {
+            let _ = self.release_session();
+        }
     }
 }
 
