@@ -27,14 +27,16 @@ pub trait Board: Send {
     /// `StreamThreadIsNotRunning`; a link lost during the stream gives an error
     /// after the thread is stopped.
     fn stop_stream(&mut self) -> Result<()>;
-    /// Stops any stream and closes the link.
+    /// Stops any stream and closes the link. An unprepared session gives
+    /// `BoardNotCreated`, as BrainFlow's C API does.
     fn release_session(&mut self) -> Result<()>;
     /// Sends a configuration command; returns the board's reply (empty while
     /// streaming, since the reply would be mixed with data).
     fn config_board(&mut self, config: &str) -> Result<String>;
     /// Queues a marker for the next row pushed into `preset`'s buffer.
     fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()>;
-    /// Samples currently buffered for `preset`.
+    /// Samples currently buffered for `preset`. Before the first
+    /// `start_stream` there is no buffer: `InvalidArguments`, like BrainFlow.
     fn get_board_data_count(&self, preset: Preset) -> Result<usize>;
     /// Removes and returns the oldest `n` samples (all if `None`).
     fn get_board_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data>;

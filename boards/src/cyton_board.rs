@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::board::{Board, StreamStats};
-use crate::codec::cyton::{CytonDecoder, CytonVariant};
+use crate::codec::cyton::{CytonDecoder, CytonVariant, DaisyPairing};
 use crate::data::Data;
 use crate::descr::{board_descr, BoardDescr};
 use crate::error::{BoardError, ExitCode, Result};
@@ -199,6 +199,12 @@ impl CytonBoard {
     /// The row layout rows are produced in.
     pub fn descr(&self) -> &BoardDescr {
         &self.descr
+    }
+
+    /// Chooses how Daisy packets become rows (see [`DaisyPairing`]); takes
+    /// effect for packets decoded from now on.
+    pub fn set_daisy_pairing(&mut self, pairing: DaisyPairing) {
+        lock(&self.shared.state).decoder.set_daisy_pairing(pairing);
     }
 
     /// Current channel gains as tracked from configuration commands.
@@ -519,6 +525,13 @@ impl Board for CytonBoard {
     }
 
     fn release_session(&mut self) -> Result<()> {
+        if !self.prepared {
+            // BrainFlow's C API: no such session.
+            return Err(BoardError::new(
+                ExitCode::BoardNotCreated,
+                "session is not prepared",
+            ));
+        }
         if self.thread.is_some() {
             let _ = self.stop_stream();
         }
@@ -636,8 +649,9 @@ impl Board for CytonBoard {
 impl CytonBoard {
     fn no_buffer(&self) -> BoardError {
         if self.prepared {
+            // BrainFlow answers INVALID_ARGUMENTS: no buffer exists for the preset.
             BoardError::new(
-                ExitCode::EmptyBuffer,
+                ExitCode::InvalidArguments,
                 "no buffer: start_stream was not called",
             )
         } else {
@@ -649,7 +663,9 @@ impl CytonBoard {
 impl Drop for CytonBoard {
     fn drop(&mut self) {
         // Never leave a reader thread running against a dropped session.
-        let _ = self.release_session();
+        if self.prepared {
+            let _ = self.release_session();
+        }
     }
 }
 

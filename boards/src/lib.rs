@@ -22,7 +22,7 @@ pub mod params;
 pub mod ring;
 
 pub use board::{create_board, Board, StreamStats};
-pub use codec::cyton::{CytonDecoder, CytonVariant, DecodeStats};
+pub use codec::cyton::{CytonDecoder, CytonVariant, DaisyPairing, DecodeStats};
 pub use cyton_board::CytonBoard;
 pub use data::Data;
 pub use descr::{board_descr, BoardDescr};

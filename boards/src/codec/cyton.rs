@@ -63,6 +63,23 @@ impl CytonVariant {
     }
 }
 
+/// How Daisy packets are paired into 16-channel rows. Both put odd-counter
+/// packets in channels 1–8 and even-counter packets in channels 9–16.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DaisyPairing {
+    /// A row is an odd packet and the even packet right after it;
+    /// `package_num` is the odd counter; accel/analog/aux are averaged over
+    /// the pair; packets without their partner are dropped and counted.
+    #[default]
+    OddThenEven,
+    /// BrainFlow 5.23's `CytonDaisy::read_thread`, reproduced exactly: an
+    /// even packet opens a row (`package_num` = even counter), every odd
+    /// packet commits it, even without its partner; the row is never cleared,
+    /// so stale values carry over, and accel/analog are averaged its way.
+    /// Unpartnered packets are still counted in `unpaired`.
+    BrainFlowCompat,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Layout {
     accel: usize,
@@ -100,8 +117,10 @@ struct Packet {
     /// Accel in g as it should appear for this packet (held value for 0xC0,
     /// zeros otherwise, as BrainFlow fills only standard packets).
     accel: [f64; 3],
-    /// Analog values (0xC1 only).
+    /// Analog values: the last 0xC1 reading (held, as BrainFlow's row keeps it).
     analog: [f64; 3],
+    /// The aux bytes as three int16 BE words.
+    words: [i16; 3],
 }
 
 /// Streaming Cyton/Daisy decoder. Feed it bytes in any chunking with
@@ -119,8 +138,14 @@ pub struct CytonDecoder {
     in_sync: bool,
     last_counter: Option<u8>,
     held_accel: [f64; 3],
+    held_analog: [f64; 3],
     /// Daisy: the odd (main board) packet waiting for its even partner.
     pending_odd: Option<Packet>,
+    pairing: DaisyPairing,
+    /// `BrainFlowCompat`: the persistent row, its accel and the open even counter.
+    bf_row: Vec<f64>,
+    bf_accel: [f64; 3],
+    bf_even: Option<u8>,
     stats: DecodeStats,
 }
 
@@ -135,7 +160,12 @@ impl CytonDecoder {
             in_sync: true,
             last_counter: None,
             held_accel: [0.0; 3],
+            held_analog: [0.0; 3],
             pending_odd: None,
+            pairing: DaisyPairing::default(),
+            bf_row: vec![0.0; variant.num_rows()],
+            bf_accel: [0.0; 3],
+            bf_even: None,
             stats: DecodeStats::default(),
         }
     }
@@ -148,6 +178,16 @@ impl CytonDecoder {
     /// Rows per output sample.
     pub fn num_rows(&self) -> usize {
         self.variant.num_rows()
+    }
+
+    /// Chooses how Daisy packets are paired (ignored for the Cyton).
+    pub fn set_daisy_pairing(&mut self, pairing: DaisyPairing) {
+        self.pairing = pairing;
+    }
+
+    /// The Daisy pairing in use.
+    pub fn daisy_pairing(&self) -> DaisyPairing {
+        self.pairing
     }
 
     /// Sets channel gains directly (index 0 = channel 1).
@@ -185,6 +225,10 @@ impl CytonDecoder {
         self.last_counter = None;
         self.pending_odd = None;
         self.held_accel = [0.0; 3];
+        self.held_analog = [0.0; 3];
+        self.bf_row.fill(0.0);
+        self.bf_accel = [0.0; 3];
+        self.bf_even = None;
     }
 
     /// Consumes `bytes` and appends every completed row to `out`.
@@ -308,21 +352,18 @@ impl CytonDecoder {
             int16_be(aux[2], aux[3]),
             int16_be(aux[4], aux[5]),
         ];
-        let mut accel = [0.0; 3];
-        let mut analog = [0.0; 3];
+        // BrainFlow never clears its row between packets, so the last accel
+        // and analog readings stay in every later row: hold both likewise.
         match end {
-            END_STANDARD => {
-                // The accelerometer runs at 25 Hz; packets between its samples
-                // carry zeros, so hold the last real reading.
-                if words[0] != 0 {
-                    for (h, w) in self.held_accel.iter_mut().zip(words) {
-                        *h = f64::from(w) * ACCEL_SCALE;
-                    }
+            // The accelerometer runs at 25 Hz; packets between its samples
+            // carry zeros, so hold the last real reading.
+            END_STANDARD if words[0] != 0 => {
+                for (h, w) in self.held_accel.iter_mut().zip(words) {
+                    *h = f64::from(w) * ACCEL_SCALE;
                 }
-                accel = self.held_accel;
             }
             END_ANALOG => {
-                for (a, w) in analog.iter_mut().zip(words) {
+                for (a, w) in self.held_analog.iter_mut().zip(words) {
                     *a = f64::from(w);
                 }
             }
@@ -333,12 +374,14 @@ impl CytonDecoder {
             eeg_raw,
             end,
             aux,
-            accel,
-            analog,
+            accel: self.held_accel,
+            analog: self.held_analog,
+            words,
         };
-        match self.variant {
-            CytonVariant::Cyton => self.emit_cyton(&p, out),
-            CytonVariant::Daisy => self.pair_daisy(p, out),
+        match (self.variant, self.pairing) {
+            (CytonVariant::Cyton, _) => self.emit_cyton(&p, out),
+            (CytonVariant::Daisy, DaisyPairing::OddThenEven) => self.pair_daisy(p, out),
+            (CytonVariant::Daisy, DaisyPairing::BrainFlowCompat) => self.brainflow_daisy(&p, out),
         }
     }
 
@@ -405,6 +448,68 @@ impl CytonDecoder {
         }
         out.push(row);
         self.stats.rows += 1;
+    }
+}
+
+impl CytonDecoder {
+    /// [`DaisyPairing::BrainFlowCompat`]: BrainFlow 5.23's Daisy assembly.
+    fn brainflow_daisy(&mut self, p: &Packet, out: &mut Vec<Vec<f64>>) {
+        let l = self.layout;
+        let even = p.counter % 2 == 0;
+        let std_accel = p.end == END_STANDARD && p.words[0] != 0;
+        let mut row = std::mem::take(&mut self.bf_row);
+        if even {
+            if self.bf_even.replace(p.counter).is_some() {
+                self.stats.unpaired += 1;
+            }
+            row[0] = f64::from(p.counter);
+            for i in 0..8 {
+                row[9 + i] = self.scale(8 + i, p.eeg_raw[i]);
+            }
+            for i in 0..6 {
+                row[l.other + 1 + i] = f64::from(p.aux[i]);
+            }
+            if std_accel {
+                for i in 0..3 {
+                    self.bf_accel[i] = f64::from(p.words[i]) * ACCEL_SCALE;
+                }
+            }
+            if p.end == END_ANALOG {
+                for i in 0..3 {
+                    row[l.analog + i] = f64::from(p.words[i]);
+                }
+            }
+        } else {
+            if self.bf_even.take() != Some(p.counter.wrapping_sub(1)) {
+                self.stats.unpaired += 1;
+            }
+            for i in 0..8 {
+                row[1 + i] = self.scale(i, p.eeg_raw[i]);
+            }
+            for i in 0..6 {
+                row[l.other + 1 + i] = (row[l.other + 1 + i] + f64::from(p.aux[i])) / 2.0;
+            }
+            row[l.other] = f64::from(p.end);
+            if std_accel {
+                for i in 0..3 {
+                    self.bf_accel[i] =
+                        (self.bf_accel[i] + f64::from(p.words[i]) * ACCEL_SCALE) / 2.0;
+                }
+            }
+            if p.end == END_ANALOG {
+                for i in 0..3 {
+                    row[l.analog + i] = (row[l.analog + i] + f64::from(p.words[i])) / 2.0;
+                }
+            }
+        }
+        if p.end == END_STANDARD {
+            row[l.accel..l.accel + 3].copy_from_slice(&self.bf_accel);
+        }
+        if !even {
+            out.push(row.clone());
+            self.stats.rows += 1;
+        }
+        self.bf_row = row;
     }
 }
 

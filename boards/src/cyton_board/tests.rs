@@ -201,7 +201,7 @@ fn full_session() {
     b.prepare_session().unwrap(); // idempotent
     assert_eq!(
         b.get_board_data_count(Preset::Default).unwrap_err().code,
-        ExitCode::EmptyBuffer
+        ExitCode::InvalidArguments
     );
 
     // Config while idle: reply collected, gain tracked.
@@ -296,6 +296,14 @@ fn session_state_errors() {
         b.get_board_data(None, Preset::Default).unwrap_err().code,
         ExitCode::BoardNotCreated
     );
+    assert_eq!(
+        b.release_session().unwrap_err().code,
+        ExitCode::BoardNotCreated
+    );
+    assert_eq!(
+        b.insert_marker(1.0, Preset::Default).unwrap_err().code,
+        ExitCode::BoardNotCreated
+    );
     b.prepare_session().unwrap();
     assert_eq!(
         b.start_stream(0).unwrap_err().code,
@@ -355,7 +363,11 @@ fn link_drop_keeps_data_and_reports() {
     let st = b.stream_stats();
     assert_eq!(st.decode.lost_packets, 0);
     assert!(st.link_error.unwrap().contains("lost"));
-    assert!(b.release_session().is_ok());
+    b.release_session().unwrap();
+    assert_eq!(
+        b.release_session().unwrap_err().code,
+        ExitCode::BoardNotCreated
+    );
 }
 
 #[test]

@@ -349,3 +349,45 @@ fn false_start_in_data_rejected_when_next_counter_mismatches() {
     );
     assert_eq!(st.garbage_bytes, 1 + 33 + 1);
 }
+
+#[test]
+fn accel_and_analog_held_across_end_bytes_like_brainflow() {
+    let mut bytes = frame(1, [0; 8], accel_aux(160, 32, -16), 0xC0);
+    bytes.extend(frame(2, [0; 8], accel_aux(100, 200, -300), 0xC1));
+    bytes.extend(frame(3, [0; 8], [9; 6], 0xC4));
+    bytes.extend(frame(4, [0; 8], [0; 6], 0xC0));
+    let (rows, _) = decode(CytonVariant::Cyton, &bytes);
+    let a = |v: f64| v * 0.002 / 16.0;
+    for r in &rows {
+        assert_eq!(&r[9..12], &[a(160.0), a(32.0), a(-16.0)]);
+    }
+    assert_eq!(&rows[0][19..22], &[0.0; 3]);
+    for r in &rows[1..] {
+        assert_eq!(&r[19..22], &[100.0, 200.0, -300.0]);
+    }
+}
+
+#[test]
+fn brainflow_compat_daisy_pairing() {
+    let mut bytes = Vec::new();
+    for c in 1..=6u8 {
+        bytes.extend(frame(c, [c as i32 * 10; 8], [c; 6], 0xC2));
+    }
+    let mut d = CytonDecoder::new(CytonVariant::Daisy);
+    d.set_daisy_pairing(DaisyPairing::BrainFlowCompat);
+    assert_eq!(d.daisy_pairing(), DaisyPairing::BrainFlowCompat);
+    let mut out = Vec::new();
+    d.push(&bytes, &mut out);
+    // Rows commit on odd packets; the first has no Daisy half yet.
+    let pk: Vec<f64> = out.iter().map(|r| r[0]).collect();
+    assert_eq!(pk, vec![0.0, 2.0, 4.0]);
+    assert!(close(out[0][1], 10.0 * UV_PER_COUNT_G24));
+    assert_eq!(out[0][9], 0.0);
+    assert!(close(out[1][1], 30.0 * UV_PER_COUNT_G24));
+    assert!(close(out[1][9], 20.0 * UV_PER_COUNT_G24));
+    // Other rows: odd end byte, aux bytes averaged with the even packet's.
+    assert_eq!(out[1][20], 0xC2 as f64);
+    assert_eq!(out[1][21], 2.5);
+    assert_eq!(out[0][21], 0.5, "averaged with the never-set (zero) row");
+    assert_eq!(d.stats().unpaired, 1);
+}
