@@ -335,7 +335,7 @@ fn match_frame(set: &CommandSet, frame: &[u8]) -> Parsed {
     Parsed::Rejected {
         text,
         reason: "no rule accepts these characters".into(),
-        reply: group.first().and_then(|(_, r)| r.bad_field.clone()),
+        reply: group.iter().find_map(|(_, r)| r.bad_field.clone()),
     }
 }
 

@@ -162,11 +162,14 @@ pub struct Expect {
     pub lost_packets: Option<u64>,
     /// Garbage bytes the driver skipped.
     pub garbage_bytes: Option<Count>,
+    /// Candidate frames the driver rejected for their end byte.
+    pub bad_end_bytes: Option<Count>,
     /// Check every row against the declared signals.
     pub signal: Option<SignalCheck>,
     /// The link is reported lost (unplug).
     pub link_lost: Option<bool>,
-    /// The commands the device received, in order, by rule name.
+    /// The commands the device received, in order, by rule name; `?text` for one it
+    /// rejected (malformed, or no rule accepts it).
     pub commands: Option<Vec<String>>,
     /// A step fails with this error (and the run stops there).
     pub error: Option<ExpectedError>,
@@ -322,7 +325,8 @@ impl Scenario {
         }
         if let Some(cmds) = &decl.expect.commands {
             for c in cmds {
-                if profile.command(c).is_none() {
+                // `?text` stands for a command the device rejected.
+                if !c.starts_with('?') && profile.command(c).is_none() {
                     return Err(err(
                         "expect.commands".into(),
                         c,

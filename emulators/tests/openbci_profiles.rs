@@ -138,23 +138,32 @@ fn cyton_end_byte_cycle_and_channel_off() {
 }
 
 #[test]
-fn daisy_alternates_main_and_daisy_packets() {
+fn daisy_sends_the_daisy_half_then_the_main_half() {
     let s = scenario(
         "cyton_daisy",
         "signals:\n  eeg*: { constant: 10 }\n  eeg9: { constant: -20 }\n",
     );
     let mut d = device(&s);
     d.feed(b"b");
-    let a = d.next_packet().unwrap();
-    let b = d.next_packet().unwrap();
-    assert_eq!((a[1], b[1]), (1, 2));
+    let daisy = d.next_packet().unwrap();
+    let main = d.next_packet().unwrap();
+    assert_eq!((daisy[1], main[1]), (0, 1), "sample ids run 0, 1, 2, ...");
     let c: f64 = 4.5 / 8388607.0 / 24.0 * 1e6;
-    assert_eq!(int24(&a[2..5]), (10.0 / c).round() as i32);
-    assert_eq!(int24(&b[2..5]), (-20.0 / c).round() as i32);
+    assert_eq!(
+        int24(&daisy[2..5]),
+        (-20.0 / c).round() as i32,
+        "even packet: channel 9"
+    );
+    assert_eq!(
+        int24(&main[2..5]),
+        (10.0 / c).round() as i32,
+        "odd packet: channel 1"
+    );
     for _ in 0..252 {
         d.next_packet();
     }
-    // Packet 254 has counter 255 (odd, main); 255 wraps to 0 (even, Daisy).
+    // Packets 254 and 255 carry ids 254 (even) and 255 (odd); then the id wraps to 0.
+    assert_eq!(d.next_packet().unwrap()[1], 254);
     assert_eq!(d.next_packet().unwrap()[1], 255);
     assert_eq!(d.next_packet().unwrap()[1], 0);
 }

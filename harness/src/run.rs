@@ -138,7 +138,7 @@ pub fn run(trial: &Trial) -> Outcome {
         }
     };
     let mut played = play(trial, host.as_mut(), &mut out);
-    if played.data.is_none() {
+    if !played.collected {
         collect(host.as_mut(), &mut played, &mut out);
     }
     let _ = host.release();
@@ -168,11 +168,18 @@ struct Played {
     expected_error_seen: bool,
     /// Everything the board buffered, taken before release (which frees it).
     data: Option<Data>,
+    /// Whether data and statistics were taken.
+    collected: bool,
 }
 
-/// Takes the board's data and statistics, once.
+/// Takes the board's data and statistics, once. A session that never streamed has
+/// no buffer (BrainFlow answers EMPTY_BUFFER): that is no rows, not a failure.
 fn collect(host: &mut dyn Host, played: &mut Played, out: &mut Outcome) {
+    played.collected = true;
     out.stats = host.stats();
+    if played.segments.is_empty() {
+        return;
+    }
     match host.data() {
         Ok(d) => played.data = Some(d),
         Err(e) => out.failures.push(format!("get_board_data failed: {e}")),
@@ -226,7 +233,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                 }
                 Step::Release => {
                     close(&mut open, host, &mut played);
-                    if played.data.is_none() {
+                    if !played.collected {
                         collect(host, &mut played, out);
                     }
                     host.release()?
@@ -390,6 +397,14 @@ fn verify(
                     out.failures.push(format!(
                         "garbage bytes: expected {g}, the driver reports {}",
                         s.decode.garbage_bytes
+                    ));
+                }
+            }
+            if let Some(b) = &x.bad_end_bytes {
+                if !b.accepts(s.decode.bad_end_bytes) {
+                    out.failures.push(format!(
+                        "bad end bytes: expected {b}, the driver reports {}",
+                        s.decode.bad_end_bytes
                     ));
                 }
             }

@@ -31,7 +31,7 @@ pub const ACCEL_SCALE: f64 = 0.002 / 16.0;
 pub enum CytonVariant {
     /// Cyton alone: one 24-row sample per packet (250 Hz).
     Cyton,
-    /// Cyton + Daisy: one 32-row sample per (odd, even) packet pair (125 Hz).
+    /// Cyton + Daisy: one 32-row sample per (even, odd) packet pair (125 Hz).
     Daisy,
 }
 
@@ -64,14 +64,19 @@ impl CytonVariant {
 }
 
 /// How Daisy packets are paired into 16-channel rows. Both put odd-counter
-/// packets in channels 1–8 and even-counter packets in channels 9–16.
+/// packets (main board) in channels 1–8 and even-counter packets (Daisy) in
+/// channels 9–16. Sample ids run 0, 1, 2, …: the even (Daisy) half of a sample
+/// comes first, the odd (main board) half completes it, as BrainFlow's
+/// `CytonDaisy::read_thread` reads them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum DaisyPairing {
-    /// A row is an odd packet and the even packet right after it;
-    /// `package_num` is the odd counter; accel/analog/aux are averaged over
-    /// the pair; packets without their partner are dropped and counted.
+    /// A row is an even packet and the odd packet right after it;
+    /// `package_num` is the even counter (as BrainFlow); accel/analog/aux are
+    /// averaged over the pair; a packet without its partner is dropped and
+    /// counted, so no row mixes halves of different samples (BrainFlow would
+    /// emit such a row with stale values).
     #[default]
-    OddThenEven,
+    EvenThenOdd,
     /// BrainFlow 5.23's `CytonDaisy::read_thread`, reproduced exactly: an
     /// even packet opens a row (`package_num` = even counter), every odd
     /// packet commits it, even without its partner; the row is never cleared,
@@ -140,7 +145,7 @@ pub struct CytonDecoder {
     held_accel: [f64; 3],
     held_analog: [f64; 3],
     /// Daisy: the odd (main board) packet waiting for its even partner.
-    pending_odd: Option<Packet>,
+    pending_even: Option<Packet>,
     pairing: DaisyPairing,
     /// `BrainFlowCompat`: the persistent row, its accel and the open even counter.
     bf_row: Vec<f64>,
@@ -161,7 +166,7 @@ impl CytonDecoder {
             last_counter: None,
             held_accel: [0.0; 3],
             held_analog: [0.0; 3],
-            pending_odd: None,
+            pending_even: None,
             pairing: DaisyPairing::default(),
             bf_row: vec![0.0; variant.num_rows()],
             bf_accel: [0.0; 3],
@@ -223,7 +228,7 @@ impl CytonDecoder {
         self.buf.clear();
         self.in_sync = true;
         self.last_counter = None;
-        self.pending_odd = None;
+        self.pending_even = None;
         self.held_accel = [0.0; 3];
         self.held_analog = [0.0; 3];
         self.bf_row.fill(0.0);
@@ -380,7 +385,7 @@ impl CytonDecoder {
         };
         match (self.variant, self.pairing) {
             (CytonVariant::Cyton, _) => self.emit_cyton(&p, out),
-            (CytonVariant::Daisy, DaisyPairing::OddThenEven) => self.pair_daisy(p, out),
+            (CytonVariant::Daisy, DaisyPairing::EvenThenOdd) => self.pair_daisy(p, out),
             (CytonVariant::Daisy, DaisyPairing::BrainFlowCompat) => self.brainflow_daisy(&p, out),
         }
     }
@@ -407,20 +412,20 @@ impl CytonDecoder {
         self.stats.rows += 1;
     }
 
-    /// Odd counters carry channels 1–8, even ones 9–16; a row needs an odd
-    /// packet immediately followed by the next even one.
+    /// Odd counters carry channels 1–8, even ones 9–16; a row needs an even
+    /// packet immediately followed by the next odd one.
     fn pair_daisy(&mut self, p: Packet, out: &mut Vec<Vec<f64>>) {
-        if p.counter % 2 == 1 {
-            if self.pending_odd.replace(p).is_some() {
+        if p.counter % 2 == 0 {
+            if self.pending_even.replace(p).is_some() {
                 // Its partner never came.
                 self.stats.unpaired += 1;
             }
             return;
         }
-        let odd = match self.pending_odd.take() {
-            Some(o) if o.counter.wrapping_add(1) == p.counter => o,
+        let (even, odd) = match self.pending_even.take() {
+            Some(e) if e.counter.wrapping_add(1) == p.counter => (e, p),
             Some(_) => {
-                // Both halves belong to different pairs.
+                // Both halves belong to different samples.
                 self.stats.unpaired += 2;
                 return;
             }
@@ -431,20 +436,20 @@ impl CytonDecoder {
         };
         let l = self.layout;
         let mut row = vec![0.0; self.num_rows()];
-        row[0] = f64::from(odd.counter);
+        row[0] = f64::from(even.counter);
         for i in 0..8 {
             row[1 + i] = self.scale(i, odd.eeg_raw[i]);
-            row[9 + i] = self.scale(8 + i, p.eeg_raw[i]);
+            row[9 + i] = self.scale(8 + i, even.eeg_raw[i]);
         }
         for i in 0..3 {
-            row[l.accel + i] = (odd.accel[i] + p.accel[i]) / 2.0;
-            row[l.analog + i] = (odd.analog[i] + p.analog[i]) / 2.0;
+            row[l.accel + i] = (odd.accel[i] + even.accel[i]) / 2.0;
+            row[l.analog + i] = (odd.analog[i] + even.analog[i]) / 2.0;
         }
-        // End byte of the completing (Daisy) packet, raw aux bytes averaged
-        // over the pair, as BrainFlow does.
-        row[l.other] = f64::from(p.end);
+        // End byte of the completing (main board) packet, raw aux bytes
+        // averaged over the pair, as BrainFlow does.
+        row[l.other] = f64::from(odd.end);
         for i in 0..6 {
-            row[l.other + 1 + i] = (f64::from(odd.aux[i]) + f64::from(p.aux[i])) / 2.0;
+            row[l.other + 1 + i] = (f64::from(odd.aux[i]) + f64::from(even.aux[i])) / 2.0;
         }
         out.push(row);
         self.stats.rows += 1;

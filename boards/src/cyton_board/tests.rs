@@ -432,7 +432,9 @@ fn failure_to_defaults_is_not_ready() {
 fn daisy_session_pairs_rows() {
     let script = Script {
         packets: 200,
-        skip: vec![10], // counter 11 (odd) lost: counter 12 is unpaired
+        // Counters start at 1: the leading odd packet has no partner; counter 11
+        // (odd) is lost, so counter 10 has none either.
+        skip: vec![10],
         ..Default::default()
     };
     let (mut b, dev) = board_with(CytonVariant::Daisy, script);
@@ -442,13 +444,13 @@ fn daisy_session_pairs_rows() {
     wait_for(&b, |b| b.stream_stats().decode.packets >= 199);
     b.stop_stream().unwrap();
     let d = b.get_board_data(None, Preset::Default).unwrap();
-    assert_eq!((d.num_rows, d.num_samples), (32, 99));
+    assert_eq!((d.num_rows, d.num_samples), (32, 98));
     let st = b.stream_stats();
-    assert_eq!((st.decode.lost_packets, st.decode.unpaired), (1, 1));
+    assert_eq!((st.decode.lost_packets, st.decode.unpaired), (1, 2));
     let s0 = d.sample(0);
-    assert_eq!(s0[0], 1.0);
+    assert_eq!(s0[0], 2.0);
     assert!((s0[9] - raw(2, 0) as f64 * UV_G24).abs() < 1e-9);
-    // Accel sample on counter 1 only (odd half): averaged with the held value.
+    // Accel sample on counter 1 only (discarded half): both halves hold it.
     assert!((s0[17] - 16.0 * 0.002 / 16.0).abs() < 1e-12);
     drop(b);
     dev.join().unwrap();

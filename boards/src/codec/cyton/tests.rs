@@ -230,13 +230,13 @@ fn gain_tracking_changes_scaling() {
 #[test]
 fn daisy_pairs_and_averages() {
     let mut bytes = Vec::new();
-    // Odd: main board channels; even: Daisy channels.
-    bytes.extend(frame(1, [100; 8], accel_aux(160, 160, 160), 0xC0));
-    bytes.extend(frame(2, [200; 8], accel_aux(320, 0, 480), 0xC0));
-    bytes.extend(frame(3, [300; 8], [0; 6], 0xC0)); // holds (320, 0, 480)
-    bytes.extend(frame(4, [400; 8], [0; 6], 0xC0));
-    bytes.extend(frame(5, [0; 8], [2, 4, 6, 8, 10, 12], 0xC2));
-    bytes.extend(frame(6, [0; 8], [4, 4, 4, 4, 4, 4], 0xC1));
+    // Even: Daisy channels (first half of a sample); odd: main board channels.
+    bytes.extend(frame(0, [200; 8], accel_aux(160, 160, 160), 0xC0));
+    bytes.extend(frame(1, [100; 8], accel_aux(320, 0, 480), 0xC0));
+    bytes.extend(frame(2, [400; 8], [0; 6], 0xC0)); // holds (320, 0, 480)
+    bytes.extend(frame(3, [300; 8], [0; 6], 0xC0));
+    bytes.extend(frame(4, [0; 8], [2, 4, 6, 8, 10, 12], 0xC2));
+    bytes.extend(frame(5, [0; 8], [4, 4, 4, 4, 4, 4], 0xC1));
     let mut d = CytonDecoder::new(CytonVariant::Daisy);
     d.apply_config("xQ000000X"); // Daisy channel 9: gain 1
     let mut out = Vec::new();
@@ -245,7 +245,10 @@ fn daisy_pairs_and_averages() {
     let a = |v: f64| v * 0.002 / 16.0;
     let r = &out[0];
     assert_eq!(r.len(), 32);
-    assert_eq!(r[0], 1.0);
+    assert_eq!(
+        r[0], 0.0,
+        "package_num is the even (first) counter, as BrainFlow"
+    );
     assert!(close(r[1], 100.0 * UV_PER_COUNT_G24));
     assert!(close(r[9], 200.0 * 4.5 / 8_388_607.0 * 1e6));
     assert!(close(r[10], 200.0 * UV_PER_COUNT_G24));
@@ -254,12 +257,16 @@ fn daisy_pairs_and_averages() {
     assert!(close(r[19], (a(160.0) + a(480.0)) / 2.0));
     assert_eq!(r[20], 0xC0 as f64);
     let r = &out[1];
-    assert_eq!(r[0], 3.0);
+    assert_eq!(r[0], 2.0);
+    assert!(close(r[1], 300.0 * UV_PER_COUNT_G24));
     assert!(close(r[17], a(320.0)));
     assert!(close(r[19], a(480.0)));
     let r = &out[2];
-    assert_eq!(r[0], 5.0);
-    assert_eq!(r[20], 0xC1 as f64);
+    assert_eq!(r[0], 4.0);
+    assert_eq!(
+        r[20], 0xC1 as f64,
+        "end byte of the completing (odd) packet"
+    );
     assert_eq!(&r[21..27], &[3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
     assert_eq!(&r[27..30], &[0x0404 as f64 / 2.0; 3]);
     assert_eq!(d.stats().packets, 6);
@@ -270,25 +277,30 @@ fn daisy_pairs_and_averages() {
 #[test]
 fn daisy_discards_unpaired() {
     let mut bytes = Vec::new();
-    bytes.extend(simple(2)); // even first: no partner
-    bytes.extend(simple(3));
-    bytes.extend(simple(4)); // pair (3,4)
-    bytes.extend(simple(5)); // odd whose partner is lost
-    bytes.extend(simple(7));
-    bytes.extend(simple(8)); // pair (7,8)
+    bytes.extend(simple(1)); // odd first: no partner
+    bytes.extend(simple(2));
+    bytes.extend(simple(3)); // pair (2,3)
+    bytes.extend(simple(4)); // even whose partner is lost
+    bytes.extend(simple(6));
+    bytes.extend(simple(7)); // pair (6,7)
     let (rows, st) = decode(CytonVariant::Daisy, &bytes);
     assert_eq!(
         rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
-        vec![3.0, 7.0]
+        vec![2.0, 6.0]
     );
     assert_eq!(st.unpaired, 2);
     assert_eq!(st.lost_packets, 1);
-    // Pair across the counter wrap.
-    let mut bytes = simple(255);
+    // Pairs on both sides of the counter wrap.
+    let mut bytes = simple(254);
+    bytes.extend(simple(255));
     bytes.extend(simple(0));
-    let (rows, _) = decode(CytonVariant::Daisy, &bytes);
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0][0], 255.0);
+    bytes.extend(simple(1));
+    let (rows, st) = decode(CytonVariant::Daisy, &bytes);
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        vec![254.0, 0.0]
+    );
+    assert_eq!((st.lost_packets, st.unpaired), (0, 0));
 }
 
 #[test]
