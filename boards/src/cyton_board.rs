@@ -556,6 +556,10 @@ impl Board for CytonBoard {
         if let Some(err) = self.link_lost() {
             return Err(BoardError::new(ExitCode::BoardWrite, err));
         }
+        lock(&self.shared.state)
+            .decoder
+            .check_config(config)
+            .map_err(|e| BoardError::new(ExitCode::InvalidArguments, e))?;
         let write_err = |e: io::Error| {
             BoardError::new(
                 ExitCode::BoardWrite,

@@ -205,6 +205,12 @@ impl CytonDecoder {
         self.gains.gains()
     }
 
+    /// Checks a configuration command as BrainFlow does before sending it
+    /// (see [`GainTracker::check`]).
+    pub fn check_config(&self, config: &str) -> Result<(), String> {
+        self.gains.check(config)
+    }
+
     /// Tracks gain changes in a configuration command sent to the board
     /// (BrainFlow's gain tracking). Returns true if a gain changed.
     pub fn apply_config(&mut self, cmd: &str) -> bool {

@@ -65,6 +65,37 @@ impl GainTracker {
     }
 }
 
+impl GainTracker {
+    /// Checks a configuration string the way BrainFlow does before sending it:
+    /// every 9-character span that starts with `x` and ends with `X` must be a
+    /// valid channel-settings block for a channel this board has. BrainFlow
+    /// refuses such a command with INVALID_ARGUMENTS and never sends it, so
+    /// the host's gains cannot drift from the device's.
+    pub fn check(&self, config: &str) -> Result<(), String> {
+        let b = config.as_bytes();
+        let mut i = 0;
+        while i + 9 <= b.len() {
+            if b[i] == b'x' && b[i + 8] == b'X' {
+                let block = &b[i..i + 9];
+                match parse_block(block) {
+                    Some((ch, _)) if ch < self.gains.len() => {}
+                    _ => {
+                        return Err(format!(
+                            "invalid channel settings block {:?} for a {}-channel board",
+                            String::from_utf8_lossy(block),
+                            self.gains.len()
+                        ))
+                    }
+                }
+                i += 9;
+            } else {
+                i += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Parses one `x C P G I B S2 S1 X` block into (channel index, gain).
 fn parse_block(b: &[u8]) -> Option<(usize, f64)> {
     if b.len() != 9 || b[0] != b'x' || b[8] != b'X' {
@@ -114,6 +145,22 @@ mod tests {
             assert!(!t.apply_config(bad), "{bad}");
         }
         assert!(t.gains().iter().all(|g| *g == 24.0));
+    }
+
+    #[test]
+    fn check_refuses_what_brainflow_refuses() {
+        let t = GainTracker::new(8);
+        assert!(t.check("x1030110X").is_ok());
+        assert!(
+            t.check("x106X").is_ok(),
+            "not a block: the device answers it"
+        );
+        assert!(t.check("v").is_ok());
+        for bad in ["x9030110X", "xQ030110X", "x1070110X", "x1030110Xx2038110X"] {
+            let e = t.check(bad).unwrap_err();
+            assert!(e.contains("invalid channel settings block"), "{bad}: {e}");
+        }
+        assert!(GainTracker::new(16).check("xQ030110X").is_ok());
     }
 
     #[test]
