@@ -55,6 +55,10 @@ pub struct Leaf {
     pub bindings: Vec<(String, f64)>,
 }
 
+/// One alternative of a `one_of`: its condition, the repeat bindings the
+/// condition sees, and its fields.
+pub type Alternative = (Arc<Expr>, Vec<(String, f64)>, Vec<Node>);
+
 /// A node of a compiled layout.
 #[derive(Debug, Clone)]
 pub enum Node {
@@ -65,7 +69,7 @@ pub enum Node {
         /// Width of every alternative.
         bits: u32,
         /// Conditions (with the bindings they see) and their fields.
-        alts: Vec<(Arc<Expr>, Vec<(String, f64)>, Vec<Node>)>,
+        alts: Vec<Alternative>,
     },
 }
 
@@ -104,14 +108,14 @@ impl Layout {
         let mut c = Compiler { state, err };
         let nodes = c.fields(fields, &format!("{path}.fields"), &[], &[])?;
         let bits: u32 = nodes.iter().map(node_bits).sum();
-        if bits % 8 != 0 {
+        if !bits.is_multiple_of(8) {
             return Err(err(
                 format!("{path}.fields"),
                 "",
                 format!("fields add up to {bits} bits, not whole bytes"),
             ));
         }
-        check_alignment(&nodes, 0, path, err)?;
+        check_alignment(&nodes, 0, err)?;
         Ok(Layout {
             nodes,
             len: (bits / 8) as usize,
@@ -166,13 +170,14 @@ fn node_bits(n: &Node) -> u32 {
 fn check_alignment(
     nodes: &[Node],
     mut offset: u32,
-    path: &str,
     err: &dyn Fn(String, &str, String) -> LoadError,
 ) -> Result<u32, LoadError> {
     for n in nodes {
         match n {
             Node::Leaf(l) => {
-                if l.endian == Endian::Little && (offset % 8 != 0 || l.bits % 8 != 0) {
+                if l.endian == Endian::Little
+                    && (!offset.is_multiple_of(8) || !l.bits.is_multiple_of(8))
+                {
                     return Err(err(
                         l.path.clone(),
                         "little",
@@ -183,7 +188,7 @@ fn check_alignment(
             }
             Node::OneOf { bits, alts } => {
                 for (_, _, ns) in alts {
-                    check_alignment(ns, offset, path, err)?;
+                    check_alignment(ns, offset, err)?;
                 }
                 offset += bits;
             }

@@ -311,7 +311,7 @@ impl Scenario {
                 ));
             }
         }
-        for (k, _) in &decl.expect.device_state {
+        for k in decl.expect.device_state.keys() {
             if state.kind(k) != Some(false) {
                 return Err(err(
                     format!("expect.device_state.{k}"),

@@ -42,7 +42,7 @@ impl Default for SerialOptions {
 pub struct EmulatorStats {
     /// Packets built (sent or dropped).
     pub packets_built: u64,
-    /// Packets written whole or in part.
+    /// Packets whose last byte has been written to the host.
     pub packets_sent: u64,
     /// Packets dropped by faults.
     pub packets_dropped: u64,
@@ -158,7 +158,8 @@ impl SerialEmulator {
         self.lock().transcript.render()
     }
 
-    /// (stream packet index, time written) of each packet, if recorded.
+    /// (stream packet index, time its last byte was written) of each packet, if
+    /// recorded.
     pub fn take_write_times(&self) -> Vec<(u64, Instant)> {
         std::mem::take(&mut self.lock().write_times)
     }
@@ -232,6 +233,38 @@ struct Production {
     burst_left: u64,
 }
 
+/// Bytes waiting for the host, and where the packets among them end: a packet
+/// counts as sent (and is time-stamped) when its last byte has been written,
+/// not when it is queued.
+#[derive(Default)]
+struct Outbox {
+    bytes: VecDeque<u8>,
+    queued: u64,
+    written: u64,
+    /// (`queued` just after a packet's last byte, stream packet index)
+    marks: VecDeque<(u64, u64)>,
+}
+
+impl Outbox {
+    fn push(&mut self, b: &[u8]) {
+        self.bytes.extend(b);
+        self.queued += b.len() as u64;
+    }
+
+    fn push_packet(&mut self, b: &[u8], index: u64) {
+        self.push(b);
+        self.marks.push_back((self.queued, index));
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
 /// Bytes queued for the host before the engine stops building packets, so that
 /// `max` pacing follows the reader and commands are still read while it lags.
 const HIGH_WATER: usize = 2048;
@@ -253,7 +286,7 @@ impl Worker {
     }
 
     fn serve(&mut self) -> io::Result<()> {
-        let mut out: VecDeque<u8> = VecDeque::new();
+        let mut out = Outbox::default();
         let mut prod = Production {
             built_total: 0,
             built_in_stream: 0,
@@ -278,6 +311,12 @@ impl Worker {
             let mut flags = PollFlags::POLLIN;
             if !out.is_empty() {
                 flags |= PollFlags::POLLOUT;
+            }
+            if producing && !wait.is_zero() && wait < Duration::from_millis(1) {
+                // poll() counts whole milliseconds; sleeping the last fraction keeps
+                // the pace exact without spinning on poll(0).
+                std::thread::sleep(wait);
+                continue;
             }
             let (readable, writable) = {
                 let mut fds = [PollFd::new(pty.master.as_fd(), flags)];
@@ -315,7 +354,7 @@ impl Worker {
         Ok(())
     }
 
-    fn host_bytes(&mut self, bytes: &[u8], out: &mut VecDeque<u8>, prod: &mut Production) {
+    fn host_bytes(&mut self, bytes: &[u8], out: &mut Outbox, prod: &mut Production) {
         self.note(Dir::ToDevice, bytes, None);
         let inner_stats = |s: &mut EmulatorStats| s.bytes_from_host += bytes.len() as u64;
         inner_stats(&mut self.lock().stats);
@@ -326,7 +365,7 @@ impl Worker {
             match o {
                 Output::Reply(r) => {
                     self.note(Dir::ToHost, &r, Some("reply"));
-                    out.extend(r);
+                    out.push(&r);
                 }
                 Output::StreamStarted => {
                     prod.built_in_stream = 0;
@@ -341,32 +380,37 @@ impl Worker {
         g.state = self.device.state().clone();
     }
 
-    fn flush(&mut self, out: &mut VecDeque<u8>) -> io::Result<()> {
+    fn flush(&mut self, out: &mut Outbox) -> io::Result<()> {
         let Some(pty) = self.pty.as_mut() else {
-            out.clear();
+            *out = Outbox::default();
             return Ok(());
         };
         while !out.is_empty() {
-            let (a, _) = out.as_slices();
+            let (a, _) = out.bytes.as_slices();
             match pty.master.write(a) {
                 Ok(0) => break,
                 Ok(n) => {
-                    out.drain(..n);
-                    self.shared
-                        .inner
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .stats
-                        .bytes_to_host += n as u64;
+                    out.bytes.drain(..n);
+                    out.written += n as u64;
                 }
                 Err(e) if would_block(&e) => break,
                 Err(e) => return Err(e),
             }
         }
+        let now = Instant::now();
+        let mut g = self.shared.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.stats.bytes_to_host = out.written;
+        while out.marks.front().is_some_and(|m| m.0 <= out.written) {
+            let (_, index) = out.marks.pop_front().expect("checked");
+            g.stats.packets_sent += 1;
+            if self.record_write_times {
+                g.write_times.push((index, now));
+            }
+        }
         Ok(())
     }
 
-    fn produce(&mut self, out: &mut VecDeque<u8>, prod: &mut Production) -> io::Result<()> {
+    fn produce(&mut self, out: &mut Outbox, prod: &mut Production) -> io::Result<()> {
         loop {
             if !self.device.streaming()
                 || self.limit.is_some_and(|l| prod.built_in_stream >= l)
@@ -389,7 +433,7 @@ impl Worker {
                     FaultKind::Garbage(g) => {
                         self.note(Dir::ToHost, &g, Some("garbage"));
                         self.lock().stats.garbage_bytes += g.len() as u64;
-                        out.extend(g);
+                        out.push(&g);
                     }
                     FaultKind::Corrupt { offset, xor } => corrupt.push((offset, xor)),
                     FaultKind::Truncate(n) => truncate = Some(n),
@@ -439,12 +483,10 @@ impl Worker {
                     prod.next_due = now;
                 }
             }
-            let mut stats = EmulatorStats::default();
-            stats.packets_built = 1;
-            if prod.drop_left > 0 {
+            let dropped = prod.drop_left > 0;
+            if dropped {
                 prod.drop_left -= 1;
                 self.note(Dir::ToHost, &pkt, Some("dropped"));
-                stats.packets_dropped = 1;
             } else {
                 for (o, x) in &corrupt {
                     if let Some(b) = pkt.get_mut(*o) {
@@ -460,17 +502,11 @@ impl Worker {
                     _ => None,
                 };
                 self.note(Dir::ToHost, &pkt, note);
-                stats.packets_sent = 1;
-                out.extend(pkt);
-                if self.record_write_times {
-                    // Written now or on the next flush, microseconds apart.
-                    self.lock().write_times.push((index, Instant::now()));
-                }
+                out.push_packet(&pkt, index);
             }
             let mut g = self.lock();
-            g.stats.packets_built += stats.packets_built;
-            g.stats.packets_sent += stats.packets_sent;
-            g.stats.packets_dropped += stats.packets_dropped;
+            g.stats.packets_built += 1;
+            g.stats.packets_dropped += u64::from(dropped);
         }
     }
 }

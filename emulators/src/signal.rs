@@ -170,7 +170,7 @@ impl SignalSet {
             }
         }
         // Longest prefix first, so `eeg1*` beats `eeg*`.
-        set.patterns.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        set.patterns.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         Ok(set)
     }
 

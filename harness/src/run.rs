@@ -327,13 +327,23 @@ fn wait_rows(
     let rate = seg.map_or(250.0, |s| s.rate).max(1.0);
     // Generous: ten times the real-time duration plus five seconds.
     let limit = Duration::from_secs_f64(5.0 + 10.0 * n as f64 / rate);
+    // A device that stops sending fails the step after this long without a row,
+    // instead of waiting out the whole limit.
+    let stall = Duration::from_secs(5);
     let started = Instant::now();
+    let (mut last_have, mut last_change) = (usize::MAX, Instant::now());
     loop {
         let have = host.count()?.saturating_sub(first);
         if have >= n {
             return Ok(());
         }
-        if host.stats().is_some_and(|s| s.link_error.is_some()) || started.elapsed() > limit {
+        if have != last_have {
+            (last_have, last_change) = (have, Instant::now());
+        }
+        if host.stats().is_some_and(|s| s.link_error.is_some())
+            || started.elapsed() > limit
+            || last_change.elapsed() > stall
+        {
             out.failures.push(format!(
                 "waited {:.1} s for {n} rows of `{}`, got {have}",
                 started.elapsed().as_secs_f64(),
