@@ -10,7 +10,7 @@
 
 use std::ffi::{c_char, c_double, c_int};
 
-use boardloop_boards::{board_descr, create_board, Board, BoardId, ExitCode, Preset};
+use boardloop_boards::{board_descr, create_board, Board, BoardError, BoardId, ExitCode, Preset};
 
 use crate::guard::{
     c_str, count, guarded, invalid, opt_c_str, out, out_slice, write_text, FfiResult,
@@ -28,8 +28,14 @@ pub const MAX_CAPTURE_SAMPLES: c_int = 86400 * 250;
 ///
 /// # Safety
 /// `json` must be null or a NUL-terminated string.
-unsafe fn key(board_id: c_int, json: *const c_char) -> Result<Key, boardloop_boards::BoardError> {
-    let text = c_str(json, "json_brainflow_input_params")?;
+unsafe fn key(board_id: c_int, json: *const c_char) -> Result<Key, BoardError> {
+    if json.is_null() {
+        return Err(invalid("json_brainflow_input_params is a null pointer"));
+    }
+    // Not UTF-8 is not JSON: GENERAL_ERROR like any other parse failure.
+    let text = std::ffi::CStr::from_ptr(json).to_str().map_err(|_| {
+        BoardError::new(ExitCode::GeneralError, "input params are not valid UTF-8")
+    })?;
     Ok((board_id, parse_input_params(text)?))
 }
 
@@ -47,7 +53,7 @@ unsafe fn with_board(
     f(board.as_mut())
 }
 
-fn preset(p: c_int) -> Result<Preset, boardloop_boards::BoardError> {
+fn preset(p: c_int) -> Result<Preset, BoardError> {
     Preset::try_from(p)
 }
 
@@ -90,7 +96,7 @@ pub unsafe extern "C" fn start_stream(
     guarded("start_stream", || {
         with_board(board_id, json_brainflow_input_params, |b| {
             if !(1..=MAX_CAPTURE_SAMPLES).contains(&buffer_size) {
-                return Err(boardloop_boards::BoardError::new(
+                return Err(BoardError::new(
                     ExitCode::InvalidBufferSize,
                     format!("buffer_size {buffer_size} is outside 1..={MAX_CAPTURE_SAMPLES}"),
                 ));
@@ -313,7 +319,7 @@ pub unsafe extern "C" fn config_board_with_bytes(
             if bytes.is_null() {
                 return Err(invalid("bytes is a null pointer"));
             }
-            Err(boardloop_boards::BoardError::new(
+            Err(BoardError::new(
                 ExitCode::UnsupportedBoard,
                 format!(
                     "config_board_with_bytes is not implemented for board {}",
@@ -346,7 +352,8 @@ pub unsafe extern "C" fn is_prepared(
 }
 
 /// Queues `marker_value` for the next sample of `preset` (0 is reserved for
-/// "no marker": `INVALID_ARGUMENTS_ERROR`).
+/// "no marker": `INVALID_ARGUMENTS_ERROR`). Before the first `start_stream`
+/// there is no buffer to mark: `INVALID_ARGUMENTS_ERROR`, as in BrainFlow.
 ///
 /// # Safety
 /// The string must be null or NUL-terminated.
@@ -359,7 +366,11 @@ pub unsafe extern "C" fn insert_marker(
 ) -> c_int {
     guarded("insert_marker", || {
         with_board(board_id, json_brainflow_input_params, |b| {
-            b.insert_marker(marker_value, self::preset(preset)?)
+            let preset = self::preset(preset)?;
+            // BrainFlow refuses a marker before the first start_stream (no
+            // buffer yet); the Rust board would queue it.
+            b.get_board_data_count(preset)?;
+            b.insert_marker(marker_value, preset)
         })
     })
 }
