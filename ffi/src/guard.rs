@@ -137,3 +137,19 @@ pub(crate) unsafe fn write_text(
 pub(crate) fn count(n: c_int, what: &str) -> Result<usize, BoardError> {
     usize::try_from(n).map_err(|_| invalid(format!("{what} is negative ({n})")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_general_error() {
+        crate::logger::set_log_level_board_controller(crate::logger::LEVEL_OFF);
+        assert_eq!(guarded("t", || panic!("boom")), ExitCode::GeneralError.code());
+        assert_eq!(
+            guarded("t", || Err(invalid("x"))),
+            ExitCode::InvalidArguments.code()
+        );
+        assert_eq!(guarded("t", || Ok(())), 0);
+    }
+}

@@ -88,11 +88,25 @@ pub(crate) fn find(key: &Key) -> Result<Arc<Session>, BoardError> {
     table().get(key).cloned().ok_or_else(|| not_created(key))
 }
 
-/// Removes the session `key` and releases its board. The entry goes even if
-/// the release reports an error, as in BrainFlow.
+/// Releases the session `key`'s board, then removes the session. The entry
+/// goes even if the release reports an error, as in BrainFlow. It stays in
+/// the table until the port is closed, so a racing `prepare_session` of the
+/// same key gets `ANOTHER_BOARD_IS_CREATED_ERROR` rather than finding the
+/// port still open; a racing second release finds the board unprepared:
+/// `BOARD_NOT_CREATED_ERROR`.
 pub(crate) fn release(key: &Key) -> Result<(), BoardError> {
-    let session = table().remove(key).ok_or_else(|| not_created(key))?;
-    let res = session.lock().release_session();
+    let session = find(key)?;
+    let mut board = session.lock();
+    if !board.is_prepared() {
+        return Err(not_created(key));
+    }
+    let res = board.release_session();
+    // Lock order is session then table here; nothing takes them the other
+    // way round except `prepare` on a session no one else can see yet.
+    let mut sessions = table();
+    if sessions.get(key).is_some_and(|s| Arc::ptr_eq(s, &session)) {
+        sessions.remove(key);
+    }
     res
 }
 
