@@ -33,9 +33,9 @@ unsafe fn key(board_id: c_int, json: *const c_char) -> Result<Key, BoardError> {
         return Err(invalid("json_brainflow_input_params is a null pointer"));
     }
     // Not UTF-8 is not JSON: GENERAL_ERROR like any other parse failure.
-    let text = std::ffi::CStr::from_ptr(json).to_str().map_err(|_| {
-        BoardError::new(ExitCode::GeneralError, "input params are not valid UTF-8")
-    })?;
+    let text = std::ffi::CStr::from_ptr(json)
+        .to_str()
+        .map_err(|_| BoardError::new(ExitCode::GeneralError, "input params are not valid UTF-8"))?;
     Ok((board_id, parse_input_params(text)?))
 }
 

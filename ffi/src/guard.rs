@@ -145,7 +145,10 @@ mod tests {
     #[test]
     fn panics_become_general_error() {
         crate::logger::set_log_level_board_controller(crate::logger::LEVEL_OFF);
-        assert_eq!(guarded("t", || panic!("boom")), ExitCode::GeneralError.code());
+        assert_eq!(
+            guarded("t", || panic!("boom")),
+            ExitCode::GeneralError.code()
+        );
         assert_eq!(
             guarded("t", || Err(invalid("x"))),
             ExitCode::InvalidArguments.code()

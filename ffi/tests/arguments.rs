@@ -15,7 +15,13 @@ fn descr(board: c_int, preset: c_int, max_len: c_int) -> (c_int, c_int, String) 
     let mut buf = vec![0u8; 16000];
     let mut len: c_int = -1;
     let code = unsafe {
-        ffi::get_board_descr(board, preset, buf.as_mut_ptr() as *mut c_char, &mut len, max_len)
+        ffi::get_board_descr(
+            board,
+            preset,
+            buf.as_mut_ptr() as *mut c_char,
+            &mut len,
+            max_len,
+        )
     };
     let text = if code == OK {
         String::from_utf8(buf[..len as usize].to_vec()).unwrap()
@@ -56,23 +62,59 @@ fn null_pointers_are_invalid_arguments() {
     let j = params("/dev/null-port");
     unsafe {
         assert_eq!(ffi::prepare_session(CYTON, null()), INVALID_ARGUMENTS);
-        assert_eq!(ffi::start_stream(10, null(), CYTON, null()), INVALID_ARGUMENTS);
+        assert_eq!(
+            ffi::start_stream(10, null(), CYTON, null()),
+            INVALID_ARGUMENTS
+        );
         assert_eq!(ffi::stop_stream(CYTON, null()), INVALID_ARGUMENTS);
         assert_eq!(ffi::release_session(CYTON, null()), INVALID_ARGUMENTS);
-        assert_eq!(ffi::is_prepared(null_mut(), CYTON, j.as_ptr()), INVALID_ARGUMENTS);
-        assert_eq!(ffi::set_log_file_board_controller(null()), INVALID_ARGUMENTS);
-        assert_eq!(ffi::log_message_board_controller(2, null_mut()), INVALID_ARGUMENTS);
+        assert_eq!(
+            ffi::is_prepared(null_mut(), CYTON, j.as_ptr()),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::set_log_file_board_controller(null()),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::log_message_board_controller(2, null_mut()),
+            INVALID_ARGUMENTS
+        );
         let mut len: c_int = 0;
         let mut buf = [0 as c_char; 64];
-        assert_eq!(ffi::get_board_descr(CYTON, 0, null_mut(), &mut len, 100), INVALID_ARGUMENTS);
-        assert_eq!(ffi::get_board_descr(CYTON, 0, buf.as_mut_ptr(), null_mut(), 64), INVALID_ARGUMENTS);
-        assert_eq!(ffi::get_sampling_rate(CYTON, 0, null_mut()), INVALID_ARGUMENTS);
+        assert_eq!(
+            ffi::get_board_descr(CYTON, 0, null_mut(), &mut len, 100),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::get_board_descr(CYTON, 0, buf.as_mut_ptr(), null_mut(), 64),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::get_sampling_rate(CYTON, 0, null_mut()),
+            INVALID_ARGUMENTS
+        );
         let mut ch = [0 as c_int; 64];
-        assert_eq!(ffi::get_eeg_channels(CYTON, 0, null_mut(), &mut len), INVALID_ARGUMENTS);
-        assert_eq!(ffi::get_eeg_channels(CYTON, 0, ch.as_mut_ptr(), null_mut()), INVALID_ARGUMENTS);
-        assert_eq!(ffi::get_board_presets(CYTON, null_mut(), &mut len), INVALID_ARGUMENTS);
-        assert_eq!(ffi::get_version_board_controller(null_mut(), &mut len, 64), INVALID_ARGUMENTS);
-        assert_eq!(ffi::get_version_board_controller(buf.as_mut_ptr(), &mut len, -1), INVALID_ARGUMENTS);
+        assert_eq!(
+            ffi::get_eeg_channels(CYTON, 0, null_mut(), &mut len),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::get_eeg_channels(CYTON, 0, ch.as_mut_ptr(), null_mut()),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::get_board_presets(CYTON, null_mut(), &mut len),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::get_version_board_controller(null_mut(), &mut len, 64),
+            INVALID_ARGUMENTS
+        );
+        assert_eq!(
+            ffi::get_version_board_controller(buf.as_mut_ptr(), &mut len, -1),
+            INVALID_ARGUMENTS
+        );
     }
 }
 
@@ -99,26 +141,57 @@ fn calls_on_sessions_that_do_not_exist() {
     let mut buf = vec![0.0f64; 100];
     let mut resp = [0 as c_char; 64];
     unsafe {
-        assert_eq!(ffi::start_stream(100, null(), CYTON, j.as_ptr()), BOARD_NOT_CREATED);
+        assert_eq!(
+            ffi::start_stream(100, null(), CYTON, j.as_ptr()),
+            BOARD_NOT_CREATED
+        );
         assert_eq!(ffi::stop_stream(CYTON, j.as_ptr()), BOARD_NOT_CREATED);
         assert_eq!(ffi::release_session(CYTON, j.as_ptr()), BOARD_NOT_CREATED);
-        assert_eq!(ffi::get_board_data_count(0, &mut n, CYTON, j.as_ptr()), BOARD_NOT_CREATED);
-        assert_eq!(ffi::get_board_data(1, 0, buf.as_mut_ptr(), CYTON, j.as_ptr()), BOARD_NOT_CREATED);
+        assert_eq!(
+            ffi::get_board_data_count(0, &mut n, CYTON, j.as_ptr()),
+            BOARD_NOT_CREATED
+        );
+        assert_eq!(
+            ffi::get_board_data(1, 0, buf.as_mut_ptr(), CYTON, j.as_ptr()),
+            BOARD_NOT_CREATED
+        );
         assert_eq!(
             ffi::get_current_board_data(1, 0, buf.as_mut_ptr(), &mut n, CYTON, j.as_ptr()),
             BOARD_NOT_CREATED
         );
-        assert_eq!(ffi::insert_marker(1.0, 0, CYTON, j.as_ptr()), BOARD_NOT_CREATED);
-        let cmd = CString::new("v").unwrap();
         assert_eq!(
-            ffi::config_board(cmd.as_ptr(), resp.as_mut_ptr(), &mut n, 64, CYTON, j.as_ptr()),
+            ffi::insert_marker(1.0, 0, CYTON, j.as_ptr()),
             BOARD_NOT_CREATED
         );
-        assert_eq!(ffi::config_board_with_bytes(cmd.as_ptr(), 1, CYTON, j.as_ptr()), BOARD_NOT_CREATED);
-        assert_eq!(ffi::get_board_sampling_rate(0, &mut n, CYTON, j.as_ptr()), BOARD_NOT_CREATED);
+        let cmd = CString::new("v").unwrap();
+        assert_eq!(
+            ffi::config_board(
+                cmd.as_ptr(),
+                resp.as_mut_ptr(),
+                &mut n,
+                64,
+                CYTON,
+                j.as_ptr()
+            ),
+            BOARD_NOT_CREATED
+        );
+        assert_eq!(
+            ffi::config_board_with_bytes(cmd.as_ptr(), 1, CYTON, j.as_ptr()),
+            BOARD_NOT_CREATED
+        );
+        assert_eq!(
+            ffi::get_board_sampling_rate(0, &mut n, CYTON, j.as_ptr()),
+            BOARD_NOT_CREATED
+        );
         let s = CString::new("file:///tmp/x.csv:w").unwrap();
-        assert_eq!(ffi::add_streamer(s.as_ptr(), 0, CYTON, j.as_ptr()), BOARD_NOT_CREATED);
-        assert_eq!(ffi::delete_streamer(s.as_ptr(), 0, CYTON, j.as_ptr()), BOARD_NOT_CREATED);
+        assert_eq!(
+            ffi::add_streamer(s.as_ptr(), 0, CYTON, j.as_ptr()),
+            BOARD_NOT_CREATED
+        );
+        assert_eq!(
+            ffi::delete_streamer(s.as_ptr(), 0, CYTON, j.as_ptr()),
+            BOARD_NOT_CREATED
+        );
     }
     assert_eq!(is_prepared(CYTON, &j), (OK, 0));
 }
@@ -145,7 +218,10 @@ fn board_descr_matches_brainflow_and_checks_the_buffer() {
         r#"{"accel_channels":[9,10,11],"analog_channels":[19,20,21],"ecg_channels":[1,2,3,4,5,6,7,8],"eeg_channels":[1,2,3,4,5,6,7,8],"eeg_names":"Fp1,Fp2,C3,C4,P7,P8,O1,O2","emg_channels":[1,2,3,4,5,6,7,8],"eog_channels":[1,2,3,4,5,6,7,8],"marker_channel":23,"name":"Cyton","num_rows":24,"other_channels":[12,13,14,15,16,17,18],"package_num_channel":0,"sampling_rate":250,"timestamp_channel":22}"#
     );
     // Too small: INVALID_ARGUMENTS and the length needed, as BrainFlow (385 there too).
-    assert_eq!(descr(CYTON, 0, 10), (INVALID_ARGUMENTS, json.len() as c_int, String::new()));
+    assert_eq!(
+        descr(CYTON, 0, 10),
+        (INVALID_ARGUMENTS, json.len() as c_int, String::new())
+    );
     assert_eq!(descr(CYTON, 0, -5).0, INVALID_ARGUMENTS);
     // Exactly fitting (no room for a NUL) is fine.
     assert_eq!(descr(CYTON, 0, json.len() as c_int).0, OK);
@@ -174,21 +250,42 @@ fn info_getters() {
         assert_eq!(v, 22);
         assert_eq!(ffi::get_marker_channel(CYTON, 0, &mut v), OK);
         assert_eq!(v, 23);
-        assert_eq!(ffi::get_battery_channel(CYTON, 0, &mut v), UNSUPPORTED_BOARD);
+        assert_eq!(
+            ffi::get_battery_channel(CYTON, 0, &mut v),
+            UNSUPPORTED_BOARD
+        );
         assert_eq!(ffi::get_battery_channel(-1, 0, &mut v), OK);
         assert_eq!(v, 29);
         assert_eq!(ffi::get_sampling_rate(999, 0, &mut v), UNSUPPORTED_BOARD);
 
-        assert_eq!(ffi::get_eeg_channels(CYTON, 0, ch.as_mut_ptr(), &mut len), OK);
+        assert_eq!(
+            ffi::get_eeg_channels(CYTON, 0, ch.as_mut_ptr(), &mut len),
+            OK
+        );
         assert_eq!(&ch[..len as usize], &[1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(ffi::get_exg_channels(CYTON_DAISY, 0, ch.as_mut_ptr(), &mut len), OK);
+        assert_eq!(
+            ffi::get_exg_channels(CYTON_DAISY, 0, ch.as_mut_ptr(), &mut len),
+            OK
+        );
         assert_eq!(&ch[..len as usize], (1..=16).collect::<Vec<_>>().as_slice());
-        assert_eq!(ffi::get_exg_channels(-1, 1, ch.as_mut_ptr(), &mut len), UNSUPPORTED_BOARD);
-        assert_eq!(ffi::get_accel_channels(CYTON, 0, ch.as_mut_ptr(), &mut len), OK);
+        assert_eq!(
+            ffi::get_exg_channels(-1, 1, ch.as_mut_ptr(), &mut len),
+            UNSUPPORTED_BOARD
+        );
+        assert_eq!(
+            ffi::get_accel_channels(CYTON, 0, ch.as_mut_ptr(), &mut len),
+            OK
+        );
         assert_eq!(&ch[..len as usize], &[9, 10, 11]);
-        assert_eq!(ffi::get_analog_channels(CYTON, 0, ch.as_mut_ptr(), &mut len), OK);
+        assert_eq!(
+            ffi::get_analog_channels(CYTON, 0, ch.as_mut_ptr(), &mut len),
+            OK
+        );
         assert_eq!(&ch[..len as usize], &[19, 20, 21]);
-        assert_eq!(ffi::get_other_channels(CYTON, 0, ch.as_mut_ptr(), &mut len), OK);
+        assert_eq!(
+            ffi::get_other_channels(CYTON, 0, ch.as_mut_ptr(), &mut len),
+            OK
+        );
         assert_eq!(len, 7);
         for f in [
             ffi::get_emg_channels,
@@ -218,7 +315,10 @@ fn info_getters() {
         assert_eq!(&ch[..len as usize], &[1, 0]);
         assert_eq!(ffi::get_board_presets(CYTON, ch.as_mut_ptr(), &mut len), OK);
         assert_eq!(&ch[..len as usize], &[0]);
-        assert_eq!(ffi::get_board_presets(999, ch.as_mut_ptr(), &mut len), UNSUPPORTED_BOARD);
+        assert_eq!(
+            ffi::get_board_presets(999, ch.as_mut_ptr(), &mut len),
+            UNSUPPORTED_BOARD
+        );
     }
 }
 
@@ -228,19 +328,43 @@ fn string_getters_report_the_length_needed() {
     let mut buf = [0 as c_char; 64];
     let mut len: c_int = -1;
     unsafe {
-        assert_eq!(ffi::get_eeg_names(CYTON, 0, buf.as_mut_ptr(), &mut len, 5), INVALID_ARGUMENTS);
+        assert_eq!(
+            ffi::get_eeg_names(CYTON, 0, buf.as_mut_ptr(), &mut len, 5),
+            INVALID_ARGUMENTS
+        );
         assert_eq!(len, 25);
-        assert_eq!(ffi::get_eeg_names(CYTON, 0, buf.as_mut_ptr(), &mut len, 64), OK);
-        assert_eq!(std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap(), "Fp1,Fp2,C3,C4,P7,P8,O1,O2");
-        assert_eq!(ffi::get_device_name(CYTON_DAISY, 0, buf.as_mut_ptr(), &mut len, 3), INVALID_ARGUMENTS);
+        assert_eq!(
+            ffi::get_eeg_names(CYTON, 0, buf.as_mut_ptr(), &mut len, 64),
+            OK
+        );
+        assert_eq!(
+            std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap(),
+            "Fp1,Fp2,C3,C4,P7,P8,O1,O2"
+        );
+        assert_eq!(
+            ffi::get_device_name(CYTON_DAISY, 0, buf.as_mut_ptr(), &mut len, 3),
+            INVALID_ARGUMENTS
+        );
         assert_eq!(len, 10);
-        assert_eq!(ffi::get_device_name(CYTON_DAISY, 0, buf.as_mut_ptr(), &mut len, 64), OK);
-        assert_eq!(&std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap()[..len as usize], "CytonDaisy");
+        assert_eq!(
+            ffi::get_device_name(CYTON_DAISY, 0, buf.as_mut_ptr(), &mut len, 64),
+            OK
+        );
+        assert_eq!(
+            &std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap()[..len as usize],
+            "CytonDaisy"
+        );
         // The version is truncated to the buffer, as BrainFlow does.
-        assert_eq!(ffi::get_version_board_controller(buf.as_mut_ptr(), &mut len, 64), OK);
+        assert_eq!(
+            ffi::get_version_board_controller(buf.as_mut_ptr(), &mut len, 64),
+            OK
+        );
         let v = env!("CARGO_PKG_VERSION");
         assert_eq!(len as usize, v.len());
-        assert_eq!(ffi::get_version_board_controller(buf.as_mut_ptr(), &mut len, 2), OK);
+        assert_eq!(
+            ffi::get_version_board_controller(buf.as_mut_ptr(), &mut len, 2),
+            OK
+        );
         assert_eq!(len, 2);
     }
 }
@@ -255,15 +379,27 @@ fn logger_exports() {
     unsafe {
         assert_eq!(ffi::set_log_file_board_controller(path.as_ptr()), OK);
         assert_eq!(ffi::set_log_level_board_controller(0), OK);
-        assert_eq!(ffi::log_message_board_controller(3, msg.as_ptr() as *mut c_char), OK);
+        assert_eq!(
+            ffi::log_message_board_controller(3, msg.as_ptr() as *mut c_char),
+            OK
+        );
         // Any level is accepted, as in BrainFlow.
         assert_eq!(ffi::set_log_level_board_controller(99), OK);
-        assert_eq!(ffi::log_message_board_controller(42, msg.as_ptr() as *mut c_char), OK);
+        assert_eq!(
+            ffi::log_message_board_controller(42, msg.as_ptr() as *mut c_char),
+            OK
+        );
         let bad = CString::new("/nonexistent/dir/x.log").unwrap();
-        assert_eq!(ffi::set_log_file_board_controller(bad.as_ptr()), GENERAL_ERROR);
+        assert_eq!(
+            ffi::set_log_file_board_controller(bad.as_ptr()),
+            GENERAL_ERROR
+        );
     }
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains("[board_logger] [warning] hello from the test"), "{text}");
+    assert!(
+        text.contains("[board_logger] [warning] hello from the test"),
+        "{text}"
+    );
     assert_eq!(text.matches("hello").count(), 1);
     let _ = std::fs::remove_dir_all(dir);
 }

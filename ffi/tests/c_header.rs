@@ -41,8 +41,16 @@ fn header_is_up_to_date() {
         "{} is stale: regenerate it with\n    BOARDLOOP_BLESS=1 cargo test -p boardloop-ffi --test c_header\nand commit it",
         path.display()
     );
-    for name in ["prepare_session", "get_board_data", "get_magnetometer_channels", "log_message_board_controller"] {
-        assert!(fresh.contains(&format!(" {name}(")), "{name} missing from the header");
+    for name in [
+        "prepare_session",
+        "get_board_data",
+        "get_magnetometer_channels",
+        "log_message_board_controller",
+    ] {
+        assert!(
+            fresh.contains(&format!(" {name}(")),
+            "{name} missing from the header"
+        );
     }
 }
 

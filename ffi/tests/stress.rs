@@ -30,7 +30,12 @@ fn racing_prepares_of_one_session_have_one_winner() {
         .map(|h| h.join().unwrap())
         .collect();
     assert_eq!(codes.iter().filter(|c| **c == OK).count(), 1, "{codes:?}");
-    assert!(codes.iter().all(|c| *c == OK || *c == ANOTHER_BOARD_IS_CREATED), "{codes:?}");
+    assert!(
+        codes
+            .iter()
+            .all(|c| *c == OK || *c == ANOTHER_BOARD_IS_CREATED),
+        "{codes:?}"
+    );
     assert_eq!(is_prepared(CYTON, &j), (OK, 1));
     assert_eq!(release(CYTON, &j), OK);
 }
@@ -52,8 +57,14 @@ fn many_threads_many_calls() {
                     i = i.wrapping_mul(31).wrapping_add(7);
                     let (code, allowed): (c_int, &[c_int]) = match i % 9 {
                         0 => (prepare(CYTON, j), &[OK, ANOTHER_BOARD_IS_CREATED]),
-                        1 => (start(CYTON, j, 5000), &[OK, STREAM_ALREADY_RUN, BOARD_NOT_CREATED]),
-                        2 => (stop(CYTON, j), &[OK, STREAM_THREAD_IS_NOT_RUNNING, BOARD_NOT_CREATED]),
+                        1 => (
+                            start(CYTON, j, 5000),
+                            &[OK, STREAM_ALREADY_RUN, BOARD_NOT_CREATED],
+                        ),
+                        2 => (
+                            stop(CYTON, j),
+                            &[OK, STREAM_THREAD_IS_NOT_RUNNING, BOARD_NOT_CREATED],
+                        ),
                         3 => (release(CYTON, j), &[OK, BOARD_NOT_CREATED]),
                         4 => (is_prepared(CYTON, j).0, &[OK]),
                         5 => {
@@ -77,7 +88,14 @@ fn many_threads_many_calls() {
                             let mut buf = vec![0.0; 20 * CYTON_ROWS];
                             let mut got: c_int = 0;
                             let code = unsafe {
-                                ffi::get_current_board_data(20, 0, buf.as_mut_ptr(), &mut got, CYTON, j.as_ptr())
+                                ffi::get_current_board_data(
+                                    20,
+                                    0,
+                                    buf.as_mut_ptr(),
+                                    &mut got,
+                                    CYTON,
+                                    j.as_ptr(),
+                                )
                             };
                             assert!((0..=20).contains(&got));
                             (code, &[OK, INVALID_ARGUMENTS, BOARD_NOT_CREATED])
@@ -86,7 +104,13 @@ fn many_threads_many_calls() {
                             let mut buf = vec![0u8; 1024];
                             let mut len: c_int = 0;
                             let code = unsafe {
-                                ffi::get_board_descr(CYTON, 0, buf.as_mut_ptr() as *mut c_char, &mut len, 1024)
+                                ffi::get_board_descr(
+                                    CYTON,
+                                    0,
+                                    buf.as_mut_ptr() as *mut c_char,
+                                    &mut len,
+                                    1024,
+                                )
                             };
                             (code, &[OK])
                         }
@@ -101,8 +125,14 @@ fn many_threads_many_calls() {
     let calls: u32 = handles.into_iter().map(|h| h.join().unwrap()).sum();
     assert!(calls > 100, "only {calls} calls");
     // Leave a session prepared and streaming, then release everything.
-    assert!(matches!(prepare(CYTON, &keys[0]), OK | ANOTHER_BOARD_IS_CREATED));
-    assert!(matches!(start(CYTON, &keys[0], 1000), OK | STREAM_ALREADY_RUN));
+    assert!(matches!(
+        prepare(CYTON, &keys[0]),
+        OK | ANOTHER_BOARD_IS_CREATED
+    ));
+    assert!(matches!(
+        start(CYTON, &keys[0], 1000),
+        OK | STREAM_ALREADY_RUN
+    ));
     assert_eq!(ffi::release_all_sessions(), OK);
     assert_eq!(ffi::release_all_sessions(), OK);
     for j in keys.iter() {

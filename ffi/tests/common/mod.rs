@@ -98,7 +98,10 @@ pub fn wait_for_samples(board: c_int, json: &CString, n: c_int) {
         if have >= n {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "only {have} samples after 10 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {have} samples after 10 s"
+        );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
