@@ -4,7 +4,7 @@
 Reads one JSON request per line on stdin and answers one JSON line on stdout, so the
 harness plays the same scenario steps through BrainFlow's BoardShim as through the
 Rust boards. Requests: {"op": "prepare"|"start"|"stop"|"release"|"config"|"marker"|
-"count"|"data", ...}. Answers: {"ok": true, ...} or {"ok": false, "code": N,
+"count"|"data"|"version", ...}. Answers: {"ok": true, ...} or {"ok": false, "code": N,
 "message": "..."} with BrainFlow's exit code.
 """
 import argparse
@@ -42,6 +42,8 @@ def main() -> int:
             board.insert_marker(float(req["value"]))
         elif op == "count":
             return {"value": int(board.get_board_data_count())}
+        elif op == "version":
+            return {"value": BoardShim.get_version()}
         elif op == "data":
             data = board.get_board_data()
             return {

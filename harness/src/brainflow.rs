@@ -36,6 +36,26 @@ pub fn find_python() -> Result<PathBuf, String> {
     )
 }
 
+/// The Python of the drop-in venv made by `ci/make-dropin-venv.sh` (BrainFlow's
+/// binding with its `libBoardController.so` replaced by ours):
+/// `$BOARDLOOP_DROPIN_PYTHON`, else `.venv-dropin/bin/python`.
+pub fn find_dropin_python() -> Result<PathBuf, String> {
+    let py = std::env::var_os("BOARDLOOP_DROPIN_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-dropin/bin/python")
+        });
+    if py.exists() {
+        Ok(py)
+    } else {
+        Err(format!(
+            "no drop-in venv at {}: run `bash ci/make-dropin-venv.sh` (builds our \
+             libBoardController.so and puts it in a throwaway BrainFlow venv)",
+            py.display()
+        ))
+    }
+}
+
 /// The script that drives BoardShim.
 pub fn host_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/brainflow_host.py")
@@ -138,5 +158,13 @@ impl Host for PythonHost {
     }
     fn stats(&mut self) -> Option<StreamStats> {
         None
+    }
+}
+
+impl PythonHost {
+    /// `BoardShim.get_version()`: which libBoardController the binding loaded.
+    pub fn version(&mut self) -> HostResult<String> {
+        let v = self.call(json!({"op": "version"}))?;
+        Ok(v["value"].as_str().unwrap_or_default().to_string())
     }
 }

@@ -2,7 +2,7 @@
 //! unavailable targets decided at list time (ignored, with the reason).
 
 use crate::binding::board;
-use crate::brainflow::find_python;
+use crate::brainflow::{find_dropin_python, find_python};
 use crate::catalog::{discover, Entry};
 use crate::rig::Rig;
 use crate::run::{Target, Trial};
@@ -46,6 +46,7 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
     let entries = discover(&opts.scenarios);
     let mut out = Vec::new();
     let mut python: Option<Result<PathBuf, String>> = None;
+    let mut dropin: Option<Result<PathBuf, String>> = None;
     for Entry {
         folder,
         name,
@@ -115,6 +116,17 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                     Err(e) => (PathBuf::new(), Some(e)),
                 };
                 let t = mk(Target::Brainflow { python });
+                out.push(Planned {
+                    name: t.name(),
+                    trial: Ok(t),
+                    ignored,
+                });
+                let py = dropin.get_or_insert_with(find_dropin_python).clone();
+                let (python, ignored) = match py {
+                    Ok(p) => (p, None),
+                    Err(e) => (PathBuf::new(), Some(e)),
+                };
+                let t = mk(Target::BrainflowDropin { python });
                 out.push(Planned {
                     name: t.name(),
                     trial: Ok(t),

@@ -27,6 +27,12 @@ pub enum Target {
         /// The Python interpreter that has `brainflow`.
         python: PathBuf,
     },
+    /// The built-in emulator, read through BrainFlow's Python binding with our
+    /// `libBoardController.so` in place of BrainFlow's (the drop-in proof).
+    BrainflowDropin {
+        /// The drop-in venv's Python.
+        python: PathBuf,
+    },
 }
 
 impl Target {
@@ -36,6 +42,7 @@ impl Target {
             Target::Emulated => "emulated",
             Target::Device { .. } => "device",
             Target::Brainflow { .. } => "brainflow",
+            Target::BrainflowDropin { .. } => "brainflow_dropin",
         }
     }
 }
@@ -95,7 +102,7 @@ pub fn run(trial: &Trial) -> Outcome {
     let sc = &trial.scenario;
     let mut out = Outcome::default();
     let emulator = match &trial.target {
-        Target::Emulated | Target::Brainflow { .. } => {
+        Target::Emulated | Target::Brainflow { .. } | Target::BrainflowDropin { .. } => {
             match SerialEmulator::spawn(sc, SerialOptions::default()) {
                 Ok(e) => Some(e),
                 Err(e) => {
@@ -113,14 +120,39 @@ pub fn run(trial: &Trial) -> Outcome {
     };
     out.log.push(format!("port {port}"));
     let mut host: Box<dyn Host> = match &trial.target {
-        Target::Brainflow { python } => {
-            match PythonHost::spawn(python, trial.board.id as i32, &port, sc.decl.timeout) {
-                Ok(h) => Box::new(h),
+        Target::Brainflow { python } | Target::BrainflowDropin { python } => {
+            let mut h =
+                match PythonHost::spawn(python, trial.board.id as i32, &port, sc.decl.timeout) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        out.failures.push(format!("cannot start BrainFlow: {e}"));
+                        return out;
+                    }
+                };
+            // Prove which library the binding loaded: ours reports this workspace's
+            // version, BrainFlow's its own.
+            let ours = env!("CARGO_PKG_VERSION");
+            let dropin = matches!(trial.target, Target::BrainflowDropin { .. });
+            match h.version() {
+                Ok(v) if (v == ours) == dropin => out.log.push(format!("libBoardController {v}")),
+                Ok(v) => {
+                    out.failures.push(format!(
+                        "BrainFlow loaded libBoardController {v}, expected {} ({ours})",
+                        if dropin {
+                            "ours"
+                        } else {
+                            "BrainFlow's own, not ours"
+                        }
+                    ));
+                    return out;
+                }
                 Err(e) => {
-                    out.failures.push(format!("cannot start BrainFlow: {e}"));
+                    out.failures
+                        .push(format!("BoardShim.get_version failed: {e}"));
                     return out;
                 }
             }
+            Box::new(h)
         }
         _ => {
             let params = InputParams {
@@ -391,7 +423,10 @@ fn verify(
                 .push(format!("rows: expected {c}, got {}", data.num_samples));
         }
     }
-    let brainflow = matches!(trial.target, Target::Brainflow { .. });
+    let brainflow = matches!(
+        trial.target,
+        Target::Brainflow { .. } | Target::BrainflowDropin { .. }
+    );
     match (&out.stats, brainflow) {
         (Some(s), _) => {
             if let Some(l) = x.lost_packets {

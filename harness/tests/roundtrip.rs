@@ -13,7 +13,8 @@ use std::sync::Arc;
 fn scenario(device: &str, end_byte: u8, values: &[f64], accel: [f64; 3]) -> Scenario {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices");
     let profile = Arc::new(Profile::load(&root.join(format!("{device}.yaml"))).unwrap());
-    let mut text = format!("device: {device}\nsteps: []\nstate: {{ end_byte: {end_byte} }}\nsignals:\n");
+    let mut text =
+        format!("device: {device}\nsteps: []\nstate: {{ end_byte: {end_byte} }}\nsignals:\n");
     for (i, v) in values.iter().enumerate() {
         text.push_str(&format!("  eeg{}: {{ constant: {v} }}\n", i + 1));
     }
