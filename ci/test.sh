@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then runs every test.
+#   static checks  fmt, clippy -D warnings, the committed C header is current
+#   unit + props   every crate (nextest), doc tests
+#   matrix         every scenario x board x target: emulated, BrainFlow's own
+#                  drivers (brainflow), BrainFlow's binding over our C library
+#                  (brainflow_dropin); `device` trials need a rig and are skipped
+#   C              a C program linked against libBoardController.so and .a
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash ci/setup.sh
+bash ci/make-dropin-venv.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "tests (unit, property, CLI, FFI, scenario matrix)"
+cargo nextest run --workspace --no-fail-fast
+cargo test --workspace --doc -q
+
+step "C smoke test against libBoardController"
+bash ci/c-smoke.sh
+
+step "done"
