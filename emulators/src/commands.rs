@@ -40,6 +40,8 @@ pub struct CommandRule {
     pub bad_end: Option<String>,
     /// Reply when a field rejects its byte.
     pub bad_field: Option<String>,
+    /// An incomplete frame is dropped after this long.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// The left side of an assignment.
@@ -109,6 +111,11 @@ impl CommandSet {
                 }
                 fields.push((name.clone(), fm.at, map));
             }
+            let timeout = d
+                .frame
+                .as_ref()
+                .and_then(|f| f.timeout_ms)
+                .map(std::time::Duration::from_millis);
             let (starts, length, end, fixed, too_few, bad_end, bad_field) =
                 match (&d.literal, &d.frame) {
                     (Some(lit), None) => {
@@ -191,6 +198,7 @@ impl CommandSet {
                 too_few,
                 bad_end,
                 bad_field,
+                timeout,
             };
             for other in &rules {
                 let shares = other.starts.iter().any(|s| rule.starts.contains(s));
@@ -209,11 +217,11 @@ impl CommandSet {
         Ok(CommandSet { rules })
     }
 
-    fn group_of(&self, b: u8) -> Option<(usize, Option<u8>)> {
+    fn group_of(&self, b: u8) -> Option<(usize, Option<u8>, Option<std::time::Duration>)> {
         self.rules
             .iter()
             .find(|r| r.starts.contains(&b))
-            .map(|r| (r.length, r.end))
+            .map(|r| (r.length, r.end, r.timeout))
     }
 }
 
@@ -255,18 +263,43 @@ pub struct CommandParser {
     pending: Vec<u8>,
     want: usize,
     end: Option<u8>,
+    timeout: Option<std::time::Duration>,
+    started: Option<std::time::Duration>,
 }
 
 impl CommandParser {
-    /// Feeds one byte; returns a result when a command completes or is rejected.
-    pub fn push(&mut self, set: &CommandSet, b: u8) -> Option<Parsed> {
-        if self.pending.is_empty() {
-            let (len, end) = set.group_of(b).map_or((0, None), |g| g);
-            if len == 0 {
-                return Some(Parsed::Unknown(b));
+    /// Feeds one byte received at `now` (time since any fixed origin; `None` when
+    /// the caller keeps no time, which disables frame timeouts). Appends to `out`
+    /// what completed or was rejected.
+    pub fn push(
+        &mut self,
+        set: &CommandSet,
+        b: u8,
+        now: Option<std::time::Duration>,
+        out: &mut Vec<Parsed>,
+    ) {
+        if !self.pending.is_empty() {
+            let expired = match (self.timeout, self.started, now) {
+                (Some(t), Some(s), Some(n)) => n.saturating_sub(s) > t,
+                _ => false,
+            };
+            if expired {
+                out.push(Parsed::Rejected {
+                    text: self.take(),
+                    reason: "incomplete command timed out".into(),
+                    reply: None,
+                });
             }
+        }
+        if self.pending.is_empty() {
+            let Some((len, end, timeout)) = set.group_of(b) else {
+                out.push(Parsed::Unknown(b));
+                return;
+            };
             self.want = len;
             self.end = end;
+            self.timeout = timeout;
+            self.started = now;
         }
         self.pending.push(b);
         let n = self.pending.len();
@@ -278,16 +311,16 @@ impl CommandParser {
                     .iter()
                     .find(|r| r.starts.contains(&text.as_bytes()[0]))
                     .and_then(|r| r.too_few.clone());
-                return Some(Parsed::Rejected {
+                out.push(Parsed::Rejected {
                     text,
                     reason: "too few characters".into(),
                     reply,
                 });
             }
-            return None;
+            return;
         }
         let frame = std::mem::take(&mut self.pending);
-        Some(match_frame(set, &frame))
+        out.push(match_frame(set, &frame));
     }
 
     fn take(&mut self) -> String {

@@ -111,13 +111,21 @@ impl Device {
         s.rate.eval(&scope).unwrap_or(0.0)
     }
 
-    /// Feeds bytes written by the host.
+    /// Feeds bytes written by the host (no clock: commands never time out).
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Output> {
+        self.feed_at(bytes, None)
+    }
+
+    /// Feeds bytes written by the host at `now` (time since any fixed origin), so
+    /// incomplete commands can time out as on the device.
+    pub fn feed_at(&mut self, bytes: &[u8], now: Option<std::time::Duration>) -> Vec<Output> {
         let mut out = Vec::new();
+        let mut parsed_all = Vec::new();
         for &b in bytes {
-            let Some(parsed) = self.parser.push(&self.profile.commands, b) else {
-                continue;
-            };
+            self.parser
+                .push(&self.profile.commands, b, now, &mut parsed_all);
+        }
+        for parsed in parsed_all {
             match parsed {
                 Parsed::Unknown(b) => self.log.push(CommandRecord {
                     rule: None,

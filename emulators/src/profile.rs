@@ -107,6 +107,9 @@ pub struct FrameDecl {
     pub bad_end: Option<String>,
     /// Reply when a field has a character it does not accept.
     pub bad_field: Option<String>,
+    /// A command still incomplete this long after its first character is dropped,
+    /// so a stray start character cannot swallow later commands for ever.
+    pub timeout_ms: Option<u64>,
 }
 
 /// A field of a patterned command.

@@ -361,7 +361,8 @@ impl Worker {
         if self.muted {
             return;
         }
-        for o in self.device.feed(bytes) {
+        let now = self.started.elapsed();
+        for o in self.device.feed_at(bytes, Some(now)) {
             match o {
                 Output::Reply(r) => {
                     self.note(Dir::ToHost, &r, Some("reply"));

@@ -167,3 +167,26 @@ fn daisy_sends_the_daisy_half_then_the_main_half() {
     assert_eq!(d.next_packet().unwrap()[1], 255);
     assert_eq!(d.next_packet().unwrap()[1], 0);
 }
+
+#[test]
+fn an_incomplete_command_times_out_instead_of_swallowing_the_next() {
+    use std::time::Duration;
+    let s = scenario("cyton", "");
+    let mut d = device(&s);
+    assert!(d.feed_at(b"_x1", Some(Duration::ZERO)).is_empty());
+    // Within the timeout `v` is still part of the x-frame...
+    let mut early = d.clone();
+    assert_eq!(
+        replies(early.feed_at(b"v", Some(Duration::from_millis(500)))),
+        ""
+    );
+    // ...after it, the frame is dropped and `v` is a soft reset again.
+    let banner = replies(d.feed_at(b"v", Some(Duration::from_millis(1500))));
+    assert!(banner.starts_with("OpenBCI V3"), "{banner:?}");
+    let last = d.commands().iter().rev().nth(1).unwrap();
+    assert_eq!(last.text, "x1");
+    assert_eq!(
+        last.rejected.as_deref(),
+        Some("incomplete command timed out")
+    );
+}
