@@ -6,7 +6,10 @@
 //! can run a shadow copy to know what state the device is in.
 
 use crate::commands::{apply, render, CommandParser, Parsed};
-use crate::layout::{leaf_present, leaf_raw, Leaf, PacketVars, Source};
+use crate::layout::{
+    leaf_present, leaf_raw, quantize_with_zero, signal_index, zero_of, Leaf, PacketVars, Source,
+};
+use crate::profile::Stream;
 use crate::profile::{Profile, StreamAction};
 use crate::signal::SignalSet;
 use crate::state::{Scope, State};
@@ -42,7 +45,9 @@ pub struct Device {
     initial: State,
     state: State,
     parser: CommandParser,
-    run: Option<Run>,
+    /// One entry per stream while streaming; `None` for a stream that is not active.
+    runs: Vec<Option<Run>>,
+    streaming: bool,
     log: Vec<CommandRecord>,
 }
 
@@ -50,6 +55,7 @@ pub struct Device {
 struct Run {
     packet: u64,
     packet_rate: f64,
+    sample_rate: f64,
 }
 
 impl Device {
@@ -61,7 +67,8 @@ impl Device {
             state: initial.clone(),
             initial,
             parser: CommandParser::default(),
-            run: None,
+            runs: Vec::new(),
+            streaming: false,
             log: Vec::new(),
         }
     }
@@ -83,32 +90,101 @@ impl Device {
 
     /// Whether the device is streaming.
     pub fn streaming(&self) -> bool {
-        self.run.is_some()
+        self.streaming
     }
 
-    /// Packets per second of the current stream (or what it would be now).
+    /// Packets per second of the first stream (a serial device's only one).
     pub fn packet_rate(&self) -> f64 {
-        match self.run {
+        self.stream_packet_rate(0)
+    }
+
+    /// Packets per second of stream `i` now (or what it would be if started now).
+    pub fn stream_packet_rate(&self, i: usize) -> f64 {
+        match self.runs.get(i).copied().flatten() {
             Some(r) => r.packet_rate,
-            None => self.eval_rate(),
+            None => self
+                .profile
+                .streams
+                .get(i)
+                .map_or(0.0, |s| self.eval(&s.rate)),
         }
     }
 
-    /// Index of the next packet in the current stream.
-    pub fn packet_index(&self) -> u64 {
-        self.run.map_or(0, |r| r.packet)
+    /// Signal samples per second of stream `i` (the signals' time base).
+    pub fn stream_sample_rate(&self, i: usize) -> f64 {
+        match self.runs.get(i).copied().flatten() {
+            Some(r) => r.sample_rate,
+            None => self
+                .profile
+                .streams
+                .get(i)
+                .map_or(0.0, |s| self.sample_rate_of(s)),
+        }
     }
 
-    fn eval_rate(&self) -> f64 {
-        let Some(s) = &self.profile.stream else {
-            return 0.0;
-        };
+    /// Streams running now.
+    pub fn active_streams(&self) -> Vec<usize> {
+        (0..self.runs.len())
+            .filter(|i| self.runs[*i].is_some())
+            .collect()
+    }
+
+    /// Index of the next packet of the first stream.
+    pub fn packet_index(&self) -> u64 {
+        self.stream_packet_index(0)
+    }
+
+    /// Index of the next packet of stream `i`.
+    pub fn stream_packet_index(&self, i: usize) -> u64 {
+        self.runs.get(i).copied().flatten().map_or(0, |r| r.packet)
+    }
+
+    fn eval(&self, e: &crate::expr::Expr) -> f64 {
         let scope = Scope {
             state: &self.state,
             extra: &[],
             bindings: &[],
         };
-        s.rate.eval(&scope).unwrap_or(0.0)
+        e.eval(&scope).unwrap_or(0.0)
+    }
+
+    fn sample_rate_of(&self, s: &Stream) -> f64 {
+        let packets = self.eval(&s.rate);
+        match &s.sample_rate {
+            Some(e) => {
+                let scope = Scope {
+                    state: &self.state,
+                    extra: &[("rate", packets)],
+                    bindings: &[],
+                };
+                e.eval(&scope).unwrap_or(0.0)
+            }
+            None => packets / s.packets.len() as f64,
+        }
+    }
+
+    fn start_streams(&mut self) {
+        let profile = self.profile.clone();
+        self.streaming = true;
+        self.state.set("streaming", 1.0);
+        self.runs = profile
+            .streams
+            .iter()
+            .map(|s| {
+                let on = s.when.as_ref().is_none_or(|w| self.eval(w) != 0.0);
+                on.then(|| Run {
+                    packet: 0,
+                    packet_rate: self.eval(&s.rate),
+                    sample_rate: self.sample_rate_of(s),
+                })
+            })
+            .collect();
+    }
+
+    fn stop_streams(&mut self) {
+        self.streaming = false;
+        self.state.set("streaming", 0.0);
+        self.runs.clear();
     }
 
     /// Feeds bytes written by the host (no clock: commands never time out).
@@ -169,22 +245,17 @@ impl Device {
             text,
             rejected: result.as_ref().err().cloned(),
         });
-        if rule.reset && self.run.is_some() {
-            self.run = None;
+        if rule.reset && self.streaming {
+            self.stop_streams();
             out.push(Output::StreamStopped);
         }
         match rule.stream {
-            Some(StreamAction::Start) if self.run.is_none() && profile.stream.is_some() => {
-                self.state.set("streaming", 1.0);
-                self.run = Some(Run {
-                    packet: 0,
-                    packet_rate: self.eval_rate(),
-                });
+            Some(StreamAction::Start) if !self.streaming && !profile.streams.is_empty() => {
+                self.start_streams();
                 out.push(Output::StreamStarted);
             }
-            Some(StreamAction::Stop) if self.run.is_some() => {
-                self.state.set("streaming", 0.0);
-                self.run = None;
+            Some(StreamAction::Stop) if self.streaming => {
+                self.stop_streams();
                 out.push(Output::StreamStopped);
             }
             _ => {}
@@ -195,27 +266,61 @@ impl Device {
     }
 
     fn reply(&self, text: &str, out: &mut Vec<Output>) {
-        if self.profile.decl.quiet_while_streaming && self.run.is_some() {
+        if self.profile.decl.quiet_while_streaming && self.streaming {
             return;
         }
         out.push(Output::Reply(text.as_bytes().to_vec()));
     }
 
-    /// Builds the next packet of the stream and advances; `None` when not streaming.
+    /// Builds the next packet of the first stream and advances; `None` when not
+    /// streaming.
     pub fn next_packet(&mut self) -> Option<Vec<u8>> {
-        let run = self.run.as_mut()?;
-        let stream = self.profile.stream.as_ref()?;
-        let pps = stream.packets.len() as u64;
+        self.next_packet_of(0).map(|(_, b)| b)
+    }
+
+    /// Builds the next packet of stream `i` and advances; returns the characteristic
+    /// it goes on (BLE) and its bytes; `None` when that stream is not running.
+    pub fn next_packet_of(&mut self, i: usize) -> Option<(Option<String>, Vec<u8>)> {
+        let profile = self.profile.clone();
+        let stream = profile.streams.get(i)?;
+        let run = self.runs.get_mut(i)?.as_mut()?;
         let p = run.packet;
         run.packet += 1;
-        let vars = PacketVars {
-            packet: p,
-            sample: p / pps,
-            counter: (stream.counter.start + p) % stream.counter.modulo,
-            rate: run.packet_rate / pps as f64,
-        };
-        let layout = &stream.packets[(p % pps) as usize];
-        Some(layout.encode(&self.state, &self.signals, &vars))
+        let rate = run.sample_rate;
+        let vars = packet_vars(stream, &self.state, p, rate);
+        let slot = (p % stream.packets.len() as u64) as usize;
+        let bytes = stream.packets[slot].encode(&self.state, &self.signals, &vars);
+        Some((stream.characteristics[slot].clone(), bytes))
+    }
+}
+
+/// The variables of packet `p` of a stream.
+pub fn packet_vars(stream: &Stream, state: &State, p: u64, rate: f64) -> PacketVars {
+    let pps = stream.packets.len() as u64;
+    let counter = (stream.counter.start + p) % stream.counter.modulo;
+    let sample = p / pps;
+    let first = match &stream.first_sample {
+        None => sample,
+        Some(e) => {
+            let extra = [
+                ("packet", p as f64),
+                ("sample", sample as f64),
+                ("counter", counter as f64),
+            ];
+            let scope = Scope {
+                state,
+                extra: &extra,
+                bindings: &[],
+            };
+            e.eval(&scope).unwrap_or(0.0).max(0.0) as u64
+        }
+    };
+    PacketVars {
+        packet: p,
+        sample,
+        counter,
+        rate,
+        first,
     }
 }
 
@@ -237,59 +342,91 @@ pub struct Expected {
 pub struct ChannelModel {
     leaf: Leaf,
     slot: u64,
-    pps: u64,
-    counter_start: u64,
-    modulo: u64,
+    stream: Stream,
 }
 
 impl ChannelModel {
     /// Finds the first field carrying signal `name` (or named `name`).
     pub fn find(profile: &Profile, name: &str) -> Option<ChannelModel> {
-        let stream = profile.stream.as_ref()?;
-        for layout in &stream.packets {
-            for leaf in layout.leaves() {
-                let hit = match &leaf.source {
-                    Source::Signal { name: n, .. } => n == name,
-                    Source::Value(_) => leaf.name.as_deref() == Some(name),
-                };
-                if hit {
-                    return Some(ChannelModel {
-                        leaf: leaf.clone(),
-                        slot: layout.slot as u64,
-                        pps: stream.packets.len() as u64,
-                        counter_start: stream.counter.start,
-                        modulo: stream.counter.modulo,
-                    });
+        for stream in &profile.streams {
+            for layout in &stream.packets {
+                for leaf in layout.leaves() {
+                    let hit = match &leaf.source {
+                        Source::Signal { name: n, .. } => n == name,
+                        Source::Value(_) => leaf.name.as_deref() == Some(name),
+                    };
+                    if hit {
+                        return Some(ChannelModel {
+                            leaf: leaf.clone(),
+                            slot: layout.slot as u64,
+                            stream: stream.clone(),
+                        });
+                    }
                 }
             }
         }
         None
     }
 
-    /// The expected value at `sample` given the device state and the sample rate.
+    /// The expected value at sample `sample` (serial layouts: one sample per
+    /// packet group) given the device state and the sample rate.
     pub fn expected(&self, state: &State, signals: &SignalSet, sample: u64, rate: f64) -> Expected {
-        let packet = sample * self.pps + self.slot;
-        let vars = PacketVars {
-            packet,
-            sample,
-            counter: (self.counter_start + packet) % self.modulo,
-            rate,
-        };
-        let extra = [
-            ("packet", packet as f64),
-            ("sample", sample as f64),
-            ("slot", self.slot as f64),
-            ("counter", vars.counter as f64),
-            ("rate", rate),
-        ];
+        let packet = sample * self.stream.packets.len() as u64 + self.slot;
+        self.expected_in_packet(state, signals, packet, rate).1
+    }
+
+    /// The signal sample this channel's field carries in stream packet `packet`,
+    /// and its expected value (absolute, also for delta-coded fields, since a
+    /// decoder reconstructs absolute values).
+    pub fn expected_in_packet(
+        &self,
+        state: &State,
+        signals: &SignalSet,
+        packet: u64,
+        rate: f64,
+    ) -> (u64, Expected) {
+        let vars = packet_vars(&self.stream, state, packet, rate);
+        let extra = vars.extra(self.slot as usize);
         let present = leaf_present(&self.leaf, state, &extra);
-        let (raw, scale) = leaf_raw(&self.leaf, state, signals, &vars, &extra);
-        let lsb = scale.unwrap_or(1.0);
-        Expected {
-            value: if present { raw as f64 * lsb } else { 0.0 },
-            lsb,
-            present,
-        }
+        let scope = Scope {
+            state,
+            extra: &extra,
+            bindings: &self.leaf.bindings,
+        };
+        let (n, raw, lsb) = match &self.leaf.source {
+            Source::Signal {
+                name,
+                scale,
+                offset,
+                zero,
+                ..
+            } => {
+                let scale = scale.eval(&scope).unwrap_or(f64::NAN);
+                let n = signal_index(offset.as_deref(), &scope, &vars);
+                let z = zero_of(zero.as_deref(), &scope);
+                let raw = quantize_with_zero(
+                    signals.value(name, n, rate),
+                    scale,
+                    z,
+                    self.leaf.bits,
+                    self.leaf.signed,
+                );
+                // Back to physical units around the zero count.
+                (n, raw - z.round() as i64, scale)
+            }
+            Source::Value(_) => {
+                let (raw, _) = leaf_raw(&self.leaf, state, signals, &vars, &extra);
+                (vars.first, raw, 1.0)
+            }
+        };
+        (
+            n,
+            Expected {
+                value: if present { raw as f64 * lsb } else { 0.0 },
+                lsb,
+                present,
+            },
+        )
     }
 }
 
@@ -307,7 +444,7 @@ pub struct CounterModel {
 impl CounterModel {
     /// The counter model of a profile's stream.
     pub fn of(profile: &Profile) -> Option<CounterModel> {
-        let s = profile.stream.as_ref()?;
+        let s = profile.stream()?;
         Some(CounterModel {
             start: s.counter.start,
             modulo: s.counter.modulo,

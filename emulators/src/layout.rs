@@ -31,6 +31,12 @@ pub enum Source {
         name: String,
         /// Physical units per count.
         scale: Arc<Expr>,
+        /// Signal sample within the packet, added to the packet's first sample.
+        offset: Option<Arc<Expr>>,
+        /// Sends previous − this instead of this.
+        delta: bool,
+        /// Raw count of physical 0.
+        zero: Option<Arc<Expr>>,
     },
 }
 
@@ -53,6 +59,8 @@ pub struct Leaf {
     pub when: Vec<Arc<Expr>>,
     /// Repeat variables in force.
     pub bindings: Vec<(String, f64)>,
+    /// Sent as this many ASCII decimal digits instead of binary.
+    pub ascii_digits: Option<u32>,
 }
 
 /// One alternative of a `one_of`: its condition, the repeat bindings the
@@ -93,8 +101,10 @@ pub struct PacketVars {
     pub sample: u64,
     /// Packet counter as sent.
     pub counter: u64,
-    /// Samples per second.
+    /// Signal samples per second.
     pub rate: f64,
+    /// Index of the first signal sample this packet carries.
+    pub first: u64,
 }
 
 impl Layout {
@@ -140,13 +150,15 @@ impl Layout {
 }
 
 impl PacketVars {
-    fn extra(&self, slot: usize) -> [(&'static str, f64); 5] {
+    /// The per-packet variables as expression scalars.
+    pub fn extra(&self, slot: usize) -> [(&'static str, f64); 6] {
         [
             ("packet", self.packet as f64),
             ("sample", self.sample as f64),
             ("slot", slot as f64),
             ("counter", self.counter as f64),
             ("rate", self.rate),
+            ("first", self.first as f64),
         ]
     }
 }
@@ -225,12 +237,47 @@ pub fn leaf_raw(
     };
     match &l.source {
         Source::Value(e) => (e.eval(&scope).unwrap_or(0.0).round() as i64, None),
-        Source::Signal { name, scale } => {
+        Source::Signal {
+            name,
+            scale,
+            offset,
+            delta,
+            zero,
+        } => {
             let scale = scale.eval(&scope).unwrap_or(f64::NAN);
-            let phys = signals.value(name, v.sample, v.rate);
-            (quantize(phys, scale, l.bits, l.signed), Some(scale))
+            let n = signal_index(offset.as_deref(), &scope, v);
+            let z = zero_of(zero.as_deref(), &scope);
+            let q = |n: u64| {
+                quantize_with_zero(signals.value(name, n, v.rate), scale, z, l.bits, l.signed)
+            };
+            let raw = if *delta {
+                // The first sample has no predecessor: a delta of 0.
+                n.checked_sub(1).map_or(0, |prev| q(prev) - q(n))
+            } else {
+                q(n)
+            };
+            (raw, Some(scale))
         }
     }
+}
+
+/// The signal sample a field carries: the packet's first sample plus its offset.
+pub fn signal_index(offset: Option<&Expr>, scope: &Scope<'_>, v: &PacketVars) -> u64 {
+    let off = offset.map_or(0.0, |o| o.eval(scope).unwrap_or(0.0));
+    (v.first as f64 + off).max(0.0) as u64
+}
+
+/// The raw count of physical 0 (0 unless the field says otherwise).
+pub fn zero_of(zero: Option<&Expr>, scope: &Scope<'_>) -> f64 {
+    zero.map_or(0.0, |z| z.eval(scope).unwrap_or(0.0))
+}
+
+/// Physical value → raw count around a zero count, clamped to the field's range.
+pub fn quantize_with_zero(phys: f64, scale: f64, zero: f64, bits: u32, signed: bool) -> i64 {
+    if !scale.is_finite() || scale == 0.0 {
+        return zero as i64;
+    }
+    quantize(phys + zero * scale, scale, bits, signed)
 }
 
 /// Physical value → raw count: rounded to the nearest count and clamped to the
@@ -274,7 +321,16 @@ fn encode_nodes(
                 } else {
                     0
                 };
-                w.put(raw, l.bits, l.endian);
+                match l.ascii_digits {
+                    Some(d) => {
+                        let text = format!("{:0width$}", raw.max(0), width = d as usize);
+                        // Wider than its field: the lowest digits, as a fixed-width display.
+                        for b in text.bytes().skip(text.len() - d as usize) {
+                            w.put(i64::from(b), 8, Endian::Big);
+                        }
+                    }
+                    None => w.put(raw, l.bits, l.endian),
+                }
             }
             Node::OneOf { bits, alts } => {
                 let chosen = alts.iter().find(|(cond, b, _)| {
@@ -464,9 +520,35 @@ impl Compiler<'_> {
             });
             return Ok(());
         }
-        let bits = f
-            .bits
-            .ok_or_else(|| self.fail(p.to_string(), needle, "missing `bits`"))?;
+        let bits = match (f.bits, f.ascii_digits) {
+            (_, Some(0)) => {
+                return Err(self.fail(format!("{p}.ascii_digits"), needle, "must be at least 1"))
+            }
+            (None, Some(d)) => d * 8,
+            (Some(b), Some(d)) if b != d * 8 => {
+                return Err(self.fail(
+                    format!("{p}.bits"),
+                    needle,
+                    "`bits` must be 8 × `ascii_digits`",
+                ))
+            }
+            (Some(b), _) => b,
+            (None, None) => return Err(self.fail(p.to_string(), needle, "missing `bits`")),
+        };
+        if f.ascii_digits.is_some() && f.value.is_none() {
+            return Err(self.fail(
+                format!("{p}.ascii_digits"),
+                needle,
+                "`ascii_digits` goes with `value`",
+            ));
+        }
+        if (f.offset.is_some() || f.delta || f.zero.is_some()) && f.signal.is_none() {
+            return Err(self.fail(
+                p.to_string(),
+                needle,
+                "`offset`, `delta` and `zero` go with `signal`",
+            ));
+        }
         if bits == 0 || bits > 64 {
             return Err(self.fail(format!("{p}.bits"), needle, "`bits` must be 1..=64"));
         }
@@ -486,6 +568,17 @@ impl Compiler<'_> {
             Source::Signal {
                 name,
                 scale: self.expr(scale_text, &format!("{p}.scale"), bindings)?,
+                offset: f
+                    .offset
+                    .as_deref()
+                    .map(|o| self.expr(o, &format!("{p}.offset"), bindings))
+                    .transpose()?,
+                delta: f.delta,
+                zero: f
+                    .zero
+                    .as_deref()
+                    .map(|z| self.expr(z, &format!("{p}.zero"), bindings))
+                    .transpose()?,
             }
         };
         out.push(Node::Leaf(Leaf {
@@ -497,6 +590,7 @@ impl Compiler<'_> {
             source,
             when,
             bindings: bindings.to_vec(),
+            ascii_digits: f.ascii_digits,
         }));
         Ok(())
     }

@@ -34,8 +34,11 @@ pub struct ProfileDecl {
     /// What each command does.
     #[serde(default)]
     pub commands: Vec<CommandDecl>,
-    /// The data stream, if the device has one.
+    /// The data stream of a serial device (one stream, packets on the port).
     pub stream: Option<StreamDecl>,
+    /// The notification streams of a BLE device, each on its characteristic(s).
+    #[serde(default)]
+    pub streams: Vec<StreamDecl>,
 }
 
 /// Transport of a device.
@@ -47,6 +50,73 @@ pub enum TransportDecl {
         /// Nominal baud rate (a pty ignores it; real rigs use it).
         baud: u32,
     },
+    /// A BLE peripheral (emulated in memory or registered with BlueZ).
+    Ble(BleDecl),
+}
+
+/// A BLE peripheral: what it advertises and its GATT table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BleDecl {
+    /// Advertised local name (a template over state, e.g. `Ganglion-{serial}`).
+    pub name: String,
+    /// Service UUIDs in the advertisement.
+    #[serde(default)]
+    pub advertise: Vec<String>,
+    /// GATT services.
+    pub services: Vec<ServiceDecl>,
+}
+
+/// A GATT service.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDecl {
+    /// Service UUID (16-bit short form like `fe84`, or 128-bit).
+    pub uuid: String,
+    /// Its characteristics.
+    pub characteristics: Vec<CharacteristicDecl>,
+}
+
+/// A GATT characteristic.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CharacteristicDecl {
+    /// Name used by streams and scenarios (`data`, `tp9`).
+    pub name: String,
+    /// Characteristic UUID (16-bit short form or 128-bit).
+    pub uuid: String,
+    /// What a central may do with it.
+    pub properties: Vec<CharProperty>,
+    /// Static read value: text template over state (`{firmware}.0.0`).
+    pub value: Option<String>,
+    /// Writes to this characteristic are commands for the command rules.
+    #[serde(default)]
+    pub commands: bool,
+}
+
+/// GATT characteristic properties.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CharProperty {
+    /// Readable.
+    Read,
+    /// Writable with response.
+    Write,
+    /// Writable without response.
+    WriteWithoutResponse,
+    /// Sends notifications.
+    Notify,
+}
+
+/// Expands a 16-bit short UUID (`fe84`, `2a28`) to the Bluetooth base UUID; a
+/// 128-bit UUID is returned lower-cased.
+pub fn full_uuid(u: &str) -> String {
+    let u = u.trim().to_ascii_lowercase();
+    if u.len() == 4 && u.chars().all(|c| c.is_ascii_hexdigit()) {
+        format!("0000{u}-0000-1000-8000-00805f9b34fb")
+    } else {
+        u
+    }
 }
 
 /// A state variable: a number, or an array of numbers indexed from 1.
@@ -133,12 +203,24 @@ pub enum StreamAction {
     Stop,
 }
 
-/// The data stream.
+/// A data stream.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamDecl {
+    /// Name for reports (`eeg`, `accel`); default `data`.
+    pub name: Option<String>,
+    /// BLE: the characteristic its packets are notified on (a packet may name its own).
+    pub characteristic: Option<String>,
+    /// The stream runs (from a start command) only while this holds, e.g. a preset.
+    pub when: Option<String>,
     /// Packets per second (an expression over state, e.g. `sample_rate`).
     pub rate: String,
+    /// Signal samples per second, the signals' time base (default: packets per
+    /// second divided by the packets of a sample).
+    pub sample_rate: Option<String>,
+    /// Index of the first signal sample a packet carries (an expression of
+    /// `packet`, `sample`; default `sample`); fields add their `offset`.
+    pub first_sample: Option<String>,
     /// The packet counter: `counter = (start + packet) % modulo`.
     #[serde(default)]
     pub counter: CounterDecl,
@@ -175,6 +257,8 @@ fn default_modulo() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PacketDecl {
+    /// BLE: the characteristic this packet is notified on (default: the stream's).
+    pub characteristic: Option<String>,
     /// The fields in wire order, packed MSB first.
     pub fields: Vec<FieldDecl>,
 }
@@ -199,6 +283,18 @@ pub struct FieldDecl {
     pub signal: Option<String>,
     /// Physical units per count (expression) for a signal field.
     pub scale: Option<String>,
+    /// Which signal sample of the packet this field carries: the stream's
+    /// `first_sample` plus this (may use `{i}`-free expressions of the repeat var).
+    pub offset: Option<String>,
+    /// The raw count that stands for 0 in physical units (Muse: 0x800), an
+    /// expression; raw = round(value / scale) + zero.
+    pub zero: Option<String>,
+    /// Send the difference from the previous signal sample (previous − this), as
+    /// delta-compressed formats do (Ganglion firmware 2).
+    #[serde(default)]
+    pub delta: bool,
+    /// Send `value` as this many ASCII decimal digits, zero-padded (impedance text).
+    pub ascii_digits: Option<u32>,
     /// The field carries data only when this holds; otherwise zeros.
     pub when: Option<String>,
     /// Repeat `fields` this many times, binding `var` from `from`.
@@ -255,15 +351,27 @@ pub struct Profile {
     pub initial_state: State,
     /// Compiled command rules.
     pub commands: CommandSet,
-    /// Compiled stream layout.
-    pub stream: Option<Stream>,
+    /// Compiled streams (a serial device has at most one).
+    pub streams: Vec<Stream>,
+    /// BLE GATT table with full UUIDs, if a BLE device.
+    pub ble: Option<BleDecl>,
 }
 
 /// A compiled stream.
 #[derive(Debug, Clone)]
 pub struct Stream {
+    /// Name for reports.
+    pub name: String,
+    /// Runs only while this holds (checked when streaming starts).
+    pub when: Option<Expr>,
     /// Packets per second.
     pub rate: Expr,
+    /// Signal samples per second, if not packets / packets per sample.
+    pub sample_rate: Option<Expr>,
+    /// First signal sample of a packet, if not `sample`.
+    pub first_sample: Option<Expr>,
+    /// BLE characteristic (name) of each packet slot.
+    pub characteristics: Vec<Option<String>>,
     /// Counter range.
     pub counter: CounterDecl,
     /// One layout per packet of a sample.
@@ -271,7 +379,7 @@ pub struct Stream {
 }
 
 /// Names every packet layout may read besides state variables.
-pub const PACKET_VARS: &[&str] = &["packet", "sample", "slot", "counter", "rate"];
+pub const PACKET_VARS: &[&str] = &["packet", "sample", "slot", "counter", "rate", "first"];
 
 impl Profile {
     /// Loads and validates a profile file.
@@ -312,17 +420,66 @@ impl Profile {
         vars.insert("streaming".into(), StateValue::Scalar(0.0));
         let initial_state = State::new(vars);
         let commands = CommandSet::compile(&decl.commands, &initial_state, &err)?;
-        let stream = match &decl.stream {
-            None => None,
-            Some(s) => Some(compile_stream(s, &initial_state, &err)?),
+        let mut streams = Vec::new();
+        if decl.stream.is_some() && !decl.streams.is_empty() {
+            return Err(err(
+                "streams".into(),
+                "streams:",
+                "use `stream` (serial) or `streams` (BLE), not both".into(),
+            ));
+        }
+        let ble = match &decl.transport {
+            TransportDecl::Ble(b) => Some(b.clone()),
+            TransportDecl::Serial { .. } => None,
         };
+        let char_names: Vec<&str> = ble
+            .iter()
+            .flat_map(|b| b.services.iter())
+            .flat_map(|s| s.characteristics.iter())
+            .map(|c| c.name.as_str())
+            .collect();
+        let all: Vec<&StreamDecl> = decl.stream.iter().chain(decl.streams.iter()).collect();
+        for (i, s) in all.iter().enumerate() {
+            let path = if decl.stream.is_some() {
+                "stream".to_string()
+            } else {
+                format!("streams[{i}]")
+            };
+            let c = compile_stream(s, &path, &initial_state, &err)?;
+            for ch in c.characteristics.iter() {
+                match (ch, &ble) {
+                    (Some(n), Some(_)) if !char_names.contains(&n.as_str()) => {
+                        return Err(err(
+                            format!("{path}.characteristic"),
+                            n,
+                            format!("no characteristic named `{n}` in the GATT table"),
+                        ))
+                    }
+                    (None, Some(_)) => {
+                        return Err(err(
+                            path.clone(),
+                            "",
+                            "a BLE stream needs a `characteristic`".into(),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            streams.push(c);
+        }
         Ok(Profile {
             path: path.to_path_buf(),
             decl,
             initial_state,
             commands,
-            stream,
+            streams,
+            ble,
         })
+    }
+
+    /// The first stream (a serial device's only one).
+    pub fn stream(&self) -> Option<&Stream> {
+        self.streams.first()
     }
 
     /// The rule named `name`.
@@ -371,29 +528,57 @@ pub(crate) fn compile_expr(
     }
 }
 
-fn compile_stream(s: &StreamDecl, state: &State, err: &ErrFn<'_>) -> Result<Stream, LoadError> {
-    let rate = compile_expr(&s.rate, "stream.rate", state, &[], err)?;
+fn compile_stream(
+    s: &StreamDecl,
+    path: &str,
+    state: &State,
+    err: &ErrFn<'_>,
+) -> Result<Stream, LoadError> {
+    let rate = compile_expr(&s.rate, &format!("{path}.rate"), state, &[], err)?;
+    let opt = |text: &Option<String>, field: &str, names: &[&str]| {
+        text.as_ref()
+            .map(|t| compile_expr(t, &format!("{path}.{field}"), state, names, err))
+            .transpose()
+    };
+    let when = opt(&s.when, "when", &[])?;
+    let sample_rate = opt(&s.sample_rate, "sample_rate", &["rate"])?;
+    let first_sample = opt(
+        &s.first_sample,
+        "first_sample",
+        &["packet", "sample", "counter"],
+    )?;
     if s.packets.is_empty() {
         return Err(err(
-            "stream.packets".into(),
+            format!("{path}.packets"),
             "packets:",
             "at least one packet is needed".into(),
         ));
     }
     if s.counter.modulo == 0 {
         return Err(err(
-            "stream.counter.modulo".into(),
+            format!("{path}.counter.modulo"),
             "modulo",
             "must be positive".into(),
         ));
     }
     let mut packets = Vec::new();
+    let mut characteristics = Vec::new();
     for (i, p) in s.packets.iter().enumerate() {
-        let path = format!("stream.packets[{i}]");
-        packets.push(Layout::compile(&p.fields, &path, i, state, err)?);
+        let ppath = format!("{path}.packets[{i}]");
+        packets.push(Layout::compile(&p.fields, &ppath, i, state, err)?);
+        characteristics.push(
+            p.characteristic
+                .clone()
+                .or_else(|| s.characteristic.clone()),
+        );
     }
     Ok(Stream {
+        name: s.name.clone().unwrap_or_else(|| "data".into()),
+        when,
         rate,
+        sample_rate,
+        first_sample,
+        characteristics,
         counter: s.counter.clone(),
         packets,
     })

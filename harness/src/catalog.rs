@@ -101,7 +101,7 @@ pub fn check_files(files: &[PathBuf]) -> Vec<(PathBuf, Result<String, LoadError>
                         "profile `{}`: {} commands, {} packet layout(s)",
                         p.decl.name,
                         p.commands.rules.len(),
-                        p.stream.as_ref().map_or(0, |s| s.packets.len())
+                        p.streams.iter().map(|s| s.packets.len()).sum::<usize>()
                     )
                 })
             } else {
