@@ -35,6 +35,10 @@ pub struct CommandRecord {
     pub text: String,
     /// Why it was rejected, if it was.
     pub rejected: Option<String>,
+    /// While streaming: the index of the first packet (of the first stream) built
+    /// under this command's effect, so checks can tell exactly which samples it
+    /// changed.
+    pub packet: Option<u64>,
 }
 
 /// An emulated device.
@@ -207,6 +211,7 @@ impl Device {
                     rule: None,
                     text: (b as char).to_string(),
                     rejected: Some("no command starts with this character".into()),
+                    packet: self.streaming.then(|| self.packet_index()),
                 }),
                 Parsed::Rejected {
                     text,
@@ -217,6 +222,7 @@ impl Device {
                         rule: None,
                         text,
                         rejected: Some(reason),
+                        packet: self.streaming.then(|| self.packet_index()),
                     });
                     if let Some(r) = reply {
                         self.reply(&render(&r, &[], &self.state.clone()), &mut out);
@@ -244,6 +250,7 @@ impl Device {
             rule: Some(rule.name.clone()),
             text,
             rejected: result.as_ref().err().cloned(),
+            packet: self.streaming.then(|| self.packet_index()),
         });
         if rule.reset && self.streaming {
             self.stop_streams();

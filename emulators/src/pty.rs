@@ -20,7 +20,20 @@ pub struct Pty {
     pub path: PathBuf,
 }
 
+nix::ioctl_read_bad!(fionread, nix::libc::FIONREAD, nix::libc::c_int);
+
 impl Pty {
+    /// Bytes written by the emulator that the program has not read yet (the
+    /// slave's input queue). Closing the master discards them, so an unplug
+    /// waits for this to reach 0 when exact counts matter.
+    pub fn unread(&self) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let mut n: nix::libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int through the pointer, which is valid.
+        unsafe { fionread(self.slave.as_raw_fd(), &mut n) }.map_err(io::Error::from)?;
+        Ok(n.max(0) as usize)
+    }
+
     /// Opens a pair in raw mode: no echo, no line editing, no CR/LF translation,
     /// no flow-control or signal characters, so every byte passes unchanged
     /// (0x03, 0x11, 0x13 and 0x0D occur in packets).

@@ -411,6 +411,33 @@ impl Worker {
         Ok(())
     }
 
+    /// Writes what is queued and waits (up to 2 s) until the host has read it, so
+    /// the device vanishes after exactly the packets before the fault; a real
+    /// unplug would lose what was in flight, which no test can count on.
+    fn drain_before_unplug(&mut self, out: &mut Outbox) -> io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        // FIONREAD counts only the line discipline's buffer (at most 4095 bytes), not
+        // bytes still in the tty layer's flip buffer waiting for room, which a
+        // kernel worker moves over later (measured: 0 right after a write, 4095
+        // once pushed). So "nothing unread" must hold for a while; 200 ms covers
+        // a loaded machine.
+        let mut empty_since: Option<Instant> = None;
+        while Instant::now() < deadline && !self.shared.stop.load(Ordering::Relaxed) {
+            self.flush(out)?;
+            let unread = self.pty.as_ref().map_or(Ok(0), |p| p.unread())?;
+            if out.is_empty() && unread == 0 {
+                let since = *empty_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= Duration::from_millis(200) {
+                    break;
+                }
+            } else {
+                empty_since = None;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    }
+
     fn produce(&mut self, out: &mut Outbox, prod: &mut Production) -> io::Result<()> {
         loop {
             if !self.device.streaming()
@@ -457,7 +484,7 @@ impl Worker {
                     FaultKind::Burst(n) => prod.burst_left += n,
                     FaultKind::Unplug(true) => {
                         self.note(Dir::ToHost, &[], Some("unplug"));
-                        self.flush(out)?;
+                        self.drain_before_unplug(out)?;
                         // Closing both sides makes the port vanish: the host's next read fails.
                         self.pty = None;
                         self.lock().stats.unplugged = true;

@@ -26,15 +26,37 @@ pub struct Segment {
     pub states: Vec<StateSpan>,
 }
 
-/// Device state from a row on.
+/// Device state from a command on.
 #[derive(Debug, Clone)]
 pub struct StateSpan {
-    /// First row the state applies to.
+    /// Rows the host had when it sent the command.
     pub from_row: usize,
-    /// Rows before this are skipped (settling after a mid-stream command).
+    /// Without `device_packet`: rows before this are skipped (the device applies
+    /// a command some packets after the host sends it).
     pub settle_until: usize,
+    /// The first stream packet the device built under the new state, when the
+    /// emulator reports it: then the state applies from that packet exactly, and
+    /// only rows the host decoded after sending but the device built before
+    /// applying are skipped.
+    pub device_packet: Option<u64>,
     /// The state.
     pub state: State,
+}
+
+impl StateSpan {
+    fn applies(&self, row: usize, packet: u64) -> bool {
+        match self.device_packet {
+            Some(p) => packet >= p,
+            None => row >= self.from_row,
+        }
+    }
+
+    fn disputed(&self, row: usize, packet: u64) -> bool {
+        match self.device_packet {
+            Some(p) => row >= self.from_row && packet < p,
+            None => row >= self.from_row && row < self.settle_until,
+        }
+    }
 }
 
 /// The first value that did not match.
@@ -164,10 +186,10 @@ pub fn check_signals(
             };
             last = Some((packet, cv));
             let sample = packet / counter.packets_per_sample;
-            let Some(span) = seg.states.iter().rev().find(|s| s.from_row <= row) else {
+            let Some(span) = seg.states.iter().rev().find(|s| s.applies(row, packet)) else {
                 continue;
             };
-            let settling = row < span.settle_until;
+            let settling = seg.states.iter().any(|s| s.disputed(row, packet));
             if !settling {
                 report.rows_checked += 1;
             }

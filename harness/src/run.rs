@@ -178,6 +178,9 @@ pub fn run(trial: &Trial) -> Outcome {
     if let Some(e) = &emulator {
         e.settle();
     }
+    if let (Some(e), Target::Emulated) = (&emulator, &trial.target) {
+        pin_spans(&mut played, e);
+    }
     let data = played.data.take().unwrap_or_else(|| Data {
         num_rows: trial.board.descr.num_rows,
         num_samples: 0,
@@ -202,6 +205,34 @@ struct Played {
     data: Option<Data>,
     /// Whether data and statistics were taken.
     collected: bool,
+    /// Commands sent while streaming: (segment, state span, text).
+    mid_stream: Vec<(usize, usize, String)>,
+}
+
+/// Where the emulator reports when each command took effect, pins the state spans
+/// to those packets (see [`StateSpan::device_packet`]).
+fn pin_spans(played: &mut Played, emulator: &SerialEmulator) {
+    let records = emulator.commands();
+    for seg in &mut played.segments {
+        if let Some(first) = seg.states.first_mut() {
+            first.device_packet = Some(0);
+        }
+    }
+    let mut cursor = 0;
+    for (seg, span, text) in &played.mid_stream {
+        let found = (cursor..records.len())
+            .find(|&k| records[k].packet.is_some() && text.starts_with(records[k].text.as_str()));
+        if let Some(k) = found {
+            cursor = k + 1;
+            if let Some(sp) = played
+                .segments
+                .get_mut(*seg)
+                .and_then(|s| s.states.get_mut(*span))
+            {
+                sp.device_packet = records[k].packet;
+            }
+        }
+    }
 }
 
 /// Takes the board's data and statistics, once. A session that never streamed has
@@ -253,6 +284,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                         states: vec![StateSpan {
                             from_row: first,
                             settle_until: first,
+                            device_packet: None,
                             state: shadow.state().clone(),
                         }],
                     });
@@ -278,8 +310,14 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                         seg.states.push(StateSpan {
                             from_row: before,
                             settle_until: before + settle,
+                            device_packet: None,
                             state: shadow.state().clone(),
                         });
+                        played.mid_stream.push((
+                            played.segments.len(),
+                            seg.states.len() - 1,
+                            c.send.clone(),
+                        ));
                     }
                     if let Some(want) = &c.reply {
                         if &reply != want {
@@ -523,9 +561,13 @@ fn check_markers(trial: &Trial, played: &Played, data: &Data, out: &mut Outcome)
         return;
     }
     let marks = data.row(row);
-    let mut expected_rows = Vec::new();
+    let mut expected_rows: Vec<usize> = Vec::new();
     for (v, lo, hi) in &played.markers {
-        let found: Vec<usize> = (*lo..=(*hi).min(data.num_samples.saturating_sub(1)))
+        // Markers queue (one per row, as in BrainFlow): one inserted while an
+        // earlier one still waits for its row lands on the row after it.
+        let after_prev = expected_rows.last().map_or(0, |r| r + 1);
+        let (lo, hi) = ((*lo).max(after_prev), (*hi).max(after_prev));
+        let found: Vec<usize> = (lo..=hi.min(data.num_samples.saturating_sub(1)))
             .filter(|r| marks[*r] == *v)
             .collect();
         match found.as_slice() {
