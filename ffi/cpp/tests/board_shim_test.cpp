@@ -155,6 +155,7 @@ TEST_F(EmulatedCyton, FullSessionReturnsDeclaredSignal) {
     // get_current_board_data copies without removing.
     const auto newest = board.get_current_board_data(10);
     EXPECT_EQ(newest.samples(), 10u);
+    EXPECT_EQ(board.get_current_board_data(0).samples(), 0u);
     EXPECT_GE(board.get_board_data_count(), 500);
 
     board.stop_stream();

@@ -443,6 +443,11 @@ public:
         int n = get_board_data_count(preset);
         if (max_samples) n = std::min(n, *max_samples);
         const std::size_t rows = num_rows(board_id_, preset);
+        if (n == 0) {
+            // Nothing to take (the count call has validated the session);
+            // an empty vector's data() may be null, which the library refuses.
+            return Data(rows, 0, {});
+        }
         std::vector<double> values(rows * static_cast<std::size_t>(n));
         detail::check(::get_board_data(n, p, values.data(), board_id_, json_.c_str()),
                       "get_board_data");
@@ -457,7 +462,10 @@ public:
                              "get_current_board_data");
         }
         const std::size_t rows = num_rows(board_id_, preset);
-        std::vector<double> values(rows * static_cast<std::size_t>(max_samples));
+        // At least one element, so data() is never null (refused by the
+        // library) even when max_samples is 0.
+        std::vector<double> values(
+            std::max<std::size_t>(1, rows * static_cast<std::size_t>(max_samples)));
         int got = 0;
         detail::check(::get_current_board_data(max_samples, static_cast<int>(preset),
                                                values.data(), &got, board_id_, json_.c_str()),
