@@ -332,7 +332,9 @@ public:
     BoardShim(BoardIds board_id, const InputParams &params)
         : BoardShim(static_cast<int>(board_id), params) {}
 
+    /// Not copyable: two owners would both release the one library session.
     BoardShim(const BoardShim &) = delete;
+    /// Not copyable (see the copy constructor).
     BoardShim &operator=(const BoardShim &) = delete;
 
     /// Takes over `other`'s session; `other` is left empty (its destructor
