@@ -107,8 +107,8 @@ fn firmware2_sends_a_raw_sample_then_deltas() {
     let (_, first) = d.next_packet_of(1).unwrap();
     assert_eq!(first[0], 0);
     let mut last: Vec<i64> = (0..4).map(|c| bits(&first, 8 + c * 24, 24)).collect();
-    for c in 0..4 {
-        assert!((last[c] as f64 * UV - expect_uv(&sc, c + 1, 0)).abs() <= UV / 2.0 + 1e-9);
+    for (c, v) in last.iter().enumerate() {
+        assert!((*v as f64 * UV - expect_uv(&sc, c + 1, 0)).abs() <= UV / 2.0 + 1e-9);
     }
     for p in 1..=230u64 {
         let (_, pkt) = d.next_packet_of(1).unwrap();
