@@ -6,6 +6,8 @@
 #                  drivers (brainflow), BrainFlow's binding over our C library
 #                  (brainflow_dropin); `device` trials need a rig and are skipped
 #   C              a C program linked against libBoardController.so and .a
+#   C++            the C++ wrapper's CTest suite plain, under ASan/UBSan and under
+#                  valgrind; a find_package(boardloop) consumer
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,5 +29,8 @@ cargo test --workspace --doc -q
 
 step "C smoke test against libBoardController"
 bash ci/c-smoke.sh
+
+step "C++ wrapper: CTest plain, ASan/UBSan, valgrind"
+bash ci/cpp-test.sh
 
 step "done"
