@@ -347,15 +347,40 @@ pub struct Expected {
 /// what a board should decode without running the emulator.
 #[derive(Debug, Clone)]
 pub struct ChannelModel {
-    leaf: Leaf,
-    slot: u64,
+    /// Every field carrying the channel in its stream, with its packet slot.
+    leaves: Vec<(Leaf, u64)>,
     stream: Stream,
 }
 
 impl ChannelModel {
-    /// Finds the first field carrying signal `name` (or named `name`).
+    /// Finds the channel (signal `name`, or a value field named `name`) in the first
+    /// stream that carries it.
     pub fn find(profile: &Profile, name: &str) -> Option<ChannelModel> {
-        for stream in &profile.streams {
+        Self::find_where(profile, name, |_| true)
+    }
+
+    /// Finds the channel in the first stream that carries it and runs in `state`
+    /// (its `when` holds), e.g. the firmware-2 stream of a firmware-2 Ganglion.
+    pub fn find_active(profile: &Profile, name: &str, state: &State) -> Option<ChannelModel> {
+        Self::find_where(profile, name, |s| {
+            s.when.as_ref().is_none_or(|w| {
+                let scope = Scope {
+                    state,
+                    extra: &[],
+                    bindings: &[],
+                };
+                w.eval(&scope).is_ok_and(|v| v != 0.0)
+            })
+        })
+    }
+
+    fn find_where(
+        profile: &Profile,
+        name: &str,
+        ok: impl Fn(&Stream) -> bool,
+    ) -> Option<ChannelModel> {
+        for stream in profile.streams.iter().filter(|s| ok(s)) {
+            let mut leaves = Vec::new();
             for layout in &stream.packets {
                 for leaf in layout.leaves() {
                     let hit = match &leaf.source {
@@ -363,44 +388,97 @@ impl ChannelModel {
                         Source::Value(_) => leaf.name.as_deref() == Some(name),
                     };
                     if hit {
-                        return Some(ChannelModel {
-                            leaf: leaf.clone(),
-                            slot: layout.slot as u64,
-                            stream: stream.clone(),
-                        });
+                        leaves.push((leaf.clone(), layout.slot as u64));
                     }
                 }
+            }
+            if !leaves.is_empty() {
+                return Some(ChannelModel {
+                    leaves,
+                    stream: stream.clone(),
+                });
             }
         }
         None
     }
 
+    /// How this channel's stream numbers its packets.
+    pub fn counter(&self) -> CounterModel {
+        CounterModel::of_stream(&self.stream)
+    }
+
     /// The expected value at sample `sample` (serial layouts: one sample per
     /// packet group) given the device state and the sample rate.
     pub fn expected(&self, state: &State, signals: &SignalSet, sample: u64, rate: f64) -> Expected {
-        let packet = sample * self.stream.packets.len() as u64 + self.slot;
-        self.expected_in_packet(state, signals, packet, rate).1
+        let pps = self.stream.packets.len() as u64;
+        self.expected_at(state, signals, sample * pps, 0, rate).1
     }
 
-    /// The signal sample this channel's field carries in stream packet `packet`,
-    /// and its expected value (absolute, also for delta-coded fields, since a
-    /// decoder reconstructs absolute values).
-    pub fn expected_in_packet(
+    /// The signal sample and expected value of the `j`-th sample of this channel
+    /// carried by the packet group starting at stream packet `group_packet` (the
+    /// packet whose counter a decoded row shows). Values are absolute, also for
+    /// delta-coded fields, since a decoder reconstructs absolute values.
+    pub fn expected_at(
         &self,
         state: &State,
         signals: &SignalSet,
-        packet: u64,
+        group_packet: u64,
+        j: u64,
         rate: f64,
     ) -> (u64, Expected) {
-        let vars = packet_vars(&self.stream, state, packet, rate);
-        let extra = vars.extra(self.slot as usize);
-        let present = leaf_present(&self.leaf, state, &extra);
+        let pps = self.stream.packets.len() as u64;
+        let base = group_packet - group_packet % pps;
+        let mut first_match = None;
+        for (leaf, slot) in &self.leaves {
+            let packet = base + slot;
+            let vars = packet_vars(&self.stream, state, packet, rate);
+            let extra = vars.extra(*slot as usize);
+            let scope = Scope {
+                state,
+                extra: &extra,
+                bindings: &leaf.bindings,
+            };
+            let offset = match &leaf.source {
+                Source::Signal { offset, .. } => offset
+                    .as_ref()
+                    .map_or(0.0, |o| o.eval(&scope).unwrap_or(0.0)),
+                Source::Value(_) => 0.0,
+            };
+            // A field may carry data only in some packets (e.g. firmware 2's raw
+            // packet 0): prefer the field that is present with this offset.
+            if offset as u64 == j {
+                let r = Self::value_of(leaf, state, signals, &vars, &extra, rate);
+                if r.1.present {
+                    return r;
+                }
+                first_match.get_or_insert(r);
+            }
+        }
+        first_match.unwrap_or((
+            0,
+            Expected {
+                value: 0.0,
+                lsb: 1.0,
+                present: false,
+            },
+        ))
+    }
+
+    fn value_of(
+        leaf: &Leaf,
+        state: &State,
+        signals: &SignalSet,
+        vars: &PacketVars,
+        extra: &[(&str, f64)],
+        rate: f64,
+    ) -> (u64, Expected) {
+        let present = leaf_present(leaf, state, extra);
         let scope = Scope {
             state,
-            extra: &extra,
-            bindings: &self.leaf.bindings,
+            extra,
+            bindings: &leaf.bindings,
         };
-        let (n, raw, lsb) = match &self.leaf.source {
+        let (n, raw, lsb) = match &leaf.source {
             Source::Signal {
                 name,
                 scale,
@@ -409,20 +487,20 @@ impl ChannelModel {
                 ..
             } => {
                 let scale = scale.eval(&scope).unwrap_or(f64::NAN);
-                let n = signal_index(offset.as_deref(), &scope, &vars);
+                let n = signal_index(offset.as_deref(), &scope, vars);
                 let z = zero_of(zero.as_deref(), &scope);
                 let raw = quantize_with_zero(
                     signals.value(name, n, rate),
                     scale,
                     z,
-                    self.leaf.bits,
-                    self.leaf.signed,
+                    leaf.bits,
+                    leaf.signed,
                 );
                 // Back to physical units around the zero count.
                 (n, raw - z.round() as i64, scale)
             }
             Source::Value(_) => {
-                let (raw, _) = leaf_raw(&self.leaf, state, signals, &vars, &extra);
+                let (raw, _) = leaf_raw(leaf, state, signals, vars, extra);
                 (vars.first, raw, 1.0)
             }
         };
@@ -449,13 +527,17 @@ pub struct CounterModel {
 }
 
 impl CounterModel {
-    /// The counter model of a profile's stream.
+    /// The counter model of a profile's first stream.
     pub fn of(profile: &Profile) -> Option<CounterModel> {
-        let s = profile.stream()?;
-        Some(CounterModel {
+        profile.stream().map(Self::of_stream)
+    }
+
+    /// The counter model of a stream.
+    pub fn of_stream(s: &Stream) -> CounterModel {
+        CounterModel {
             start: s.counter.start,
             modulo: s.counter.modulo,
             packets_per_sample: s.packets.len() as u64,
-        })
+        }
     }
 }

@@ -166,18 +166,29 @@ fn impedance_mode_reports_ascii_ohms_for_each_channel() {
 }
 
 #[test]
-fn channel_models_give_absolute_values_for_delta_fields() {
-    let sc = scenario("state: { firmware: 2 }\nsignals:\n  eeg2: { constant: 33.3 }\n");
-    let m = ChannelModel::find(&sc.profile, "eeg2").unwrap();
-    // The first field carrying eeg2 is in the fw3 stream; ask the fw2-specific
-    // packet math through a fw2 device instead.
+fn channel_models_follow_the_active_stream_and_give_absolute_values() {
+    let sc = scenario(
+        "state: { firmware: 2 }\nsignals:\n  eeg2: { sawtooth: { hz: 2, amplitude: 90 } }\n",
+    );
     let mut d = Device::new(
         sc.profile.clone(),
         sc.signals.clone(),
         sc.initial_state.clone(),
     );
     d.feed(b"b");
-    let (n, e) = m.expected_in_packet(d.state(), &sc.signals, 7, 200.0);
-    assert_eq!(n, 14);
-    assert!((e.value - 33.3).abs() <= 64.0 * UV);
+    let m = ChannelModel::find_active(&sc.profile, "eeg2", d.state()).unwrap();
+    // Firmware 2: packet 7 carries samples 13 and 14 (packet 0 carried sample 0).
+    for (j, n) in [(0u64, 13u64), (1, 14)] {
+        let (got_n, e) = m.expected_at(d.state(), &sc.signals, 7, j, 200.0);
+        assert_eq!(got_n, n);
+        assert!(e.present);
+        let want = sc.signals.value("eeg2", n, 200.0);
+        assert!(
+            (e.value - want).abs() <= UV / 2.0 + 1e-9,
+            "delta fields expect absolute values"
+        );
+    }
+    let (n0, e0) = m.expected_at(d.state(), &sc.signals, 0, 0, 200.0);
+    assert_eq!(n0, 0);
+    assert!(e0.present, "packet 0's raw field");
 }

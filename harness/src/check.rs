@@ -149,43 +149,55 @@ pub fn check_signals(
             .filter(|c| c.default_checked)
             .collect(),
     };
+    let start_state = segments
+        .first()
+        .and_then(|s| s.states.first())
+        .map(|s| s.state.clone())
+        .unwrap_or_else(|| scenario.initial_state.clone());
     let models: Vec<(&ChannelBinding, ChannelModel)> = chosen
         .into_iter()
-        .filter_map(|c| match ChannelModel::find(profile, &c.signal) {
-            Some(m) => Some((c, m)),
-            None => {
-                if check.channels.is_some() {
-                    report.problems.push(format!(
-                        "device `{}` sends no `{}`",
-                        profile.decl.name, c.signal
-                    ));
+        .filter_map(
+            |c| match ChannelModel::find_active(profile, &c.signal, &start_state) {
+                Some(m) => Some((c, m)),
+                None => {
+                    if check.channels.is_some() {
+                        report.problems.push(format!(
+                            "device `{}` sends no `{}` in this state",
+                            profile.decl.name, c.signal
+                        ));
+                    }
+                    None
                 }
-                None
-            }
-        })
+            },
+        )
         .collect();
     report.channels = models.iter().map(|(c, _)| c.signal.clone()).collect();
+    // Rows are placed by the counter of the stream that carries the channels.
+    let counter = models.first().map_or(counter, |(_, m)| m.counter());
     let pkg_row = board.descr.package_num_channel;
     for seg in segments {
         let mut held: Vec<f64> = vec![0.0; models.len()];
-        let mut last: Option<(u64, u64)> = None; // (packet index, counter)
+        // (packet index, counter, sample within the packet)
+        let mut last: Option<(u64, u64, u64)> = None;
         for row in seg.first_row..seg.end_row.min(data.num_samples) {
             let c = data.row(pkg_row)[row];
             let cv = c.round() as u64 % counter.modulo;
-            let packet = match last {
-                None => (cv + counter.modulo - counter.start % counter.modulo) % counter.modulo,
-                Some((p, prev)) => {
+            let (packet, j) = match last {
+                None => (
+                    (cv + counter.modulo - counter.start % counter.modulo) % counter.modulo,
+                    0,
+                ),
+                Some((p, prev, j)) => {
                     let step = (cv + counter.modulo - prev) % counter.modulo;
+                    // Several rows per packet (Ganglion: 2, Muse: 12) share its counter.
                     if step == 0 {
-                        report
-                            .problems
-                            .push(format!("row {row}: counter {c} repeats the previous row's"));
+                        (p, j + 1)
+                    } else {
+                        (p + step, 0)
                     }
-                    p + step
                 }
             };
-            last = Some((packet, cv));
-            let sample = packet / counter.packets_per_sample;
+            last = Some((packet, cv, j));
             let Some(span) = seg.states.iter().rev().find(|s| s.applies(row, packet)) else {
                 continue;
             };
@@ -194,7 +206,8 @@ pub fn check_signals(
                 report.rows_checked += 1;
             }
             for (k, (binding, model)) in models.iter().enumerate() {
-                let e = model.expected(&span.state, &scenario.signals, sample, seg.rate);
+                let (sample, e) =
+                    model.expected_at(&span.state, &scenario.signals, packet, j, seg.rate);
                 let expected = match binding.mode {
                     CheckMode::Exact => e.value,
                     CheckMode::Hold => {
