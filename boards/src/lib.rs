@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod ble;
 pub mod board;
 pub mod codec;
 pub mod cyton_board;
