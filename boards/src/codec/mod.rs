@@ -2,4 +2,5 @@
 //! port, sleep or spawn, so they can be tested and fuzzed directly.
 
 pub mod cyton;
+pub mod ganglion;
 pub mod gain;
