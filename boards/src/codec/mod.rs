@@ -4,3 +4,5 @@
 pub mod cyton;
 pub mod ganglion;
 pub mod gain;
+pub mod lockstep;
+pub mod muse;
