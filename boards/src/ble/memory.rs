@@ -230,7 +230,10 @@ impl MemoryLinkBle {
         f: impl FnOnce(&mut Characteristic) -> io::Result<T>,
     ) -> io::Result<T> {
         let mut st = lock(&self.periph.state.0);
-        let current = st.conn.as_ref().is_some_and(|q| Arc::ptr_eq(q, &self.queue));
+        let current = st
+            .conn
+            .as_ref()
+            .is_some_and(|q| Arc::ptr_eq(q, &self.queue));
         if !current {
             return Err(not_connected());
         }
@@ -329,12 +332,18 @@ impl BleLink for MemoryLinkBle {
 
     fn is_connected(&self) -> bool {
         let st = lock(&self.periph.state.0);
-        st.conn.as_ref().is_some_and(|q| Arc::ptr_eq(q, &self.queue))
+        st.conn
+            .as_ref()
+            .is_some_and(|q| Arc::ptr_eq(q, &self.queue))
     }
 
     fn disconnect(&mut self) -> io::Result<()> {
         let mut st = lock(&self.periph.state.0);
-        if st.conn.as_ref().is_some_and(|q| Arc::ptr_eq(q, &self.queue)) {
+        if st
+            .conn
+            .as_ref()
+            .is_some_and(|q| Arc::ptr_eq(q, &self.queue))
+        {
             st.conn = None;
             for c in &mut st.chars {
                 c.subscribed = false;
@@ -545,10 +554,7 @@ mod tests {
         let mut ble = MemoryBle::new();
         ble.add(&p);
         let dev = ble
-            .find(
-                &DeviceFilter::Service(SVC),
-                Duration::from_millis(10),
-            )
+            .find(&DeviceFilter::Service(SVC), Duration::from_millis(10))
             .unwrap();
         let mut link = ble.connect(&dev).unwrap();
         let mut rx = link.notifications().unwrap();

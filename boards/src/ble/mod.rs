@@ -276,7 +276,10 @@ mod tests {
     fn uuid_forms() {
         let sw = Uuid::from_u16(0x2A28);
         assert_eq!(sw.to_string(), "00002a28-0000-1000-8000-00805f9b34fb");
-        assert_eq!(Uuid::parse("00002A28-0000-1000-8000-00805F9B34FB"), Some(sw));
+        assert_eq!(
+            Uuid::parse("00002A28-0000-1000-8000-00805F9B34FB"),
+            Some(sw)
+        );
         assert_eq!(Uuid::parse("2a28"), Some(sw));
         assert_eq!(Uuid::parse("2a2"), None);
         assert_eq!(Uuid::parse("zz002a28-0000-1000-8000-00805f9b34fb"), None);

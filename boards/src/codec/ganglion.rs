@@ -113,7 +113,11 @@ fn int24_be(b: &[u8]) -> i32 {
 /// Parses BrainFlow's impedance payload like `std::stoi`: optional leading
 /// whitespace and sign, then at least one digit; stops at the first other byte.
 fn parse_impedance(ascii: &[u8]) -> Option<i32> {
-    let mut it = ascii.iter().copied().skip_while(u8::is_ascii_whitespace).peekable();
+    let mut it = ascii
+        .iter()
+        .copied()
+        .skip_while(u8::is_ascii_whitespace)
+        .peekable();
     let neg = match it.peek() {
         Some(b'-') => {
             it.next();
@@ -296,7 +300,9 @@ impl GanglionDecoder {
         let mut vals = [0i32; 8];
         for (k, v) in vals.iter_mut().enumerate() {
             if bits > 0 {
-                *v = self.sign.extend(bits_at(data, 8 + k * bits, bits), bits as u32);
+                *v = self
+                    .sign
+                    .extend(bits_at(data, 8 + k * bits, bits), bits as u32);
             }
         }
         let before = rows.len();

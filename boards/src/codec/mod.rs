@@ -2,7 +2,7 @@
 //! port, sleep or spawn, so they can be tested and fuzzed directly.
 
 pub mod cyton;
-pub mod ganglion;
 pub mod gain;
+pub mod ganglion;
 pub mod lockstep;
 pub mod muse;

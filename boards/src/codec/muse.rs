@@ -329,7 +329,8 @@ impl MuseDecoder {
                     v[2 * k] = (f64::from(a) - 2048.0) * 125.0 / 256.0;
                     v[2 * k + 1] = (f64::from(b) - 2048.0) * 125.0 / 256.0;
                 }
-                self.eeg.push(usize::from(i.min(4)), seq, &v, &mut self.batches);
+                self.eeg
+                    .push(usize::from(i.min(4)), seq, &v, &mut self.batches);
                 self.emit_eeg(out);
             }
             MuseChar::Accel => {
@@ -368,7 +369,8 @@ impl MuseDecoder {
                         f64::from(((u << 8) as i32) >> 8)
                     };
                 }
-                self.ppg.push(usize::from(i.min(2)), seq, &v, &mut self.batches);
+                self.ppg
+                    .push(usize::from(i.min(2)), seq, &v, &mut self.batches);
                 self.emit_ppg(out);
             }
         }

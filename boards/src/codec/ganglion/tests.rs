@@ -80,7 +80,8 @@ fn brainflow_sign_quirk() {
 
 #[test]
 fn fw3_values_accel_and_layout() {
-    let mut d = GanglionDecoder::new(GanglionFirmware::V3).with_sign(SignConvention::TwosComplement);
+    let mut d =
+        GanglionDecoder::new(GanglionFirmware::V3).with_sign(SignConvention::TwosComplement);
     let vals = [1, -1, 131_071, -131_072, 0, 7, -7, 100];
     let mut rows = Vec::new();
     d.decode(&fw3_packet(10, &vals, -5), &mut rows);
@@ -95,7 +96,10 @@ fn fw3_values_accel_and_layout() {
     assert_eq!(rows[1][0], 10.0);
     // id%10 = 0 → z negated, 1 → y, 2 → x (BrainFlow's mapping).
     assert_eq!(rows[0][5..8], [0.0, 0.0, 5.0 * ACCEL_SCALE]);
-    assert_eq!(rows[5][5..8], [2.0 * ACCEL_SCALE, 3.0 * ACCEL_SCALE, 5.0 * ACCEL_SCALE]);
+    assert_eq!(
+        rows[5][5..8],
+        [2.0 * ACCEL_SCALE, 3.0 * ACCEL_SCALE, 5.0 * ACCEL_SCALE]
+    );
     // 19-bit packets: shifted by 5, accel held.
     rows.clear();
     let big = [262_143, -262_144, 5, -5, 0, 0, 1, -1];
@@ -110,7 +114,8 @@ fn fw3_values_accel_and_layout() {
 
 #[test]
 fn fw2_raw_then_deltas() {
-    let mut d = GanglionDecoder::new(GanglionFirmware::V2).with_sign(SignConvention::TwosComplement);
+    let mut d =
+        GanglionDecoder::new(GanglionFirmware::V2).with_sign(SignConvention::TwosComplement);
     let mut raw = vec![0u8; 20];
     let start = [1000i32, -2000, 8_388_607, -8_388_608];
     for (i, v) in start.iter().enumerate() {
@@ -196,7 +201,15 @@ fn impedance_and_rejects() {
     assert_eq!(eeg(&rows[2]), vec![0.0; 4]);
     assert_eq!(d.stats().impedance_packets, 3);
     // Unparsable impedance, short, wrong size, unknown ids.
-    for bad in [&b"\xCBZ"[..], b"\xCBabcZ", b"\x05", b"", &[5u8; 19], &[206u8; 20], &[200u8; 20]] {
+    for bad in [
+        &b"\xCBZ"[..],
+        b"\xCBabcZ",
+        b"\x05",
+        b"",
+        &[5u8; 19],
+        &[206u8; 20],
+        &[200u8; 20],
+    ] {
         d.decode(bad, &mut rows);
     }
     assert_eq!(rows.len(), 3);
@@ -206,8 +219,14 @@ fn impedance_and_rejects() {
 
 #[test]
 fn firmware_from_revision() {
-    assert_eq!(GanglionFirmware::from_revision(b"3.1.0"), GanglionFirmware::V3);
-    assert_eq!(GanglionFirmware::from_revision(b"2.0.1"), GanglionFirmware::V2);
+    assert_eq!(
+        GanglionFirmware::from_revision(b"3.1.0"),
+        GanglionFirmware::V3
+    );
+    assert_eq!(
+        GanglionFirmware::from_revision(b"2.0.1"),
+        GanglionFirmware::V2
+    );
     assert_eq!(GanglionFirmware::from_revision(b""), GanglionFirmware::V2);
 }
 

@@ -44,8 +44,14 @@ fn control_frames_and_uuids() {
         "273e0003-4c4d-454d-96be-f03bac821358"
     );
     assert_eq!(CONTROL.to_string(), "273e0001-4c4d-454d-96be-f03bac821358");
-    assert_eq!(MuseChar::Accel.uuid().to_string(), "273e000a-4c4d-454d-96be-f03bac821358");
-    assert_eq!(MuseChar::Ppg(2).uuid().to_string(), "273e0011-4c4d-454d-96be-f03bac821358");
+    assert_eq!(
+        MuseChar::Accel.uuid().to_string(),
+        "273e000a-4c4d-454d-96be-f03bac821358"
+    );
+    assert_eq!(
+        MuseChar::Ppg(2).uuid().to_string(),
+        "273e0011-4c4d-454d-96be-f03bac821358"
+    );
     for c in MuseChar::ALL {
         assert_eq!(MuseChar::from_uuid(c.uuid()), Some(c));
     }
@@ -137,7 +143,20 @@ fn imu_rows_on_gyro_with_latest_accel() {
     d.decode(MuseChar::Accel, &imu_packet(3, &acc), &mut out);
     d.decode(MuseChar::Gyro, &imu_packet(40, &gyr), &mut out);
     assert_eq!(out.aux.len(), 3);
-    assert_eq!(out.aux[0], vec![40.0, 1.0, -1.0, 0.0, 100.0 * GYRO_SCALE, 0.0, -100.0 * GYRO_SCALE, 0.0, 0.0]);
+    assert_eq!(
+        out.aux[0],
+        vec![
+            40.0,
+            1.0,
+            -1.0,
+            0.0,
+            100.0 * GYRO_SCALE,
+            0.0,
+            -100.0 * GYRO_SCALE,
+            0.0,
+            0.0
+        ]
+    );
     assert_eq!(out.aux[2][5], f64::from(i16::MIN) * GYRO_SCALE);
     assert_eq!(out.aux[1][3], 3.0 * ACCEL_SCALE);
     d.decode(MuseChar::Gyro, &imu_packet(43, &gyr), &mut out);
