@@ -323,11 +323,14 @@ impl GanglionDecoder {
                 rows.push(self.row(0, &self.last[4..]));
             }
             GanglionFirmware::V2 => {
-                for i in 0..4 {
-                    self.last[i] = self.last[i + 4].wrapping_sub(vals[i]);
+                // BrainFlow's two loops: the first new sample from the previous
+                // second one, then the second from the first.
+                let (first, second) = self.last.split_at_mut(4);
+                for ((f, s), d) in first.iter_mut().zip(second.iter()).zip(&vals[..4]) {
+                    *f = s.wrapping_sub(*d);
                 }
-                for i in 4..8 {
-                    self.last[i] = self.last[i - 4].wrapping_sub(vals[i]);
+                for ((s, f), d) in second.iter_mut().zip(first.iter()).zip(&vals[4..]) {
+                    *s = f.wrapping_sub(*d);
                 }
                 rows.push(self.row(id, &self.last[..4]));
                 rows.push(self.row(id, &self.last[4..]));

@@ -246,8 +246,8 @@ proptest! {
             for s in 0..12 {
                 let row = &out.default[k * 12 + s];
                 prop_assert_eq!(row[0], f64::from(start.wrapping_add(k as u16)));
-                for ch in 0..4 {
-                    prop_assert_eq!(row[1 + ch], uv(b[ch][s]));
+                for (ch, chan) in b.iter().enumerate() {
+                    prop_assert_eq!(row[1 + ch], uv(chan[s]));
                 }
             }
         }
