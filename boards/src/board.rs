@@ -60,12 +60,26 @@ pub struct StreamStats {
 
 /// Creates an (unprepared) session for `id`, as BrainFlow's `BoardShim`
 /// constructor does. Cyton and Cyton+Daisy use the serial port named in
-/// `params.serial_port`, opened by `prepare_session`; other boards give
-/// `UnsupportedBoard`.
+/// `params.serial_port`, opened by `prepare_session`; the BLE boards
+/// (Ganglion native, Muse) give `UnsupportedBoard` until a BLE backend is
+/// built in (their drivers take a connector: [`crate::GanglionBoard`],
+/// [`crate::MuseBoard`]); other boards give `UnsupportedBoard`.
 pub fn create_board(id: BoardId, params: InputParams) -> Result<Box<dyn Board>> {
     let variant = match id {
         BoardId::Cyton => CytonVariant::Cyton,
         BoardId::CytonDaisy => CytonVariant::Daisy,
+        // The drivers exist, but the radio backend (btleplug) does not yet.
+        BoardId::GanglionNative | BoardId::Muse2 | BoardId::MuseS | BoardId::Muse2016 => {
+            return Err(BoardError::new(
+                ExitCode::UnsupportedBoard,
+                format!(
+                    "board {} ({}) needs a BLE backend, which is not built in yet; \
+                     use GanglionBoard::with_connector / MuseBoard::with_connector",
+                    id.name(),
+                    id.id()
+                ),
+            ))
+        }
         _ => {
             return Err(BoardError::new(
                 ExitCode::UnsupportedBoard,
@@ -93,12 +107,17 @@ mod tests {
     #[test]
     fn factory() {
         assert_eq!(
-            create_board(BoardId::Muse2, InputParams::default())
+            create_board(BoardId::BrainBit, InputParams::default())
                 .err()
                 .unwrap()
                 .code,
             ExitCode::UnsupportedBoard
         );
+        let e = create_board(BoardId::Muse2, InputParams::default())
+            .err()
+            .unwrap();
+        assert_eq!(e.code, ExitCode::UnsupportedBoard);
+        assert!(e.message.contains("BLE backend"), "{}", e.message);
         let mut b = create_board(
             BoardId::CytonDaisy,
             InputParams::with_serial_port("/nope/tty"),

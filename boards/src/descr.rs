@@ -48,6 +48,9 @@ pub struct BoardDescr {
     pub name: String,
     /// Rows per sample.
     pub num_rows: usize,
+    /// Optical (PPG sensor) rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optical_channels: Vec<usize>,
     /// Other (raw) rows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_channels: Vec<usize>,
@@ -172,12 +175,80 @@ fn synthetic_aux() -> BoardDescr {
     }
 }
 
+fn ganglion_native() -> BoardDescr {
+    let exg = range(1, 4);
+    BoardDescr {
+        accel_channels: range(5, 7),
+        ecg_channels: exg.clone(),
+        eeg_channels: exg.clone(),
+        emg_channels: exg.clone(),
+        eog_channels: exg,
+        marker_channel: 14,
+        name: "Ganglion".into(),
+        num_rows: 15,
+        package_num_channel: 0,
+        resistance_channels: range(8, 12),
+        sampling_rate: 200,
+        timestamp_channel: 13,
+        ..Default::default()
+    }
+}
+
+/// Muse default preset: EEG (+ the AUX channel as `other` on Muse 2/S).
+fn muse_eeg(name: &str, with_other: bool) -> BoardDescr {
+    let n = if with_other { 8 } else { 7 };
+    BoardDescr {
+        eeg_channels: range(1, 4),
+        eeg_names: "TP9,AF7,AF8,TP10".into(),
+        marker_channel: n - 1,
+        name: name.into(),
+        num_rows: n,
+        other_channels: if with_other { vec![5] } else { Vec::new() },
+        package_num_channel: 0,
+        sampling_rate: 256,
+        timestamp_channel: n - 2,
+        ..Default::default()
+    }
+}
+
+fn muse_aux(name: &str) -> BoardDescr {
+    BoardDescr {
+        accel_channels: range(1, 3),
+        gyro_channels: range(4, 6),
+        marker_channel: 8,
+        name: format!("{name}Aux"),
+        num_rows: 9,
+        package_num_channel: 0,
+        sampling_rate: 52,
+        timestamp_channel: 7,
+        ..Default::default()
+    }
+}
+
+fn muse_anc(name: &str) -> BoardDescr {
+    BoardDescr {
+        marker_channel: 5,
+        name: format!("{name}Anc"),
+        num_rows: 6,
+        optical_channels: range(1, 3),
+        package_num_channel: 0,
+        ppg_channels: range(1, 3),
+        sampling_rate: 64,
+        timestamp_channel: 4,
+        ..Default::default()
+    }
+}
+
 /// The presets a board has (BrainFlow's `get_board_presets`), for the boards
 /// this crate describes.
 pub fn board_presets(id: BoardId) -> Result<Vec<Preset>> {
     match id {
         BoardId::Cyton | BoardId::CytonDaisy => Ok(vec![Preset::Default]),
-        BoardId::Synthetic => Ok(vec![Preset::Auxiliary, Preset::Default]),
+        BoardId::Synthetic | BoardId::Muse2016 => Ok(vec![Preset::Auxiliary, Preset::Default]),
+        BoardId::GanglionNative => Ok(vec![Preset::Default]),
+        BoardId::Muse2 | BoardId::MuseS => {
+            Ok(vec![Preset::Ancillary, Preset::Auxiliary, Preset::Default])
+        }
         _ => Err(unsupported(id)),
     }
 }
@@ -198,7 +269,23 @@ pub fn board_descr(id: BoardId, preset: Preset) -> Result<BoardDescr> {
         (BoardId::CytonDaisy, Preset::Default) => cyton_daisy(),
         (BoardId::Synthetic, Preset::Default) => synthetic(),
         (BoardId::Synthetic, Preset::Auxiliary) => synthetic_aux(),
-        (BoardId::Cyton | BoardId::CytonDaisy | BoardId::Synthetic, p) => {
+        (BoardId::GanglionNative, Preset::Default) => ganglion_native(),
+        (BoardId::Muse2, Preset::Default) => muse_eeg("Muse2", true),
+        (BoardId::Muse2, Preset::Auxiliary) => muse_aux("Muse2"),
+        (BoardId::Muse2, Preset::Ancillary) => muse_anc("Muse2"),
+        (BoardId::MuseS, Preset::Default) => muse_eeg("MuseS", true),
+        (BoardId::MuseS, Preset::Auxiliary) => muse_aux("MuseS"),
+        (BoardId::MuseS, Preset::Ancillary) => muse_anc("MuseS"),
+        (BoardId::Muse2016, Preset::Default) => muse_eeg("Muse2016", false),
+        (BoardId::Muse2016, Preset::Auxiliary) => muse_aux("Muse2016"),
+        (
+            BoardId::Cyton
+            | BoardId::CytonDaisy
+            | BoardId::Synthetic
+            | BoardId::GanglionNative
+            | BoardId::Muse2016,
+            p,
+        ) => {
             return Err(BoardError::new(
                 ExitCode::InvalidArguments,
                 format!("board {} has no preset {:?}", id.name(), p),
@@ -243,9 +330,91 @@ mod tests {
         assert_eq!(back, board_descr(BoardId::Cyton, Preset::Default).unwrap());
     }
 
+    // `json.dumps(BoardShim.get_board_descr(id, preset), sort_keys=True)` from
+    // pip brainflow (separators tightened); presets 1/2 of 46 and 2 of 41 are
+    // UNSUPPORTED_BOARD there.
+    const BLE_JSON: &[(BoardId, Preset, &str)] = &[
+        (
+            BoardId::GanglionNative,
+            Preset::Default,
+            r#"{"accel_channels":[5,6,7],"ecg_channels":[1,2,3,4],"eeg_channels":[1,2,3,4],"emg_channels":[1,2,3,4],"eog_channels":[1,2,3,4],"marker_channel":14,"name":"Ganglion","num_rows":15,"package_num_channel":0,"resistance_channels":[8,9,10,11,12],"sampling_rate":200,"timestamp_channel":13}"#,
+        ),
+        (
+            BoardId::Muse2,
+            Preset::Default,
+            r#"{"eeg_channels":[1,2,3,4],"eeg_names":"TP9,AF7,AF8,TP10","marker_channel":7,"name":"Muse2","num_rows":8,"other_channels":[5],"package_num_channel":0,"sampling_rate":256,"timestamp_channel":6}"#,
+        ),
+        (
+            BoardId::Muse2,
+            Preset::Auxiliary,
+            r#"{"accel_channels":[1,2,3],"gyro_channels":[4,5,6],"marker_channel":8,"name":"Muse2Aux","num_rows":9,"package_num_channel":0,"sampling_rate":52,"timestamp_channel":7}"#,
+        ),
+        (
+            BoardId::Muse2,
+            Preset::Ancillary,
+            r#"{"marker_channel":5,"name":"Muse2Anc","num_rows":6,"optical_channels":[1,2,3],"package_num_channel":0,"ppg_channels":[1,2,3],"sampling_rate":64,"timestamp_channel":4}"#,
+        ),
+        (
+            BoardId::MuseS,
+            Preset::Default,
+            r#"{"eeg_channels":[1,2,3,4],"eeg_names":"TP9,AF7,AF8,TP10","marker_channel":7,"name":"MuseS","num_rows":8,"other_channels":[5],"package_num_channel":0,"sampling_rate":256,"timestamp_channel":6}"#,
+        ),
+        (
+            BoardId::MuseS,
+            Preset::Auxiliary,
+            r#"{"accel_channels":[1,2,3],"gyro_channels":[4,5,6],"marker_channel":8,"name":"MuseSAux","num_rows":9,"package_num_channel":0,"sampling_rate":52,"timestamp_channel":7}"#,
+        ),
+        (
+            BoardId::MuseS,
+            Preset::Ancillary,
+            r#"{"marker_channel":5,"name":"MuseSAnc","num_rows":6,"optical_channels":[1,2,3],"package_num_channel":0,"ppg_channels":[1,2,3],"sampling_rate":64,"timestamp_channel":4}"#,
+        ),
+        (
+            BoardId::Muse2016,
+            Preset::Default,
+            r#"{"eeg_channels":[1,2,3,4],"eeg_names":"TP9,AF7,AF8,TP10","marker_channel":6,"name":"Muse2016","num_rows":7,"package_num_channel":0,"sampling_rate":256,"timestamp_channel":5}"#,
+        ),
+        (
+            BoardId::Muse2016,
+            Preset::Auxiliary,
+            r#"{"accel_channels":[1,2,3],"gyro_channels":[4,5,6],"marker_channel":8,"name":"Muse2016Aux","num_rows":9,"package_num_channel":0,"sampling_rate":52,"timestamp_channel":7}"#,
+        ),
+    ];
+
+    #[test]
+    fn ble_boards_match_brainflow() {
+        for (id, p, json) in BLE_JSON {
+            assert_eq!(board_descr(*id, *p).unwrap().to_json(), *json, "{id} {p:?}");
+        }
+        for (id, p) in [
+            (BoardId::GanglionNative, Preset::Auxiliary),
+            (BoardId::GanglionNative, Preset::Ancillary),
+            (BoardId::Muse2016, Preset::Ancillary),
+        ] {
+            assert_eq!(
+                board_descr(id, p).unwrap_err().code,
+                ExitCode::InvalidArguments
+            );
+        }
+        assert_eq!(
+            board_presets(BoardId::GanglionNative).unwrap(),
+            vec![Preset::Default]
+        );
+        assert_eq!(board_presets(BoardId::Muse2016).unwrap().len(), 2);
+        assert_eq!(board_presets(BoardId::MuseS).unwrap().len(), 3);
+    }
+
     #[test]
     fn layouts_are_consistent() {
-        for id in [BoardId::Cyton, BoardId::CytonDaisy, BoardId::Synthetic] {
+        for id in [
+            BoardId::Cyton,
+            BoardId::CytonDaisy,
+            BoardId::Synthetic,
+            BoardId::GanglionNative,
+            BoardId::Muse2,
+            BoardId::MuseS,
+            BoardId::Muse2016,
+        ] {
             for p in board_presets(id).unwrap() {
                 let d = board_descr(id, p).unwrap();
                 assert_eq!(d.marker_channel, d.num_rows - 1);
@@ -257,7 +426,7 @@ mod tests {
     #[test]
     fn absent_boards_and_presets() {
         assert_eq!(
-            board_descr(BoardId::Muse2, Preset::Default)
+            board_descr(BoardId::BrainBit, Preset::Default)
                 .unwrap_err()
                 .code,
             ExitCode::UnsupportedBoard

@@ -1,33 +1,45 @@
 //! Board drivers, sans-IO codecs and a BrainFlow-style session API for
-//! biosensor boards (OpenBCI Cyton and Cyton+Daisy so far).
+//! biosensor boards (OpenBCI Cyton, Cyton+Daisy and Ganglion; Muse 2, S and
+//! 2016).
 //!
 //! Layers, bottom up:
 //! * [`codec`]: pure byte-to-row decoders, no I/O;
-//! * [`link`]: the transport seam ([`link::SerialLink`]), with a real serial
-//!   backend and an in-memory pair for tests;
+//! * [`link`]: the serial transport seam ([`link::SerialLink`]), with a real
+//!   serial backend and an in-memory pair for tests;
+//! * [`ble`]: the BLE transport seam ([`ble::BleLink`], [`ble::BleConnector`])
+//!   with an in-memory peripheral/central pair ([`ble::MemoryBle`]);
 //! * [`board`]: sessions with BrainFlow's semantics, a streaming thread and a
 //!   [`ring::RingBuffer`] per preset.
 
 #![warn(missing_docs)]
 
+pub mod ble;
+mod ble_session;
 pub mod board;
 pub mod codec;
 pub mod cyton_board;
 pub mod data;
 pub mod descr;
 pub mod error;
+pub mod ganglion_board;
 pub mod ids;
 pub mod link;
+pub mod muse_board;
 pub mod params;
 pub mod ring;
 
+pub use ble::{BleConnector, BleLink, MemoryBle, MemoryPeripheral};
 pub use board::{create_board, Board, StreamStats};
 pub use codec::cyton::{CytonDecoder, CytonVariant, DaisyPairing, DecodeStats};
+pub use codec::ganglion::{GanglionDecoder, GanglionFirmware, SignConvention};
+pub use codec::muse::{MuseDecoder, MuseModel};
 pub use cyton_board::CytonBoard;
 pub use data::Data;
 pub use descr::{board_descr, BoardDescr};
 pub use error::{BoardError, ExitCode, Result};
+pub use ganglion_board::GanglionBoard;
 pub use ids::{BoardId, Preset};
 pub use link::{MemoryLink, SerialLink, SerialPortLink};
+pub use muse_board::MuseBoard;
 pub use params::InputParams;
 pub use ring::RingBuffer;

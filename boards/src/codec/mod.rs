@@ -3,3 +3,6 @@
 
 pub mod cyton;
 pub mod gain;
+pub mod ganglion;
+pub mod lockstep;
+pub mod muse;

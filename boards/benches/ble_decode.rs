@@ -1,0 +1,80 @@
+//! BLE decoder throughput: Ganglion firmware 2 and 3, Muse EEG, over 10,000
+//! notifications each (the decoders are fed one notification at a time, as
+//! the drivers do).
+
+use std::time::Duration;
+
+use boardloop_boards::codec::muse::{MuseChar, MuseRows};
+use boardloop_boards::{GanglionDecoder, GanglionFirmware, MuseDecoder, MuseModel};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const N: usize = 10_000;
+
+/// 18-bit Ganglion packets with varying fields (valid for both firmwares).
+fn ganglion_packets(first_id: u8) -> Vec<[u8; 20]> {
+    (0..N)
+        .map(|k| {
+            let mut p = [0u8; 20];
+            p[0] = first_id + (k % 100) as u8;
+            for (i, b) in p[1..].iter_mut().enumerate() {
+                *b = (k * 31 + i * 7) as u8;
+            }
+            p
+        })
+        .collect()
+}
+
+/// Muse EEG notifications: four channels per sequence number.
+fn muse_packets() -> Vec<(MuseChar, [u8; 20])> {
+    (0..N)
+        .map(|k| {
+            let seq = (k / 4) as u16;
+            let mut p = [0u8; 20];
+            p[..2].copy_from_slice(&seq.to_be_bytes());
+            for (i, b) in p[2..].iter_mut().enumerate() {
+                *b = (k * 13 + i) as u8;
+            }
+            (MuseChar::Eeg((k % 4) as u8), p)
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ble_decode");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(N as u64));
+    for (name, fw, first) in [
+        ("ganglion_fw3_10k", GanglionFirmware::V3, 0u8),
+        ("ganglion_fw2_10k", GanglionFirmware::V2, 1u8),
+    ] {
+        let packets = ganglion_packets(first);
+        g.bench_function(name, |b| {
+            let mut rows = Vec::with_capacity(2 * N);
+            b.iter(|| {
+                let mut d = GanglionDecoder::new(fw);
+                rows.clear();
+                for p in &packets {
+                    d.decode(p, &mut rows);
+                }
+                rows.len()
+            })
+        });
+    }
+    let packets = muse_packets();
+    g.bench_function("muse_eeg_10k", |b| {
+        b.iter(|| {
+            let mut d = MuseDecoder::new(MuseModel::Muse2);
+            let mut out = MuseRows::default();
+            for (ch, p) in &packets {
+                d.decode(*ch, p, &mut out);
+            }
+            out.default.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,472 @@
+//! What every BLE board session shares: finding and connecting through a
+//! [`BleConnector`], a reader thread draining the [`NotificationStream`] into
+//! a decoder, one ring buffer and marker queue per preset, per-preset stats,
+//! and link-loss handling (the reader logs the loss and stops; every row
+//! received before it stays readable; the next device call returns an error).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::ble::{BleConnector, BleLink, DeviceFilter, DeviceInfo, NotificationStream, Uuid};
+use crate::board::StreamStats;
+use crate::codec::cyton::DecodeStats;
+use crate::cyton_board::MAX_CAPTURE_SAMPLES;
+use crate::data::Data;
+use crate::descr::{board_descr, BoardDescr};
+use crate::error::{BoardError, ExitCode, Result};
+use crate::ids::{BoardId, Preset};
+use crate::params::InputParams;
+use crate::ring::RingBuffer;
+
+/// Rows per preset, indexed by `Preset as usize`.
+pub(crate) type PresetRows = [Vec<Vec<f64>>; 3];
+
+/// A decoder the session can drive from notifications.
+pub(crate) trait NotificationDecoder: Send + 'static {
+    /// Decodes one notification of `uuid`, appending rows (timestamp and
+    /// marker rows left 0) to the preset they belong to.
+    fn decode(&mut self, uuid: Uuid, value: &[u8], out: &mut PresetRows);
+    /// Emits rows still waiting for a join (at stop).
+    fn flush(&mut self, _out: &mut PresetRows) {}
+    /// Forgets stream state and counters (at start).
+    fn reset(&mut self);
+    /// Counters of `preset`.
+    fn stats(&self, preset: Preset) -> DecodeStats;
+}
+
+/// Poll interval of the reader: bounds how long release waits for it.
+const POLL: Duration = Duration::from_millis(20);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Counters and buffers stay consistent across a panic elsewhere.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+pub(crate) struct State<D> {
+    pub(crate) decoder: D,
+    rings: [Option<RingBuffer>; 3],
+    markers: [VecDeque<f64>; 3],
+    streaming: bool,
+    link_error: Option<String>,
+    bytes: u64,
+}
+
+struct Shared<D> {
+    state: Mutex<State<D>>,
+    keep_alive: AtomicBool,
+}
+
+/// Layout facts of one preset, copied into the reader.
+#[derive(Clone)]
+struct PresetInfo {
+    preset: Preset,
+    descr: BoardDescr,
+}
+
+/// A BLE session core; drivers add the device's commands on top.
+pub(crate) struct BleSession<D: NotificationDecoder> {
+    id: BoardId,
+    presets: Vec<PresetInfo>,
+    connector: Box<dyn BleConnector>,
+    filter: DeviceFilter,
+    timeout: Duration,
+    link: Option<Box<dyn BleLink>>,
+    device: Option<DeviceInfo>,
+    shared: Arc<Shared<D>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl<D: NotificationDecoder> BleSession<D> {
+    /// A session for `id` whose device is found with `filter` within
+    /// `params.timeout` seconds (5 if < 1, as BrainFlow).
+    pub(crate) fn new(
+        id: BoardId,
+        presets: &[Preset],
+        connector: Box<dyn BleConnector>,
+        filter: DeviceFilter,
+        params: &InputParams,
+        decoder: D,
+    ) -> Self {
+        let secs = if params.timeout < 1 {
+            5
+        } else {
+            params.timeout
+        };
+        BleSession {
+            id,
+            presets: presets
+                .iter()
+                .map(|&p| PresetInfo {
+                    preset: p,
+                    descr: board_descr(id, p).unwrap_or_default(),
+                })
+                .collect(),
+            connector,
+            filter,
+            timeout: Duration::from_secs(secs.unsigned_abs().into()),
+            link: None,
+            device: None,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    decoder,
+                    rings: [None, None, None],
+                    markers: Default::default(),
+                    streaming: false,
+                    link_error: None,
+                    bytes: 0,
+                }),
+                keep_alive: AtomicBool::new(false),
+            }),
+            reader: None,
+        }
+    }
+
+    /// Overrides the discovery timeout.
+    pub(crate) fn set_timeout(&mut self, t: Duration) {
+        self.timeout = t;
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.link.is_some()
+    }
+
+    pub(crate) fn is_streaming(&self) -> bool {
+        lock(&self.shared.state).streaming
+    }
+
+    pub(crate) fn device(&self) -> Option<&DeviceInfo> {
+        self.device.as_ref()
+    }
+
+    pub(crate) fn descr(&self, preset: Preset) -> Result<&BoardDescr> {
+        self.presets
+            .iter()
+            .find(|p| p.preset == preset)
+            .map(|p| &p.descr)
+            .ok_or_else(|| {
+                BoardError::new(
+                    ExitCode::InvalidArguments,
+                    format!("{} has no {:?} preset", self.id.name(), preset),
+                )
+            })
+    }
+
+    /// Runs `f` on the decoder (under the state lock).
+    pub(crate) fn with_decoder<T>(&self, f: impl FnOnce(&mut D) -> T) -> T {
+        f(&mut lock(&self.shared.state).decoder)
+    }
+
+    /// Finds the device, connects, and starts the reader.
+    pub(crate) fn connect(&mut self) -> Result<&mut dyn BleLink> {
+        let (dev, mut link) = self
+            .connector
+            .find_and_connect(&self.filter, self.timeout)?;
+        tracing::info!(name = %dev.name, address = %dev.address, "connected to {}", self.id.name());
+        let stream = link.notifications().map_err(|e| {
+            BoardError::new(
+                ExitCode::BoardNotReady,
+                format!("no notification stream from {:?}: {e}", dev.name),
+            )
+        })?;
+        {
+            let mut st = lock(&self.shared.state);
+            st.link_error = None;
+            st.streaming = false;
+            st.rings = [None, None, None];
+            st.markers = Default::default();
+        }
+        self.spawn_reader(stream, dev.name.clone())?;
+        self.device = Some(dev);
+        Ok(self.link.insert(link).as_mut())
+    }
+
+    fn spawn_reader(&mut self, stream: Box<dyn NotificationStream>, name: String) -> Result<()> {
+        let shared = self.shared.clone();
+        let presets = self.presets.clone();
+        shared.keep_alive.store(true, Ordering::Release);
+        let h = std::thread::Builder::new()
+            .name("boardloop-ble-reader".into())
+            .spawn(move || reader_loop(&shared, stream, &presets, &name))
+            .map_err(|e| {
+                BoardError::new(
+                    ExitCode::StreamThread,
+                    format!("unable to start reader: {e}"),
+                )
+            })?;
+        self.reader = Some(h);
+        Ok(())
+    }
+
+    /// The link, or `BoardNotCreated` if not connected.
+    pub(crate) fn link(&mut self) -> Result<&mut dyn BleLink> {
+        match self.link.as_mut() {
+            Some(l) => Ok(l.as_mut()),
+            None => Err(BoardError::new(
+                ExitCode::BoardNotCreated,
+                "session is not prepared",
+            )),
+        }
+    }
+
+    /// Why the link was lost, if it was.
+    pub(crate) fn link_lost(&self) -> Option<String> {
+        lock(&self.shared.state).link_error.clone()
+    }
+
+    /// Writes `value` to `uuid`; a lost link gives `BoardWrite` with the
+    /// reason the reader saw.
+    pub(crate) fn write(&mut self, uuid: Uuid, value: &[u8], with_response: bool) -> Result<()> {
+        let lost = self.link_lost();
+        let link = self.link()?;
+        link.write(uuid, value, with_response).map_err(|e| {
+            let why = lost.unwrap_or_else(|| e.to_string());
+            BoardError::new(
+                ExitCode::BoardWrite,
+                format!("unable to write {value:02x?} to {uuid}: {why}"),
+            )
+        })
+    }
+
+    /// Allocates the ring buffers and lets rows in. Checks BrainFlow's
+    /// preconditions first.
+    pub(crate) fn begin_stream(&mut self, buffer_size: usize) -> Result<()> {
+        if self.link.is_none() {
+            return Err(BoardError::new(
+                ExitCode::BoardNotCreated,
+                "session is not prepared",
+            ));
+        }
+        if buffer_size == 0 || buffer_size > MAX_CAPTURE_SAMPLES {
+            return Err(BoardError::new(
+                ExitCode::InvalidBufferSize,
+                format!("buffer size {buffer_size} not in 1..={MAX_CAPTURE_SAMPLES}"),
+            ));
+        }
+        let mut st = lock(&self.shared.state);
+        if st.streaming {
+            return Err(BoardError::new(
+                ExitCode::StreamAlreadyRun,
+                "stream is already running",
+            ));
+        }
+        if let Some(e) = &st.link_error {
+            return Err(BoardError::new(ExitCode::BoardNotReady, e.clone()));
+        }
+        st.decoder.reset();
+        st.bytes = 0;
+        for p in &self.presets {
+            st.rings[p.preset as usize] = Some(RingBuffer::new(buffer_size, p.descr.num_rows));
+        }
+        st.streaming = true;
+        Ok(())
+    }
+
+    /// Undoes [`BleSession::begin_stream`] when the start command failed.
+    pub(crate) fn abort_stream(&mut self) {
+        lock(&self.shared.state).streaming = false;
+    }
+
+    /// Stops letting rows in, after flushing rows waiting for a join.
+    /// `StreamThreadIsNotRunning` if not streaming.
+    pub(crate) fn end_stream(&mut self) -> Result<()> {
+        let mut st = lock(&self.shared.state);
+        if !st.streaming {
+            return Err(BoardError::new(
+                ExitCode::StreamThreadIsNotRunning,
+                "stream is not running",
+            ));
+        }
+        let mut rows: PresetRows = Default::default();
+        st.decoder.flush(&mut rows);
+        store(&mut st, &mut rows, &self.presets, unix_now());
+        st.streaming = false;
+        Ok(())
+    }
+
+    /// Stops the reader and disconnects; buffers are dropped.
+    pub(crate) fn release(&mut self) {
+        self.shared.keep_alive.store(false, Ordering::Release);
+        if let Some(h) = self.reader.take() {
+            if h.join().is_err() {
+                tracing::error!("BLE reader thread panicked");
+            }
+        }
+        if let Some(mut l) = self.link.take() {
+            let _ = l.disconnect();
+        }
+        let mut st = lock(&self.shared.state);
+        st.streaming = false;
+        st.rings = [None, None, None];
+        st.markers = Default::default();
+        self.device = None;
+    }
+
+    pub(crate) fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
+        self.descr(preset)?;
+        if value == 0.0 || !value.is_finite() {
+            return Err(BoardError::new(
+                ExitCode::InvalidArguments,
+                format!("marker value {value} is reserved or not finite"),
+            ));
+        }
+        if self.link.is_none() {
+            return Err(BoardError::new(
+                ExitCode::BoardNotCreated,
+                "session is not prepared",
+            ));
+        }
+        lock(&self.shared.state).markers[preset as usize].push_back(value);
+        Ok(())
+    }
+
+    fn no_buffer(&self) -> BoardError {
+        if self.link.is_some() {
+            BoardError::new(
+                ExitCode::InvalidArguments,
+                "no buffer: start_stream was not called",
+            )
+        } else {
+            BoardError::new(ExitCode::BoardNotCreated, "session is not prepared")
+        }
+    }
+
+    pub(crate) fn data_count(&self, preset: Preset) -> Result<usize> {
+        self.descr(preset)?;
+        match &lock(&self.shared.state).rings[preset as usize] {
+            Some(r) => Ok(r.count()),
+            None => Err(self.no_buffer()),
+        }
+    }
+
+    pub(crate) fn pop_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data> {
+        self.descr(preset)?;
+        if n == Some(0) {
+            return Err(BoardError::new(
+                ExitCode::InvalidArguments,
+                "requested 0 samples",
+            ));
+        }
+        match lock(&self.shared.state).rings[preset as usize].as_mut() {
+            Some(r) => Ok(r.pop_oldest(n.unwrap_or(usize::MAX))),
+            None => Err(self.no_buffer()),
+        }
+    }
+
+    pub(crate) fn peek_data(&self, n: usize, preset: Preset) -> Result<Data> {
+        self.descr(preset)?;
+        match &lock(&self.shared.state).rings[preset as usize] {
+            Some(r) => Ok(r.peek_newest(n)),
+            None => Err(self.no_buffer()),
+        }
+    }
+
+    /// Counters of one preset, with the link health.
+    pub(crate) fn preset_stats(&self, preset: Preset) -> StreamStats {
+        let st = lock(&self.shared.state);
+        StreamStats {
+            decode: st.decoder.stats(preset),
+            link_error: st.link_error.clone(),
+            bytes_read: st.bytes,
+        }
+    }
+
+    /// Counters summed over the board's presets.
+    pub(crate) fn total_stats(&self) -> StreamStats {
+        let st = lock(&self.shared.state);
+        let mut d = DecodeStats::default();
+        for p in &self.presets {
+            let s = st.decoder.stats(p.preset);
+            d.packets += s.packets;
+            d.rows += s.rows;
+            d.lost_packets += s.lost_packets;
+            d.garbage_bytes += s.garbage_bytes;
+        }
+        StreamStats {
+            decode: d,
+            link_error: st.link_error.clone(),
+            bytes_read: st.bytes,
+        }
+    }
+}
+
+impl<D: NotificationDecoder> Drop for BleSession<D> {
+    fn drop(&mut self) {
+        // Never leave a reader thread running against a dropped session.
+        self.release();
+    }
+}
+
+/// Stamps and buffers decoded rows. Rows of one notification get times
+/// spaced by the preset's sample period, ending at `now` (the arrival time
+/// of the notification carrying the newest sample).
+fn store<D>(st: &mut State<D>, rows: &mut PresetRows, presets: &[PresetInfo], now: f64) {
+    for p in presets {
+        let i = p.preset as usize;
+        let k = rows[i].len();
+        let period = 1.0 / f64::from(p.descr.sampling_rate.max(1));
+        for (j, mut row) in rows[i].drain(..).enumerate() {
+            if row.len() != p.descr.num_rows {
+                continue;
+            }
+            row[p.descr.timestamp_channel] = now - (k - 1 - j) as f64 * period;
+            row[p.descr.marker_channel] = st.markers[i].pop_front().unwrap_or(0.0);
+            if let Some(r) = st.rings[i].as_mut() {
+                r.push(&row);
+            }
+        }
+    }
+}
+
+fn reader_loop<D: NotificationDecoder>(
+    shared: &Shared<D>,
+    mut stream: Box<dyn NotificationStream>,
+    presets: &[PresetInfo],
+    name: &str,
+) {
+    let mut rows: PresetRows = Default::default();
+    while shared.keep_alive.load(Ordering::Acquire) {
+        match stream.recv(POLL) {
+            Ok(None) => {}
+            Ok(Some(n)) => {
+                let now = unix_now();
+                let mut st = lock(&shared.state);
+                // Rows count only between start and stop, as BrainFlow's
+                // buffers exist only then.
+                if st.streaming {
+                    st.bytes += n.value.len() as u64;
+                    st.decoder.decode(n.uuid, &n.value, &mut rows);
+                    store(&mut st, &mut rows, presets, now);
+                }
+            }
+            Err(e) => {
+                let mut st = lock(&shared.state);
+                let kept: Vec<String> = presets
+                    .iter()
+                    .map(|p| {
+                        let c = st.rings[p.preset as usize]
+                            .as_ref()
+                            .map_or(0, |r| r.count());
+                        format!("{:?}: {c}", p.preset)
+                    })
+                    .collect();
+                let msg = format!("BLE link to {name:?} lost: {e}");
+                tracing::error!(
+                    "{msg}; rows received before the loss are kept ({})",
+                    kept.join(", ")
+                );
+                st.link_error = Some(msg);
+                break;
+            }
+        }
+    }
+}
