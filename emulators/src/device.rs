@@ -126,6 +126,11 @@ impl Device {
         }
     }
 
+    /// Whether stream `i` is running now.
+    pub fn runs_stream(&self, i: usize) -> bool {
+        self.runs.get(i).is_some_and(|r| r.is_some())
+    }
+
     /// Streams running now.
     pub fn active_streams(&self) -> Vec<usize> {
         (0..self.runs.len())

@@ -2,6 +2,7 @@
 //! packet layouts built from them, a sans-IO engine, and transports (pty) that make
 //! an emulated device appear on this machine as the real one would.
 
+pub mod ble;
 pub mod commands;
 pub mod device;
 pub mod expr;
@@ -15,6 +16,7 @@ pub mod signal;
 pub mod state;
 pub mod transcript;
 
+pub use ble::{BleEmulator, BleOptions, Peripheral};
 pub use device::{ChannelModel, CounterModel, Device, Expected, Output};
 pub use load::LoadError;
 pub use profile::Profile;

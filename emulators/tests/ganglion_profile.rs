@@ -96,7 +96,7 @@ fn firmware3_19_bit_packets_use_ids_100_to_199() {
 
 #[test]
 fn firmware2_sends_a_raw_sample_then_deltas() {
-    let sc = scenario("state: { firmware: 2 }\nsignals:\n  eeg*: { sine: { hz: 3, amplitude: 200 } }\n  eeg3: { sawtooth: { hz: 7, amplitude: 100 } }\n  accel_x: { constant: 0.48 }\n  accel_y: { constant: -0.32 }\n  accel_z_neg: { constant: 1.008 }\n");
+    let sc = scenario("state: { firmware: 2 }\nsignals:\n  eeg*: { sine: { hz: 3, amplitude: 200 } }\n  eeg3: { sawtooth: { hz: 7, amplitude: 100 } }\n  accel_x: { constant: 0.48 }\n  accel_y: { constant: -0.32 }\n  accel_z: { constant: 1.008 }\n");
     let mut d = Device::new(
         sc.profile.clone(),
         sc.signals.clone(),
@@ -128,7 +128,7 @@ fn firmware2_sends_a_raw_sample_then_deltas() {
         }
         let acc = pkt[19] as i8;
         let want = match p % 10 {
-            0 => 1.008,
+            0 => -1.008, // the byte carries -z
             1 => -0.32,
             2 => 0.48,
             _ => 0.0,

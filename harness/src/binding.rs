@@ -45,6 +45,10 @@ pub fn all_boards() -> Vec<BoardBinding> {
     [
         ("cyton", BoardId::Cyton),
         ("cyton_daisy", BoardId::CytonDaisy),
+        ("ganglion", BoardId::GanglionNative),
+        ("muse_2", BoardId::Muse2),
+        ("muse_s", BoardId::MuseS),
+        ("muse_2016", BoardId::Muse2016),
     ]
     .into_iter()
     .filter_map(|(name, id)| binding(name, id))

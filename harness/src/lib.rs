@@ -8,6 +8,7 @@ pub mod brainflow;
 pub mod catalog;
 pub mod check;
 pub mod host;
+pub mod memory_ble;
 pub mod plan;
 pub mod report;
 pub mod rig;

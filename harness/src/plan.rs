@@ -82,6 +82,17 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                 scenario: scenario.clone(),
                 target,
             };
+            if scenario.profile.ble.is_some() {
+                // BLE devices: the in-memory link here; BlueZ trials come with the
+                // btleplug/bluer backends.
+                let t = mk(Target::Memory);
+                out.push(Planned {
+                    name: t.name(),
+                    trial: Ok(t),
+                    ignored: None,
+                });
+                continue;
+            }
             let t = mk(Target::Emulated);
             out.push(Planned {
                 name: t.name(),

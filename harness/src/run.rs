@@ -6,8 +6,12 @@ use crate::check::{check_signals, Segment, StateSpan};
 use crate::host::{code_name, parse_code, Host, HostError, RustHost};
 use crate::report;
 use boardloop_boards::{create_board, Data, InputParams, StreamStats};
+use boardloop_emulators::device::CommandRecord;
 use boardloop_emulators::scenario::Step;
-use boardloop_emulators::{Device, Scenario, SerialEmulator, SerialOptions};
+use boardloop_emulators::state::State;
+use boardloop_emulators::{
+    BleEmulator, BleOptions, Device, Scenario, SerialEmulator, SerialOptions,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +21,9 @@ use std::time::{Duration, Instant};
 pub enum Target {
     /// The built-in emulator on a pseudo-terminal; the Rust driver opens it.
     Emulated,
+    /// The built-in BLE emulator on an in-memory GATT peripheral; the Rust BLE
+    /// driver connects through the in-memory link.
+    Memory,
     /// A device on a lab rig (or an external `boardloop emulate`) at this port.
     Device {
         /// Serial port.
@@ -40,6 +47,7 @@ impl Target {
     pub fn name(&self) -> &'static str {
         match self {
             Target::Emulated => "emulated",
+            Target::Memory => "memory",
             Target::Device { .. } => "device",
             Target::Brainflow { .. } => "brainflow",
             Target::BrainflowDropin { .. } => "brainflow_dropin",
@@ -96,77 +104,124 @@ impl Outcome {
     }
 }
 
+/// The emulator behind a trial.
+enum Emulator {
+    Serial(SerialEmulator),
+    Ble(BleEmulator),
+}
+
+impl Emulator {
+    fn commands(&self) -> Vec<CommandRecord> {
+        match self {
+            Emulator::Serial(e) => e.commands(),
+            Emulator::Ble(e) => e.commands(),
+        }
+    }
+    fn state(&self) -> State {
+        match self {
+            Emulator::Serial(e) => e.state(),
+            Emulator::Ble(e) => e.state(),
+        }
+    }
+    fn transcript(&self) -> String {
+        match self {
+            Emulator::Serial(e) => e.transcript(),
+            Emulator::Ble(e) => e.transcript(),
+        }
+    }
+    fn settle(&self) {
+        match self {
+            Emulator::Serial(e) => e.settle(),
+            Emulator::Ble(e) => e.settle(),
+        }
+    }
+    fn error(&self) -> Option<String> {
+        match self {
+            Emulator::Serial(e) => e.error(),
+            Emulator::Ble(_) => None,
+        }
+    }
+}
+
 /// Runs a trial to completion.
 pub fn run(trial: &Trial) -> Outcome {
     let started = Instant::now();
     let sc = &trial.scenario;
     let mut out = Outcome::default();
-    let emulator = match &trial.target {
-        Target::Emulated | Target::Brainflow { .. } | Target::BrainflowDropin { .. } => {
-            match SerialEmulator::spawn(sc, SerialOptions::default()) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    out.failures.push(format!("cannot start the emulator: {e}"));
-                    return out;
-                }
-            }
-        }
-        Target::Device { .. } => None,
+    let params = InputParams {
+        timeout: sc.decl.timeout,
+        ..Default::default()
     };
-    let port = match (&trial.target, &emulator) {
-        (Target::Device { port }, _) => port.clone(),
-        (_, Some(e)) => e.path().display().to_string(),
-        _ => unreachable!("an emulated target always has an emulator"),
-    };
-    out.log.push(format!("port {port}"));
-    let mut host: Box<dyn Host> = match &trial.target {
-        Target::Brainflow { python } | Target::BrainflowDropin { python } => {
-            let mut h =
-                match PythonHost::spawn(python, trial.board.id as i32, &port, sc.decl.timeout) {
-                    Ok(h) => h,
-                    Err(e) => {
-                        out.failures.push(format!("cannot start BrainFlow: {e}"));
-                        return out;
-                    }
-                };
-            // Prove which library the binding loaded: ours reports this workspace's
-            // version, BrainFlow's its own.
-            let ours = env!("CARGO_PKG_VERSION");
-            let dropin = matches!(trial.target, Target::BrainflowDropin { .. });
-            match h.version() {
-                Ok(v) if (v == ours) == dropin => out.log.push(format!("libBoardController {v}")),
-                Ok(v) => {
-                    out.failures.push(format!(
-                        "BrainFlow loaded libBoardController {v}, expected {} ({ours})",
-                        if dropin {
-                            "ours"
-                        } else {
-                            "BrainFlow's own, not ours"
-                        }
-                    ));
-                    return out;
-                }
+    let (emulator, mut host): (Option<Emulator>, Box<dyn Host>) = match &trial.target {
+        Target::Memory => {
+            let Some(periph) = crate::memory_ble::peripheral(sc) else {
+                out.failures.push(format!(
+                    "`{}` has no valid GATT table",
+                    sc.profile.decl.name
+                ));
+                return out;
+            };
+            let adapter = std::sync::Arc::new(crate::memory_ble::MemoryAdapter(periph.clone()));
+            let emu = match BleEmulator::spawn(sc, adapter, BleOptions::default()) {
+                Ok(e) => e,
                 Err(e) => {
                     out.failures
-                        .push(format!("BoardShim.get_version failed: {e}"));
+                        .push(format!("cannot start the BLE emulator: {e}"));
+                    return out;
+                }
+            };
+            let ble = boardloop_boards::MemoryBle::new();
+            ble.add(&periph);
+            out.log
+                .push(format!("memory peripheral {:?}", periph.info().name));
+            match crate::memory_ble::board(trial.board.id, ble, &params) {
+                Some(b) => (Some(Emulator::Ble(emu)), Box::new(RustHost(b))),
+                None => {
+                    out.failures
+                        .push(format!("board `{}` has no BLE driver", trial.board.name));
                     return out;
                 }
             }
-            Box::new(h)
         }
         _ => {
-            let params = InputParams {
-                serial_port: port.clone(),
-                timeout: sc.decl.timeout,
-                ..Default::default()
+            let serial = match &trial.target {
+                Target::Device { .. } => None,
+                _ => match SerialEmulator::spawn(sc, SerialOptions::default()) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        out.failures.push(format!("cannot start the emulator: {e}"));
+                        return out;
+                    }
+                },
             };
-            match create_board(trial.board.id, params) {
-                Ok(b) => Box::new(RustHost(b)),
-                Err(e) => {
-                    out.failures.push(format!("cannot create the board: {e}"));
-                    return out;
+            let port = match (&trial.target, &serial) {
+                (Target::Device { port }, _) => port.clone(),
+                (_, Some(e)) => e.path().display().to_string(),
+                _ => unreachable!("an emulated target always has an emulator"),
+            };
+            out.log.push(format!("port {port}"));
+            let host: Box<dyn Host> = match &trial.target {
+                Target::Brainflow { python } | Target::BrainflowDropin { python } => {
+                    match brainflow_host(trial, python, &port, &mut out) {
+                        Some(h) => h,
+                        None => return out,
+                    }
                 }
-            }
+                _ => {
+                    let params = InputParams {
+                        serial_port: port.clone(),
+                        ..params.clone()
+                    };
+                    match create_board(trial.board.id, params) {
+                        Ok(b) => Box::new(RustHost(b)),
+                        Err(e) => {
+                            out.failures.push(format!("cannot create the board: {e}"));
+                            return out;
+                        }
+                    }
+                }
+            };
+            (serial.map(Emulator::Serial), host)
         }
     };
     let mut played = play(trial, host.as_mut(), &mut out);
@@ -178,7 +233,7 @@ pub fn run(trial: &Trial) -> Outcome {
     if let Some(e) = &emulator {
         e.settle();
     }
-    if let (Some(e), Target::Emulated) = (&emulator, &trial.target) {
+    if let (Some(e), Target::Emulated | Target::Memory) = (&emulator, &trial.target) {
         pin_spans(&mut played, e);
     }
     let data = played.data.take().unwrap_or_else(|| Data {
@@ -193,6 +248,47 @@ pub fn run(trial: &Trial) -> Outcome {
     drop(emulator);
     out.artifacts = report::keep(trial, &out, &data, transcript.as_deref());
     out
+}
+
+/// BrainFlow's own driver (or ours under its binding), proven by the library it
+/// loaded.
+fn brainflow_host(
+    trial: &Trial,
+    python: &std::path::Path,
+    port: &str,
+    out: &mut Outcome,
+) -> Option<Box<dyn Host>> {
+    let sc = &trial.scenario;
+    let mut h = match PythonHost::spawn(python, trial.board.id as i32, port, sc.decl.timeout) {
+        Ok(h) => h,
+        Err(e) => {
+            out.failures.push(format!("cannot start BrainFlow: {e}"));
+            return None;
+        }
+    };
+    // Ours reports this workspace's version, BrainFlow's its own.
+    let ours = env!("CARGO_PKG_VERSION");
+    let dropin = matches!(trial.target, Target::BrainflowDropin { .. });
+    match h.version() {
+        Ok(v) if (v == ours) == dropin => out.log.push(format!("libBoardController {v}")),
+        Ok(v) => {
+            out.failures.push(format!(
+                "BrainFlow loaded libBoardController {v}, expected {} ({ours})",
+                if dropin {
+                    "ours"
+                } else {
+                    "BrainFlow's own, not ours"
+                }
+            ));
+            return None;
+        }
+        Err(e) => {
+            out.failures
+                .push(format!("BoardShim.get_version failed: {e}"));
+            return None;
+        }
+    }
+    Some(Box::new(h))
 }
 
 /// What the host side observed while playing the steps.
@@ -211,7 +307,7 @@ struct Played {
 
 /// Where the emulator reports when each command took effect, pins the state spans
 /// to those packets (see [`StateSpan::device_packet`]).
-fn pin_spans(played: &mut Played, emulator: &SerialEmulator) {
+fn pin_spans(played: &mut Played, emulator: &Emulator) {
     let records = emulator.commands();
     for seg in &mut played.segments {
         if let Some(first) = seg.states.first_mut() {
@@ -280,7 +376,13 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     open = Some(Segment {
                         first_row: first,
                         end_row: first,
-                        rate: shadow.packet_rate() / pps,
+                        // The signals' time base: the first running stream's sample rate.
+                        rate: shadow
+                            .active_streams()
+                            .first()
+                            .map_or(shadow.packet_rate() / pps, |i| {
+                                shadow.stream_sample_rate(*i)
+                            }),
                         states: vec![StateSpan {
                             from_row: first,
                             settle_until: first,
@@ -442,7 +544,7 @@ fn verify(
     trial: &Trial,
     played: &Played,
     data: &Data,
-    emulator: Option<&SerialEmulator>,
+    emulator: Option<&Emulator>,
     out: &mut Outcome,
 ) {
     let sc = &trial.scenario;

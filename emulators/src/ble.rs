@@ -1,0 +1,416 @@
+//! A virtual BLE device: the engine behind a GATT peripheral, with per-stream
+//! pacing and the scenario's faults. The peripheral itself is a trait: an
+//! in-memory one for fast tests, BlueZ (bluer) for the real daemon.
+
+use crate::commands::render;
+use crate::device::{CommandRecord, Device, Output};
+use crate::profile::{full_uuid, BleDecl};
+use crate::scenario::{FaultKind, Pacing, Scenario};
+use crate::serial::EmulatorStats;
+use crate::state::State;
+use crate::transcript::{Dir, Transcript};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the emulator needs from a GATT peripheral. UUIDs are full 128-bit text,
+/// lower case (see [`full_uuid`]).
+pub trait Peripheral: Send + Sync {
+    /// Sets what a read of `uuid` returns.
+    fn set_value(&self, uuid: &str, value: &[u8]);
+    /// Notifies `value` on `uuid`; false when no central is subscribed.
+    fn notify(&self, uuid: &str, value: &[u8]) -> bool;
+    /// The next write from the central (characteristic UUID, bytes), waiting up to
+    /// `timeout`.
+    fn recv_write(&self, timeout: Duration) -> Option<(String, Vec<u8>)>;
+    /// Drops the connection as a device going out of range does.
+    fn drop_link(&self);
+}
+
+/// Options that are not part of a scenario.
+#[derive(Debug, Clone, Default)]
+pub struct BleOptions {
+    /// Overrides the scenario's pacing.
+    pub pacing: Option<Pacing>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    stats: EmulatorStats,
+    commands: Vec<CommandRecord>,
+    state: State,
+    transcript: Transcript,
+    unsubscribed: u64,
+}
+
+/// A running virtual BLE device.
+pub struct BleEmulator {
+    stop: Arc<AtomicBool>,
+    inner: Arc<Mutex<Inner>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BleEmulator {
+    /// Starts playing `scenario`'s device on `peripheral`.
+    pub fn spawn(
+        scenario: &Scenario,
+        peripheral: Arc<dyn Peripheral>,
+        opts: BleOptions,
+    ) -> std::io::Result<BleEmulator> {
+        let ble = scenario.profile.ble.clone().ok_or_else(|| {
+            std::io::Error::other(format!(
+                "`{}` is not a BLE device",
+                scenario.profile.decl.name
+            ))
+        })?;
+        let device = Device::new(
+            scenario.profile.clone(),
+            scenario.signals.clone(),
+            scenario.initial_state.clone(),
+        );
+        let inner = Arc::new(Mutex::new(Inner {
+            stats: EmulatorStats::default(),
+            commands: Vec::new(),
+            state: device.state().clone(),
+            transcript: Transcript::new(256 * 1024),
+            unsubscribed: 0,
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut faults: Vec<(u64, FaultKind)> = scenario
+            .decl
+            .faults
+            .iter()
+            .map(|f| (f.at_packet, f.kind.clone()))
+            .collect();
+        faults.sort_by_key(|f| f.0);
+        let worker = Worker {
+            uuids: uuid_map(&ble),
+            command_uuids: ble
+                .services
+                .iter()
+                .flat_map(|s| s.characteristics.iter())
+                .filter(|c| c.commands)
+                .map(|c| full_uuid(&c.uuid))
+                .collect(),
+            ble,
+            device,
+            peripheral,
+            inner: inner.clone(),
+            stop: stop.clone(),
+            pacing: opts.pacing.unwrap_or(scenario.decl.pacing),
+            limit: scenario.decl.packets,
+            muted: scenario.muted(),
+            faults: faults.into(),
+            started: Instant::now(),
+        };
+        // Read values exist before any central can connect and read them.
+        worker.publish_values();
+        let thread = std::thread::Builder::new()
+            .name(format!("emulate-ble {}", scenario.name))
+            .spawn(move || worker.run())?;
+        Ok(BleEmulator {
+            stop,
+            inner,
+            thread: Some(thread),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> EmulatorStats {
+        self.lock().stats.clone()
+    }
+
+    /// Notifications built while no central was subscribed (not delivered).
+    pub fn unsubscribed(&self) -> u64 {
+        self.lock().unsubscribed
+    }
+
+    /// Commands received so far.
+    pub fn commands(&self) -> Vec<CommandRecord> {
+        self.lock().commands.clone()
+    }
+
+    /// Device state now.
+    pub fn state(&self) -> State {
+        self.lock().state.clone()
+    }
+
+    /// The transcript so far, rendered.
+    pub fn transcript(&self) -> String {
+        self.lock().transcript.render()
+    }
+
+    /// Waits until writes made so far have been handled (the worker polls every
+    /// few milliseconds).
+    pub fn settle(&self) {
+        std::thread::sleep(Duration::from_millis(30));
+    }
+
+    /// Stops the emulator.
+    pub fn stop(mut self) -> EmulatorStats {
+        self.halt();
+        self.stats()
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for BleEmulator {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// Characteristic name → full UUID.
+fn uuid_map(ble: &BleDecl) -> BTreeMap<String, String> {
+    ble.services
+        .iter()
+        .flat_map(|s| s.characteristics.iter())
+        .map(|c| (c.name.clone(), full_uuid(&c.uuid)))
+        .collect()
+}
+
+struct Worker {
+    ble: BleDecl,
+    uuids: BTreeMap<String, String>,
+    command_uuids: Vec<String>,
+    device: Device,
+    peripheral: Arc<dyn Peripheral>,
+    inner: Arc<Mutex<Inner>>,
+    stop: Arc<AtomicBool>,
+    pacing: Pacing,
+    limit: Option<u64>,
+    muted: bool,
+    faults: VecDeque<(u64, FaultKind)>,
+    started: Instant,
+}
+
+/// Per-stream schedule.
+#[derive(Clone, Copy)]
+struct Schedule {
+    next_due: Instant,
+    built: u64,
+}
+
+impl Worker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn note(&self, dir: Dir, bytes: &[u8], note: Option<&str>) {
+        let at = self.started.elapsed();
+        self.lock().transcript.record(at, dir, bytes, note);
+    }
+
+    /// Read values are templates over state (`{firmware}.0.0`): refresh them.
+    fn publish_values(&self) {
+        for c in self
+            .ble
+            .services
+            .iter()
+            .flat_map(|s| s.characteristics.iter())
+        {
+            if let Some(t) = &c.value {
+                let text = render(t, &[], self.device.state());
+                self.peripheral
+                    .set_value(&full_uuid(&c.uuid), text.as_bytes());
+            }
+        }
+    }
+
+    fn run(mut self) {
+        let mut schedules: Vec<Schedule> = Vec::new();
+        let mut total: u64 = 0;
+        let mut burst_left: u64 = 0;
+        let mut drop_left: u64 = 0;
+        while !self.stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            let wait = schedules
+                .iter()
+                .zip(0..)
+                .filter(|(s, i)| {
+                    self.device.runs_stream(*i) && self.limit.is_none_or(|l| s.built < l)
+                })
+                .map(|(s, _)| s.next_due.saturating_duration_since(now))
+                .min()
+                .unwrap_or(Duration::from_millis(20))
+                .min(Duration::from_millis(20));
+            if let Some((uuid, bytes)) = self.peripheral.recv_write(wait) {
+                self.write(&uuid, &bytes, &mut schedules);
+                continue;
+            }
+            // Streams due now, in stream order (Muse's EEG characteristics in turn).
+            let now = Instant::now();
+            for i in 0..schedules.len() {
+                while self.device.runs_stream(i)
+                    && self.limit.is_none_or(|l| schedules[i].built < l)
+                    && (burst_left > 0 || schedules[i].next_due <= now)
+                {
+                    match self.fault_at(total, &mut schedules, i, &mut drop_left, &mut burst_left) {
+                        FaultStep::Continue => {}
+                        FaultStep::Wait => break,
+                        FaultStep::Unplugged => return,
+                    }
+                    let Some((ch, mut bytes)) = self.device.next_packet_of(i) else {
+                        break;
+                    };
+                    total += 1;
+                    let rate = self.device.stream_packet_rate(i);
+                    let interval = self.pacing.interval(rate);
+                    let s = &mut schedules[i];
+                    s.built += 1;
+                    if burst_left > 0 {
+                        burst_left -= 1;
+                    } else if interval == 0.0 {
+                        s.next_due = now;
+                    } else {
+                        s.next_due += Duration::from_secs_f64(interval);
+                        if now.saturating_duration_since(s.next_due) > Duration::from_millis(500) {
+                            s.next_due = now;
+                        }
+                    }
+                    self.lock().stats.packets_built += 1;
+                    if drop_left > 0 {
+                        drop_left -= 1;
+                        self.note(Dir::ToHost, &bytes, Some("dropped"));
+                        self.lock().stats.packets_dropped += 1;
+                        continue;
+                    }
+                    self.apply_packet_faults(total - 1, &mut bytes);
+                    let uuid = ch
+                        .as_ref()
+                        .and_then(|n| self.uuids.get(n))
+                        .cloned()
+                        .unwrap_or_default();
+                    self.note(Dir::ToHost, &bytes, None);
+                    let delivered = self.peripheral.notify(&uuid, &bytes);
+                    let mut g = self.lock();
+                    if delivered {
+                        g.stats.packets_sent += 1;
+                        g.stats.bytes_to_host += bytes.len() as u64;
+                    } else {
+                        g.unsubscribed += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn write(&mut self, uuid: &str, bytes: &[u8], schedules: &mut Vec<Schedule>) {
+        self.note(Dir::ToDevice, bytes, None);
+        self.lock().stats.bytes_from_host += bytes.len() as u64;
+        if self.muted || !self.command_uuids.iter().any(|u| u == uuid) {
+            return;
+        }
+        let now = self.started.elapsed();
+        for o in self.device.feed_at(bytes, Some(now)) {
+            match o {
+                // A BLE device of these kinds answers nothing on the command
+                // characteristic; replies would go on a notify characteristic.
+                Output::Reply(_) => {}
+                Output::StreamStarted => {
+                    let start = Instant::now();
+                    *schedules = vec![
+                        Schedule {
+                            next_due: start,
+                            built: 0,
+                        };
+                        self.device.profile().streams.len()
+                    ];
+                    self.lock().stats.streams += 1;
+                }
+                Output::StreamStopped => {}
+            }
+        }
+        self.publish_values();
+        let mut g = self.lock();
+        g.commands = self.device.commands().to_vec();
+        g.state = self.device.state().clone();
+    }
+
+    /// Faults scheduled at notification `total` that change the schedule.
+    fn fault_at(
+        &mut self,
+        total: u64,
+        schedules: &mut [Schedule],
+        i: usize,
+        drop_left: &mut u64,
+        burst_left: &mut u64,
+    ) -> FaultStep {
+        while let Some((at, _)) = self.faults.front() {
+            if *at > total {
+                break;
+            }
+            match &self.faults[0].1 {
+                FaultKind::Drop(n) => *drop_left += n,
+                FaultKind::Burst(n) => *burst_left += n,
+                FaultKind::StallMs(ms) => {
+                    let ms = *ms;
+                    self.faults.pop_front();
+                    self.note(Dir::ToHost, &[], Some(&format!("stall {ms} ms")));
+                    for s in schedules.iter_mut() {
+                        s.next_due = s.next_due.max(Instant::now()) + Duration::from_millis(ms);
+                    }
+                    return FaultStep::Wait;
+                }
+                FaultKind::Unplug(true) => {
+                    self.note(Dir::ToHost, &[], Some("link lost"));
+                    self.peripheral.drop_link();
+                    self.lock().stats.unplugged = true;
+                    return FaultStep::Unplugged;
+                }
+                FaultKind::Garbage(g) => {
+                    // A malformed notification on the same characteristic.
+                    let ch = self.device.profile().streams[i].characteristics[0].clone();
+                    let uuid = ch
+                        .and_then(|n| self.uuids.get(&n).cloned())
+                        .unwrap_or_default();
+                    let g = g.clone();
+                    self.note(Dir::ToHost, &g, Some("garbage"));
+                    self.lock().stats.garbage_bytes += g.len() as u64;
+                    self.peripheral.notify(&uuid, &g);
+                }
+                // Applied to the packet itself.
+                FaultKind::Corrupt { .. } | FaultKind::Truncate(_) => return FaultStep::Continue,
+                FaultKind::Unplug(false) | FaultKind::Mute(_) => {}
+            }
+            self.faults.pop_front();
+        }
+        FaultStep::Continue
+    }
+
+    fn apply_packet_faults(&mut self, index: u64, bytes: &mut Vec<u8>) {
+        while let Some((at, kind)) = self.faults.front() {
+            if *at != index {
+                break;
+            }
+            match kind {
+                FaultKind::Corrupt { offset, xor } => {
+                    if let Some(b) = bytes.get_mut(*offset) {
+                        *b ^= xor;
+                    }
+                }
+                FaultKind::Truncate(n) => bytes.truncate(*n),
+                _ => break,
+            }
+            self.faults.pop_front();
+        }
+    }
+}
+
+enum FaultStep {
+    Continue,
+    Wait,
+    Unplugged,
+}
