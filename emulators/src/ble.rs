@@ -383,7 +383,7 @@ impl Worker {
                 }
                 // Applied to the packet itself.
                 FaultKind::Corrupt { .. } | FaultKind::Truncate(_) => return FaultStep::Continue,
-                FaultKind::Unplug(false) | FaultKind::Mute(_) => {}
+                FaultKind::Unplug(false) | FaultKind::Mute(_) | FaultKind::AdvertiseAfterMs(_) => {}
             }
             self.faults.pop_front();
         }

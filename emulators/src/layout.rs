@@ -61,6 +61,8 @@ pub struct Leaf {
     pub bindings: Vec<(String, f64)>,
     /// Sent as this many ASCII decimal digits instead of binary.
     pub ascii_digits: Option<u32>,
+    /// Added to negative raw values before packing (a device quirk).
+    pub negative_bias: i64,
 }
 
 /// One alternative of a `one_of`: its condition, the repeat bindings the
@@ -329,7 +331,10 @@ fn encode_nodes(
                             w.put(i64::from(b), 8, Endian::Big);
                         }
                     }
-                    None => w.put(raw, l.bits, l.endian),
+                    None => {
+                        let raw = if raw < 0 { raw + l.negative_bias } else { raw };
+                        w.put(raw, l.bits, l.endian)
+                    }
                 }
             }
             Node::OneOf { bits, alts } => {
@@ -591,6 +596,7 @@ impl Compiler<'_> {
             when,
             bindings: bindings.to_vec(),
             ascii_digits: f.ascii_digits,
+            negative_bias: f.negative_bias,
         }));
         Ok(())
     }

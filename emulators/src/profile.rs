@@ -293,6 +293,11 @@ pub struct FieldDecl {
     /// delta-compressed formats do (Ganglion firmware 2).
     #[serde(default)]
     pub delta: bool,
+    /// Added to a negative raw value before it is packed: a device quirk (the
+    /// Ganglion packs negative compressed values one above two's complement,
+    /// which BrainFlow's decoder undoes: "a quirk in ganglion data").
+    #[serde(default)]
+    pub negative_bias: i64,
     /// Send `value` as this many ASCII decimal digits, zero-padded (impedance text).
     pub ascii_digits: Option<u32>,
     /// The field carries data only when this holds; otherwise zeros.

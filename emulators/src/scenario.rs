@@ -150,6 +150,9 @@ pub enum FaultKind {
     Unplug(bool),
     /// The device never answers anything, from the start (`mute: true`).
     Mute(bool),
+    /// BLE: the device starts advertising only this long after the trial starts
+    /// (late advertising; longer than the board's timeout: it never appears).
+    AdvertiseAfterMs(u64),
 }
 
 /// Expectations on what the board produced.
@@ -244,8 +247,9 @@ fn one() -> f64 {
 pub struct ExpectedError {
     /// The step that fails: `prepare`, `start`, `stop`, `config`, …
     pub step: String,
-    /// BrainFlow exit code name (`BOARD_NOT_READY_ERROR`) or number.
-    pub code: String,
+    /// BrainFlow exit code name (`BOARD_NOT_READY_ERROR`) or number; any code if
+    /// absent.
+    pub code: Option<String>,
     /// Text the error message must contain.
     pub contains: Option<String>,
 }

@@ -490,7 +490,9 @@ impl Worker {
                         self.lock().stats.unplugged = true;
                         return Ok(());
                     }
-                    FaultKind::Unplug(false) | FaultKind::Mute(_) => {}
+                    FaultKind::Unplug(false)
+                    | FaultKind::Mute(_)
+                    | FaultKind::AdvertiseAfterMs(_) => {}
                 }
             }
             let index = self.device.packet_index();

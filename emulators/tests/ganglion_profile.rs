@@ -16,14 +16,26 @@ fn scenario(body: &str) -> Scenario {
     Scenario::with_profile(path, &text, decl, profile).unwrap()
 }
 
-/// Reads `n` bits MSB first from `b` starting at bit `at`, sign-extended.
+/// Reads `n` bits MSB first from `b` starting at bit `at`, as BrainFlow reads a
+/// compressed Ganglion field: negative values are one below two's complement
+/// (`-(~bits) - 2`), which is how the device's quirk comes out right.
 fn bits(b: &[u8], at: usize, n: usize) -> i64 {
     let mut v: i64 = 0;
     for k in at..at + n {
         v = (v << 1) | i64::from((b[k / 8] >> (7 - k % 8)) & 1);
     }
     if v >> (n - 1) & 1 == 1 {
-        v - (1 << n)
+        v - (1 << n) - 1
+    } else {
+        v
+    }
+}
+
+/// A plain 24-bit two's complement field (firmware 2's raw packet).
+fn int24(b: &[u8], at: usize) -> i64 {
+    let v = bits(b, at, 24);
+    if v < 0 {
+        v + 1
     } else {
         v
     }
@@ -106,7 +118,7 @@ fn firmware2_sends_a_raw_sample_then_deltas() {
     assert_eq!(d.active_streams(), vec![1]);
     let (_, first) = d.next_packet_of(1).unwrap();
     assert_eq!(first[0], 0);
-    let mut last: Vec<i64> = (0..4).map(|c| bits(&first, 8 + c * 24, 24)).collect();
+    let mut last: Vec<i64> = (0..4).map(|c| int24(&first, 8 + c * 24)).collect();
     for (c, v) in last.iter().enumerate() {
         assert!((*v as f64 * UV - expect_uv(&sc, c + 1, 0)).abs() <= UV / 2.0 + 1e-9);
     }

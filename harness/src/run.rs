@@ -152,6 +152,7 @@ pub fn run(trial: &Trial) -> Outcome {
         timeout: sc.decl.timeout,
         ..Default::default()
     };
+    let mut advertise_cancel: Option<std::sync::mpsc::Sender<()>> = None;
     let (emulator, mut host): (Option<Emulator>, Box<dyn Host>) = match &trial.target {
         Target::Memory => {
             let Some(periph) = crate::memory_ble::peripheral(sc) else {
@@ -171,7 +172,27 @@ pub fn run(trial: &Trial) -> Outcome {
                 }
             };
             let ble = boardloop_boards::MemoryBle::new();
-            ble.add(&periph);
+            let late = sc.decl.faults.iter().find_map(|f| match f.kind {
+                boardloop_emulators::scenario::FaultKind::AdvertiseAfterMs(ms) => Some(ms),
+                _ => None,
+            });
+            match late {
+                None => ble.add(&periph),
+                Some(ms) => {
+                    // In range only after `ms`; the trial ending (the sender dropped)
+                    // cancels the wait.
+                    let (tx, rx) = std::sync::mpsc::channel::<()>();
+                    let (b, p) = (ble.clone(), periph.clone());
+                    std::thread::spawn(move || {
+                        if rx.recv_timeout(Duration::from_millis(ms))
+                            == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                        {
+                            b.add(&p);
+                        }
+                    });
+                    advertise_cancel = Some(tx);
+                }
+            }
             out.log
                 .push(format!("memory peripheral {:?}", periph.info().name));
             match crate::memory_ble::board(trial.board.id, ble, &params) {
@@ -246,6 +267,7 @@ pub fn run(trial: &Trial) -> Outcome {
     out.elapsed = started.elapsed();
     let transcript = emulator.as_ref().map(|e| e.transcript());
     drop(emulator);
+    drop(advertise_cancel);
     out.artifacts = report::keep(trial, &out, &data, transcript.as_deref());
     out
 }
@@ -447,7 +469,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
             match &expect.error {
                 Some(x) if x.step == kind && !played.expected_error_seen => {
                     played.expected_error_seen = true;
-                    if let Some(code) = parse_code(&x.code) {
+                    if let Some(code) = x.code.as_deref().and_then(parse_code) {
                         if code != e.code {
                             out.failures.push(format!(
                                 "step {i} ({kind}) failed with {} ({}), expected {}",
@@ -553,7 +575,8 @@ fn verify(
         if !played.expected_error_seen {
             out.failures.push(format!(
                 "expected step `{}` to fail with {}, it did not",
-                e.step, e.code
+                e.step,
+                e.code.as_deref().unwrap_or("an error")
             ));
         }
     }
