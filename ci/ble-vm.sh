@@ -38,14 +38,30 @@ in_vm() {
     local cmdfile="$1"
     local status=0
     local pids=()
+    btvirt_pid=""
+
+    # D-Bus queries with dbus-send: bluetoothctl takes seconds per call under
+    # software emulation (it fetches every object and registers an agent).
+    bus_has_bluez() {
+        timeout 5 dbus-send --system --print-reply --dest=org.freedesktop.DBus \
+            /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.bluez \
+            2>/dev/null | grep -q 'boolean true'
+    }
+    # True when bluetoothd has registered controller $1 (hciN) and powered it.
+    adapter_powered() {
+        timeout 5 dbus-send --system --print-reply --dest=org.bluez "/org/bluez/$1" \
+            org.freedesktop.DBus.Properties.Get string:org.bluez.Adapter1 string:Powered \
+            2>/dev/null | grep -q 'boolean true'
+    }
 
     # Kill everything we started, so the exec'd script can return and the VM
     # powers off (it only does when this script exits and nothing holds it).
     cleanup() {
         local p
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+        # btvirt first: bluetoothd then sees the controllers go away cleanly.
+        for p in $btvirt_pid "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
         sleep 0.3
-        for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+        for p in $btvirt_pid "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
         pkill_dbus
         dmesg | tail -n 80 >"$LOGDIR/dmesg.log" 2>&1 || true
     }
@@ -57,10 +73,18 @@ in_vm() {
         fi
     }
     trap cleanup EXIT
+    echo "ble-vm: guest script started $(cut -d' ' -f1 /proc/uptime) s after kernel start" >&2
 
-    # /dev/vhci: the kernel side of virtual HCI controllers (Debian builds it
-    # as a module).
+    # Load the Bluetooth stack and the crypto it pulls in (SMP's ECDH and CMAC,
+    # bluetoothd's AF_ALG sockets) *before* any controller exists. Loaded on
+    # demand instead, their self-tests run under slow software emulation while
+    # the kernel initialises a new controller, and its HCI_Reset can miss the
+    # kernel's fixed 2 s command timeout ("hci0: Opcode 0x0c03 failed: -110"):
+    # that controller then never reaches bluetoothd.
+    # /dev/vhci (hci_vhci) is the kernel side of virtual HCI controllers.
     modprobe hci_vhci
+    modprobe -a ecdh_generic cmac af_alg algif_hash algif_skcipher bnep 2>/dev/null || true
+    udevadm settle --timeout=30 2>/dev/null || true
     for _ in $(seq 50); do [[ -e /dev/vhci ]] && break; sleep 0.1; done
     [[ -e /dev/vhci ]] || { echo "ble-vm: /dev/vhci did not appear after modprobe hci_vhci" >&2; return 90; }
 
@@ -72,39 +96,53 @@ in_vm() {
 
     # The system bus. /run is a tmpfs inside the guest.
     mkdir -p /run/dbus
-    dbus-daemon --system --fork --print-pid --pidfile=/run/dbus/ble-vm.pid \
-        >"$LOGDIR/dbus.log" 2>&1
-
-    # Two LE-only controllers in one btvirt process: they share one emulated
-    # air, so they see each other. `-l2` must be written without a space.
-    btvirt -L -l2 >"$LOGDIR/btvirt.log" 2>&1 &
-    pids+=("$!")
+    # dbus 1.14 has no --pidfile option: --print-pid=3 writes the forked
+    # daemon's pid to fd 3; --nopidfile skips the config's /run/dbus/pid.
+    dbus-daemon --system --fork --nopidfile --print-pid=3 \
+        3>/run/dbus/ble-vm.pid >"$LOGDIR/dbus.log" 2>&1
 
     local dflag=()
     [[ "${BLE_VM_DEBUG:-0}" == 1 ]] && dflag=(-d)
+    # bluetoothd before the controllers: it picks them up as they appear, and a
+    # controller restarted below is re-registered without restarting it.
     # -n: stay in the foreground (we own the pid); -f: our config, not /etc's.
     "$BLUETOOTHD" -n -f "$REPO/ci/bluetooth-main.conf" "${dflag[@]}" \
         >"$LOGDIR/bluetoothd.log" 2>&1 &
     pids+=("$!")
 
-    # Wait until bluetoothd has registered both controllers on D-Bus.
-    local n=0
-    for _ in $(seq 100); do
-        n="$(bluetoothctl list 2>/dev/null | grep -c '^Controller' || true)"
-        [[ "$n" -ge 2 ]] && break
-        sleep 0.2
+    # Let bluetoothd finish its (CPU-heavy, under emulation) start-up before
+    # the controllers appear: their kernel initialisation is time-critical.
+    for _ in $(seq 100); do bus_has_bluez && break; sleep 0.2; done
+    bus_has_bluez || { echo "ble-vm: bluetoothd did not appear on D-Bus within 20 s" >&2; return 91; }
+
+    # Two LE-only controllers in one btvirt process: they share one emulated
+    # air, so they see each other. `-l2` must be written without a space.
+    # If either controller fails its kernel initialisation (see above; seen
+    # when the host is loaded), start btvirt again: up to 3 attempts.
+    local attempt ok=0
+    for attempt in 1 2 3; do
+        btvirt -L -l2 >>"$LOGDIR/btvirt.log" 2>&1 &
+        btvirt_pid=$!
+        # Wait until bluetoothd has registered both controllers and powered
+        # them (AutoEnable).
+        for _ in $(seq 75); do
+            if adapter_powered hci0 && adapter_powered hci1; then ok=1; break; fi
+            sleep 0.2
+        done
+        [[ $ok == 1 ]] && break
+        echo "ble-vm: attempt $attempt: hci0/hci1 not both powered after 15 s; restarting btvirt" >&2
+        dmesg | grep -i 'hci[0-9]' | tail -n 5 >&2 || true
+        kill "$btvirt_pid" 2>/dev/null || true
+        wait "$btvirt_pid" 2>/dev/null || true
+        btvirt_pid=""
+        sleep 1
     done
-    if [[ "$n" -lt 2 ]]; then
-        echo "ble-vm: bluetoothd shows $n controller(s) after 20 s, expected 2" >&2
+    if [[ $ok != 1 ]]; then
+        echo "ble-vm: hci0 and hci1 were not both powered after 3 attempts" >&2
         return 91
     fi
-    # AutoEnable powers the controllers asynchronously; wait for both.
-    for _ in $(seq 50); do
-        [[ "$(bluetoothctl list | awk '{print $2}' | while read -r a; do bluetoothctl show "$a"; done | grep -c 'Powered: yes')" -ge 2 ]] && break
-        sleep 0.2
-    done
-    bluetoothctl list >>"$LOGDIR/command.log" 2>&1 || true
-    echo "ble-vm: BlueZ ready after ${SECONDS}s in the guest" >&2
+    timeout 5 bluetoothctl list </dev/null >>"$LOGDIR/command.log" 2>&1 || true
+    echo "ble-vm: BlueZ ready $(cut -d' ' -f1 /proc/uptime) s after kernel start" >&2
 
     # The command: a bash script written by the host side (argv quoted there).
     set +e
