@@ -13,7 +13,9 @@ use blelab::{
     SOFTWARE_REVISION_UUID, WRITE_UUID,
 };
 use btleplug::{
-    api::{Central, CentralEvent, Characteristic, Manager as _, Peripheral as _, ScanFilter, WriteType},
+    api::{
+        Central, CentralEvent, Characteristic, Manager as _, Peripheral as _, ScanFilter, WriteType,
+    },
     platform::{Adapter, Manager, Peripheral},
 };
 use clap::Parser;
@@ -85,7 +87,10 @@ async fn find_adapter(manager: &Manager, name: &str) -> Res<Adapter> {
         .map_err(|e| format!("listing adapters: {e}; is bluetoothd running (ci/ble-vm.sh)?"))?;
     let mut seen = Vec::new();
     for a in adapters {
-        let info = a.adapter_info().await.map_err(|e| format!("adapter info: {e}"))?;
+        let info = a
+            .adapter_info()
+            .await
+            .map_err(|e| format!("adapter info: {e}"))?;
         let id = info.split_whitespace().next().unwrap_or("").to_string();
         if id == name {
             return Ok(a);
@@ -95,7 +100,11 @@ async fn find_adapter(manager: &Manager, name: &str) -> Res<Adapter> {
     seen.sort();
     Err(format!(
         "adapter {name} not found; adapters: {}",
-        if seen.is_empty() { "none".to_string() } else { seen.join(", ") }
+        if seen.is_empty() {
+            "none".to_string()
+        } else {
+            seen.join(", ")
+        }
     ))
 }
 
@@ -154,15 +163,19 @@ fn find_char(p: &Peripheral, uuid: uuid::Uuid) -> Res<Characteristic> {
 
 async fn run(args: &Args) -> Res<()> {
     let op = args.op_timeout;
-    let manager = Manager::new()
-        .await
-        .map_err(|e| format!("cannot reach bluetoothd on the system D-Bus ({e}); run inside ci/ble-vm.sh"))?;
+    let manager = Manager::new().await.map_err(|e| {
+        format!("cannot reach bluetoothd on the system D-Bus ({e}); run inside ci/ble-vm.sh")
+    })?;
     let adapter = find_adapter(&manager, &args.adapter).await?;
 
     let t_scan = Instant::now();
     let (dev, name) = scan_for(&adapter, &args.name_prefix, args.scan_timeout).await?;
     let scan_to_found = t_scan.elapsed();
-    println!("found {name} at {} after {}", dev.address(), ms(scan_to_found));
+    println!(
+        "found {name} at {} after {}",
+        dev.address(),
+        ms(scan_to_found)
+    );
 
     let t = Instant::now();
     step("connect", op, dev.connect()).await?;
@@ -178,7 +191,12 @@ async fn run(args: &Args) -> Res<()> {
     Ok(())
 }
 
-async fn session(args: &Args, dev: &Peripheral, scan_to_found: Duration, connect: Duration) -> Res<()> {
+async fn session(
+    args: &Args,
+    dev: &Peripheral,
+    scan_to_found: Duration,
+    connect: Duration,
+) -> Res<()> {
     let op = args.op_timeout;
     let t = Instant::now();
     step("discover services", op, dev.discover_services()).await?;
@@ -193,7 +211,9 @@ async fn session(args: &Args, dev: &Peripheral, scan_to_found: Duration, connect
     let rev = step("read 0x2A28", op, dev.read(&revision)).await?;
     let rev = String::from_utf8_lossy(&rev).into_owned();
     if rev != SOFTWARE_REVISION {
-        return Err(format!("software revision is {rev:?}, expected {SOFTWARE_REVISION:?}"));
+        return Err(format!(
+            "software revision is {rev:?}, expected {SOFTWARE_REVISION:?}"
+        ));
     }
     println!("software revision {rev}, mtu {}", dev.mtu());
 
@@ -201,7 +221,12 @@ async fn session(args: &Args, dev: &Peripheral, scan_to_found: Duration, connect
     let mut stream = step("notification stream", op, dev.notifications()).await?;
     step("subscribe", op, dev.subscribe(&notify)).await?;
     let t_start = Instant::now();
-    step("write b", op, dev.write(&command, b"b", WriteType::WithoutResponse)).await?;
+    step(
+        "write b",
+        op,
+        dev.write(&command, b"b", WriteType::WithoutResponse),
+    )
+    .await?;
 
     let mut first_bytes = Vec::with_capacity(args.count);
     let mut first_at = None;
@@ -237,7 +262,12 @@ async fn session(args: &Args, dev: &Peripheral, scan_to_found: Duration, connect
         }
     }
     let t_last = Instant::now();
-    step("write s", op, dev.write(&command, b"s", WriteType::WithoutResponse)).await?;
+    step(
+        "write s",
+        op,
+        dev.write(&command, b"s", WriteType::WithoutResponse),
+    )
+    .await?;
     step("unsubscribe", op, dev.unsubscribe(&notify)).await?;
 
     if let Some(i) = first_gap(&first_bytes) {
@@ -250,7 +280,11 @@ async fn session(args: &Args, dev: &Peripheral, scan_to_found: Duration, connect
     let first_at = first_at.unwrap_or(t_last);
     let first = first_at - t_start;
     let span = (t_last - first_at).as_secs_f64();
-    let rate = if span > 0.0 { (first_bytes.len() - 1) as f64 / span } else { f64::INFINITY };
+    let rate = if span > 0.0 {
+        (first_bytes.len() - 1) as f64 / span
+    } else {
+        f64::INFINITY
+    };
     println!(
         "ok: {} notifications, ids {}..{} without gaps",
         first_bytes.len(),

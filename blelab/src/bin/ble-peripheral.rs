@@ -8,17 +8,17 @@
 //! everything is registered, so a script can wait for it before starting a
 //! central. Runs until SIGINT/SIGTERM or `--duration` elapses.
 
+use blelab::{
+    packet, DEVICE_INFO_UUID, NOTIFY_UUID, SERVICE_UUID, SOFTWARE_REVISION, SOFTWARE_REVISION_UUID,
+    WRITE_UUID,
+};
 use bluer::{
     adv::{Advertisement, Type},
     gatt::local::{
-        Application, Characteristic, CharacteristicNotify, CharacteristicNotifyMethod,
-        CharacteristicNotifier, CharacteristicRead, CharacteristicWrite,
+        Application, Characteristic, CharacteristicNotifier, CharacteristicNotify,
+        CharacteristicNotifyMethod, CharacteristicRead, CharacteristicWrite,
         CharacteristicWriteMethod, Service,
     },
-};
-use blelab::{
-    packet, DEVICE_INFO_UUID, NOTIFY_UUID, SERVICE_UUID, SOFTWARE_REVISION,
-    SOFTWARE_REVISION_UUID, WRITE_UUID,
 };
 use clap::Parser;
 use futures::FutureExt;
@@ -76,7 +76,11 @@ async fn run(args: Args) -> Result<(), String> {
         return Err(format!(
             "adapter {} not found; adapters: {}",
             args.adapter,
-            if sorted.is_empty() { "none".to_string() } else { sorted.join(", ") }
+            if sorted.is_empty() {
+                "none".to_string()
+            } else {
+                sorted.join(", ")
+            }
         ));
     }
     let adapter = session
