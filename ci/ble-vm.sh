@@ -17,6 +17,7 @@
 #   BLE_VM_ENV       names of host variables to export inside the VM, e.g.
 #                    "RUST_LOG RUST_BACKTRACE" (the guest inherits nothing else)
 #   BLE_VM_DEBUG=1   start bluetoothd with -d (debug log)
+#   BLE_VM_NICE      nice value for qemu, default -10 (see the comment at vng)
 #
 # Logs land in target/ble-vm/ of this repository (bluetoothd.log, btvirt.log,
 # dbus.log, dmesg.log, command.log, vng.log) and are printed when the run fails.
@@ -45,13 +46,13 @@ in_vm() {
     bus_has_bluez() {
         timeout 5 dbus-send --system --print-reply --dest=org.freedesktop.DBus \
             /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.bluez \
-            2>/dev/null | grep -q 'boolean true'
+            2>/dev/null | grep 'boolean true' >/dev/null
     }
     # True when bluetoothd has registered controller $1 (hciN) and powered it.
     adapter_powered() {
         timeout 5 dbus-send --system --print-reply --dest=org.bluez "/org/bluez/$1" \
             org.freedesktop.DBus.Properties.Get string:org.bluez.Adapter1 string:Powered \
-            2>/dev/null | grep -q 'boolean true'
+            2>/dev/null | grep 'boolean true' >/dev/null
     }
 
     # Kill everything we started, so the exec'd script can return and the VM
@@ -119,23 +120,33 @@ in_vm() {
     # air, so they see each other. `-l2` must be written without a space.
     # If either controller fails its kernel initialisation (see above; seen
     # when the host is loaded), start btvirt again: up to 3 attempts.
-    local attempt ok=0
+    local attempt ok=0 mark
     for attempt in 1 2 3; do
+        mark="$(dmesg | wc -l)"
         btvirt -L -l2 >>"$LOGDIR/btvirt.log" 2>&1 &
         btvirt_pid=$!
         # Wait until bluetoothd has registered both controllers and powered
-        # them (AutoEnable).
+        # them (AutoEnable). A controller whose kernel initialisation failed
+        # never appears, so stop waiting as soon as the kernel says so.
         for _ in $(seq 75); do
             if adapter_powered hci0 && adapter_powered hci1; then ok=1; break; fi
+            if dmesg | tail -n "+$((mark + 1))" | grep 'hci[0-9]: Opcode .* failed' >/dev/null; then
+                sleep 0.5 # let a failure of the other controller show too
+                break
+            fi
             sleep 0.2
         done
         [[ $ok == 1 ]] && break
-        echo "ble-vm: attempt $attempt: hci0/hci1 not both powered after 15 s; restarting btvirt" >&2
-        dmesg | grep -i 'hci[0-9]' | tail -n 5 >&2 || true
+        echo "ble-vm: attempt $attempt: hci0/hci1 not both up; restarting btvirt. Kernel said:" >&2
+        dmesg | tail -n "+$((mark + 1))" | grep -i 'hci[0-9]' | tail -n 5 >&2 || true
         kill "$btvirt_pid" 2>/dev/null || true
         wait "$btvirt_pid" 2>/dev/null || true
         btvirt_pid=""
-        sleep 1
+        # Wait until both controllers are gone, so the new ones are hci0/hci1.
+        for _ in $(seq 50); do
+            [[ -e /sys/class/bluetooth/hci0 || -e /sys/class/bluetooth/hci1 ]] || break
+            sleep 0.1
+        done
     done
     if [[ $ok != 1 ]]; then
         echo "ble-vm: hci0 and hci1 were not both powered after 3 attempts" >&2
@@ -179,7 +190,7 @@ install_missing() {
     local missing=() p
     for p in "${pkgs[@]}"; do
         # dpkg-query exits 0 for removed-but-configured packages too: check status.
-        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep '^install ok installed$' >/dev/null; then
             missing+=("$p")
         fi
     done
@@ -263,8 +274,11 @@ main() {
     # stdin </dev/null: vng would otherwise attach the terminal/CI stdin.
     # The outer timeout kills a guest that hangs (-k: then SIGKILL).
     set +e
+    # nice: the guest kernel gives a controller 2 s (guest time = host time)
+    # to answer HCI_Reset; under software emulation on a loaded 2-core host
+    # that can fail, so give the short-lived VM precedence over batch builds.
     timeout -k 10 "${BLE_VM_TIMEOUT:-170}" \
-        vng -r "$kernel" --disable-kvm --memory 1G --rw --exec "$inner" \
+        nice -n "${BLE_VM_NICE:--10}" vng -r "$kernel" --disable-kvm --memory 1G --rw --exec "$inner" \
         </dev/null 2> >(tee "$LOGDIR/vng.log" >&2)
     status=$?
     set -e

@@ -115,44 +115,65 @@ async fn matching_name(p: &Peripheral, prefix: &str) -> Option<String> {
 }
 
 /// Scans until a device named `prefix…` shows up; returns it and its name.
+///
+/// The scan is restarted every [`RESCAN_EVERY`]: btvirt's emulated controllers
+/// deliver an advertising report only at the moment scanning or advertising is
+/// enabled (there is no periodic advertising in the emulator), so a report
+/// lost or filtered at that moment would otherwise not come back until
+/// BlueZ's own discovery cycle restarts (about 10 s). On real radios the
+/// restart is harmless.
 async fn scan_for(adapter: &Adapter, prefix: &str, secs: f64) -> Res<(Peripheral, String)> {
     let mut events = adapter
         .events()
         .await
         .map_err(|e| format!("adapter events: {e}"))?;
-    adapter
-        .start_scan(ScanFilter::default())
-        .await
-        .map_err(|e| format!("starting the scan: {e}"))?;
     let search = async {
-        // BlueZ may already know the device from an earlier scan.
-        for p in adapter.peripherals().await.unwrap_or_default() {
-            if let Some(n) = matching_name(&p, prefix).await {
-                return Some((p, n));
-            }
-        }
-        // The name may arrive in the scan response, i.e. in a later update.
-        while let Some(ev) = events.next().await {
-            let id = match ev {
-                CentralEvent::DeviceDiscovered(id) | CentralEvent::DeviceUpdated(id) => id,
-                _ => continue,
-            };
-            if let Ok(p) = adapter.peripheral(&id).await {
+        loop {
+            adapter
+                .start_scan(ScanFilter::default())
+                .await
+                .map_err(|e| format!("starting the scan: {e}"))?;
+            // BlueZ may already know the device from an earlier scan.
+            for p in adapter.peripherals().await.unwrap_or_default() {
                 if let Some(n) = matching_name(&p, prefix).await {
-                    return Some((p, n));
+                    return Ok((p, n));
+                }
+            }
+            // The name may arrive in the scan response, i.e. in a later update.
+            let found = timeout(RESCAN_EVERY, async {
+                while let Some(ev) = events.next().await {
+                    let id = match ev {
+                        CentralEvent::DeviceDiscovered(id) | CentralEvent::DeviceUpdated(id) => id,
+                        _ => continue,
+                    };
+                    if let Ok(p) = adapter.peripheral(&id).await {
+                        if let Some(n) = matching_name(&p, prefix).await {
+                            return Some((p, n));
+                        }
+                    }
+                }
+                None
+            })
+            .await;
+            match found {
+                Ok(Some(x)) => return Ok(x),
+                Ok(None) => return Err("adapter event stream ended during the scan".to_string()),
+                Err(_) => {
+                    let _ = adapter.stop_scan().await;
                 }
             }
         }
-        None
     };
     let found = timeout(Duration::from_secs_f64(secs), search).await;
     let _ = adapter.stop_scan().await;
     match found {
-        Ok(Some(x)) => Ok(x),
-        Ok(None) => Err("adapter event stream ended during the scan".into()),
+        Ok(r) => r,
         Err(_) => Err(format!("no device named {prefix}* within {secs} s")),
     }
 }
+
+/// How long one scan runs before it is restarted (see [`scan_for`]).
+const RESCAN_EVERY: Duration = Duration::from_secs(2);
 
 fn find_char(p: &Peripheral, uuid: uuid::Uuid) -> Res<Characteristic> {
     p.characteristics()

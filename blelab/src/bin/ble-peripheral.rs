@@ -90,6 +90,14 @@ async fn run(args: Args) -> Result<(), String> {
         .set_powered(true)
         .await
         .map_err(|e| format!("powering {} on: {e}", args.adapter))?;
+    // bluetoothd serves the adapter's alias as the GAP Device Name (0x2A00).
+    // A central's bluetoothd reads it on connect and replaces the advertised
+    // name with it, so without this a second scan finds "BlueZ 5.66" instead
+    // of the advertised name. A real Ganglion reports the same name in both.
+    adapter
+        .set_alias(args.name.clone())
+        .await
+        .map_err(|e| format!("setting the alias of {}: {e}", args.adapter))?;
     let address = adapter
         .address()
         .await
