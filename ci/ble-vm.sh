@@ -29,6 +29,11 @@ LOGDIR="$REPO/target/ble-vm"
 # outside the repository except through apt.
 VENV="$REPO/ci/.venv-vng"
 BLUETOOTHD=/usr/libexec/bluetooth/bluetoothd
+# Kernel modules the guest must not load (see the vng call).
+# The CPU-accelerated crypto modules are listed too: loading each runs crypto
+# self-tests, slow under emulation; the generic built-in versions suffice.
+UNUSED_MODULES=kvm,kvm_amd,kvm_intel,ccp,irqbypass,sr_mod,cdrom,sg,ahci,libahci,libata,scsi_mod,iTCO_wdt,iTCO_vendor_support,intel_pmc_bxt,i2c_i801,i2c_smbus,lpc_ich,psmouse,serio_raw,pcspkr,evdev
+UNUSED_MODULES+=,crct10dif_pclmul,crc32_pclmul,crc32c_intel,ghash_clmulni_intel,sha512_ssse3,sha256_ssse3,sha1_ssse3,aesni_intel,crypto_simd,cryptd
 
 log() { printf 'ble-vm: %s\n' "$*" >&2; }
 
@@ -86,6 +91,11 @@ in_vm() {
     modprobe hci_vhci
     modprobe -a ecdh_generic cmac af_alg algif_hash algif_skcipher bnep 2>/dev/null || true
     udevadm settle --timeout=30 2>/dev/null || true
+    # Then stop udevd: nothing below needs it (devtmpfs creates the device
+    # nodes, the kernel runs modprobe itself), and its rule processing for the
+    # new hci/rfkill devices competes for the guest CPU exactly while the
+    # controllers must answer HCI_Reset within 2 s.
+    udevadm control --exit 2>/dev/null || true
     for _ in $(seq 50); do [[ -e /dev/vhci ]] && break; sleep 0.1; done
     [[ -e /dev/vhci ]] || { echo "ble-vm: /dev/vhci did not appear after modprobe hci_vhci" >&2; return 90; }
 
@@ -277,8 +287,13 @@ main() {
     # nice: the guest kernel gives a controller 2 s (guest time = host time)
     # to answer HCI_Reset; under software emulation on a loaded 2-core host
     # that can fail, so give the short-lived VM precedence over batch builds.
+    # --append modprobe.blacklist: udev's coldplug would load drivers for qemu's
+    # emulated q35 hardware (SATA, CD-ROM, KVM, watchdog, SMBus, PC speaker…)
+    # that nothing here uses; each costs seconds under emulation (module
+    # signature checks, probing), on every boot.
     timeout -k 10 "${BLE_VM_TIMEOUT:-170}" \
-        nice -n "${BLE_VM_NICE:--10}" vng -r "$kernel" --disable-kvm --memory 1G --rw --exec "$inner" \
+        nice -n "${BLE_VM_NICE:--10}" vng -r "$kernel" --disable-kvm --memory 1G --rw \
+        --append "modprobe.blacklist=$UNUSED_MODULES" --exec "$inner" \
         </dev/null 2> >(tee "$LOGDIR/vng.log" >&2)
     status=$?
     set -e

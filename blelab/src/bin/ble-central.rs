@@ -52,6 +52,8 @@ struct Args {
 }
 
 type Res<T> = Result<T, String>;
+/// btleplug's stream of adapter events.
+type EventStream = std::pin::Pin<Box<dyn futures::Stream<Item = CentralEvent> + Send>>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -122,11 +124,12 @@ async fn matching_name(p: &Peripheral, prefix: &str) -> Option<String> {
 /// lost or filtered at that moment would otherwise not come back until
 /// BlueZ's own discovery cycle restarts (about 10 s). On real radios the
 /// restart is harmless.
-async fn scan_for(adapter: &Adapter, prefix: &str, secs: f64) -> Res<(Peripheral, String)> {
-    let mut events = adapter
-        .events()
-        .await
-        .map_err(|e| format!("adapter events: {e}"))?;
+async fn scan_for(
+    adapter: &Adapter,
+    events: &mut EventStream,
+    prefix: &str,
+    secs: f64,
+) -> Res<(Peripheral, String)> {
     let search = async {
         loop {
             adapter
@@ -189,8 +192,19 @@ async fn run(args: &Args) -> Res<()> {
     })?;
     let adapter = find_adapter(&manager, &args.adapter).await?;
 
+    let mut events = adapter
+        .events()
+        .await
+        .map_err(|e| format!("adapter events: {e}"))?;
     let t_scan = Instant::now();
-    let (dev, name) = scan_for(&adapter, &args.name_prefix, args.scan_timeout).await?;
+    let found = scan_for(&adapter, &mut events, &args.name_prefix, args.scan_timeout).await;
+    // Never drop the event stream: bluez-async 0.9 removes its D-Bus match in
+    // a spawned task on drop and unwraps the result, which panics ("No match
+    // with that id found") in that task. Harmless with panic = "unwind", but
+    // it looks like a crash in logs (and aborts under panic = "abort").
+    // Leaking one stream in a short-lived process avoids it.
+    std::mem::forget(events);
+    let (dev, name) = found?;
     let scan_to_found = t_scan.elapsed();
     println!(
         "found {name} at {} after {}",
