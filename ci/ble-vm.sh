@@ -45,6 +45,7 @@ in_vm() {
     local status=0
     local pids=()
     btvirt_pid=""
+    uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
     # D-Bus queries with dbus-send: bluetoothctl takes seconds per call under
     # software emulation (it fetches every object and registers an agent).
@@ -79,7 +80,7 @@ in_vm() {
         fi
     }
     trap cleanup EXIT
-    echo "ble-vm: guest script started $(cut -d' ' -f1 /proc/uptime) s after kernel start" >&2
+    echo "ble-vm: guest script started $(uptime_s) s after kernel start" >&2
 
     # Load the Bluetooth stack and the crypto it pulls in (SMP's ECDH and CMAC,
     # bluetoothd's AF_ALG sockets) *before* any controller exists. Loaded on
@@ -129,9 +130,10 @@ in_vm() {
     # Two LE-only controllers in one btvirt process: they share one emulated
     # air, so they see each other. `-l2` must be written without a space.
     # If either controller fails its kernel initialisation (see above; seen
-    # when the host is loaded), start btvirt again: up to 3 attempts.
+    # when the host is loaded), start btvirt again: up to 5 attempts.
+    echo "ble-vm: bluetoothd up $(uptime_s) s after kernel start; starting btvirt" >&2
     local attempt ok=0 mark
-    for attempt in 1 2 3; do
+    for attempt in 1 2 3 4 5; do
         mark="$(dmesg | wc -l)"
         btvirt -L -l2 >>"$LOGDIR/btvirt.log" 2>&1 &
         btvirt_pid=$!
@@ -159,11 +161,11 @@ in_vm() {
         done
     done
     if [[ $ok != 1 ]]; then
-        echo "ble-vm: hci0 and hci1 were not both powered after 3 attempts" >&2
+        echo "ble-vm: hci0 and hci1 were not both powered after 5 attempts" >&2
         return 91
     fi
     timeout 5 bluetoothctl list </dev/null >>"$LOGDIR/command.log" 2>&1 || true
-    echo "ble-vm: BlueZ ready $(cut -d' ' -f1 /proc/uptime) s after kernel start" >&2
+    echo "ble-vm: BlueZ ready $(uptime_s) s after kernel start" >&2
 
     # The command: a bash script written by the host side (argv quoted there).
     set +e
