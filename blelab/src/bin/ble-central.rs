@@ -29,7 +29,10 @@ use tokio::time::timeout;
 
 /// Command line of `ble-central`.
 #[derive(Parser, Debug)]
-#[command(about = "btleplug central that checks a Ganglion-like lab peripheral")]
+#[command(
+    about = "btleplug central that checks a Ganglion-like lab peripheral",
+    args_override_self = true
+)]
 struct Args {
     /// Adapter to use, by BlueZ name (e.g. hci0).
     #[arg(long, default_value = "hci0")]
