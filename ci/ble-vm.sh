@@ -83,11 +83,10 @@ in_vm() {
     echo "ble-vm: guest script started $(uptime_s) s after kernel start" >&2
 
     # Load the Bluetooth stack and the crypto it pulls in (SMP's ECDH and CMAC,
-    # bluetoothd's AF_ALG sockets) *before* any controller exists. Loaded on
-    # demand instead, their self-tests run under slow software emulation while
-    # the kernel initialises a new controller, and its HCI_Reset can miss the
-    # kernel's fixed 2 s command timeout ("hci0: Opcode 0x0c03 failed: -110"):
-    # that controller then never reaches bluetoothd.
+    # bluetoothd's AF_ALG sockets) *before* any controller exists, so their
+    # (slow, under emulation) self-tests don't run while controllers are being
+    # set up under the kernel's 2 s HCI command timeout. (The lost hci0 reset
+    # handled further down is a different problem: a btvirt/vhci race.)
     # /dev/vhci (hci_vhci) is the kernel side of virtual HCI controllers.
     modprobe hci_vhci
     modprobe -a ecdh_generic cmac af_alg algif_hash algif_skcipher bnep 2>/dev/null || true
@@ -129,8 +128,11 @@ in_vm() {
 
     # Two LE-only controllers in one btvirt process: they share one emulated
     # air, so they see each other. `-l2` must be written without a space.
-    # If either controller fails its kernel initialisation (see above; seen
-    # when the host is loaded), start btvirt again: up to 5 attempts.
+    # btvirt 5.66 races with the vhci driver: vhci_open() may read the kernel's
+    # HCI_Reset instead of the create response and drop it, so that controller
+    # fails setup ("hci0: Opcode 0x0c03 failed: -110") and never reaches
+    # bluetoothd. Seen in most runs on a loaded 2-core host. Then start btvirt
+    # again: up to 5 attempts.
     echo "ble-vm: bluetoothd up $(uptime_s) s after kernel start; starting btvirt" >&2
     local attempt ok=0 mark
     for attempt in 1 2 3 4 5; do
