@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# Runs a command next to a real BlueZ stack inside a small qemu VM.
+#
+# The build and CI machines have no Bluetooth in their kernel (no AF_BLUETOOTH,
+# no /dev/vhci), so bluetoothd cannot run on the host. This script boots Debian's
+# stock kernel with virtme-ng (the host's root filesystem shared into the guest,
+# so freshly built binaries run there as they are), creates two virtual LE
+# controllers hci0/hci1 that share one emulated "air" (btvirt), starts dbus and
+# bluetoothd, and then runs the given command. See /work/shared/BLE-LAB.md.
+#
+# Usage:
+#   ci/ble-vm.sh [--] COMMAND [ARG...]   run COMMAND in the VM, return its status
+#   ci/ble-vm.sh --install-only          only install what is missing
+#
+# Environment (host side):
+#   BLE_VM_TIMEOUT   seconds for the whole VM run (boot included), default 170
+#   BLE_VM_ENV       names of host variables to export inside the VM, e.g.
+#                    "RUST_LOG RUST_BACKTRACE" (the guest inherits nothing else)
+#   BLE_VM_DEBUG=1   start bluetoothd with -d (debug log)
+#   BLE_VM_NICE      nice value for qemu, default -10 (see the comment at vng)
+#
+# Logs land in target/ble-vm/ of this repository (bluetoothd.log, btvirt.log,
+# dbus.log, dmesg.log, command.log, vng.log) and are printed when the run fails.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOGDIR="$REPO/target/ble-vm"
+# The venv lives under ci/ (ignored by ci/.gitignore) so the script never writes
+# outside the repository except through apt.
+VENV="$REPO/ci/.venv-vng"
+BLUETOOTHD=/usr/libexec/bluetooth/bluetoothd
+# Kernel modules the guest must not load (see the vng call).
+# The CPU-accelerated crypto modules are listed too: loading each runs crypto
+# self-tests, slow under emulation; the generic built-in versions suffice.
+UNUSED_MODULES=kvm,kvm_amd,kvm_intel,ccp,irqbypass,sr_mod,cdrom,sg,ahci,libahci,libata,scsi_mod,iTCO_wdt,iTCO_vendor_support,intel_pmc_bxt,i2c_i801,i2c_smbus,lpc_ich,psmouse,serio_raw,pcspkr,evdev
+UNUSED_MODULES+=,crct10dif_pclmul,crc32_pclmul,crc32c_intel,ghash_clmulni_intel,sha512_ssse3,sha256_ssse3,sha1_ssse3,aesni_intel,crypto_simd,cryptd
+
+log() { printf 'ble-vm: %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------------------
+# Guest side: this same file is exec'd inside the VM with --in-vm.
+# ---------------------------------------------------------------------------
+in_vm() {
+    local cmdfile="$1"
+    local status=0
+    local pids=()
+    btvirt_pid=""
+    uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+    # D-Bus queries with dbus-send: bluetoothctl takes seconds per call under
+    # software emulation (it fetches every object and registers an agent).
+    bus_has_bluez() {
+        timeout 5 dbus-send --system --print-reply --dest=org.freedesktop.DBus \
+            /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.bluez \
+            2>/dev/null | grep 'boolean true' >/dev/null
+    }
+    # True when bluetoothd has registered controller $1 (hciN) and powered it.
+    adapter_powered() {
+        timeout 5 dbus-send --system --print-reply --dest=org.bluez "/org/bluez/$1" \
+            org.freedesktop.DBus.Properties.Get string:org.bluez.Adapter1 string:Powered \
+            2>/dev/null | grep 'boolean true' >/dev/null
+    }
+
+    # Kill everything we started, so the exec'd script can return and the VM
+    # powers off (it only does when this script exits and nothing holds it).
+    cleanup() {
+        local p
+        # btvirt first: bluetoothd then sees the controllers go away cleanly.
+        for p in $btvirt_pid "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+        sleep 0.3
+        for p in $btvirt_pid "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+        pkill_dbus
+        dmesg | tail -n 80 >"$LOGDIR/dmesg.log" 2>&1 || true
+    }
+    # dbus-daemon --fork detaches, so its pid is not in $pids: read it from the
+    # pid file we asked for (in /run, a guest-only tmpfs).
+    pkill_dbus() {
+        if [[ -f /run/dbus/ble-vm.pid ]]; then
+            kill "$(cat /run/dbus/ble-vm.pid)" 2>/dev/null || true
+        fi
+    }
+    trap cleanup EXIT
+    echo "ble-vm: guest script started $(uptime_s) s after kernel start" >&2
+
+    # Load the Bluetooth stack and the crypto it pulls in (SMP's ECDH and CMAC,
+    # bluetoothd's AF_ALG sockets) *before* any controller exists, so their
+    # (slow, under emulation) self-tests don't run while controllers are being
+    # set up under the kernel's 2 s HCI command timeout. (The lost hci0 reset
+    # handled further down is a different problem: a btvirt/vhci race.)
+    # /dev/vhci (hci_vhci) is the kernel side of virtual HCI controllers.
+    modprobe hci_vhci
+    modprobe -a ecdh_generic cmac af_alg algif_hash algif_skcipher bnep 2>/dev/null || true
+    udevadm settle --timeout=30 2>/dev/null || true
+    # Then stop udevd: nothing below needs it (devtmpfs creates the device
+    # nodes, the kernel runs modprobe itself), and its rule processing for the
+    # new hci/rfkill devices competes for the guest CPU exactly while the
+    # controllers must answer HCI_Reset within 2 s.
+    udevadm control --exit 2>/dev/null || true
+    for _ in $(seq 50); do [[ -e /dev/vhci ]] && break; sleep 0.1; done
+    [[ -e /dev/vhci ]] || { echo "ble-vm: /dev/vhci did not appear after modprobe hci_vhci" >&2; return 90; }
+
+    # With --rw the host's root is writable from here: give bluetoothd a
+    # guest-only storage directory so it never writes adapter/device state into
+    # the host's /var/lib/bluetooth (stale state would also leak between runs).
+    mkdir -p /var/lib/bluetooth 2>/dev/null || true
+    mount -t tmpfs -o mode=0700 tmpfs /var/lib/bluetooth
+
+    # The system bus. /run is a tmpfs inside the guest.
+    mkdir -p /run/dbus
+    # dbus 1.14 has no --pidfile option: --print-pid=3 writes the forked
+    # daemon's pid to fd 3; --nopidfile skips the config's /run/dbus/pid.
+    dbus-daemon --system --fork --nopidfile --print-pid=3 \
+        3>/run/dbus/ble-vm.pid >"$LOGDIR/dbus.log" 2>&1
+
+    local dflag=()
+    [[ "${BLE_VM_DEBUG:-0}" == 1 ]] && dflag=(-d)
+    # bluetoothd before the controllers: it picks them up as they appear, and a
+    # controller restarted below is re-registered without restarting it.
+    # -n: stay in the foreground (we own the pid); -f: our config, not /etc's.
+    "$BLUETOOTHD" -n -f "$REPO/ci/bluetooth-main.conf" "${dflag[@]}" \
+        >"$LOGDIR/bluetoothd.log" 2>&1 &
+    pids+=("$!")
+
+    # Let bluetoothd finish its (CPU-heavy, under emulation) start-up before
+    # the controllers appear: their kernel initialisation is time-critical.
+    for _ in $(seq 100); do bus_has_bluez && break; sleep 0.2; done
+    bus_has_bluez || { echo "ble-vm: bluetoothd did not appear on D-Bus within 20 s" >&2; return 91; }
+
+    # Two LE-only controllers in one btvirt process: they share one emulated
+    # air, so they see each other. `-l2` must be written without a space.
+    # btvirt 5.66 races with the vhci driver: vhci_open() may read the kernel's
+    # HCI_Reset instead of the create response and drop it, so that controller
+    # fails setup ("hci0: Opcode 0x0c03 failed: -110") and never reaches
+    # bluetoothd. Seen in most runs on a loaded 2-core host. Then start btvirt
+    # again: up to 5 attempts.
+    echo "ble-vm: bluetoothd up $(uptime_s) s after kernel start; starting btvirt" >&2
+    local attempt ok=0 mark
+    for attempt in 1 2 3 4 5; do
+        mark="$(dmesg | wc -l)"
+        btvirt -L -l2 >>"$LOGDIR/btvirt.log" 2>&1 &
+        btvirt_pid=$!
+        # Wait until bluetoothd has registered both controllers and powered
+        # them (AutoEnable). A controller whose kernel initialisation failed
+        # never appears, so stop waiting as soon as the kernel says so.
+        for _ in $(seq 75); do
+            if adapter_powered hci0 && adapter_powered hci1; then ok=1; break; fi
+            if dmesg | tail -n "+$((mark + 1))" | grep 'hci[0-9]: Opcode .* failed' >/dev/null; then
+                sleep 0.5 # let a failure of the other controller show too
+                break
+            fi
+            sleep 0.2
+        done
+        [[ $ok == 1 ]] && break
+        echo "ble-vm: attempt $attempt: hci0/hci1 not both up; restarting btvirt. Kernel said:" >&2
+        dmesg | tail -n "+$((mark + 1))" | grep -i 'hci[0-9]' | tail -n 5 >&2 || true
+        kill "$btvirt_pid" 2>/dev/null || true
+        wait "$btvirt_pid" 2>/dev/null || true
+        btvirt_pid=""
+        # Wait until both controllers are gone, so the new ones are hci0/hci1.
+        for _ in $(seq 50); do
+            [[ -e /sys/class/bluetooth/hci0 || -e /sys/class/bluetooth/hci1 ]] || break
+            sleep 0.1
+        done
+    done
+    if [[ $ok != 1 ]]; then
+        echo "ble-vm: hci0 and hci1 were not both powered after 5 attempts" >&2
+        return 91
+    fi
+    timeout 5 bluetoothctl list </dev/null >>"$LOGDIR/command.log" 2>&1 || true
+    echo "ble-vm: BlueZ ready $(uptime_s) s after kernel start" >&2
+
+    # The command: a bash script written by the host side (argv quoted there).
+    set +e
+    bash "$cmdfile" 2>&1 | tee -a "$LOGDIR/command.log"
+    status="${PIPESTATUS[0]}"
+    set -e
+    echo "ble-vm: command exited with status $status" >&2
+    return "$status"
+}
+
+if [[ "${1:-}" == "--in-vm" ]]; then
+    shift
+    in_vm "$@"
+    exit $?
+fi
+
+# ---------------------------------------------------------------------------
+# Host side
+# ---------------------------------------------------------------------------
+
+# Debian's kernel: the newest /boot/vmlinuz-*-amd64 that has its modules.
+find_kernel() {
+    local k v best=""
+    for k in /boot/vmlinuz-*-amd64; do
+        [[ -e "$k" ]] || continue
+        v="${k#/boot/vmlinuz-}"
+        [[ -d "/lib/modules/$v/kernel" ]] && best="$k"
+    done
+    printf '%s' "$best"
+}
+
+install_missing() {
+    local pkgs=(qemu-system-x86 linux-image-amd64 busybox-static bluez bluez-test-tools dbus)
+    local missing=() p
+    for p in "${pkgs[@]}"; do
+        # dpkg-query exits 0 for removed-but-configured packages too: check status.
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep '^install ok installed$' >/dev/null; then
+            missing+=("$p")
+        fi
+    done
+    if [[ ${#missing[@]} -gt 0 || -z "$(find_kernel)" ]]; then
+        log "installing Debian packages: ${missing[*]:-linux-image-amd64}"
+        export DEBIAN_FRONTEND=noninteractive
+        # Update the lists only when needed: fresh machines ship without them.
+        if ! apt-get install -y --no-install-recommends "${missing[@]:-linux-image-amd64}" </dev/null; then
+            apt-get update </dev/null
+            apt-get install -y --no-install-recommends "${missing[@]:-linux-image-amd64}" </dev/null
+        fi
+    fi
+
+    if [[ -x "$VENV/bin/vng" ]] && "$VENV/bin/vng" --version >/dev/null 2>&1; then
+        :
+    elif command -v vng >/dev/null 2>&1 && vng --version >/dev/null 2>&1; then
+        :
+    else
+        log "installing virtme-ng into $VENV"
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check virtme-ng </dev/null
+    fi
+}
+
+print_logs() {
+    local f
+    for f in vng.log btvirt.log bluetoothd.log dbus.log dmesg.log; do
+        [[ -s "$LOGDIR/$f" ]] || continue
+        echo "===== $LOGDIR/$f (last 60 lines) =====" >&2
+        tail -n 60 "$LOGDIR/$f" >&2
+    done
+}
+
+main() {
+    if [[ "${1:-}" == "--install-only" ]]; then
+        install_missing
+        return 0
+    fi
+    [[ "${1:-}" == "--" ]] && shift
+    if [[ $# -eq 0 ]]; then
+        echo "usage: ci/ble-vm.sh [--] COMMAND [ARG...] | --install-only" >&2
+        return 2
+    fi
+
+    install_missing
+    # Prefer our venv's vng; its bin/ also holds virtme-run and friends.
+    if [[ -x "$VENV/bin/vng" ]]; then export PATH="$VENV/bin:$PATH"; fi
+
+    local kernel
+    kernel="$(find_kernel)"
+    [[ -n "$kernel" ]] || { log "no /boot/vmlinuz-*-amd64 with modules found"; return 1; }
+
+    rm -rf "$LOGDIR"
+    mkdir -p "$LOGDIR"
+
+    # The guest inherits no environment: write the command, the working
+    # directory and the requested variables into a script the guest runs.
+    local cmdfile="$LOGDIR/command.sh" name
+    {
+        echo "# written by ci/ble-vm.sh; run inside the VM"
+        printf 'cd %q\n' "$PWD"
+        printf 'export PATH=%q\n' "$PATH"
+        printf 'export HOME=%q\n' "${HOME:-/root}"
+        printf 'export BLE_VM_LOGDIR=%q\n' "$LOGDIR"
+        for name in ${BLE_VM_ENV:-}; do
+            if [[ -n "${!name+x}" ]]; then printf 'export %s=%q\n' "$name" "${!name}"; fi
+        done
+        printf 'exec'
+        printf ' %q' "$@"
+        printf '\n'
+    } >"$cmdfile"
+
+    local inner
+    inner="$(printf '%q ' env "BLE_VM_DEBUG=${BLE_VM_DEBUG:-0}" bash "$REPO/ci/ble-vm.sh" --in-vm "$cmdfile")"
+
+    log "booting $kernel (timeout ${BLE_VM_TIMEOUT:-170}s)"
+    local start=$SECONDS status=0
+    # --disable-kvm: with KVM this qemu/kernel combination aborts
+    # ("failed to set MSR 0x10a"); TCG is fast enough for BlueZ.
+    # --rw: the guest writes logs into the project tree on the host.
+    # stdin </dev/null: vng would otherwise attach the terminal/CI stdin.
+    # The outer timeout kills a guest that hangs (-k: then SIGKILL).
+    set +e
+    # nice: the guest kernel gives a controller 2 s (guest time = host time)
+    # to answer HCI_Reset; under software emulation on a loaded 2-core host
+    # that can fail, so give the short-lived VM precedence over batch builds.
+    # --append modprobe.blacklist: udev's coldplug would load drivers for qemu's
+    # emulated q35 hardware (SATA, CD-ROM, KVM, watchdog, SMBus, PC speaker…)
+    # that nothing here uses; each costs seconds under emulation (module
+    # signature checks, probing), on every boot.
+    timeout -k 10 "${BLE_VM_TIMEOUT:-170}" \
+        nice -n "${BLE_VM_NICE:--10}" vng -r "$kernel" --disable-kvm --memory 1G --rw \
+        --append "modprobe.blacklist=$UNUSED_MODULES" --exec "$inner" \
+        </dev/null 2> >(tee "$LOGDIR/vng.log" >&2)
+    status=$?
+    set -e
+    log "VM finished in $((SECONDS - start))s with status $status"
+    if [[ $status -eq 124 || $status -eq 137 ]]; then
+        log "VM timed out after ${BLE_VM_TIMEOUT:-170}s"
+    fi
+    if [[ $status -ne 0 ]]; then print_logs; fi
+    return "$status"
+}
+
+main "$@"
