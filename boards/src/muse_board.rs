@@ -279,6 +279,9 @@ impl Board for MuseBoard {
         self.send(config)?;
         if config.starts_with('p') {
             self.preset = config.into();
+            // Presets ending in 0 (p20, p50, p60) stream the AUX electrode.
+            let aux = config.ends_with('0');
+            self.session.with_decoder(|d| d.inner.expect_aux(aux));
         }
         Ok(String::new())
     }

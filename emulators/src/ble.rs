@@ -250,57 +250,75 @@ impl Worker {
                 self.write(&uuid, &bytes, &mut schedules);
                 continue;
             }
-            // Streams due now, in stream order (Muse's EEG characteristics in turn).
+            // Streams due now, one packet each per pass, so characteristics that
+            // stream together (Muse's EEG) interleave as on the device, even at
+            // `max` pacing.
             let now = Instant::now();
-            for i in 0..schedules.len() {
-                while self.device.runs_stream(i)
-                    && self.limit.is_none_or(|l| schedules[i].built < l)
-                    && (burst_left > 0 || schedules[i].next_due <= now)
-                {
-                    match self.fault_at(total, &mut schedules, i, &mut drop_left, &mut burst_left) {
-                        FaultStep::Continue => {}
-                        FaultStep::Wait => break,
-                        FaultStep::Unplugged => return,
-                    }
-                    let Some((ch, mut bytes)) = self.device.next_packet_of(i) else {
-                        break;
-                    };
-                    total += 1;
-                    let rate = self.device.stream_packet_rate(i);
-                    let interval = self.pacing.interval(rate);
-                    let s = &mut schedules[i];
-                    s.built += 1;
-                    if burst_left > 0 {
-                        burst_left -= 1;
-                    } else if interval == 0.0 {
-                        s.next_due = now;
-                    } else {
-                        s.next_due += Duration::from_secs_f64(interval);
-                        if now.saturating_duration_since(s.next_due) > Duration::from_millis(500) {
-                            s.next_due = now;
+            let mut sent_any = true;
+            while sent_any {
+                sent_any = false;
+                for i in 0..schedules.len() {
+                    if self.device.runs_stream(i)
+                        && self.limit.is_none_or(|l| schedules[i].built < l)
+                        && (burst_left > 0 || schedules[i].next_due <= now)
+                    {
+                        sent_any = true;
+                        match self.fault_at(
+                            total,
+                            &mut schedules,
+                            i,
+                            &mut drop_left,
+                            &mut burst_left,
+                        ) {
+                            FaultStep::Continue => {}
+                            FaultStep::Wait => {
+                                sent_any = false;
+                                break;
+                            }
+                            FaultStep::Unplugged => return,
                         }
-                    }
-                    self.lock().stats.packets_built += 1;
-                    if drop_left > 0 {
-                        drop_left -= 1;
-                        self.note(Dir::ToHost, &bytes, Some("dropped"));
-                        self.lock().stats.packets_dropped += 1;
-                        continue;
-                    }
-                    self.apply_packet_faults(total - 1, &mut bytes);
-                    let uuid = ch
-                        .as_ref()
-                        .and_then(|n| self.uuids.get(n))
-                        .cloned()
-                        .unwrap_or_default();
-                    self.note(Dir::ToHost, &bytes, None);
-                    let delivered = self.peripheral.notify(&uuid, &bytes);
-                    let mut g = self.lock();
-                    if delivered {
-                        g.stats.packets_sent += 1;
-                        g.stats.bytes_to_host += bytes.len() as u64;
-                    } else {
-                        g.unsubscribed += 1;
+                        let Some((ch, mut bytes)) = self.device.next_packet_of(i) else {
+                            continue;
+                        };
+                        total += 1;
+                        let rate = self.device.stream_packet_rate(i);
+                        let interval = self.pacing.interval(rate);
+                        let s = &mut schedules[i];
+                        s.built += 1;
+                        if burst_left > 0 {
+                            burst_left -= 1;
+                        } else if interval == 0.0 {
+                            s.next_due = now;
+                        } else {
+                            s.next_due += Duration::from_secs_f64(interval);
+                            if now.saturating_duration_since(s.next_due)
+                                > Duration::from_millis(500)
+                            {
+                                s.next_due = now;
+                            }
+                        }
+                        self.lock().stats.packets_built += 1;
+                        if drop_left > 0 {
+                            drop_left -= 1;
+                            self.note(Dir::ToHost, &bytes, Some("dropped"));
+                            self.lock().stats.packets_dropped += 1;
+                            continue;
+                        }
+                        self.apply_packet_faults(total - 1, &mut bytes);
+                        let uuid = ch
+                            .as_ref()
+                            .and_then(|n| self.uuids.get(n))
+                            .cloned()
+                            .unwrap_or_default();
+                        self.note(Dir::ToHost, &bytes, None);
+                        let delivered = self.peripheral.notify(&uuid, &bytes);
+                        let mut g = self.lock();
+                        if delivered {
+                            g.stats.packets_sent += 1;
+                            g.stats.bytes_to_host += bytes.len() as u64;
+                        } else {
+                            g.unsubscribed += 1;
+                        }
                     }
                 }
             }

@@ -39,6 +39,10 @@ pub struct CommandRecord {
     /// under this command's effect, so checks can tell exactly which samples it
     /// changed.
     pub packet: Option<u64>,
+    /// The device state right after the command (for accepted commands).
+    pub state: Option<State>,
+    /// Whether this command started streaming.
+    pub started_stream: bool,
 }
 
 /// An emulated device.
@@ -172,6 +176,21 @@ impl Device {
         }
     }
 
+    /// Starts streaming as a start command would (for a model of the device that
+    /// does not see the bytes a driver sends).
+    pub fn start_streaming(&mut self) {
+        if !self.streaming && !self.profile.streams.is_empty() {
+            self.start_streams();
+        }
+    }
+
+    /// Stops streaming as a stop command would.
+    pub fn stop_streaming(&mut self) {
+        if self.streaming {
+            self.stop_streams();
+        }
+    }
+
     fn start_streams(&mut self) {
         let profile = self.profile.clone();
         self.streaming = true;
@@ -217,6 +236,8 @@ impl Device {
                     text: (b as char).to_string(),
                     rejected: Some("no command starts with this character".into()),
                     packet: self.streaming.then(|| self.packet_index()),
+                    state: None,
+                    started_stream: false,
                 }),
                 Parsed::Rejected {
                     text,
@@ -228,6 +249,8 @@ impl Device {
                         text,
                         rejected: Some(reason),
                         packet: self.streaming.then(|| self.packet_index()),
+                        state: None,
+                        started_stream: false,
                     });
                     if let Some(r) = reply {
                         self.reply(&render(&r, &[], &self.state.clone()), &mut out);
@@ -251,12 +274,8 @@ impl Device {
         let profile = self.profile.clone();
         let rule = &profile.commands.rules[idx];
         let result = apply(rule, fields, &mut self.state, &self.initial);
-        self.log.push(CommandRecord {
-            rule: Some(rule.name.clone()),
-            text,
-            rejected: result.as_ref().err().cloned(),
-            packet: self.streaming.then(|| self.packet_index()),
-        });
+        let was_streaming = self.streaming;
+        let rejected = result.as_ref().err().cloned();
         if rule.reset && self.streaming {
             self.stop_streams();
             out.push(Output::StreamStopped);
@@ -272,6 +291,14 @@ impl Device {
             }
             _ => {}
         }
+        self.log.push(CommandRecord {
+            rule: Some(rule.name.clone()),
+            text,
+            rejected,
+            packet: self.streaming.then(|| self.packet_index()),
+            state: Some(self.state.clone()),
+            started_stream: !was_streaming && self.streaming,
+        });
         if let Ok(Some(reply)) = result {
             self.reply(&reply, out);
         }

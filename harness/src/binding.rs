@@ -86,7 +86,12 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
         );
     }
     if let Some(row) = descr.other_channels.first() {
-        add("end_byte".into(), *row, CheckMode::Exact, false);
+        // OpenBCI boards put the packet's end byte there; Muse 2/S the AUX electrode.
+        let name = match id {
+            BoardId::Muse2 | BoardId::MuseS => "aux",
+            _ => "end_byte",
+        };
+        add(name.into(), *row, CheckMode::Exact, false);
     }
     Some(BoardBinding {
         name,

@@ -255,7 +255,7 @@ pub fn run(trial: &Trial) -> Outcome {
         e.settle();
     }
     if let (Some(e), Target::Emulated | Target::Memory) = (&emulator, &trial.target) {
-        pin_spans(&mut played, e);
+        pin_spans(&mut played, e, sc);
     }
     let data = played.data.take().unwrap_or_else(|| Data {
         num_rows: trial.board.descr.num_rows,
@@ -327,13 +327,19 @@ struct Played {
     mid_stream: Vec<(usize, usize, String)>,
 }
 
-/// Where the emulator reports when each command took effect, pins the state spans
-/// to those packets (see [`StateSpan::device_packet`]).
-fn pin_spans(played: &mut Played, emulator: &Emulator) {
+/// Where the emulator reports what each command did, takes from it the state
+/// each stream started in and when and how each mid-stream command changed it
+/// (see [`StateSpan::device_packet`]); the shadow device stays the fallback for
+/// targets without an emulator.
+fn pin_spans(played: &mut Played, emulator: &Emulator, scenario: &Scenario) {
     let records = emulator.commands();
-    for seg in &mut played.segments {
+    let starts: Vec<&CommandRecord> = records.iter().filter(|r| r.started_stream).collect();
+    for (k, seg) in played.segments.iter_mut().enumerate() {
         if let Some(first) = seg.states.first_mut() {
             first.device_packet = Some(0);
+            if let Some(state) = starts.get(k).and_then(|r| r.state.clone()) {
+                first.state = state;
+            }
         }
     }
     let mut cursor = 0;
@@ -348,6 +354,31 @@ fn pin_spans(played: &mut Played, emulator: &Emulator) {
                 .and_then(|s| s.states.get_mut(*span))
             {
                 sp.device_packet = records[k].packet;
+                // A stacked command is several records: the state after the last.
+                let last = (k..records.len())
+                    .take_while(|&m| {
+                        records[m].packet == records[k].packet
+                            && text.contains(records[m].text.as_str())
+                    })
+                    .last()
+                    .unwrap_or(k);
+                if let Some(state) = records[last].state.clone() {
+                    sp.state = state;
+                }
+            }
+        }
+    }
+    // The signals' time base may depend on that state (a sample-rate command).
+    for seg in &mut played.segments {
+        if let Some(first) = seg.states.first() {
+            let mut dev = Device::new(
+                scenario.profile.clone(),
+                scenario.signals.clone(),
+                first.state.clone(),
+            );
+            dev.start_streaming();
+            if let Some(i) = dev.active_streams().first() {
+                seg.rate = dev.stream_sample_rate(*i);
             }
         }
     }
@@ -389,12 +420,15 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
             match step {
                 Step::Prepare => {
                     host.prepare()?;
-                    shadow.feed(b"vd");
+                    // BrainFlow's OpenBCI handshake: soft reset, then defaults.
+                    if sc.profile.ble.is_none() {
+                        shadow.feed(b"vd");
+                    }
                 }
                 Step::Start => {
                     let first = rows_so_far(host);
                     host.start(sc.decl.buffer_size)?;
-                    shadow.feed(b"b");
+                    shadow.start_streaming();
                     open = Some(Segment {
                         first_row: first,
                         end_row: first,
@@ -415,7 +449,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                 }
                 Step::Stop => {
                     let r = host.stop();
-                    shadow.feed(b"s");
+                    shadow.stop_streaming();
                     close(&mut open, host, &mut played);
                     r?;
                 }

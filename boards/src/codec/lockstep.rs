@@ -77,6 +77,12 @@ impl Lockstep {
         }
     }
 
+    /// Marks slots as always active (bit `s` for slot `s`), e.g. a channel the
+    /// configuration says will stream, so its first batch waits for it.
+    pub fn set_required(&mut self, required: u32) {
+        self.required = required;
+    }
+
     /// Counters of slot `s` (default for a slot out of range).
     pub fn slot_stats(&self, s: usize) -> SlotStats {
         self.stats.get(s).cloned().unwrap_or_default()

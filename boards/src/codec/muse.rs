@@ -206,6 +206,8 @@ pub struct MuseDecoder {
     model: MuseModel,
     unsigned_ppg: bool,
     eeg: Lockstep,
+    /// AUX is required by the preset (see [`MuseDecoder::expect_aux`]).
+    aux_expected: bool,
     ppg: Lockstep,
     accel_seq: Option<u16>,
     gyro_seq: Option<u16>,
@@ -246,6 +248,7 @@ impl MuseDecoder {
             model,
             unsigned_ppg: false,
             eeg: Lockstep::new(5, EEG_SAMPLES, 0b1111, WINDOW),
+            aux_expected: false,
             ppg: Lockstep::new(3, PPG_SAMPLES, 0, WINDOW),
             accel_seq: None,
             gyro_seq: None,
@@ -272,8 +275,10 @@ impl MuseDecoder {
     /// Forgets joins, held accel and counters (stream restart).
     pub fn reset(&mut self) {
         let unsigned = self.unsigned_ppg;
+        let aux = self.aux_expected;
         *self = MuseDecoder::new(self.model);
         self.unsigned_ppg = unsigned;
+        self.expect_aux(aux);
     }
 
     /// Counters, with the per-characteristic figures filled in.
@@ -409,6 +414,14 @@ impl MuseDecoder {
             }
             self.stats.anc.rows += PPG_SAMPLES as u64;
         }
+    }
+
+    /// Whether the AUX channel is expected (presets p20, p50, p60 send it): then
+    /// every batch waits for it from the first, instead of AUX joining once it
+    /// has been seen.
+    pub fn expect_aux(&mut self, on: bool) {
+        self.aux_expected = on;
+        self.eeg.set_required(if on { 0b1_1111 } else { 0b1111 });
     }
 
     /// Emits batches still waiting for a characteristic (at stream stop, so
