@@ -1,5 +1,6 @@
 //! Board drivers, sans-IO codecs and a BrainFlow-style session API for
-//! biosensor boards (OpenBCI Cyton and Cyton+Daisy so far).
+//! biosensor boards (OpenBCI Cyton and Cyton+Daisy, NeuroPawn Knight), and
+//! C/C++ boards loaded as plugins ([`plugin`]).
 //!
 //! Layers, bottom up:
 //! * [`codec`]: pure byte-to-row decoders, no I/O;
@@ -17,8 +18,10 @@ pub mod data;
 pub mod descr;
 pub mod error;
 pub mod ids;
+pub mod knight_board;
 pub mod link;
 pub mod params;
+pub mod plugin;
 pub mod ring;
 
 pub use board::{create_board, Board, StreamStats};
@@ -28,6 +31,8 @@ pub use data::Data;
 pub use descr::{board_descr, BoardDescr};
 pub use error::{BoardError, ExitCode, Result};
 pub use ids::{BoardId, Preset};
+pub use knight_board::KnightBoard;
 pub use link::{MemoryLink, SerialLink, SerialPortLink};
 pub use params::InputParams;
+pub use plugin::{Plugin, PluginBoard};
 pub use ring::RingBuffer;

@@ -3,3 +3,4 @@
 
 pub mod cyton;
 pub mod gain;
+pub mod knight;
