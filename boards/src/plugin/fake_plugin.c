@@ -91,6 +91,7 @@ const boardloop_board_plugin *some_other_name(void) { return &table; }
 #else
 const boardloop_board_plugin *boardloop_plugin_v1(void) {
 #ifdef NULL_TABLE
+    (void)table;
     return NULL;
 #else
     return &table;
