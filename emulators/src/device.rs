@@ -193,6 +193,26 @@ impl Device {
         out.push(Output::Reply(text.as_bytes().to_vec()));
     }
 
+    /// Starts the stream of an `autostart` device (see
+    /// [`crate::profile::StreamDecl::autostart`]); true if it started now.
+    pub fn autostart(&mut self) -> bool {
+        let auto = self
+            .profile
+            .decl
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.autostart);
+        if !auto || self.run.is_some() || self.profile.stream.is_none() {
+            return false;
+        }
+        self.state.set("streaming", 1.0);
+        self.run = Some(Run {
+            packet: 0,
+            packet_rate: self.eval_rate(),
+        });
+        true
+    }
+
     /// Builds the next packet of the stream and advances; `None` when not streaming.
     pub fn next_packet(&mut self) -> Option<Vec<u8>> {
         let run = self.run.as_mut()?;

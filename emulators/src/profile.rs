@@ -141,6 +141,12 @@ pub struct StreamDecl {
     pub counter: CounterDecl,
     /// The packets that carry one sample (Cyton: one; Cyton+Daisy: two).
     pub packets: Vec<PacketDecl>,
+    /// The device streams without being asked (NeuroPawn Knight: its driver
+    /// sends no start command). The stream (packet 0) begins when the host
+    /// first discards its input (`tcflush`), which is where such a driver
+    /// starts reading; before that nobody would see the packets.
+    #[serde(default)]
+    pub autostart: bool,
 }
 
 /// The packet counter's range.

@@ -88,6 +88,15 @@ impl SerialEmulator {
     pub fn spawn(scenario: &Scenario, opts: SerialOptions) -> io::Result<SerialEmulator> {
         let pty = Pty::open()?;
         let path = pty.path.clone();
+        let autostart = scenario
+            .profile
+            .decl
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.autostart);
+        if autostart {
+            pty.packet_mode()?;
+        }
         let device = Device::new(
             scenario.profile.clone(),
             scenario.signals.clone(),
@@ -122,6 +131,7 @@ impl SerialEmulator {
             faults: faults.into(),
             record_write_times: opts.record_write_times,
             started: Instant::now(),
+            packet_mode: autostart,
         };
         let thread = std::thread::Builder::new()
             .name(format!("emulate {}", scenario.name))
@@ -222,6 +232,9 @@ struct Worker {
     faults: VecDeque<(u64, FaultKind)>,
     record_write_times: bool,
     started: Instant,
+    /// The master is in packet mode (autostart devices): every read starts
+    /// with a status byte, 0 for data, else flush flags of the host side.
+    packet_mode: bool,
 }
 
 /// Per-stream production state.
@@ -333,9 +346,15 @@ impl Worker {
             };
             if readable {
                 match pty.master.read(&mut buf) {
+                    Ok(n) if n > 0 && self.packet_mode && buf[0] != 0 => {
+                        self.host_flushed(buf[0], &mut prod);
+                    }
                     Ok(n) if n > 0 => {
-                        let bytes = buf[..n].to_vec();
-                        self.host_bytes(&bytes, &mut out, &mut prod);
+                        let skip = usize::from(self.packet_mode);
+                        let bytes = buf[skip..n].to_vec();
+                        if !bytes.is_empty() {
+                            self.host_bytes(&bytes, &mut out, &mut prod);
+                        }
                     }
                     Ok(_) => {}
                     Err(e) if would_block(&e) => {}
@@ -352,6 +371,24 @@ impl Worker {
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// The host discarded its input or output queue (packet-mode status
+    /// `flags`): an autostart device begins its stream there.
+    fn host_flushed(&mut self, flags: u8, prod: &mut Production) {
+        // TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE (<linux/tty.h>; not in libc).
+        const FLUSH: u8 = 0x01 | 0x02;
+        if flags & FLUSH == 0 || self.muted {
+            return;
+        }
+        if self.device.autostart() {
+            self.note(Dir::ToDevice, &[], Some("host flushed: stream starts"));
+            prod.built_in_stream = 0;
+            prod.next_due = Instant::now();
+            let mut g = self.lock();
+            g.stats.streams += 1;
+            g.state = self.device.state().clone();
+        }
     }
 
     fn host_bytes(&mut self, bytes: &[u8], out: &mut Outbox, prod: &mut Production) {

@@ -45,6 +45,7 @@ pub fn all_boards() -> Vec<BoardBinding> {
     [
         ("cyton", BoardId::Cyton),
         ("cyton_daisy", BoardId::CytonDaisy),
+        ("neuropawn_knight", BoardId::NeuropawnKnight),
     ]
     .into_iter()
     .filter_map(|(name, id)| binding(name, id))
@@ -81,7 +82,12 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
             true,
         );
     }
-    if let Some(row) = descr.other_channels.first() {
+    if id == BoardId::NeuropawnKnight {
+        // Knight: the two lead-off status bytes, raw (BrainFlow's other rows).
+        for (name, row) in ["loff_statp", "loff_statn"].iter().zip(&descr.other_channels) {
+            add(name.to_string(), *row, CheckMode::Exact, true);
+        }
+    } else if let Some(row) = descr.other_channels.first() {
         add("end_byte".into(), *row, CheckMode::Exact, false);
     }
     Some(BoardBinding {
