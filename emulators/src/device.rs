@@ -193,8 +193,8 @@ impl Device {
         out.push(Output::Reply(text.as_bytes().to_vec()));
     }
 
-    /// Starts the stream of an `autostart` device (see
-    /// [`crate::profile::StreamDecl::autostart`]); true if it started now.
+    /// (Re)starts the stream of an `autostart` device at packet 0 (see
+    /// [`crate::profile::StreamDecl::autostart`]); false for other devices.
     pub fn autostart(&mut self) -> bool {
         let auto = self
             .profile
@@ -202,7 +202,7 @@ impl Device {
             .stream
             .as_ref()
             .is_some_and(|s| s.autostart);
-        if !auto || self.run.is_some() || self.profile.stream.is_none() {
+        if !auto || self.profile.stream.is_none() {
             return false;
         }
         self.state.set("streaming", 1.0);

@@ -142,9 +142,11 @@ pub struct StreamDecl {
     /// The packets that carry one sample (Cyton: one; Cyton+Daisy: two).
     pub packets: Vec<PacketDecl>,
     /// The device streams without being asked (NeuroPawn Knight: its driver
-    /// sends no start command). The stream (packet 0) begins when the host
-    /// first discards its input (`tcflush`), which is where such a driver
-    /// starts reading; before that nobody would see the packets.
+    /// sends no start command). The emulated stream (packet 0) begins at each
+    /// discard of the host's input (`tcflush`): the host throws away whatever
+    /// came before (BrainFlow flushes both at prepare and at start), so the
+    /// stream it reads starts at its last flush, with the scenario's faults
+    /// counted from there.
     #[serde(default)]
     pub autostart: bool,
 }
