@@ -5,7 +5,7 @@ use crate::brainflow::PythonHost;
 use crate::check::{check_signals, Segment, StateSpan};
 use crate::host::{code_name, parse_code, Host, HostError, RustHost};
 use crate::report;
-use boardloop_boards::{create_board, Data, InputParams, StreamStats};
+use boardloop_boards::{create_board, Board, Data, InputParams, PluginBoard, StreamStats};
 use boardloop_emulators::scenario::Step;
 use boardloop_emulators::{Device, Scenario, SerialEmulator, SerialOptions};
 use std::path::PathBuf;
@@ -33,6 +33,12 @@ pub enum Target {
         /// The drop-in venv's Python.
         python: PathBuf,
     },
+    /// The built-in emulator, read by the board's C++ implementation loaded
+    /// as a plugin (`PluginBoard`), exactly as `Emulated` runs the Rust board.
+    Cpp {
+        /// The plugin library (`libboardloop_<board>_cpp.so`).
+        plugin: PathBuf,
+    },
 }
 
 impl Target {
@@ -43,6 +49,7 @@ impl Target {
             Target::Device { .. } => "device",
             Target::Brainflow { .. } => "brainflow",
             Target::BrainflowDropin { .. } => "brainflow_dropin",
+            Target::Cpp { .. } => "cpp",
         }
     }
 }
@@ -102,7 +109,10 @@ pub fn run(trial: &Trial) -> Outcome {
     let sc = &trial.scenario;
     let mut out = Outcome::default();
     let emulator = match &trial.target {
-        Target::Emulated | Target::Brainflow { .. } | Target::BrainflowDropin { .. } => {
+        Target::Emulated
+        | Target::Brainflow { .. }
+        | Target::BrainflowDropin { .. }
+        | Target::Cpp { .. } => {
             match SerialEmulator::spawn(sc, SerialOptions::default()) {
                 Ok(e) => Some(e),
                 Err(e) => {
@@ -153,6 +163,33 @@ pub fn run(trial: &Trial) -> Outcome {
                 }
             }
             Box::new(h)
+        }
+        Target::Cpp { plugin } => {
+            let params = InputParams {
+                serial_port: port.clone(),
+                timeout: sc.decl.timeout,
+                ..Default::default()
+            };
+            match PluginBoard::load(plugin, &params) {
+                Ok(b) if b.board_id() == trial.board.id => {
+                    out.log
+                        .push(format!("plugin {} ({})", b.plugin().name(), plugin.display()));
+                    Box::new(RustHost(Box::new(b)))
+                }
+                Ok(b) => {
+                    out.failures.push(format!(
+                        "plugin {} implements {}, not {}",
+                        plugin.display(),
+                        b.board_id(),
+                        trial.board.id
+                    ));
+                    return out;
+                }
+                Err(e) => {
+                    out.failures.push(format!("cannot load the plugin: {e}"));
+                    return out;
+                }
+            }
         }
         _ => {
             let params = InputParams {
