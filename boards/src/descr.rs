@@ -216,7 +216,10 @@ pub fn board_descr(id: BoardId, preset: Preset) -> Result<BoardDescr> {
         (BoardId::NeuropawnKnight, Preset::Default) => knight(),
         (BoardId::Synthetic, Preset::Default) => synthetic(),
         (BoardId::Synthetic, Preset::Auxiliary) => synthetic_aux(),
-        (BoardId::Cyton | BoardId::CytonDaisy | BoardId::NeuropawnKnight | BoardId::Synthetic, p) => {
+        (
+            BoardId::Cyton | BoardId::CytonDaisy | BoardId::NeuropawnKnight | BoardId::Synthetic,
+            p,
+        ) => {
             return Err(BoardError::new(
                 ExitCode::InvalidArguments,
                 format!("board {} has no preset {:?}", id.name(), p),

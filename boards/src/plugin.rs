@@ -62,7 +62,8 @@ struct Entries {
     start_stream: unsafe extern "C" fn(*mut c_void, i32) -> i32,
     stop_stream: unsafe extern "C" fn(*mut c_void) -> i32,
     release_session: unsafe extern "C" fn(*mut c_void) -> i32,
-    config_board: unsafe extern "C" fn(*mut c_void, *const c_char, *mut c_char, *mut i32, i32) -> i32,
+    config_board:
+        unsafe extern "C" fn(*mut c_void, *const c_char, *mut c_char, *mut i32, i32) -> i32,
     insert_marker: unsafe extern "C" fn(*mut c_void, f64) -> i32,
     get_board_data_count: unsafe extern "C" fn(*mut c_void, *mut i32) -> i32,
     get_board_data: unsafe extern "C" fn(*mut c_void, i32, *mut f64) -> i32,
@@ -130,10 +131,14 @@ impl Plugin {
         let entries = Entries {
             create: t.create.ok_or_else(|| missing("create"))?,
             destroy: t.destroy.ok_or_else(|| missing("destroy"))?,
-            prepare_session: t.prepare_session.ok_or_else(|| missing("prepare_session"))?,
+            prepare_session: t
+                .prepare_session
+                .ok_or_else(|| missing("prepare_session"))?,
             start_stream: t.start_stream.ok_or_else(|| missing("start_stream"))?,
             stop_stream: t.stop_stream.ok_or_else(|| missing("stop_stream"))?,
-            release_session: t.release_session.ok_or_else(|| missing("release_session"))?,
+            release_session: t
+                .release_session
+                .ok_or_else(|| missing("release_session"))?,
             config_board: t.config_board.ok_or_else(|| missing("config_board"))?,
             insert_marker: t.insert_marker.ok_or_else(|| missing("insert_marker"))?,
             get_board_data_count: t
@@ -269,7 +274,10 @@ impl PluginBoard {
             Ok(c) => Err(BoardError::new(c, msg)),
             Err(_) => Err(BoardError::new(
                 ExitCode::GeneralError,
-                format!("{what}: plugin {} returned unknown exit code {code}: {msg}", self.plugin.name),
+                format!(
+                    "{what}: plugin {} returned unknown exit code {code}: {msg}",
+                    self.plugin.name
+                ),
             )),
         }
     }
@@ -311,8 +319,9 @@ impl PluginBoard {
             .map_err(|_| BoardError::new(ExitCode::InvalidArguments, "too many samples"))?;
         let mut values = vec![0.0f64; rows * n];
         // SAFETY: the buffer holds num_rows * n doubles, as the ABI requires.
-        let code =
-            unsafe { (self.plugin.entries.get_board_data)(self.session, count, values.as_mut_ptr()) };
+        let code = unsafe {
+            (self.plugin.entries.get_board_data)(self.session, count, values.as_mut_ptr())
+        };
         self.check("get_board_data", code)?;
         Ok(Data {
             num_rows: rows,

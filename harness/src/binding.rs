@@ -84,7 +84,10 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
     }
     if id == BoardId::NeuropawnKnight {
         // Knight: the two lead-off status bytes, raw (BrainFlow's other rows).
-        for (name, row) in ["loff_statp", "loff_statn"].iter().zip(&descr.other_channels) {
+        for (name, row) in ["loff_statp", "loff_statn"]
+            .iter()
+            .zip(&descr.other_channels)
+        {
             add(name.to_string(), *row, CheckMode::Exact, true);
         }
     } else if let Some(row) = descr.other_channels.first() {

@@ -112,15 +112,13 @@ pub fn run(trial: &Trial) -> Outcome {
         Target::Emulated
         | Target::Brainflow { .. }
         | Target::BrainflowDropin { .. }
-        | Target::Cpp { .. } => {
-            match SerialEmulator::spawn(sc, SerialOptions::default()) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    out.failures.push(format!("cannot start the emulator: {e}"));
-                    return out;
-                }
+        | Target::Cpp { .. } => match SerialEmulator::spawn(sc, SerialOptions::default()) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                out.failures.push(format!("cannot start the emulator: {e}"));
+                return out;
             }
-        }
+        },
         Target::Device { .. } => None,
     };
     let port = match (&trial.target, &emulator) {
@@ -172,8 +170,11 @@ pub fn run(trial: &Trial) -> Outcome {
             };
             match PluginBoard::load(plugin, &params) {
                 Ok(b) if b.board_id() == trial.board.id => {
-                    out.log
-                        .push(format!("plugin {} ({})", b.plugin().name(), plugin.display()));
+                    out.log.push(format!(
+                        "plugin {} ({})",
+                        b.plugin().name(),
+                        plugin.display()
+                    ));
                     Box::new(RustHost(Box::new(b)))
                 }
                 Ok(b) => {

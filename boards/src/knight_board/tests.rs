@@ -53,9 +53,15 @@ fn lifecycle_data_markers_and_loss() {
     assert_eq!(dev.read(&mut got, Duration::from_millis(20)).unwrap(), 0);
     // Stale bytes before the stream are discarded by start_stream.
     dev.write_all(&packet(99)).unwrap();
-    assert_eq!(b.start_stream(0).unwrap_err().code, ExitCode::InvalidBufferSize);
+    assert_eq!(
+        b.start_stream(0).unwrap_err().code,
+        ExitCode::InvalidBufferSize
+    );
     b.start_stream(100).unwrap();
-    assert_eq!(b.start_stream(100).unwrap_err().code, ExitCode::StreamAlreadyRun);
+    assert_eq!(
+        b.start_stream(100).unwrap_err().code,
+        ExitCode::StreamAlreadyRun
+    );
     b.insert_marker(2.5, Preset::Default).unwrap();
     for c in [0u8, 1, 2, 5, 6] {
         dev.write_all(&packet(c)).unwrap();
@@ -85,7 +91,10 @@ fn lifecycle_data_markers_and_loss() {
 #[test]
 fn config_reply_and_lost_link() {
     let (mut b, dev) = board();
-    assert_eq!(b.config_board("x").unwrap_err().code, ExitCode::BoardNotReady);
+    assert_eq!(
+        b.config_board("x").unwrap_err().code,
+        ExitCode::BoardNotReady
+    );
     b.prepare_session().unwrap();
     let echo = std::thread::spawn(move || {
         let mut dev = dev;

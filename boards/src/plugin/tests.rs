@@ -30,7 +30,9 @@ fn params(other: &str) -> InputParams {
 }
 
 fn load_error(tag: &str, defines: &[&str]) -> BoardError {
-    Plugin::load(&build(tag, defines)).err().expect("must be refused")
+    Plugin::load(&build(tag, defines))
+        .err()
+        .expect("must be refused")
 }
 
 #[test]
@@ -38,7 +40,9 @@ fn refuses_bad_tables() {
     let e = load_error("version", &["BAD_VERSION"]);
     assert_eq!(e.code, ExitCode::GeneralError);
     assert!(e.message.contains("ABI version 2"), "{e}");
-    assert!(load_error("small", &["SMALL_STRUCT"]).message.contains("8 bytes"));
+    assert!(load_error("small", &["SMALL_STRUCT"])
+        .message
+        .contains("8 bytes"));
     assert!(load_error("nullentry", &["NULL_ENTRY"])
         .message
         .contains("entry `config_board` is NULL"));
@@ -47,7 +51,9 @@ fn refuses_bad_tables() {
         .contains("returned NULL"));
     let e = load_error("nosym", &["NO_ENTRY_SYMBOL"]);
     assert!(e.message.contains("no `boardloop_plugin_v1` symbol"), "{e}");
-    let e = Plugin::load(Path::new("/nonexistent/libnothing.so")).err().unwrap();
+    let e = Plugin::load(Path::new("/nonexistent/libnothing.so"))
+        .err()
+        .unwrap();
     assert!(e.message.contains("/nonexistent/libnothing.so"));
 }
 
@@ -58,7 +64,9 @@ fn calls_map_codes_data_and_stats() {
     assert_eq!(plugin.board_id(), BoardId::NeuropawnKnight);
     assert_eq!(plugin.num_rows(), 3);
 
-    let e = PluginBoard::create(plugin.clone(), &params("refuse")).err().unwrap();
+    let e = PluginBoard::create(plugin.clone(), &params("refuse"))
+        .err()
+        .unwrap();
     assert_eq!(e.code, ExitCode::InvalidArguments);
 
     let mut b = PluginBoard::create(plugin.clone(), &params("fail_prepare")).unwrap();
@@ -69,7 +77,10 @@ fn calls_map_codes_data_and_stats() {
 
     let mut b = PluginBoard::create(plugin.clone(), &params("")).unwrap();
     b.prepare_session().unwrap();
-    assert_eq!(b.start_stream(0).unwrap_err().code, ExitCode::InvalidBufferSize);
+    assert_eq!(
+        b.start_stream(0).unwrap_err().code,
+        ExitCode::InvalidBufferSize
+    );
     b.start_stream(10).unwrap();
     assert_eq!(b.config_board("chon_1_12").unwrap(), "re: chon_1_12");
     assert_eq!(
