@@ -4,7 +4,9 @@
 #   unit + props   every crate (nextest), doc tests
 #   matrix         every scenario x board x target: emulated, BrainFlow's own
 #                  drivers (brainflow), BrainFlow's binding over our C library
-#                  (brainflow_dropin); `device` trials need a rig and are skipped
+#                  (brainflow_dropin), C++ boards through the plugin ABI (cpp),
+#                  BLE boards over the in-memory link (memory); `device`
+#                  trials need a rig and are skipped
 #   C              a C program linked against libBoardController.so and .a
 #   C++            the C++ wrapper's CTest suite plain, under ASan/UBSan and under
 #                  valgrind; a find_package(boardloop) consumer
@@ -18,6 +20,8 @@ step() { printf '\n== %s\n' "$*"; }
 step "setup"
 bash ci/setup.sh
 bash ci/make-dropin-venv.sh
+# The C++ NeuroPawn Knight board (plugin ABI), for the `cpp` trials.
+bash ci/build-plugins.sh
 
 step "format and lints"
 cargo fmt --all -- --check

@@ -7,6 +7,7 @@ use crate::cyton_board::{CytonBoard, Timing};
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
+use crate::knight_board::KnightBoard;
 use crate::link::SerialPortLink;
 use crate::params::InputParams;
 
@@ -59,13 +60,25 @@ pub struct StreamStats {
 }
 
 /// Creates an (unprepared) session for `id`, as BrainFlow's `BoardShim`
-/// constructor does. Cyton and Cyton+Daisy use the serial port named in
-/// `params.serial_port`, opened by `prepare_session`; the BLE boards
-/// (Ganglion native, Muse) give `UnsupportedBoard` until a BLE backend is
+/// constructor does. Cyton, Cyton+Daisy and NeuroPawn Knight use the serial
+/// port named in `params.serial_port`, opened by `prepare_session`; the BLE
+/// boards (Ganglion native, Muse) give `UnsupportedBoard` until a BLE backend is
 /// built in (their drivers take a connector: [`crate::GanglionBoard`],
 /// [`crate::MuseBoard`]); other boards give `UnsupportedBoard`.
 pub fn create_board(id: BoardId, params: InputParams) -> Result<Box<dyn Board>> {
+    let timing = Timing::from_params(&params);
+    let path = params.serial_port.clone();
+    let opener = Box::new(move || {
+        SerialPortLink::open(&path).map(|l| Box::new(l) as Box<dyn crate::link::SerialLink>)
+    });
     let variant = match id {
+        BoardId::NeuropawnKnight => {
+            return Ok(Box::new(KnightBoard::with_opener(
+                params.serial_port.clone(),
+                opener,
+                timing,
+            )))
+        }
         BoardId::Cyton => CytonVariant::Cyton,
         BoardId::CytonDaisy => CytonVariant::Daisy,
         // The drivers exist, but the radio backend (btleplug) does not yet.
@@ -87,11 +100,6 @@ pub fn create_board(id: BoardId, params: InputParams) -> Result<Box<dyn Board>> 
             ))
         }
     };
-    let timing = Timing::from_params(&params);
-    let path = params.serial_port.clone();
-    let opener = Box::new(move || {
-        SerialPortLink::open(&path).map(|l| Box::new(l) as Box<dyn crate::link::SerialLink>)
-    });
     Ok(Box::new(CytonBoard::with_opener(
         variant,
         params.serial_port.clone(),

@@ -155,6 +155,21 @@ fn synthetic() -> BoardDescr {
     }
 }
 
+/// NeuroPawn Knight: BrainFlow's `brainflow_boards.cpp` entry (id 57).
+fn knight() -> BoardDescr {
+    BoardDescr {
+        eeg_channels: range(1, 8),
+        marker_channel: 12,
+        name: "Knight".into(),
+        num_rows: 13,
+        other_channels: vec![9, 10],
+        package_num_channel: 0,
+        sampling_rate: 125,
+        timestamp_channel: 11,
+        ..Default::default()
+    }
+}
+
 fn synthetic_aux() -> BoardDescr {
     BoardDescr {
         accel_channels: range(2, 4),
@@ -243,7 +258,9 @@ fn muse_anc(name: &str) -> BoardDescr {
 /// this crate describes.
 pub fn board_presets(id: BoardId) -> Result<Vec<Preset>> {
     match id {
-        BoardId::Cyton | BoardId::CytonDaisy => Ok(vec![Preset::Default]),
+        BoardId::Cyton | BoardId::CytonDaisy | BoardId::NeuropawnKnight => {
+            Ok(vec![Preset::Default])
+        }
         BoardId::Synthetic | BoardId::Muse2016 => Ok(vec![Preset::Auxiliary, Preset::Default]),
         BoardId::GanglionNative => Ok(vec![Preset::Default]),
         BoardId::Muse2 | BoardId::MuseS => {
@@ -267,6 +284,7 @@ pub fn board_descr(id: BoardId, preset: Preset) -> Result<BoardDescr> {
     let d = match (id, preset) {
         (BoardId::Cyton, Preset::Default) => cyton(),
         (BoardId::CytonDaisy, Preset::Default) => cyton_daisy(),
+        (BoardId::NeuropawnKnight, Preset::Default) => knight(),
         (BoardId::Synthetic, Preset::Default) => synthetic(),
         (BoardId::Synthetic, Preset::Auxiliary) => synthetic_aux(),
         (BoardId::GanglionNative, Preset::Default) => ganglion_native(),
@@ -281,6 +299,7 @@ pub fn board_descr(id: BoardId, preset: Preset) -> Result<BoardDescr> {
         (
             BoardId::Cyton
             | BoardId::CytonDaisy
+            | BoardId::NeuropawnKnight
             | BoardId::Synthetic
             | BoardId::GanglionNative
             | BoardId::Muse2016,
@@ -304,6 +323,7 @@ mod tests {
     // brainflow on PyPI (separators tightened).
     const CYTON_JSON: &str = r#"{"accel_channels":[9,10,11],"analog_channels":[19,20,21],"ecg_channels":[1,2,3,4,5,6,7,8],"eeg_channels":[1,2,3,4,5,6,7,8],"eeg_names":"Fp1,Fp2,C3,C4,P7,P8,O1,O2","emg_channels":[1,2,3,4,5,6,7,8],"eog_channels":[1,2,3,4,5,6,7,8],"marker_channel":23,"name":"Cyton","num_rows":24,"other_channels":[12,13,14,15,16,17,18],"package_num_channel":0,"sampling_rate":250,"timestamp_channel":22}"#;
     const DAISY_JSON: &str = r#"{"accel_channels":[17,18,19],"analog_channels":[27,28,29],"ecg_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"eeg_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"eeg_names":"Fp1,Fp2,C3,C4,P7,P8,O1,O2,F7,F8,F3,F4,T7,T8,P3,P4","emg_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"eog_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"marker_channel":31,"name":"CytonDaisy","num_rows":32,"other_channels":[20,21,22,23,24,25,26],"package_num_channel":0,"sampling_rate":125,"timestamp_channel":30}"#;
+    const KNIGHT_JSON: &str = r#"{"eeg_channels":[1,2,3,4,5,6,7,8],"marker_channel":12,"name":"Knight","num_rows":13,"other_channels":[9,10],"package_num_channel":0,"sampling_rate":125,"timestamp_channel":11}"#;
     const SYNTH_AUX_JSON: &str = r#"{"accel_channels":[2,3,4],"battery_channel":1,"eda_channels":[8],"gyro_channels":[5,6,7],"marker_channel":19,"name":"SyntheticAux","num_rows":20,"other_channels":[14,15,16,17],"package_num_channel":0,"ppg_channels":[9,10],"resistance_channels":[12,13],"sampling_rate":250,"temperature_channels":[11],"timestamp_channel":18}"#;
 
     #[test]
@@ -319,6 +339,12 @@ mod tests {
                 .unwrap()
                 .to_json(),
             DAISY_JSON
+        );
+        assert_eq!(
+            board_descr(BoardId::NeuropawnKnight, Preset::Default)
+                .unwrap()
+                .to_json(),
+            KNIGHT_JSON
         );
         assert_eq!(
             board_descr(BoardId::Synthetic, Preset::Auxiliary)
@@ -409,6 +435,7 @@ mod tests {
         for id in [
             BoardId::Cyton,
             BoardId::CytonDaisy,
+            BoardId::NeuropawnKnight,
             BoardId::Synthetic,
             BoardId::GanglionNative,
             BoardId::Muse2,

@@ -1,6 +1,6 @@
 //! Board drivers, sans-IO codecs and a BrainFlow-style session API for
 //! biosensor boards (OpenBCI Cyton, Cyton+Daisy and Ganglion; Muse 2, S and
-//! 2016).
+//! 2016; NeuroPawn Knight), and C/C++ boards loaded as plugins ([`plugin`]).
 //!
 //! Layers, bottom up:
 //! * [`codec`]: pure byte-to-row decoders, no I/O;
@@ -23,9 +23,11 @@ pub mod descr;
 pub mod error;
 pub mod ganglion_board;
 pub mod ids;
+pub mod knight_board;
 pub mod link;
 pub mod muse_board;
 pub mod params;
+pub mod plugin;
 pub mod ring;
 
 pub use ble::{BleConnector, BleLink, MemoryBle, MemoryPeripheral};
@@ -39,7 +41,9 @@ pub use descr::{board_descr, BoardDescr};
 pub use error::{BoardError, ExitCode, Result};
 pub use ganglion_board::GanglionBoard;
 pub use ids::{BoardId, Preset};
+pub use knight_board::KnightBoard;
 pub use link::{MemoryLink, SerialLink, SerialPortLink};
 pub use muse_board::MuseBoard;
 pub use params::InputParams;
+pub use plugin::{Plugin, PluginBoard};
 pub use ring::RingBuffer;

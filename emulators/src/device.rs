@@ -311,6 +311,23 @@ impl Device {
         out.push(Output::Reply(text.as_bytes().to_vec()));
     }
 
+    /// (Re)starts the streams of an `autostart` device at packet 0 (see
+    /// [`crate::profile::StreamDecl::autostart`]); false for other devices.
+    pub fn autostart(&mut self) -> bool {
+        let auto = self
+            .profile
+            .decl
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.autostart);
+        if !auto || self.profile.streams.is_empty() {
+            return false;
+        }
+        self.stop_streams();
+        self.start_streams();
+        true
+    }
+
     /// Builds the next packet of the first stream and advances; `None` when not
     /// streaming.
     pub fn next_packet(&mut self) -> Option<Vec<u8>> {

@@ -226,6 +226,14 @@ pub struct StreamDecl {
     pub counter: CounterDecl,
     /// The packets that carry one sample (Cyton: one; Cyton+Daisy: two).
     pub packets: Vec<PacketDecl>,
+    /// The device streams without being asked (NeuroPawn Knight: its driver
+    /// sends no start command). The emulated stream (packet 0) begins at each
+    /// discard of the host's input (`tcflush`): the host throws away whatever
+    /// came before (BrainFlow flushes both at prepare and at start), so the
+    /// stream it reads starts at its last flush, with the scenario's faults
+    /// counted from there.
+    #[serde(default)]
+    pub autostart: bool,
 }
 
 /// The packet counter's range.

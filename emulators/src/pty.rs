@@ -52,6 +52,20 @@ impl Pty {
             path,
         })
     }
+
+    /// Puts the master in packet mode (`TIOCPKT`): reads then start with a
+    /// status byte that reports the slave side's `tcflush` calls, which is
+    /// how an emulator notices a host that sends nothing.
+    pub fn packet_mode(&self) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let on: nix::libc::c_int = 1;
+        // SAFETY: TIOCPKT takes a pointer to an int on a pty master we own.
+        let r = unsafe { nix::libc::ioctl(self.master.as_raw_fd(), nix::libc::TIOCPKT, &on) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

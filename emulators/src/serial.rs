@@ -88,6 +88,15 @@ impl SerialEmulator {
     pub fn spawn(scenario: &Scenario, opts: SerialOptions) -> io::Result<SerialEmulator> {
         let pty = Pty::open()?;
         let path = pty.path.clone();
+        let autostart = scenario
+            .profile
+            .decl
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.autostart);
+        if autostart {
+            pty.packet_mode()?;
+        }
         let device = Device::new(
             scenario.profile.clone(),
             scenario.signals.clone(),
@@ -112,6 +121,7 @@ impl SerialEmulator {
             .map(|f| (f.at_packet, f.kind.clone()))
             .collect();
         faults.sort_by_key(|f| f.0);
+        let armed = faults.clone();
         let worker = Worker {
             pty: Some(pty),
             device,
@@ -120,8 +130,10 @@ impl SerialEmulator {
             limit: scenario.decl.packets,
             muted: scenario.muted(),
             faults: faults.into(),
+            armed,
             record_write_times: opts.record_write_times,
             started: Instant::now(),
+            packet_mode: autostart,
         };
         let thread = std::thread::Builder::new()
             .name(format!("emulate {}", scenario.name))
@@ -220,8 +232,13 @@ struct Worker {
     limit: Option<u64>,
     muted: bool,
     faults: VecDeque<(u64, FaultKind)>,
+    /// Every fault of the scenario, re-armed when an autostart stream restarts.
+    armed: Vec<(u64, FaultKind)>,
     record_write_times: bool,
     started: Instant,
+    /// The master is in packet mode (autostart devices): every read starts
+    /// with a status byte, 0 for data, else flush flags of the host side.
+    packet_mode: bool,
 }
 
 /// Per-stream production state.
@@ -333,9 +350,15 @@ impl Worker {
             };
             if readable {
                 match pty.master.read(&mut buf) {
+                    Ok(n) if n > 0 && self.packet_mode && buf[0] != 0 => {
+                        self.host_flushed(buf[0], &mut out, &mut prod);
+                    }
                     Ok(n) if n > 0 => {
-                        let bytes = buf[..n].to_vec();
-                        self.host_bytes(&bytes, &mut out, &mut prod);
+                        let skip = usize::from(self.packet_mode);
+                        let bytes = buf[skip..n].to_vec();
+                        if !bytes.is_empty() {
+                            self.host_bytes(&bytes, &mut out, &mut prod);
+                        }
                     }
                     Ok(_) => {}
                     Err(e) if would_block(&e) => {}
@@ -352,6 +375,35 @@ impl Worker {
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// The host discarded its input or output queue (packet-mode status
+    /// `flags`): an autostart device begins its stream there.
+    fn host_flushed(&mut self, flags: u8, out: &mut Outbox, prod: &mut Production) {
+        // TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE (<linux/tty.h>; not in libc).
+        const FLUSH: u8 = 0x01 | 0x02;
+        if flags & FLUSH == 0 || self.muted {
+            return;
+        }
+        if self.device.autostart() {
+            self.note(Dir::ToDevice, &[], Some("host flushed: stream (re)starts"));
+            // The host discarded everything so far: replay the scenario from
+            // its first packet, faults included.
+            self.faults = self.armed.clone().into();
+            // Bytes not yet written would reach the host after its flush:
+            // they belong to the discarded stream.
+            out.bytes.clear();
+            out.marks.clear();
+            out.queued = out.written;
+            prod.built_total = 0;
+            prod.built_in_stream = 0;
+            prod.drop_left = 0;
+            prod.burst_left = 0;
+            prod.next_due = Instant::now();
+            let mut g = self.lock();
+            g.stats.streams += 1;
+            g.state = self.device.state().clone();
+        }
     }
 
     fn host_bytes(&mut self, bytes: &[u8], out: &mut Outbox, prod: &mut Production) {

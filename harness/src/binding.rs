@@ -49,6 +49,7 @@ pub fn all_boards() -> Vec<BoardBinding> {
         ("muse_2", BoardId::Muse2),
         ("muse_s", BoardId::MuseS),
         ("muse_2016", BoardId::Muse2016),
+        ("neuropawn_knight", BoardId::NeuropawnKnight),
     ]
     .into_iter()
     .filter_map(|(name, id)| binding(name, id))
@@ -85,7 +86,15 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
             true,
         );
     }
-    if let Some(row) = descr.other_channels.first() {
+    if id == BoardId::NeuropawnKnight {
+        // Knight: the two lead-off status bytes, raw (BrainFlow's other rows).
+        for (name, row) in ["loff_statp", "loff_statn"]
+            .iter()
+            .zip(&descr.other_channels)
+        {
+            add(name.to_string(), *row, CheckMode::Exact, true);
+        }
+    } else if let Some(row) = descr.other_channels.first() {
         // OpenBCI boards put the packet's end byte there; Muse 2/S the AUX electrode.
         let name = match id {
             BoardId::Muse2 | BoardId::MuseS => "aux",

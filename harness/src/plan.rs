@@ -41,6 +41,30 @@ pub struct Planned {
     pub ignored: Option<String>,
 }
 
+/// Boards with a C++ implementation, and the file name of their plugin.
+const CPP_PLUGINS: &[(&str, &str)] = &[("neuropawn_knight", "libboardloop_knight_cpp.so")];
+
+/// Where `ci/build-plugins.sh` puts the plugins: `BOARDLOOP_PLUGIN_DIR`, else
+/// `$CARGO_TARGET_DIR/plugins`, else `<repo>/target/plugins`.
+pub fn plugin_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BOARDLOOP_PLUGIN_DIR") {
+        return PathBuf::from(d);
+    }
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => PathBuf::from(t).join("plugins"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins"),
+    }
+}
+
+/// The C++ plugin of harness board `board`, if it has one (only those boards
+/// get `cpp` trials).
+pub fn cpp_plugin(board: &str) -> Option<PathBuf> {
+    CPP_PLUGINS
+        .iter()
+        .find(|(b, _)| *b == board)
+        .map(|(_, lib)| plugin_dir().join(lib))
+}
+
 /// Builds the matrix.
 pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
     let entries = discover(&opts.scenarios);
@@ -99,6 +123,21 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                 trial: Ok(t),
                 ignored: None,
             });
+            if let Some(plugin) = cpp_plugin(bname) {
+                let ignored = (!plugin.is_file()).then(|| {
+                    format!(
+                        "C++ plugin {} is not built: run `bash ci/build-plugins.sh` \
+                         (CMake; output goes to $CARGO_TARGET_DIR/plugins)",
+                        plugin.display()
+                    )
+                });
+                let t = mk(Target::Cpp { plugin });
+                out.push(Planned {
+                    name: t.name(),
+                    trial: Ok(t),
+                    ignored,
+                });
+            }
             let has_faults = !scenario.decl.faults.is_empty();
             let (port, ignored) = match &opts.rig {
                 None => (

@@ -5,7 +5,7 @@ use crate::brainflow::PythonHost;
 use crate::check::{check_signals, Segment, StateSpan};
 use crate::host::{code_name, parse_code, Host, HostError, RustHost};
 use crate::report;
-use boardloop_boards::{create_board, Data, InputParams, StreamStats};
+use boardloop_boards::{create_board, Board, Data, InputParams, PluginBoard, StreamStats};
 use boardloop_emulators::device::CommandRecord;
 use boardloop_emulators::scenario::Step;
 use boardloop_emulators::state::State;
@@ -40,6 +40,12 @@ pub enum Target {
         /// The drop-in venv's Python.
         python: PathBuf,
     },
+    /// The built-in emulator, read by the board's C++ implementation loaded
+    /// as a plugin (`PluginBoard`), exactly as `Emulated` runs the Rust board.
+    Cpp {
+        /// The plugin library (`libboardloop_<board>_cpp.so`).
+        plugin: PathBuf,
+    },
 }
 
 impl Target {
@@ -51,6 +57,7 @@ impl Target {
             Target::Device { .. } => "device",
             Target::Brainflow { .. } => "brainflow",
             Target::BrainflowDropin { .. } => "brainflow_dropin",
+            Target::Cpp { .. } => "cpp",
         }
     }
 }
@@ -228,6 +235,35 @@ pub fn run(trial: &Trial) -> Outcome {
                         None => return out,
                     }
                 }
+                Target::Cpp { plugin } => {
+                    let params = InputParams {
+                        serial_port: port.clone(),
+                        ..params.clone()
+                    };
+                    match PluginBoard::load(plugin, &params) {
+                        Ok(b) if b.board_id() == trial.board.id => {
+                            out.log.push(format!(
+                                "plugin {} ({})",
+                                b.plugin().name(),
+                                plugin.display()
+                            ));
+                            Box::new(RustHost(Box::new(b)))
+                        }
+                        Ok(b) => {
+                            out.failures.push(format!(
+                                "plugin {} implements {}, not {}",
+                                plugin.display(),
+                                b.board_id(),
+                                trial.board.id
+                            ));
+                            return out;
+                        }
+                        Err(e) => {
+                            out.failures.push(format!("cannot load the plugin: {e}"));
+                            return out;
+                        }
+                    }
+                }
                 _ => {
                     let params = InputParams {
                         serial_port: port.clone(),
@@ -254,7 +290,9 @@ pub fn run(trial: &Trial) -> Outcome {
     if let Some(e) = &emulator {
         e.settle();
     }
-    if let (Some(e), Target::Emulated | Target::Memory) = (&emulator, &trial.target) {
+    if let (Some(e), Target::Emulated | Target::Memory | Target::Cpp { .. }) =
+        (&emulator, &trial.target)
+    {
         pin_spans(&mut played, e, sc);
     }
     let data = played.data.take().unwrap_or_else(|| Data {

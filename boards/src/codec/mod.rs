@@ -4,5 +4,6 @@
 pub mod cyton;
 pub mod gain;
 pub mod ganglion;
+pub mod knight;
 pub mod lockstep;
 pub mod muse;

@@ -1,0 +1,116 @@
+use super::*;
+
+fn packet(counter: u8, raw: [i16; 8], statp: u8, statn: u8) -> Vec<u8> {
+    let mut p = vec![START_BYTE, counter];
+    for r in raw {
+        p.extend_from_slice(&r.to_be_bytes());
+    }
+    p.extend_from_slice(&[statp, statn, END_BYTE]);
+    assert_eq!(p.len(), PACKET_LEN);
+    p
+}
+
+fn stream(counters: impl IntoIterator<Item = u8>) -> Vec<u8> {
+    counters
+        .into_iter()
+        .flat_map(|c| packet(c, [i16::from(c); 8], 1, 2))
+        .collect()
+}
+
+#[test]
+fn scale_is_brainflows_float() {
+    // 4 / 32767 / 12 * 1e6 in double is 10.17283...; BrainFlow stores a float.
+    let s = exg_scale();
+    assert!((f64::from(s) - 4.0 / 32767.0 / 12.0 * 1e6).abs() < 1e-5);
+    assert_eq!(exg_microvolts(1), f64::from(s));
+    assert_eq!(exg_microvolts(-32768), f64::from(s * -32768.0f32));
+}
+
+#[test]
+fn decodes_every_field() {
+    let raw = [1, -1, 32767, -32768, 0, 100, -200, 12345];
+    let mut d = KnightDecoder::new();
+    let mut rows = Vec::new();
+    d.push(&packet(7, raw, 0x0F, 0xF0), &mut rows);
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r.len(), NUM_ROWS);
+    assert_eq!(r[0], 7.0);
+    for (i, v) in raw.iter().enumerate() {
+        assert_eq!(r[1 + i], exg_microvolts(*v));
+    }
+    assert_eq!((r[9], r[10], r[11], r[12]), (15.0, 240.0, 0.0, 0.0));
+}
+
+#[test]
+fn any_chunking_gives_the_same_rows() {
+    let bytes = stream(0..40);
+    let mut whole = Vec::new();
+    KnightDecoder::new().push(&bytes, &mut whole);
+    for chunk in [1, 2, 5, 20, 21, 22, 64] {
+        let mut d = KnightDecoder::new();
+        let mut rows = Vec::new();
+        for c in bytes.chunks(chunk) {
+            d.push(c, &mut rows);
+        }
+        assert_eq!(rows, whole, "chunk {chunk}");
+        assert_eq!(d.stats().lost_packets, 0);
+        assert_eq!(d.stats().garbage_bytes, 0);
+    }
+    assert_eq!(whole.len(), 40);
+}
+
+#[test]
+fn exact_loss_across_the_wrap() {
+    let counters: Vec<u8> = (250..=255).chain(3..10).collect();
+    let mut d = KnightDecoder::new();
+    let mut rows = Vec::new();
+    d.push(&stream(counters), &mut rows);
+    assert_eq!(rows.len(), 13);
+    assert_eq!(d.stats().lost_packets, 3);
+}
+
+#[test]
+fn resyncs_after_garbage_and_counts_it() {
+    let mut bytes = stream(0..5);
+    bytes.extend_from_slice(&[0x00, 0xA0, 0x13, 0xA0, 0xC0]);
+    // A fake frame whose end byte is wrong.
+    let mut fake = packet(77, [0xA0; 8], 0, 0);
+    fake[PACKET_LEN - 1] = 0x55;
+    bytes.extend_from_slice(&fake);
+    bytes.extend(stream(5..10));
+    let mut d = KnightDecoder::new();
+    let mut rows = Vec::new();
+    d.push(&bytes, &mut rows);
+    let counters: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(counters, (0..10).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(d.stats().lost_packets, 0);
+    assert_eq!(d.stats().garbage_bytes, 5 + PACKET_LEN as u64);
+    assert!(d.stats().bad_end_bytes >= 1);
+}
+
+#[test]
+fn truncated_packet_is_one_lost() {
+    let mut bytes = stream(0..3);
+    bytes.extend_from_slice(&packet(3, [0xA0C0u16 as i16; 8], 0xA0, 0xC0)[..20]);
+    bytes.extend(stream(4..8));
+    let mut d = KnightDecoder::new();
+    let mut rows = Vec::new();
+    for c in bytes.chunks(7) {
+        d.push(c, &mut rows);
+    }
+    assert_eq!(rows.len(), 7);
+    assert_eq!(d.stats().lost_packets, 1);
+    assert_eq!(d.stats().garbage_bytes, 20);
+}
+
+#[test]
+fn reset_forgets_the_counter() {
+    let mut d = KnightDecoder::new();
+    let mut rows = Vec::new();
+    d.push(&stream([10]), &mut rows);
+    d.reset_stream();
+    d.push(&stream([200]), &mut rows);
+    assert_eq!(d.stats().lost_packets, 0);
+    assert_eq!(d.stats().rows, 2);
+}

@@ -1,0 +1,133 @@
+//! Driver tests against a scripted fake Knight on a [`MemoryLink`].
+
+use super::*;
+use crate::codec::knight::exg_microvolts;
+use crate::link::MemoryLink;
+
+fn packet(counter: u8) -> Vec<u8> {
+    let mut p = vec![0xA0, counter];
+    for ch in 0..8i16 {
+        p.extend_from_slice(&(i16::from(counter) * 10 - ch).to_be_bytes());
+    }
+    p.extend_from_slice(&[3, 4, 0xC0]);
+    p
+}
+
+fn fast() -> Timing {
+    Timing {
+        read_timeout: Duration::from_millis(200),
+        idle_gap: Duration::from_millis(30),
+        ..Timing::default()
+    }
+}
+
+fn board() -> (KnightBoard, MemoryLink) {
+    let (host, dev) = MemoryLink::pair();
+    let mut slot = Some(host);
+    let opener: LinkOpener = Box::new(move || {
+        slot.take()
+            .map(|l| Box::new(l) as Box<dyn SerialLink>)
+            .ok_or_else(|| BoardError::new(ExitCode::UnableToOpenPort, "gone"))
+    });
+    (KnightBoard::with_opener("mem".into(), opener, fast()), dev)
+}
+
+fn wait_rows(b: &KnightBoard, n: usize) {
+    let t = Instant::now();
+    while b.get_board_data_count(Preset::Default).unwrap() < n {
+        assert!(t.elapsed() < Duration::from_secs(5), "rows never came");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn lifecycle_data_markers_and_loss() {
+    let (mut b, mut dev) = board();
+    assert_eq!(
+        b.start_stream(10).unwrap_err().code,
+        ExitCode::BoardNotCreated
+    );
+    b.prepare_session().unwrap();
+    // No handshake: the device has received nothing.
+    let mut got = [0u8; 8];
+    assert_eq!(dev.read(&mut got, Duration::from_millis(20)).unwrap(), 0);
+    // Stale bytes before the stream are discarded by start_stream.
+    dev.write_all(&packet(99)).unwrap();
+    assert_eq!(
+        b.start_stream(0).unwrap_err().code,
+        ExitCode::InvalidBufferSize
+    );
+    b.start_stream(100).unwrap();
+    assert_eq!(
+        b.start_stream(100).unwrap_err().code,
+        ExitCode::StreamAlreadyRun
+    );
+    b.insert_marker(2.5, Preset::Default).unwrap();
+    for c in [0u8, 1, 2, 5, 6] {
+        dev.write_all(&packet(c)).unwrap();
+    }
+    wait_rows(&b, 5);
+    b.stop_stream().unwrap();
+    assert_eq!(
+        b.stop_stream().unwrap_err().code,
+        ExitCode::StreamThreadIsNotRunning
+    );
+    let s = b.stream_stats();
+    assert_eq!((s.decode.rows, s.decode.lost_packets), (5, 2));
+    let d = b.get_board_data(None, Preset::Default).unwrap();
+    assert_eq!(d.num_rows, 13);
+    assert_eq!(d.row(0), &[0.0, 1.0, 2.0, 5.0, 6.0]);
+    assert_eq!(d.row(2)[3], exg_microvolts(49));
+    assert_eq!(d.row(9)[0], 3.0);
+    assert_eq!(d.row(12), &[2.5, 0.0, 0.0, 0.0, 0.0]);
+    assert!(d.row(11)[0] > 1.6e9);
+    b.release_session().unwrap();
+    assert_eq!(
+        b.release_session().unwrap_err().code,
+        ExitCode::BoardNotCreated
+    );
+}
+
+#[test]
+fn config_reply_and_lost_link() {
+    let (mut b, dev) = board();
+    assert_eq!(
+        b.config_board("x").unwrap_err().code,
+        ExitCode::BoardNotReady
+    );
+    b.prepare_session().unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut dev = dev;
+        let mut buf = [0u8; 64];
+        let mut cmd = Vec::new();
+        while cmd.len() < 9 {
+            let n = dev.read(&mut buf, Duration::from_secs(2)).unwrap();
+            cmd.extend_from_slice(&buf[..n]);
+        }
+        dev.write_all(b"ok ").unwrap();
+        dev.write_all(&cmd).unwrap();
+        dev
+    });
+    assert_eq!(b.config_board("chon_1_12").unwrap(), "ok chon_1_12");
+    let dev = echo.join().unwrap();
+    b.start_stream(10).unwrap();
+    dev.close();
+    drop(dev);
+    let t = Instant::now();
+    while b.stream_stats().link_error.is_none() {
+        assert!(t.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(b.stop_stream().unwrap_err().code, ExitCode::IncommingMsg);
+    b.release_session().unwrap();
+}
+
+#[test]
+fn empty_port_is_invalid_arguments() {
+    let opener: LinkOpener = Box::new(|| unreachable!("never opened"));
+    let mut b = KnightBoard::with_opener(String::new(), opener, fast());
+    assert_eq!(
+        b.prepare_session().unwrap_err().code,
+        ExitCode::InvalidArguments
+    );
+}
