@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the full test run needs beyond Rust, idempotently, on a fresh
-# Debian machine (as root) or a developer's: cargo-nextest, and a Python venv
-# (.venv) with BrainFlow's own package for the compatibility trials.
+# Debian machine (as root) or a developer's: cargo-nextest, CMake and g++ for
+# the C++ plugins, and a Python venv (.venv) with BrainFlow's own package for
+# the compatibility trials.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,6 +10,16 @@ cd "$root"
 if ! cargo nextest --version >/dev/null 2>&1; then
     echo "setup: installing cargo-nextest"
     cargo install cargo-nextest --locked
+fi
+
+# CMake and a C++ compiler for the C++ board plugins (ci/build-plugins.sh).
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 py=${PYTHON:-python3}
