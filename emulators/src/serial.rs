@@ -399,7 +399,12 @@ impl Worker {
             prod.built_in_stream = 0;
             prod.drop_left = 0;
             prod.burst_left = 0;
-            prod.next_due = Instant::now();
+            // BrainFlow flushes at prepare and again at start, often within a
+            // millisecond; packets written in between land after the host's second
+            // flush (it notices before we do). A short quiet start lets both
+            // flushes arrive first (250 ms covers a loaded machine), so the host
+            // counts from packet 0.
+            prod.next_due = Instant::now() + Duration::from_millis(250);
             let mut g = self.lock();
             g.stats.streams += 1;
             g.state = self.device.state().clone();
