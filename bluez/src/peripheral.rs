@@ -1,0 +1,301 @@
+//! The peripheral side: [`BluerPeripheral`] serves a device profile's GATT
+//! table through bluetoothd with bluer 0.17 and implements the emulator's
+//! [`Peripheral`], so `BleEmulator` plays a scenario over a real BlueZ link.
+
+use crate::rt::Rt;
+use bluer::adv::{Advertisement, AdvertisementHandle, Type};
+use bluer::gatt::local::{
+    Application, ApplicationHandle, Characteristic, CharacteristicNotifier, CharacteristicNotify,
+    CharacteristicNotifyMethod, CharacteristicRead, CharacteristicWrite,
+    CharacteristicWriteMethod, Service,
+};
+use boardloop_emulators::profile::{full_uuid, BleDecl, CharProperty};
+use boardloop_emulators::Peripheral;
+use futures::FutureExt;
+use std::collections::{BTreeSet, HashMap};
+use std::io;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Limit for one notification to be handed to bluetoothd; a stuck D-Bus
+/// must not stall the emulator thread forever.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Plain data: a panic elsewhere must not take every other user down.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn parse_uuid(u: &str) -> io::Result<bluer::Uuid> {
+    bluer::Uuid::parse_str(&full_uuid(u))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("uuid {u:?}: {e}")))
+}
+
+/// State shared between the bluer callbacks and the emulator's calls.
+#[derive(Default)]
+struct Shared {
+    /// What reads return, by full lower-case UUID.
+    values: Mutex<HashMap<String, Vec<u8>>>,
+    /// The live notification session of each subscribed characteristic.
+    notifiers: Mutex<HashMap<String, CharacteristicNotifier>>,
+}
+
+/// A GATT peripheral on one BlueZ adapter, built from a profile's [`BleDecl`].
+///
+/// Registration happens in [`BluerPeripheral::new`]; advertising starts with
+/// [`BluerPeripheral::advertise`] (separate so a scenario can advertise late).
+/// Dropping it unregisters both.
+pub struct BluerPeripheral {
+    rt: Rt,
+    adapter: bluer::Adapter,
+    adapter_name: String,
+    address: String,
+    name: String,
+    advertised: BTreeSet<bluer::Uuid>,
+    shared: Arc<Shared>,
+    writes: Mutex<mpsc::Receiver<(String, Vec<u8>)>>,
+    app: Option<ApplicationHandle>,
+    adv: Mutex<Option<AdvertisementHandle>>,
+    _session: bluer::Session,
+}
+
+impl BluerPeripheral {
+    /// Registers `decl`'s GATT application on `adapter` (e.g. `hci1`) and sets
+    /// the adapter's alias to `name` (the rendered advertised name): a
+    /// central's bluetoothd reads the GAP Device Name on connect and replaces
+    /// the advertised name with it, and bluetoothd serves the alias there.
+    pub fn new(adapter: &str, name: &str, decl: &BleDecl) -> io::Result<BluerPeripheral> {
+        let rt = Rt::new("bluer")?;
+        let shared = Arc::new(Shared::default());
+        let (wtx, wrx) = mpsc::channel();
+        let app = application(decl, &shared, wtx)?;
+        let advertised = decl
+            .advertise
+            .iter()
+            .map(|u| parse_uuid(u))
+            .collect::<io::Result<BTreeSet<_>>>()?;
+        let (session, a, address, handle) = rt
+            .block_on(async {
+                let session = bluer::Session::new()
+                    .await
+                    .map_err(|e| format!("cannot reach bluetoothd on the system D-Bus: {e}"))?;
+                let names = session.adapter_names().await.map_err(|e| e.to_string())?;
+                if !names.iter().any(|n| n == adapter) {
+                    let mut names = names;
+                    names.sort();
+                    return Err(format!(
+                        "adapter {adapter} not found; adapters: [{}]",
+                        names.join(", ")
+                    ));
+                }
+                let a = session.adapter(adapter).map_err(|e| e.to_string())?;
+                a.set_powered(true)
+                    .await
+                    .map_err(|e| format!("powering {adapter} on: {e}"))?;
+                a.set_alias(name.to_string())
+                    .await
+                    .map_err(|e| format!("setting the alias of {adapter}: {e}"))?;
+                let address = a.address().await.map_err(|e| e.to_string())?;
+                let handle = a
+                    .serve_gatt_application(app)
+                    .await
+                    .map_err(|e| format!("registering the GATT application on {adapter}: {e}"))?;
+                Ok((session, a, address, handle))
+            })
+            .map_err(io::Error::other)?;
+        Ok(BluerPeripheral {
+            rt,
+            adapter: a,
+            adapter_name: adapter.to_string(),
+            address: address.to_string(),
+            name: name.to_string(),
+            advertised,
+            shared,
+            writes: Mutex::new(wrx),
+            app: Some(handle),
+            adv: Mutex::new(None),
+            _session: session,
+        })
+    }
+
+    /// Starts the LE advertisement (name and the profile's advertised service
+    /// UUIDs); a no-op if already advertising.
+    pub fn advertise(&self) -> io::Result<()> {
+        let mut adv = lock(&self.adv);
+        if adv.is_some() {
+            return Ok(());
+        }
+        let a = Advertisement {
+            advertisement_type: Type::Peripheral,
+            service_uuids: self.advertised.clone(),
+            discoverable: Some(true),
+            local_name: Some(self.name.clone()),
+            ..Default::default()
+        };
+        let h = self
+            .rt
+            .block_on(self.adapter.advertise(a))
+            .map_err(|e| {
+                io::Error::other(format!(
+                    "registering the advertisement on {}: {e}",
+                    self.adapter_name
+                ))
+            })?;
+        *adv = Some(h);
+        Ok(())
+    }
+
+    /// The adapter's address (`00:AA:01:01:00:01`), what a central connects to.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The advertised name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for BluerPeripheral {
+    fn drop(&mut self) {
+        // The handles unregister through the runtime: drop them inside it.
+        let _g = self.rt.enter();
+        lock(&self.adv).take();
+        self.app.take();
+        lock(&self.shared.notifiers).clear();
+    }
+}
+
+/// The GATT application for `decl`: reads answer from `shared.values`,
+/// writes (either type) go to `writes`, and each subscription's notifier is
+/// kept in `shared.notifiers` for [`Peripheral::notify`].
+fn application(
+    decl: &BleDecl,
+    shared: &Arc<Shared>,
+    writes: mpsc::Sender<(String, Vec<u8>)>,
+) -> io::Result<Application> {
+    let mut services = Vec::new();
+    for s in &decl.services {
+        let mut characteristics = Vec::new();
+        for c in &s.characteristics {
+            let key = full_uuid(&c.uuid);
+            let has = |p: CharProperty| c.properties.contains(&p);
+            let mut ch = Characteristic {
+                uuid: parse_uuid(&c.uuid)?,
+                ..Default::default()
+            };
+            if has(CharProperty::Read) {
+                let (sh, k) = (shared.clone(), key.clone());
+                ch.read = Some(CharacteristicRead {
+                    read: true,
+                    fun: Box::new(move |_req| {
+                        let v = lock(&sh.values).get(&k).cloned().unwrap_or_default();
+                        async move { Ok(v) }.boxed()
+                    }),
+                    ..Default::default()
+                });
+            }
+            if has(CharProperty::Write) || has(CharProperty::WriteWithoutResponse) {
+                let (tx, k) = (writes.clone(), key.clone());
+                ch.write = Some(CharacteristicWrite {
+                    write: has(CharProperty::Write),
+                    write_without_response: has(CharProperty::WriteWithoutResponse),
+                    method: CharacteristicWriteMethod::Fun(Box::new(move |value, _req| {
+                        // The receiver only goes away with the peripheral.
+                        let _ = tx.send((k.clone(), value));
+                        async { Ok(()) }.boxed()
+                    })),
+                    ..Default::default()
+                });
+            }
+            if has(CharProperty::Notify) {
+                let (sh, k) = (shared.clone(), key.clone());
+                ch.notify = Some(CharacteristicNotify {
+                    notify: true,
+                    method: CharacteristicNotifyMethod::Fun(Box::new(move |notifier| {
+                        // A new session (subscribe) replaces any earlier one.
+                        lock(&sh.notifiers).insert(k.clone(), notifier);
+                        async {}.boxed()
+                    })),
+                    ..Default::default()
+                });
+            }
+            characteristics.push(ch);
+        }
+        services.push(Service {
+            uuid: parse_uuid(&s.uuid)?,
+            primary: true,
+            characteristics,
+            ..Default::default()
+        });
+    }
+    Ok(Application {
+        services,
+        ..Default::default()
+    })
+}
+
+impl Peripheral for BluerPeripheral {
+    fn set_value(&self, uuid: &str, value: &[u8]) {
+        lock(&self.shared.values).insert(full_uuid(uuid), value.to_vec());
+    }
+
+    fn notify(&self, uuid: &str, value: &[u8]) -> bool {
+        let key = full_uuid(uuid);
+        // Taken out so the lock is not held across the await; the emulator
+        // notifies from one thread, so nothing else sends on it meanwhile.
+        let Some(mut n) = lock(&self.shared.notifiers).remove(&key) else {
+            return false;
+        };
+        if n.is_stopped() {
+            return false;
+        }
+        let sent = self
+            .rt
+            .block_on(tokio::time::timeout(NOTIFY_TIMEOUT, n.notify(value.to_vec())));
+        if !matches!(sent, Ok(Ok(()))) {
+            return false;
+        }
+        // Put it back unless a new subscription replaced it meanwhile.
+        lock(&self.shared.notifiers).entry(key).or_insert(n);
+        true
+    }
+
+    fn recv_write(&self, timeout: Duration) -> Option<(String, Vec<u8>)> {
+        lock(&self.writes).recv_timeout(timeout).ok()
+    }
+
+    fn drop_link(&self) {
+        lock(&self.shared.notifiers).clear();
+        // Disconnect every central connected to this adapter, as a device
+        // going out of range would (the central sees a link loss).
+        let a = self.adapter.clone();
+        self.rt.block_on(async move {
+            for addr in a.device_addresses().await.unwrap_or_default() {
+                if let Ok(d) = a.device(addr) {
+                    if d.is_connected().await.unwrap_or(false) {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), d.disconnect()).await;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Removes `address` from `adapter`'s known devices (bluer `remove_device`),
+/// disconnecting it if needed, so no connection or cached GATT state leaks
+/// from one test into the next. A device BlueZ does not know is not an error.
+pub fn remove_device(adapter: &str, address: &str) -> io::Result<()> {
+    let addr: bluer::Address = address
+        .parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{address}: {e}")))?;
+    let rt = Rt::new("bluer-remove")?;
+    rt.block_on(async {
+        let session = bluer::Session::new().await.map_err(io::Error::other)?;
+        let a = session.adapter(adapter).map_err(io::Error::other)?;
+        if !a.device_addresses().await.map_err(io::Error::other)?.contains(&addr) {
+            return Ok(());
+        }
+        a.remove_device(addr).await.map_err(io::Error::other)
+    })
+}
