@@ -21,6 +21,10 @@ use std::time::Duration;
 /// must not stall the emulator thread forever.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// See [`Peripheral::drop_link`] below: time for queued notifications to
+/// leave bluetoothd before the link is cut.
+const DRAIN_BEFORE_DROP: Duration = Duration::from_millis(300);
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Plain data: a panic elsewhere must not take every other user down.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -267,6 +271,11 @@ impl Peripheral for BluerPeripheral {
 
     fn drop_link(&self) {
         lock(&self.shared.notifiers).clear();
+        // `notify` returns once bluetoothd has the value, not once it is on
+        // the air; the emulator's contract (like the memory peripheral's) is
+        // that packets notified before the fault reach the central. Give
+        // bluetoothd's queue time to drain before cutting the link.
+        std::thread::sleep(DRAIN_BEFORE_DROP);
         // Disconnect every central connected to this adapter, as a device
         // going out of range would (the central sees a link loss).
         let a = self.adapter.clone();
