@@ -38,6 +38,8 @@ if [[ ${#FILTERS[@]} -eq 0 ]]; then FILTERS=(::bluez); fi
 
 # One trial at a time: the two adapters are shared, and one emulated device
 # per adapter is all BlueZ offers (its alias is the device's name).
+# The whole VM step (boot included) must stay under 3 minutes.
+export BLE_VM_TIMEOUT="${BLE_VM_TIMEOUT:-180}"
 export BOARDLOOP_BLUEZ=hci1,hci0
 export BOARDLOOP_SCENARIOS="$REPO/scenarios"
 export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS RUST_LOG RUST_BACKTRACE"

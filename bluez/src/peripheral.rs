@@ -162,11 +162,27 @@ impl BluerPeripheral {
 
 impl Drop for BluerPeripheral {
     fn drop(&mut self) {
-        // The handles unregister through the runtime: drop them inside it.
-        let _g = self.rt.enter();
-        lock(&self.adv).take();
-        self.app.take();
+        // Dropping a handle only signals a task in our runtime to unregister;
+        // the runtime shuts down right after, so wait here until bluetoothd
+        // reports no advertising instance, or the next peripheral on this
+        // adapter races the old one's removal (seen as scans finding nothing).
+        let a = self.adapter.clone();
+        let (adv, app) = (lock(&self.adv).take(), self.app.take());
         lock(&self.shared.notifiers).clear();
+        self.rt.block_on(async move {
+            drop(adv);
+            drop(app);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+            while tokio::time::Instant::now() < deadline {
+                if a.active_advertising_instances().await.unwrap_or(0) == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // The GATT application's unregistration has no observable end;
+            // give its task a moment.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        });
     }
 }
 
@@ -254,9 +270,10 @@ impl Peripheral for BluerPeripheral {
         if n.is_stopped() {
             return false;
         }
-        let sent = self
-            .rt
-            .block_on(tokio::time::timeout(NOTIFY_TIMEOUT, n.notify(value.to_vec())));
+        // The timer must be created inside the runtime, hence the async block.
+        let sent = self.rt.block_on(async {
+            tokio::time::timeout(NOTIFY_TIMEOUT, n.notify(value.to_vec())).await
+        });
         if !matches!(sent, Ok(Ok(()))) {
             return false;
         }
@@ -306,5 +323,41 @@ pub fn remove_device(adapter: &str, address: &str) -> io::Result<()> {
             return Ok(());
         }
         a.remove_device(addr).await.map_err(io::Error::other)
+    })
+}
+
+/// Makes adapters `a` and `b` forget each other (each removes the other's
+/// address from its known devices, disconnecting it), then waits up to 3 s
+/// until neither lists the other: a trial must start with no connection or
+/// cached device left over from the previous one.
+pub fn forget_each_other(a: &str, b: &str) -> io::Result<()> {
+    let rt = Rt::new("bluer-forget")?;
+    rt.block_on(async {
+        let session = bluer::Session::new().await.map_err(io::Error::other)?;
+        let (aa, ab) = (
+            session.adapter(a).map_err(io::Error::other)?,
+            session.adapter(b).map_err(io::Error::other)?,
+        );
+        let (addr_a, addr_b) = (
+            aa.address().await.map_err(io::Error::other)?,
+            ab.address().await.map_err(io::Error::other)?,
+        );
+        let pairs = [(&aa, addr_b), (&ab, addr_a)];
+        for (x, y) in pairs {
+            if x.device_addresses().await.unwrap_or_default().contains(&y) {
+                let _ = x.remove_device(y).await;
+            }
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        loop {
+            let mut left = false;
+            for (x, y) in pairs {
+                left |= x.device_addresses().await.unwrap_or_default().contains(&y);
+            }
+            if !left || tokio::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     })
 }

@@ -4,10 +4,10 @@
 //! next to a real BlueZ with two adapters that hear each other, i.e. in the
 //! lab VM (`bash ci/ble-test.sh`).
 
-use boardloop_bluez::{remove_device, BluerPeripheral, BtleplugConnector};
+use boardloop_bluez::{forget_each_other, remove_device, BluerPeripheral, BtleplugConnector};
 use boardloop_boards::{Board, BoardId, InputParams};
 use boardloop_emulators::commands::render;
-use boardloop_emulators::scenario::FaultKind;
+use boardloop_emulators::scenario::{FaultKind, Pacing};
 use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Scenario};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -86,11 +86,20 @@ pub fn start(
             .map_err(|e| format!("cannot serve the device on {emu_adapter}: {e}"))?,
     );
     let address = periph.address().to_string();
-    // A device left over from an earlier run would be "found" from BlueZ's
-    // cache before it advertises.
-    let _ = remove_device(board_adapter, &address);
+    // A device left over from an earlier trial would be "found" from BlueZ's
+    // cache before it advertises, or still be connected.
+    if let Err(e) = forget_each_other(emu_adapter, board_adapter) {
+        tracing::warn!("forgetting {emu_adapter} and {board_adapter}: {e}");
+    }
     let dynp: Arc<dyn Peripheral> = periph.clone();
-    let emulator = BleEmulator::spawn(sc, dynp, BleOptions::default())
+    // Real time, whatever the scenario's pacing: bluer's notify only queues a
+    // D-Bus signal (no back-pressure), and with `max` or `speed` pacing the
+    // emulator outran bluetoothd over btvirt (~100-200 notifications/s) and
+    // the tail of the stream never arrived. A real device sends in real time.
+    let opts = BleOptions {
+        pacing: Some(Pacing::Realtime),
+    };
+    let emulator = BleEmulator::spawn(sc, dynp, opts)
         .map_err(|e| format!("cannot start the BLE emulator: {e}"))?;
     let late = sc.decl.faults.iter().find_map(|f| match f.kind {
         FaultKind::AdvertiseAfterMs(ms) => Some(ms),
