@@ -130,9 +130,9 @@ impl BtleplugConnector {
         let rt = Arc::new(Rt::new("btleplug").map_err(|e| not_ready(e.to_string()))?);
         let (a, events) = rt
             .block_on(async {
-                let manager = Manager::new().await.map_err(|e| {
-                    format!("cannot reach bluetoothd on the system D-Bus: {e}")
-                })?;
+                let manager = Manager::new()
+                    .await
+                    .map_err(|e| format!("cannot reach bluetoothd on the system D-Bus: {e}"))?;
                 let a = find_adapter(&manager, adapter).await?;
                 let events = a
                     .events()
@@ -207,9 +207,8 @@ impl BleConnector for BtleplugConnector {
                     while let Some(e) = ev.next().await {
                         // The name can arrive in the scan response, i.e. an update.
                         let id = match e {
-                            CentralEvent::DeviceDiscovered(id) | CentralEvent::DeviceUpdated(id) => {
-                                id
-                            }
+                            CentralEvent::DeviceDiscovered(id)
+                            | CentralEvent::DeviceUpdated(id) => id,
                             _ => continue,
                         };
                         let Ok(p) = adapter.peripheral(&id).await else {
@@ -250,7 +249,10 @@ impl BleConnector for BtleplugConnector {
         }
     }
 
-    fn connect(&mut self, device: &DeviceInfo) -> boardloop_boards::error::Result<Box<dyn BleLink>> {
+    fn connect(
+        &mut self,
+        device: &DeviceInfo,
+    ) -> boardloop_boards::error::Result<Box<dyn BleLink>> {
         let what = format!(
             "{:?} ({}) on {}",
             device.name, device.address, self.adapter_name
@@ -266,7 +268,11 @@ impl BleConnector for BtleplugConnector {
                     .await
                     .unwrap_or_default()
                     .into_iter()
-                    .find(|p| p.address().to_string().eq_ignore_ascii_case(&device.address))
+                    .find(|p| {
+                        p.address()
+                            .to_string()
+                            .eq_ignore_ascii_case(&device.address)
+                    })
                     .ok_or_else(|| "not seen by a scan".to_string())?,
             };
             timed("connect", OP_TIMEOUT, p.connect()).await?;
@@ -284,7 +290,12 @@ impl BleConnector for BtleplugConnector {
         });
         let (p, chars, events) =
             link.map_err(|e| not_ready(format!("unable to connect to {what}: {e}")))?;
-        Ok(Box::new(BtleplugLink::new(self.rt.clone(), p, chars, events)))
+        Ok(Box::new(BtleplugLink::new(
+            self.rt.clone(),
+            p,
+            chars,
+            events,
+        )))
     }
 }
 
@@ -301,7 +312,12 @@ struct BtleplugLink {
 }
 
 impl BtleplugLink {
-    fn new(rt: Arc<Rt>, periph: Peripheral, chars: Vec<Characteristic>, events: EventStream) -> Self {
+    fn new(
+        rt: Arc<Rt>,
+        periph: Peripheral,
+        chars: Vec<Characteristic>,
+        events: EventStream,
+    ) -> Self {
         let connected = Arc::new(AtomicBool::new(true));
         let (lost, _) = watch::channel(false);
         // The watcher: link loss from BlueZ's DeviceDisconnected, or from a
@@ -365,11 +381,7 @@ impl BtleplugLink {
     }
 
     /// Runs a GATT operation; an error after the link dropped is `NotConnected`.
-    fn op<T>(
-        &self,
-        what: &str,
-        fut: impl Future<Output = btleplug::Result<T>>,
-    ) -> io::Result<T> {
+    fn op<T>(&self, what: &str, fut: impl Future<Output = btleplug::Result<T>>) -> io::Result<T> {
         let r = self.rt.block_on(timed(what, OP_TIMEOUT, fut));
         r.map_err(|e| {
             if self.is_connected() {

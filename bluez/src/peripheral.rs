@@ -6,14 +6,15 @@ use crate::rt::Rt;
 use bluer::adv::{Advertisement, AdvertisementHandle, Type};
 use bluer::gatt::local::{
     Application, ApplicationHandle, Characteristic, CharacteristicNotifier, CharacteristicNotify,
-    CharacteristicNotifyMethod, CharacteristicRead, CharacteristicWrite,
-    CharacteristicWriteMethod, Service,
+    CharacteristicNotifyMethod, CharacteristicRead, CharacteristicWrite, CharacteristicWriteMethod,
+    Service,
 };
 use boardloop_emulators::profile::{full_uuid, BleDecl, CharProperty};
 use boardloop_emulators::Peripheral;
 use futures::FutureExt;
 use std::collections::{BTreeSet, HashMap};
 use std::io;
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -59,7 +60,9 @@ pub struct BluerPeripheral {
     shared: Arc<Shared>,
     writes: Mutex<mpsc::Receiver<(String, Vec<u8>)>>,
     app: Option<ApplicationHandle>,
-    adv: Mutex<Option<AdvertisementHandle>>,
+    adv: Arc<Mutex<Option<AdvertisementHandle>>>,
+    /// Set on drop: the advertising refresher must not register again.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
     _session: bluer::Session,
 }
 
@@ -117,36 +120,53 @@ impl BluerPeripheral {
             shared,
             writes: Mutex::new(wrx),
             app: Some(handle),
-            adv: Mutex::new(None),
+            adv: Arc::new(Mutex::new(None)),
+            stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             _session: session,
         })
     }
 
     /// Starts the LE advertisement (name and the profile's advertised service
     /// UUIDs); a no-op if already advertising.
+    ///
+    /// While no central is connected, the advertisement is re-registered every
+    /// [`REFRESH_ADVERTISING`]: btvirt's controllers send an advertising report
+    /// only at the moment advertising or scanning is switched on (no periodic
+    /// advertising), and reports lost above HCI at those instants left scans
+    /// finding nothing for seconds. A real device advertises continuously, so
+    /// this only restores what the emulated air lacks.
     pub fn advertise(&self) -> io::Result<()> {
         let mut adv = lock(&self.adv);
         if adv.is_some() {
             return Ok(());
         }
-        let a = Advertisement {
+        let a = self.advertisement();
+        let h = self.rt.block_on(self.adapter.advertise(a)).map_err(|e| {
+            io::Error::other(format!(
+                "registering the advertisement on {}: {e}",
+                self.adapter_name
+            ))
+        })?;
+        *adv = Some(h);
+        let (slot, adapter, stopping, template) = (
+            self.adv.clone(),
+            self.adapter.clone(),
+            self.stopping.clone(),
+            self.advertisement(),
+        );
+        self.rt
+            .spawn(refresh_advertising(slot, adapter, stopping, template));
+        Ok(())
+    }
+
+    fn advertisement(&self) -> Advertisement {
+        Advertisement {
             advertisement_type: Type::Peripheral,
             service_uuids: self.advertised.clone(),
             discoverable: Some(true),
             local_name: Some(self.name.clone()),
             ..Default::default()
-        };
-        let h = self
-            .rt
-            .block_on(self.adapter.advertise(a))
-            .map_err(|e| {
-                io::Error::other(format!(
-                    "registering the advertisement on {}: {e}",
-                    self.adapter_name
-                ))
-            })?;
-        *adv = Some(h);
-        Ok(())
+        }
     }
 
     /// The adapter's address (`00:AA:01:01:00:01`), what a central connects to.
@@ -167,6 +187,7 @@ impl Drop for BluerPeripheral {
         // reports no advertising instance, or the next peripheral on this
         // adapter races the old one's removal (seen as scans finding nothing).
         let a = self.adapter.clone();
+        self.stopping.store(true, Ordering::SeqCst);
         let (adv, app) = (lock(&self.adv).take(), self.app.take());
         lock(&self.shared.notifiers).clear();
         self.rt.block_on(async move {
@@ -183,6 +204,60 @@ impl Drop for BluerPeripheral {
             // give its task a moment.
             tokio::time::sleep(Duration::from_millis(100)).await;
         });
+    }
+}
+
+/// How often an idle advertisement is re-registered (see
+/// [`BluerPeripheral::advertise`]).
+const REFRESH_ADVERTISING: Duration = Duration::from_millis(1000);
+
+/// True if any device is connected to `adapter`.
+async fn any_connected(adapter: &bluer::Adapter) -> bool {
+    for addr in adapter.device_addresses().await.unwrap_or_default() {
+        if let Ok(d) = adapter.device(addr) {
+            if d.is_connected().await.unwrap_or(false) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The advertising refresher of [`BluerPeripheral::advertise`]; ends when the
+/// peripheral stops (drop) or a registration fails.
+async fn refresh_advertising(
+    slot: Arc<Mutex<Option<AdvertisementHandle>>>,
+    adapter: bluer::Adapter,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+    template: Advertisement,
+) {
+    loop {
+        tokio::time::sleep(REFRESH_ADVERTISING).await;
+        if stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        if any_connected(&adapter).await {
+            continue;
+        }
+        let Some(old) = lock(&slot).take() else {
+            return;
+        };
+        drop(old);
+        // Wait for the old instance to go, or the new one is merely queued
+        // behind it and advertising is never switched off and on.
+        for _ in 0..20 {
+            if adapter.active_advertising_instances().await.unwrap_or(0) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        if stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        match adapter.advertise(template.clone()).await {
+            Ok(h) => *lock(&slot) = Some(h),
+            Err(_) => return,
+        }
     }
 }
 
@@ -319,7 +394,12 @@ pub fn remove_device(adapter: &str, address: &str) -> io::Result<()> {
     rt.block_on(async {
         let session = bluer::Session::new().await.map_err(io::Error::other)?;
         let a = session.adapter(adapter).map_err(io::Error::other)?;
-        if !a.device_addresses().await.map_err(io::Error::other)?.contains(&addr) {
+        if !a
+            .device_addresses()
+            .await
+            .map_err(io::Error::other)?
+            .contains(&addr)
+        {
             return Ok(());
         }
         a.remove_device(addr).await.map_err(io::Error::other)
