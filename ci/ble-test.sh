@@ -4,8 +4,9 @@
 # (ci/ble-vm.sh: btvirt hci0/hci1 + bluetoothd) with
 # BOARDLOOP_BLUEZ=hci1,hci0 (emulated device on hci1, board on hci0).
 #
-# Usage: bash ci/ble-test.sh [FILTER...]   (default filter: ::bluez; libtest
-#        filters, e.g. ganglion::known_signal_fw3::bluez; --exact works too)
+# Usage: bash ci/ble-test.sh [FILTER...]
+#   default: every ::bluez trial of the boards in BLE_TEST_BOARDS (default
+#   "ganglion muse_2"); FILTERs are libtest filters instead.
 # Honours CARGO_TARGET_DIR. Exit status: the test binary's (124: VM timeout).
 set -euo pipefail
 
@@ -33,8 +34,25 @@ if [[ -z "$BIN" || ! -x "$BIN" ]]; then
 fi
 echo "ble-test: $BIN"
 
-FILTERS=("$@")
-if [[ ${#FILTERS[@]} -eq 0 ]]; then FILTERS=(::bluez); fi
+# Which trials: by default the ::bluez trials of the boards in BLE_TEST_BOARDS
+# (ganglion and muse_2: about 7 s per trial under software emulation, so all
+# 27 BLE trials do not fit in one 3-minute VM run; e.g.
+# BLE_TEST_BOARDS="muse_2016 muse_s" runs the others). Arguments replace
+# this with libtest filters (e.g. ganglion::known_signal_fw3::bluez).
+if [[ $# -gt 0 ]]; then
+    FILTERS=("$@")
+else
+    FILTERS=(--exact)
+    for b in ${BLE_TEST_BOARDS:-ganglion muse_2}; do
+        while read -r name; do FILTERS+=("$name"); done < <(
+            BOARDLOOP_BLUEZ=hci1,hci0 "$BIN" --list 2>/dev/null \
+                | sed -n "s/^\(${b}::[^ ]*::bluez\): test\$/\1/p")
+    done
+    if [[ ${#FILTERS[@]} -eq 1 ]]; then
+        echo "ble-test: no ::bluez trials for boards ${BLE_TEST_BOARDS:-ganglion muse_2}" >&2
+        exit 2
+    fi
+fi
 
 # One trial at a time: the two adapters are shared, and one emulated device
 # per adapter is all BlueZ offers (its alias is the device's name).

@@ -21,4 +21,4 @@ mod peripheral;
 mod rt;
 
 pub use central::{BtleplugConnector, OP_TIMEOUT, RESCAN_EVERY};
-pub use peripheral::{forget_each_other, remove_device, BluerPeripheral};
+pub use peripheral::{forget_each_other, remove_device, BluerPeripheral, MAX_NOTIFY_RATE};

@@ -22,9 +22,18 @@ use std::time::Duration;
 /// must not stall the emulator thread forever.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Most notifications per second handed to bluetoothd. bluer's `notify`
+/// only queues a D-Bus signal, so nothing pushes back on the emulator: at
+/// 800/s (Ganglion at speed 8, or `max` pacing) the stream's tail never
+/// reached the central over btvirt, while real-time Muse 2 (~175/s) and
+/// Ganglion (100/s) arrived complete. `notify` therefore blocks to keep
+/// this rate, which the emulator sees as a reader that takes packets no
+/// faster (its pacing falls behind; nothing is dropped).
+pub const MAX_NOTIFY_RATE: f64 = 200.0;
+
 /// See [`Peripheral::drop_link`] below: time for queued notifications to
 /// leave bluetoothd before the link is cut.
-const DRAIN_BEFORE_DROP: Duration = Duration::from_millis(300);
+const DRAIN_BEFORE_DROP: Duration = Duration::from_millis(50);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Plain data: a panic elsewhere must not take every other user down.
@@ -61,6 +70,8 @@ pub struct BluerPeripheral {
     writes: Mutex<mpsc::Receiver<(String, Vec<u8>)>>,
     app: Option<ApplicationHandle>,
     adv: Arc<Mutex<Option<AdvertisementHandle>>>,
+    /// When the next notification may go (see [`MAX_NOTIFY_RATE`]).
+    next_notify: Mutex<std::time::Instant>,
     /// Set on drop: the advertising refresher must not register again.
     stopping: Arc<std::sync::atomic::AtomicBool>,
     _session: bluer::Session,
@@ -122,6 +133,7 @@ impl BluerPeripheral {
             app: Some(handle),
             adv: Arc::new(Mutex::new(None)),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            next_notify: Mutex::new(std::time::Instant::now()),
             _session: session,
         })
     }
@@ -345,6 +357,14 @@ impl Peripheral for BluerPeripheral {
         if n.is_stopped() {
             return false;
         }
+        let wait = {
+            let mut next = lock(&self.next_notify);
+            let now = std::time::Instant::now();
+            let at = (*next).max(now);
+            *next = at + Duration::from_secs_f64(1.0 / MAX_NOTIFY_RATE);
+            at - now
+        };
+        std::thread::sleep(wait);
         // The timer must be created inside the runtime, hence the async block.
         let sent = self.rt.block_on(async {
             tokio::time::timeout(NOTIFY_TIMEOUT, n.notify(value.to_vec())).await
@@ -363,10 +383,12 @@ impl Peripheral for BluerPeripheral {
 
     fn drop_link(&self) {
         lock(&self.shared.notifiers).clear();
-        // `notify` returns once bluetoothd has the value, not once it is on
-        // the air; the emulator's contract (like the memory peripheral's) is
-        // that packets notified before the fault reach the central. Give
-        // bluetoothd's queue time to drain before cutting the link.
+        // `notify` returns once the value is queued for bluetoothd, not once
+        // it is on the air; the emulator's contract (like the memory
+        // peripheral's) is that packets notified before the fault reach the
+        // central. Give the last one time to leave before cutting the link,
+        // but not much: the central must see the loss promptly (a scenario
+        // calls `stop` 200 ms after its last row and expects it to fail).
         std::thread::sleep(DRAIN_BEFORE_DROP);
         // Disconnect every central connected to this adapter, as a device
         // going out of range would (the central sees a link loss).

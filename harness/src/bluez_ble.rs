@@ -7,7 +7,7 @@
 use boardloop_bluez::{forget_each_other, remove_device, BluerPeripheral, BtleplugConnector};
 use boardloop_boards::{Board, BoardId, InputParams};
 use boardloop_emulators::commands::render;
-use boardloop_emulators::scenario::{FaultKind, Pacing};
+use boardloop_emulators::scenario::FaultKind;
 use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Scenario};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -44,11 +44,7 @@ pub struct Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         if let Err(e) = remove_device(&self.board_adapter, &self.address) {
-            tracing::warn!(
-                "removing {} from {}: {e}",
-                self.address,
-                self.board_adapter
-            );
+            tracing::warn!("removing {} from {}: {e}", self.address, self.board_adapter);
         }
     }
 }
@@ -92,13 +88,10 @@ pub fn start(
         tracing::warn!("forgetting {emu_adapter} and {board_adapter}: {e}");
     }
     let dynp: Arc<dyn Peripheral> = periph.clone();
-    // Real time, whatever the scenario's pacing: bluer's notify only queues a
-    // D-Bus signal (no back-pressure), and with `max` or `speed` pacing the
-    // emulator outran bluetoothd over btvirt (~100-200 notifications/s) and
-    // the tail of the stream never arrived. A real device sends in real time.
-    let opts = BleOptions {
-        pacing: Some(Pacing::Realtime),
-    };
+    // The scenario's own pacing: BluerPeripheral caps the notification rate
+    // at what bluetoothd carries over btvirt (its MAX_NOTIFY_RATE), which the
+    // emulator sees as a slower reader.
+    let opts = BleOptions::default();
     let emulator = BleEmulator::spawn(sc, dynp, opts)
         .map_err(|e| format!("cannot start the BLE emulator: {e}"))?;
     let late = sc.decl.faults.iter().find_map(|f| match f.kind {
@@ -114,7 +107,8 @@ pub fn start(
             let (tx, rx) = mpsc::channel::<()>();
             let p = periph.clone();
             std::thread::spawn(move || {
-                if rx.recv_timeout(Duration::from_millis(ms)) == Err(mpsc::RecvTimeoutError::Timeout)
+                if rx.recv_timeout(Duration::from_millis(ms))
+                    == Err(mpsc::RecvTimeoutError::Timeout)
                 {
                     if let Err(e) = p.advertise() {
                         tracing::warn!("late advertisement: {e}");

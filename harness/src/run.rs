@@ -219,7 +219,10 @@ pub fn run(trial: &Trial) -> Outcome {
                 Ok(st) => {
                     out.log.push(st.log);
                     bluez_guard = Some(st.guard);
-                    (Some(Emulator::Ble(st.emulator)), Box::new(RustHost(st.board)))
+                    (
+                        Some(Emulator::Ble(st.emulator)),
+                        Box::new(RustHost(st.board)),
+                    )
                 }
                 Err(e) => {
                     out.failures.push(e);
