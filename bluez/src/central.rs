@@ -174,7 +174,8 @@ impl BleConnector for BtleplugConnector {
         let adapter = self.adapter.clone();
         let mut events = self.events.take();
         let mut seen: BTreeMap<String, (DeviceInfo, Peripheral)> = BTreeMap::new();
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
         let result: Result<Option<(DeviceInfo, Peripheral)>, String> = self.rt.block_on(async {
             let mut check = |p: Peripheral, info: DeviceInfo| {
                 let hit = filter.matches(&info);
@@ -235,7 +236,16 @@ impl BleConnector for BtleplugConnector {
             self.seen.insert(addr.clone(), p.clone());
         }
         match result {
-            Ok(Some((info, _))) => Ok(info),
+            Ok(Some((info, _))) => {
+                tracing::info!(
+                    "found {:?} ({}) on {} after {} ms",
+                    info.name,
+                    info.address,
+                    self.adapter_name,
+                    started.elapsed().as_millis()
+                );
+                Ok(info)
+            }
             Ok(None) => {
                 let list: Vec<DeviceInfo> = seen.into_values().map(|(i, _)| i).collect();
                 let mut e = not_found(filter, timeout, &list);
@@ -275,12 +285,21 @@ impl BleConnector for BtleplugConnector {
                     })
                     .ok_or_else(|| "not seen by a scan".to_string())?,
             };
+            let t = Instant::now();
             timed("connect", OP_TIMEOUT, p.connect()).await?;
+            let connect = t.elapsed();
+            let t = Instant::now();
             if let Err(e) = timed("discover services", OP_TIMEOUT, p.discover_services()).await {
                 // A half-open connection would leak into the next attempt.
                 let _ = tokio::time::timeout(OP_TIMEOUT, p.disconnect()).await;
                 return Err(e);
             }
+            tracing::info!(
+                "connected in {} ms, discovered in {} ms, mtu {}",
+                connect.as_millis(),
+                t.elapsed().as_millis(),
+                p.mtu()
+            );
             let chars: Vec<Characteristic> = p.characteristics().into_iter().collect();
             let events = adapter
                 .events()
@@ -341,7 +360,9 @@ impl BtleplugLink {
                     _ = lost_rx.changed() => break,
                 }
             }
-            c2.store(false, Ordering::SeqCst);
+            if c2.swap(false, Ordering::SeqCst) {
+                tracing::info!("link to {id:?} lost");
+            }
             l2.send_replace(true);
             // See BtleplugConnector::events: never drop a bluez-async stream.
             std::mem::forget(events);
@@ -463,12 +484,17 @@ impl BleLink for BtleplugLink {
         let mut stream = self.op("notification stream", self.periph.notifications())?;
         let mut lost_rx = self.lost.subscribe();
         self.rt.spawn(async move {
+            // For the log: how many arrived and at what rate.
+            let (mut count, mut first, mut last) = (0u64, None::<Instant>, Instant::now());
             loop {
                 tokio::select! {
                     // `biased`: deliver what has arrived before reporting a loss.
                     biased;
                     n = stream.next() => match n {
                         Some(n) => {
+                            count += 1;
+                            last = Instant::now();
+                            first.get_or_insert(last);
                             let n = Notification { uuid: to_uuid(n.uuid), value: n.value };
                             if tx.send(n).is_err() { break }
                         }
@@ -477,6 +503,15 @@ impl BleLink for BtleplugLink {
                     r = lost_rx.changed() => if r.is_err() || *lost_rx.borrow() { break },
                 }
             }
+            let span = first.map_or(0.0, |f| (last - f).as_secs_f64());
+            tracing::info!(
+                "{count} notifications over {span:.2} s ({:.1}/s)",
+                if span > 0.0 {
+                    (count - 1) as f64 / span
+                } else {
+                    0.0
+                }
+            );
             // Dropping `tx` ends the blocking side; the stream is leaked, not
             // dropped (bluez-async panics when one is dropped).
             std::mem::forget(stream);

@@ -21,4 +21,7 @@ mod peripheral;
 mod rt;
 
 pub use central::{BtleplugConnector, OP_TIMEOUT, RESCAN_EVERY};
-pub use peripheral::{forget_each_other, remove_device, BluerPeripheral, MAX_NOTIFY_RATE};
+pub use peripheral::{
+    forget_each_other, remove_device, BluerPeripheral, MAX_NOTIFY_RATE,
+    MAX_NOTIFY_RATE_PER_CHARACTERISTIC,
+};

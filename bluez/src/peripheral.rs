@@ -22,14 +22,20 @@ use std::time::Duration;
 /// must not stall the emulator thread forever.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Most notifications per second handed to bluetoothd. bluer's `notify`
-/// only queues a D-Bus signal, so nothing pushes back on the emulator: at
-/// 800/s (Ganglion at speed 8, or `max` pacing) the stream's tail never
-/// reached the central over btvirt, while real-time Muse 2 (~175/s) and
-/// Ganglion (100/s) arrived complete. `notify` therefore blocks to keep
-/// this rate, which the emulator sees as a reader that takes packets no
-/// faster (its pacing falls behind; nothing is dropped).
-pub const MAX_NOTIFY_RATE: f64 = 200.0;
+/// Most notifications per second handed to bluetoothd, in all. bluer's
+/// `notify` only queues a D-Bus signal, so nothing pushes back on the
+/// emulator. Measured over btvirt: Ganglion (one characteristic) arrived
+/// complete at 100/s but its stream stalled for good after 130-250 packets at
+/// 200/s and 800/s; Muse 2 in real time (~175/s over five characteristics)
+/// arrived complete. `notify` therefore blocks to keep both this rate and
+/// [`MAX_NOTIFY_RATE_PER_CHARACTERISTIC`], which the emulator sees as a
+/// reader that takes packets no faster (its pacing falls behind; nothing is
+/// dropped).
+pub const MAX_NOTIFY_RATE: f64 = 175.0;
+
+/// Most notifications per second on any one characteristic (see
+/// [`MAX_NOTIFY_RATE`]).
+pub const MAX_NOTIFY_RATE_PER_CHARACTERISTIC: f64 = 100.0;
 
 /// See [`Peripheral::drop_link`] below: time for queued notifications to
 /// leave bluetoothd before the link is cut.
@@ -72,6 +78,8 @@ pub struct BluerPeripheral {
     adv: Arc<Mutex<Option<AdvertisementHandle>>>,
     /// When the next notification may go (see [`MAX_NOTIFY_RATE`]).
     next_notify: Mutex<std::time::Instant>,
+    /// The same per characteristic.
+    next_notify_on: Mutex<HashMap<String, std::time::Instant>>,
     /// Set on drop: the advertising refresher must not register again.
     stopping: Arc<std::sync::atomic::AtomicBool>,
     _session: bluer::Session,
@@ -134,6 +142,7 @@ impl BluerPeripheral {
             adv: Arc::new(Mutex::new(None)),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             next_notify: Mutex::new(std::time::Instant::now()),
+            next_notify_on: Mutex::new(HashMap::new()),
             _session: session,
         })
     }
@@ -359,9 +368,12 @@ impl Peripheral for BluerPeripheral {
         }
         let wait = {
             let mut next = lock(&self.next_notify);
+            let mut on = lock(&self.next_notify_on);
             let now = std::time::Instant::now();
-            let at = (*next).max(now);
+            let mine = on.entry(key.clone()).or_insert(now);
+            let at = (*next).max(*mine).max(now);
             *next = at + Duration::from_secs_f64(1.0 / MAX_NOTIFY_RATE);
+            *mine = at + Duration::from_secs_f64(1.0 / MAX_NOTIFY_RATE_PER_CHARACTERISTIC);
             at - now
         };
         std::thread::sleep(wait);
@@ -397,7 +409,8 @@ impl Peripheral for BluerPeripheral {
             for addr in a.device_addresses().await.unwrap_or_default() {
                 if let Ok(d) = a.device(addr) {
                     if d.is_connected().await.unwrap_or(false) {
-                        let _ = tokio::time::timeout(Duration::from_secs(5), d.disconnect()).await;
+                        let r = tokio::time::timeout(Duration::from_secs(5), d.disconnect()).await;
+                        tracing::info!("drop_link: disconnecting {addr}: {r:?}");
                     }
                 }
             }
