@@ -37,7 +37,7 @@ pub const OP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often a link checks `is_connected` besides listening for
 /// `DeviceDisconnected` (a missed D-Bus signal must not hide a link loss).
-const LINK_POLL: Duration = Duration::from_millis(250);
+const LINK_POLL: Duration = Duration::from_millis(100);
 
 type EventStream = Pin<Box<dyn futures::Stream<Item = CentralEvent> + Send>>;
 

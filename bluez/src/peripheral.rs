@@ -409,8 +409,18 @@ impl Peripheral for BluerPeripheral {
             for addr in a.device_addresses().await.unwrap_or_default() {
                 if let Ok(d) = a.device(addr) {
                     if d.is_connected().await.unwrap_or(false) {
-                        let r = tokio::time::timeout(Duration::from_secs(5), d.disconnect()).await;
-                        tracing::info!("drop_link: disconnecting {addr}: {r:?}");
+                        // Not Device1.Disconnect: bluetoothd first disconnects
+                        // its services and cuts the link only after its 2-s
+                        // DISCONNECT_TIMER (seen: the central still connected
+                        // 400 ms later). RemoveDevice disconnects at once;
+                        // the central is a stranger to us anyway.
+                        let r = tokio::time::timeout(Duration::from_secs(5), a.remove_device(addr))
+                            .await;
+                        tracing::info!("drop_link: removing {addr}: {r:?}");
+                        if !matches!(r, Ok(Ok(()))) {
+                            let _ =
+                                tokio::time::timeout(Duration::from_secs(5), d.disconnect()).await;
+                        }
                     }
                 }
             }
