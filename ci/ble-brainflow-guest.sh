@@ -23,18 +23,21 @@ echo "emulator: $line"
 addr="$(echo "$line" | cut -d' ' -f2)"
 
 set +e
-timeout 60 "$PY" - "$addr" "$BOARD_ID" <<'PYEOF'
+timeout 60 "$PY" - "$addr" "$BOARD_ID" "$LOG/brainflow.log" <<'PYEOF'
 import sys, time
 from brainflow.board_shim import BoardShim, BrainFlowInputParams
-addr, board = sys.argv[1], int(sys.argv[2])
+addr, board, logfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 BoardShim.enable_dev_board_logger()
+# The whole driver log, in case stderr is cut short.
+BoardShim.set_log_file(logfile)
 p = BrainFlowInputParams()
 p.mac_address = addr
 p.timeout = 15
 b = BoardShim(board, p)
 t = time.monotonic()
 b.prepare_session()
-print(f"prepare_session ok after {time.monotonic() - t:.2f} s", flush=True)
+print(f"prepare_session returned after {time.monotonic() - t:.2f} s; "
+      f"is_prepared {b.is_prepared()}", flush=True)
 b.start_stream()
 t = time.monotonic()
 time.sleep(5)
