@@ -4,6 +4,7 @@
 //! `boardloop run`.
 
 pub mod binding;
+pub mod bluez_ble;
 pub mod brainflow;
 pub mod catalog;
 pub mod check;

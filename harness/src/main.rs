@@ -45,6 +45,10 @@ enum Cmd {
         /// Stream at this multiple of the device's rate.
         #[arg(long)]
         speed: Option<f64>,
+        /// For BLE devices: the BlueZ adapter to serve the device on (e.g.
+        /// hci1); the first stdout line is then `ble: <address> <name>`.
+        #[arg(long)]
+        adapter: Option<String>,
     },
     /// List the boards, their BrainFlow ids and data layouts.
     Boards,
@@ -73,7 +77,8 @@ fn main() -> ExitCode {
             scenario,
             max,
             speed,
-        } => cmd_emulate(scenario, max, speed),
+            adapter,
+        } => cmd_emulate(scenario, max, speed, adapter),
         Cmd::Boards => cmd_boards(),
         Cmd::Check { files } => cmd_check(files),
     }
@@ -192,7 +197,7 @@ impl Row {
     }
 }
 
-fn cmd_emulate(path: PathBuf, max: bool, speed: Option<f64>) -> ExitCode {
+fn cmd_emulate(path: PathBuf, max: bool, speed: Option<f64>, adapter: Option<String>) -> ExitCode {
     let devices = path
         .parent()
         .and_then(|p| p.parent())
@@ -215,6 +220,23 @@ fn cmd_emulate(path: PathBuf, max: bool, speed: Option<f64>) -> ExitCode {
         }
         _ => None,
     };
+    if let Some(ble) = &scenario.profile.ble {
+        let Some(adapter) = adapter else {
+            eprintln!(
+                "`{}` is a BLE device: give the BlueZ adapter to serve it on (--adapter hci1)",
+                scenario.profile.decl.name
+            );
+            return ExitCode::FAILURE;
+        };
+        return emulate_ble(&scenario, ble, &adapter, pacing);
+    }
+    if adapter.is_some() {
+        eprintln!(
+            "--adapter is for BLE devices; `{}` is a serial device",
+            scenario.profile.decl.name
+        );
+        return ExitCode::FAILURE;
+    }
     let emu = match SerialEmulator::spawn(
         &scenario,
         SerialOptions {
@@ -254,6 +276,64 @@ fn cmd_emulate(path: PathBuf, max: bool, speed: Option<f64>) -> ExitCode {
             eprintln!("device unplugged; exiting");
             return ExitCode::SUCCESS;
         }
+    }
+}
+
+/// `boardloop emulate --adapter hciN` for a BLE profile: the device served by
+/// bluetoothd (bluer) until the process is stopped (Ctrl-C, SIGTERM; bluetoothd
+/// drops the advertisement and the GATT application when the process's D-Bus
+/// connection goes away).
+fn emulate_ble(
+    scenario: &Scenario,
+    ble: &boardloop_emulators::profile::BleDecl,
+    adapter: &str,
+    pacing: Option<Pacing>,
+) -> ExitCode {
+    let name = boardloop_emulators::commands::render(&ble.name, &[], &scenario.initial_state);
+    let periph = match boardloop_bluez::BluerPeripheral::new(adapter, &name, ble) {
+        Ok(p) => std::sync::Arc::new(p),
+        Err(e) => {
+            eprintln!("cannot serve the device on {adapter}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dynp: std::sync::Arc<dyn boardloop_emulators::Peripheral> = periph.clone();
+    let emu = match boardloop_emulators::BleEmulator::spawn(
+        scenario,
+        dynp,
+        boardloop_emulators::BleOptions { pacing },
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cannot start the BLE emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = periph.advertise() {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    // The first line is the contract with scripts: flush it at once.
+    println!("ble: {} {}", periph.address(), periph.name());
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "emulating `{}` ({}) for scenario `{}` on {adapter}; Ctrl-C to stop",
+        scenario.profile.decl.name, scenario.profile.decl.description, scenario.name
+    );
+    let mut last = emu.stats();
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let s = emu.stats();
+        if s.streams != last.streams {
+            eprintln!(
+                "streams {}  packets sent {}  dropped {}  unsubscribed {}",
+                s.streams,
+                s.packets_sent,
+                s.packets_dropped,
+                emu.unsubscribed()
+            );
+        }
+        last = s;
     }
 }
 

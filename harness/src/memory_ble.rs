@@ -2,7 +2,7 @@
 //! `MemoryPeripheral`, played by the emulator and reached by the Rust BLE boards
 //! through `MemoryBle`, with no radio and no BlueZ.
 
-use boardloop_boards::ble::{CharProps, Uuid};
+use boardloop_boards::ble::{BleConnector, CharProps, Uuid};
 use boardloop_boards::{
     Board, BoardId, GanglionBoard, InputParams, MemoryBle, MemoryPeripheral, MuseBoard, MuseModel,
 };
@@ -55,21 +55,23 @@ pub fn peripheral(scenario: &Scenario) -> Option<MemoryPeripheral> {
 
 /// The Rust BLE board for `id`, connecting through `ble`.
 pub fn board(id: BoardId, ble: MemoryBle, params: &InputParams) -> Option<Box<dyn Board>> {
+    board_on(id, Box::new(ble), params)
+}
+
+/// The Rust BLE board for `id` on any connector (memory, BlueZ).
+pub fn board_on(
+    id: BoardId,
+    ble: Box<dyn BleConnector>,
+    params: &InputParams,
+) -> Option<Box<dyn Board>> {
     let model = match id {
         BoardId::GanglionNative => {
-            return Some(Box::new(GanglionBoard::with_connector(
-                Box::new(ble),
-                params,
-            )))
+            return Some(Box::new(GanglionBoard::with_connector(ble, params)))
         }
         BoardId::Muse2 => MuseModel::Muse2,
         BoardId::MuseS => MuseModel::MuseS,
         BoardId::Muse2016 => MuseModel::Muse2016,
         _ => return None,
     };
-    Some(Box::new(MuseBoard::with_connector(
-        model,
-        Box::new(ble),
-        params,
-    )))
+    Some(Box::new(MuseBoard::with_connector(model, ble, params)))
 }

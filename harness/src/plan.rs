@@ -15,6 +15,9 @@ pub struct PlanOptions {
     pub scenarios: PathBuf,
     /// A rig for the `device` target, or why there is none.
     pub rig: Option<Result<Rig, String>>,
+    /// Adapters (emulator, board) for the `bluez` target, or why it cannot
+    /// run here (`None`: never planned).
+    pub bluez: Option<Result<(String, String), String>>,
 }
 
 impl PlanOptions {
@@ -26,6 +29,7 @@ impl PlanOptions {
                 let p = PathBuf::from(p);
                 Rig::load(&p).map_err(|e| e.to_string())
             }),
+            bluez: Some(crate::bluez_ble::adapters_from_env()),
         }
     }
 }
@@ -107,14 +111,38 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                 target,
             };
             if scenario.profile.ble.is_some() {
-                // BLE devices: the in-memory link here; BlueZ trials come with the
-                // btleplug/bluer backends.
+                // BLE devices: the in-memory link always; real BlueZ only where
+                // two adapters and bluetoothd are reachable (the lab VM).
                 let t = mk(Target::Memory);
                 out.push(Planned {
                     name: t.name(),
                     trial: Ok(t),
                     ignored: None,
                 });
+                if let Some(bz) = &opts.bluez {
+                    let (target, ignored) = match bz {
+                        Ok((e, b)) => (
+                            Target::Bluez {
+                                emulator: e.clone(),
+                                board: b.clone(),
+                            },
+                            None,
+                        ),
+                        Err(why) => (
+                            Target::Bluez {
+                                emulator: String::new(),
+                                board: String::new(),
+                            },
+                            Some(why.clone()),
+                        ),
+                    };
+                    let t = mk(target);
+                    out.push(Planned {
+                        name: t.name(),
+                        trial: Ok(t),
+                        ignored,
+                    });
+                }
                 continue;
             }
             let t = mk(Target::Emulated);

@@ -24,6 +24,14 @@ pub enum Target {
     /// The built-in BLE emulator on an in-memory GATT peripheral; the Rust BLE
     /// driver connects through the in-memory link.
     Memory,
+    /// The built-in BLE emulator served by BlueZ (bluer) on one adapter; the
+    /// Rust BLE driver connects through btleplug on another.
+    Bluez {
+        /// Adapter the emulated device is served on (e.g. `hci1`).
+        emulator: String,
+        /// Adapter the board connects from (e.g. `hci0`).
+        board: String,
+    },
     /// A device on a lab rig (or an external `boardloop emulate`) at this port.
     Device {
         /// Serial port.
@@ -54,6 +62,7 @@ impl Target {
         match self {
             Target::Emulated => "emulated",
             Target::Memory => "memory",
+            Target::Bluez { .. } => "bluez",
             Target::Device { .. } => "device",
             Target::Brainflow { .. } => "brainflow",
             Target::BrainflowDropin { .. } => "brainflow_dropin",
@@ -160,6 +169,7 @@ pub fn run(trial: &Trial) -> Outcome {
         ..Default::default()
     };
     let mut advertise_cancel: Option<std::sync::mpsc::Sender<()>> = None;
+    let mut bluez_guard: Option<crate::bluez_ble::Guard> = None;
     let (emulator, mut host): (Option<Emulator>, Box<dyn Host>) = match &trial.target {
         Target::Memory => {
             let Some(periph) = crate::memory_ble::peripheral(sc) else {
@@ -207,6 +217,22 @@ pub fn run(trial: &Trial) -> Outcome {
                 None => {
                     out.failures
                         .push(format!("board `{}` has no BLE driver", trial.board.name));
+                    return out;
+                }
+            }
+        }
+        Target::Bluez { emulator, board } => {
+            match crate::bluez_ble::start(sc, trial.board.id, emulator, board, &params) {
+                Ok(st) => {
+                    out.log.push(st.log);
+                    bluez_guard = Some(st.guard);
+                    (
+                        Some(Emulator::Ble(st.emulator)),
+                        Box::new(RustHost(st.board)),
+                    )
+                }
+                Err(e) => {
+                    out.failures.push(e);
                     return out;
                 }
             }
@@ -290,8 +316,10 @@ pub fn run(trial: &Trial) -> Outcome {
     if let Some(e) = &emulator {
         e.settle();
     }
-    if let (Some(e), Target::Emulated | Target::Memory | Target::Cpp { .. }) =
-        (&emulator, &trial.target)
+    if let (
+        Some(e),
+        Target::Emulated | Target::Memory | Target::Cpp { .. } | Target::Bluez { .. },
+    ) = (&emulator, &trial.target)
     {
         pin_spans(&mut played, e, sc);
     }
@@ -306,6 +334,9 @@ pub fn run(trial: &Trial) -> Outcome {
     let transcript = emulator.as_ref().map(|e| e.transcript());
     drop(emulator);
     drop(advertise_cancel);
+    // After the emulator (which holds the peripheral): unregisters, then
+    // removes the device from the board's adapter.
+    drop(bluez_guard);
     out.artifacts = report::keep(trial, &out, &data, transcript.as_deref());
     out
 }

@@ -6,6 +6,14 @@ use boardloop_harness::{describe_failure, plan, run, PlanOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
+    // Logs (e.g. RUST_LOG=boardloop_bluez=info for BLE timings) go to stderr;
+    // nothing is logged unless RUST_LOG asks for it.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let args = Arguments::from_args();
     let trials = plan(&PlanOptions::from_env())
         .into_iter()

@@ -1,0 +1,136 @@
+//! The `bluez` target: the scenario's device served by bluetoothd on one
+//! adapter (`BluerPeripheral`, played by `BleEmulator`), the Rust BLE board
+//! connecting through btleplug on another (`BtleplugConnector`). Runs only
+//! next to a real BlueZ with two adapters that hear each other, i.e. in the
+//! lab VM (`bash ci/ble-test.sh`).
+
+use boardloop_bluez::{forget_each_other, remove_device, BluerPeripheral, BtleplugConnector};
+use boardloop_boards::{Board, BoardId, InputParams};
+use boardloop_emulators::commands::render;
+use boardloop_emulators::scenario::FaultKind;
+use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Scenario};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `BOARDLOOP_BLUEZ=EMULATOR,BOARD` (e.g. `hci1,hci0`): the adapters of the
+/// `bluez` target, or why it cannot run here.
+pub fn adapters_from_env() -> Result<(String, String), String> {
+    let v = std::env::var("BOARDLOOP_BLUEZ").map_err(|_| {
+        "no BlueZ here: set BOARDLOOP_BLUEZ=hci1,hci0 (emulator adapter, board adapter) \
+         next to a running bluetoothd; `bash ci/ble-test.sh` runs these in the BlueZ VM"
+            .to_string()
+    })?;
+    match v.split_once(',') {
+        Some((e, b)) if !e.trim().is_empty() && !b.trim().is_empty() && e != b => {
+            Ok((e.trim().to_string(), b.trim().to_string()))
+        }
+        _ => Err(format!(
+            "BOARDLOOP_BLUEZ={v:?}: expected two different adapters, EMULATOR,BOARD (e.g. hci1,hci0)"
+        )),
+    }
+}
+
+/// Everything a `bluez` trial holds until it ends. Dropping it stops a
+/// pending late advertisement and removes the emulated device from the
+/// board adapter's known devices, so no connection or cached state leaks
+/// into the next trial.
+pub struct Guard {
+    board_adapter: String,
+    address: String,
+    _cancel: Option<mpsc::Sender<()>>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Err(e) = remove_device(&self.board_adapter, &self.address) {
+            tracing::warn!("removing {} from {}: {e}", self.address, self.board_adapter);
+        }
+    }
+}
+
+/// The pieces of a running `bluez` trial.
+pub struct Started {
+    /// The emulator playing the device.
+    pub emulator: BleEmulator,
+    /// The board under test, not yet prepared.
+    pub board: Box<dyn Board>,
+    /// Dropped after the emulator (see [`Guard`]).
+    pub guard: Guard,
+    /// For the trial log.
+    pub log: String,
+}
+
+/// Serves `sc`'s device on `emu_adapter` and builds board `id` on
+/// `board_adapter`. Honours the `advertise_after_ms` fault like the memory
+/// target (advertising starts that late; the trial's end cancels it).
+pub fn start(
+    sc: &Scenario,
+    id: BoardId,
+    emu_adapter: &str,
+    board_adapter: &str,
+    params: &InputParams,
+) -> Result<Started, String> {
+    let ble = sc
+        .profile
+        .ble
+        .as_ref()
+        .ok_or_else(|| format!("`{}` is not a BLE device", sc.profile.decl.name))?;
+    let name = render(&ble.name, &[], &sc.initial_state);
+    let periph = Arc::new(
+        BluerPeripheral::new(emu_adapter, &name, ble)
+            .map_err(|e| format!("cannot serve the device on {emu_adapter}: {e}"))?,
+    );
+    let address = periph.address().to_string();
+    // A device left over from an earlier trial would be "found" from BlueZ's
+    // cache before it advertises, or still be connected.
+    if let Err(e) = forget_each_other(emu_adapter, board_adapter) {
+        tracing::warn!("forgetting {emu_adapter} and {board_adapter}: {e}");
+    }
+    let dynp: Arc<dyn Peripheral> = periph.clone();
+    // The scenario's own pacing: BluerPeripheral caps the notification rate
+    // at what bluetoothd carries over btvirt (its MAX_NOTIFY_RATE), which the
+    // emulator sees as a slower reader.
+    let opts = BleOptions::default();
+    let emulator = BleEmulator::spawn(sc, dynp, opts)
+        .map_err(|e| format!("cannot start the BLE emulator: {e}"))?;
+    let late = sc.decl.faults.iter().find_map(|f| match f.kind {
+        FaultKind::AdvertiseAfterMs(ms) => Some(ms),
+        _ => None,
+    });
+    let cancel = match late {
+        None => {
+            periph.advertise().map_err(|e| e.to_string())?;
+            None
+        }
+        Some(ms) => {
+            let (tx, rx) = mpsc::channel::<()>();
+            let p = periph.clone();
+            std::thread::spawn(move || {
+                if rx.recv_timeout(Duration::from_millis(ms))
+                    == Err(mpsc::RecvTimeoutError::Timeout)
+                {
+                    if let Err(e) = p.advertise() {
+                        tracing::warn!("late advertisement: {e}");
+                    }
+                }
+            });
+            Some(tx)
+        }
+    };
+    drop(periph);
+    let guard = Guard {
+        board_adapter: board_adapter.to_string(),
+        address: address.clone(),
+        _cancel: cancel,
+    };
+    let connector = BtleplugConnector::new(board_adapter).map_err(|e| e.to_string())?;
+    let board = crate::memory_ble::board_on(id, Box::new(connector), params)
+        .ok_or_else(|| format!("board {id:?} has no BLE driver"))?;
+    Ok(Started {
+        emulator,
+        board,
+        guard,
+        log: format!("bluez: {name:?} at {address} on {emu_adapter}, board on {board_adapter}"),
+    })
+}
