@@ -2,7 +2,7 @@
 //! and BrainFlow's own drivers (through Python) answer the same calls, so the same
 //! steps and checks apply to both.
 
-use boardloop_boards::{Board, Data, Preset, StreamStats};
+use boardloop_boards::{Board, Data, ExitCode, Preset, StreamStats};
 use std::fmt;
 
 /// A failed call, with BrainFlow's exit code.
@@ -29,35 +29,9 @@ impl fmt::Display for HostError {
 /// Result of a host call.
 pub type HostResult<T> = Result<T, HostError>;
 
-/// BrainFlow's name for an exit code.
+/// BrainFlow's name for an exit code (the boards crate's table).
 pub fn code_name(code: i32) -> &'static str {
-    const NAMES: [&str; 21] = [
-        "STATUS_OK",
-        "PORT_ALREADY_OPEN_ERROR",
-        "UNABLE_TO_OPEN_PORT_ERROR",
-        "SET_PORT_ERROR",
-        "BOARD_WRITE_ERROR",
-        "INCOMMING_MSG_ERROR",
-        "INITIAL_MSG_ERROR",
-        "BOARD_NOT_READY_ERROR",
-        "STREAM_ALREADY_RUN_ERROR",
-        "INVALID_BUFFER_SIZE_ERROR",
-        "STREAM_THREAD_ERROR",
-        "STREAM_THREAD_IS_NOT_RUNNING",
-        "EMPTY_BUFFER_ERROR",
-        "INVALID_ARGUMENTS_ERROR",
-        "UNSUPPORTED_BOARD_ERROR",
-        "BOARD_NOT_CREATED_ERROR",
-        "ANOTHER_BOARD_IS_CREATED_ERROR",
-        "GENERAL_ERROR",
-        "SYNC_TIMEOUT_ERROR",
-        "JSON_NOT_FOUND_ERROR",
-        "NO_SUCH_DATA_IN_JSON_ERROR",
-    ];
-    usize::try_from(code)
-        .ok()
-        .and_then(|c| NAMES.get(c).copied())
-        .unwrap_or("UNKNOWN_CODE")
+    ExitCode::try_from(code).map_or("UNKNOWN_CODE", |c| c.name())
 }
 
 /// Parses an exit code given by name (`BOARD_NOT_READY_ERROR`, case-insensitive,
@@ -67,10 +41,10 @@ pub fn parse_code(text: &str) -> Option<i32> {
         return Some(n);
     }
     let want = text.trim().to_ascii_uppercase();
-    (0..=20).find(|&c| {
-        let n = code_name(c);
-        n == want || n.strip_suffix("_ERROR") == Some(want.as_str())
-    })
+    ExitCode::ALL
+        .iter()
+        .find(|c| c.name() == want || c.name().strip_suffix("_ERROR") == Some(want.as_str()))
+        .map(|c| *c as i32)
 }
 
 /// The calls a trial makes.
@@ -132,5 +106,20 @@ impl Host for RustHost {
     }
     fn stats(&mut self) -> Option<StreamStats> {
         Some(self.0.stream_stats())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_by_name_and_number() {
+        assert_eq!(parse_code("BOARD_NOT_READY_ERROR"), Some(7));
+        assert_eq!(parse_code("board_not_ready"), Some(7));
+        assert_eq!(parse_code("13"), Some(13));
+        assert_eq!(parse_code("NO_SUCH_CODE"), None);
+        assert_eq!(code_name(3), "SER_PORT_ERROR");
+        assert_eq!(code_name(99), "UNKNOWN_CODE");
     }
 }
