@@ -35,6 +35,9 @@ pub const RESCAN_EVERY: Duration = Duration::from_secs(2);
 /// Default limit for connect, discovery and each GATT operation.
 pub const OP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long `disconnect` waits for bluetoothd's answer (see there).
+const DISCONNECT_WAIT: Duration = Duration::from_millis(300);
+
 /// How often a link checks `is_connected` besides listening for
 /// `DeviceDisconnected` (a missed D-Bus signal must not hide a link loss).
 const LINK_POLL: Duration = Duration::from_millis(100);
@@ -527,9 +530,22 @@ impl BleLink for BtleplugLink {
         if !self.connected.swap(false, Ordering::SeqCst) {
             return Ok(());
         }
-        let r = self
-            .rt
-            .block_on(timed("disconnect", OP_TIMEOUT, self.periph.disconnect()));
+        // bluetoothd answers Device1.Disconnect only when the link is down,
+        // and with GATT services attached it first runs its 2-s disconnect
+        // timer. The request is on its way once sent, so wait only briefly:
+        // a release must not stall on BlueZ's bookkeeping.
+        let p = self.periph.clone();
+        let r = self.rt.block_on(async move {
+            let call = tokio::spawn(async move { p.disconnect().await });
+            match tokio::time::timeout(DISCONNECT_WAIT, call).await {
+                Ok(Ok(r)) => r.map_err(|e| format!("disconnect: {e}")),
+                Ok(Err(e)) => Err(format!("disconnect: {e}")),
+                Err(_) => {
+                    tracing::debug!("disconnect still pending in bluetoothd; not waiting");
+                    Ok(())
+                }
+            }
+        });
         self.lost.send_replace(true);
         r.map_err(io::Error::other)
     }

@@ -28,11 +28,12 @@
 #![warn(missing_docs)]
 
 mod central;
+mod mgmt;
 mod peripheral;
 mod rt;
 
 pub use central::{BtleplugConnector, OP_TIMEOUT, RESCAN_EVERY};
 pub use peripheral::{
-    forget_each_other, remove_device, BluerPeripheral, MAX_NOTIFY_RATE,
+    cut_links, forget_each_other, remove_device, BluerPeripheral, MAX_NOTIFY_RATE,
     MAX_NOTIFY_RATE_PER_CHARACTERISTIC,
 };

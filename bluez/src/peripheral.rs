@@ -2,6 +2,7 @@
 //! table through bluetoothd with bluer 0.17 and implements the emulator's
 //! [`Peripheral`], so `BleEmulator` plays a scenario over a real BlueZ link.
 
+use crate::mgmt::{self, MgmtAddressType};
 use crate::rt::Rt;
 use bluer::adv::{Advertisement, AdvertisementHandle, Type};
 use bluer::gatt::local::{
@@ -402,29 +403,62 @@ impl Peripheral for BluerPeripheral {
         // but not much: the central must see the loss promptly (a scenario
         // calls `stop` 200 ms after its last row and expects it to fail).
         std::thread::sleep(DRAIN_BEFORE_DROP);
-        // Disconnect every central connected to this adapter, as a device
+        // Disconnect every central connected to this adapter now, as a device
         // going out of range would (the central sees a link loss).
-        let a = self.adapter.clone();
-        self.rt.block_on(async move {
-            for addr in a.device_addresses().await.unwrap_or_default() {
-                if let Ok(d) = a.device(addr) {
-                    if d.is_connected().await.unwrap_or(false) {
-                        // Not Device1.Disconnect: bluetoothd first disconnects
-                        // its services and cuts the link only after its 2-s
-                        // DISCONNECT_TIMER (seen: the central still connected
-                        // 400 ms later). RemoveDevice disconnects at once;
-                        // the central is a stranger to us anyway.
-                        let r = tokio::time::timeout(Duration::from_secs(5), a.remove_device(addr))
-                            .await;
-                        tracing::info!("drop_link: removing {addr}: {r:?}");
-                        if !matches!(r, Ok(Ok(()))) {
-                            let _ =
-                                tokio::time::timeout(Duration::from_secs(5), d.disconnect()).await;
-                        }
+        let (a, name) = (&self.adapter, self.adapter_name.as_str());
+        if let Err(e) = self.rt.block_on(cut_links_on(a, name)) {
+            tracing::warn!("drop_link: {e}");
+        }
+    }
+}
+
+/// Drops every link of adapter `adapter` (`hciN`) at once, through the
+/// kernel's management interface (see the `mgmt` module: bluetoothd's own
+/// calls wait out a 2-s timer first). Falls back to `RemoveDevice` where
+/// mgmt is refused (no CAP_NET_ADMIN). Returns how many links were cut.
+pub fn cut_links(adapter: &str) -> io::Result<usize> {
+    let rt = Rt::new("bluer-cut")?;
+    rt.block_on(async {
+        let session = bluer::Session::new().await.map_err(io::Error::other)?;
+        let a = session.adapter(adapter).map_err(io::Error::other)?;
+        cut_links_on(&a, adapter).await
+    })
+}
+
+async fn cut_links_on(a: &bluer::Adapter, adapter: &str) -> io::Result<usize> {
+    {
+        let mut cut = 0;
+        for addr in a.device_addresses().await.unwrap_or_default() {
+            let Ok(d) = a.device(addr) else { continue };
+            if !d.is_connected().await.unwrap_or(false) {
+                continue;
+            }
+            let kind = match d.address_type().await {
+                Ok(bluer::AddressType::LeRandom) => MgmtAddressType::LeRandom,
+                Ok(bluer::AddressType::BrEdr) => MgmtAddressType::BrEdr,
+                _ => MgmtAddressType::LePublic,
+            };
+            let (name, text) = (adapter.to_string(), addr.to_string());
+            let r = tokio::task::spawn_blocking(move || {
+                mgmt::disconnect(&name, &text, kind, Duration::from_secs(2))
+            })
+            .await
+            .map_err(io::Error::other)?;
+            match r {
+                Ok(()) => cut += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+                Err(e) => {
+                    tracing::info!("mgmt disconnect of {addr} on {adapter}: {e}; removing it");
+                    let r =
+                        tokio::time::timeout(Duration::from_secs(5), a.remove_device(addr)).await;
+                    if matches!(r, Ok(Ok(()))) {
+                        cut += 1;
                     }
                 }
             }
-        });
+        }
+        tracing::info!("cut {cut} link(s) on {adapter}");
+        Ok(cut)
     }
 }
 

@@ -4,7 +4,7 @@
 //! next to a real BlueZ with two adapters that hear each other, i.e. in the
 //! lab VM (`bash ci/ble-test.sh`).
 
-use boardloop_bluez::{forget_each_other, remove_device, BluerPeripheral, BtleplugConnector};
+use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral, BtleplugConnector};
 use boardloop_boards::{Board, BoardId, InputParams};
 use boardloop_emulators::commands::render;
 use boardloop_emulators::scenario::FaultKind;
@@ -32,19 +32,28 @@ pub fn adapters_from_env() -> Result<(String, String), String> {
 }
 
 /// Everything a `bluez` trial holds until it ends. Dropping it stops a
-/// pending late advertisement and removes the emulated device from the
-/// board adapter's known devices, so no connection or cached state leaks
-/// into the next trial.
+/// pending late advertisement and makes both adapters forget each other,
+/// so no connection or cached state leaks into the next trial.
 pub struct Guard {
+    emu_adapter: String,
     board_adapter: String,
-    address: String,
     _cancel: Option<mpsc::Sender<()>>,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if let Err(e) = remove_device(&self.board_adapter, &self.address) {
-            tracing::warn!("removing {} from {}: {e}", self.address, self.board_adapter);
+        // Cut the link from the emulator's side first: a link the board
+        // asked to close is otherwise up until bluetoothd's 2-s disconnect
+        // timer runs out, and forgetting a connected device waits for it.
+        if let Err(e) = cut_links(&self.emu_adapter) {
+            tracing::warn!("cutting the links of {}: {e}", self.emu_adapter);
+        }
+        if let Err(e) = forget_each_other(&self.emu_adapter, &self.board_adapter) {
+            tracing::warn!(
+                "forgetting {} and {}: {e}",
+                self.emu_adapter,
+                self.board_adapter
+            );
         }
     }
 }
@@ -120,8 +129,8 @@ pub fn start(
     };
     drop(periph);
     let guard = Guard {
+        emu_adapter: emu_adapter.to_string(),
         board_adapter: board_adapter.to_string(),
-        address: address.clone(),
         _cancel: cancel,
     };
     let connector = BtleplugConnector::new(board_adapter).map_err(|e| e.to_string())?;

@@ -307,6 +307,11 @@ pub fn run(trial: &Trial) -> Outcome {
             (serial.map(Emulator::Serial), host)
         }
     };
+    tracing::info!(
+        "{}: set up in {} ms",
+        trial.name(),
+        started.elapsed().as_millis()
+    );
     let mut played = play(trial, host.as_mut(), &mut out);
     if !played.collected {
         collect(host.as_mut(), &mut played, &mut out);
@@ -337,6 +342,11 @@ pub fn run(trial: &Trial) -> Outcome {
     // After the emulator (which holds the peripheral): unregisters, then
     // removes the device from the board's adapter.
     drop(bluez_guard);
+    tracing::info!(
+        "{}: done in {} ms",
+        trial.name(),
+        started.elapsed().as_millis()
+    );
     out.artifacts = report::keep(trial, &out, &data, transcript.as_deref());
     out
 }
@@ -482,9 +492,13 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
     );
     let mut played = Played::default();
     let mut open: Option<Segment> = None;
+    let t0 = Instant::now();
     for (i, step) in sc.decl.steps.iter().enumerate() {
         let kind = step_kind(step);
-        out.log.push(format!("step {i}: {step:?}"));
+        // The time helps read slow targets (BlueZ) from a failed trial's log.
+        let at = t0.elapsed().as_millis();
+        out.log.push(format!("step {i} at {at} ms: {step:?}"));
+        tracing::info!("{}: step {i} at {at} ms: {step:?}", trial.name());
         let result: Result<(), HostError> = (|| {
             match step {
                 Step::Prepare => {
