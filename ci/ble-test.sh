@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The `::bluez` trials of the scenario matrix against a real BlueZ: builds the
+# The BLE trials of the scenario matrix against a real BlueZ: builds the
 # harness's matrix test binary on the host, then runs it inside the lab VM
 # (ci/ble-vm.sh: btvirt hci0/hci1 + bluetoothd) with
 # BOARDLOOP_BLUEZ=hci1,hci0 (emulated device on hci1, board on hci0).
 #
 # Usage: bash ci/ble-test.sh [FILTER...]
-#   default: every ::bluez trial of the boards in BLE_TEST_BOARDS (default
-#   "ganglion muse_2"); FILTERs are libtest filters instead.
-# Honours CARGO_TARGET_DIR. Exit status: the test binary's (124: VM timeout).
+#   default: four VM steps, each booting its own VM and kept under 3 minutes:
+#     every `::bluez` trial (the Rust boards through btleplug), then every
+#     `::brainflow_bluez` trial (BrainFlow's own native BLE drivers from the
+#     `brainflow` package in .venv, made by ci/setup.sh), each in two halves.
+#   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
+#   `--skip X`) run one VM step with just those instead.
+# Honours CARGO_TARGET_DIR. Exit status: 0 if every step passed, else the
+# first failing step's (124: VM timeout). Logs: target/ble-vm-<step>/.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,33 +39,36 @@ if [[ -z "$BIN" || ! -x "$BIN" ]]; then
 fi
 echo "ble-test: $BIN"
 
-# Which trials: by default the ::bluez trials of the boards in BLE_TEST_BOARDS
-# (ganglion and muse_2: about 7 s per trial under software emulation, so all
-# 27 BLE trials do not fit in one 3-minute VM run; e.g.
-# BLE_TEST_BOARDS="muse_2016 muse_s" runs the others). Arguments replace
-# this with libtest filters (e.g. ganglion::known_signal_fw3::bluez).
-if [[ $# -gt 0 ]]; then
-    FILTERS=("$@")
-else
-    # libtest-mimic takes one filter but many --skip: keep ::bluez and skip
-    # the boards not asked for.
-    FILTERS=(::bluez)
-    WANT=" ${BLE_TEST_BOARDS:-ganglion muse_2} "
-    for b in $(BOARDLOOP_BLUEZ=hci1,hci0 "$BIN" --list 2>/dev/null \
-        | sed -n 's/^\([^: ]*\)::[^ ]*::bluez: test$/\1/p' | sort -u); do
-        if [[ "$WANT" != *" $b "* ]]; then FILTERS+=(--skip "$b::"); fi
-    done
-fi
-
 # One trial at a time: the two adapters are shared, and one emulated device
 # per adapter is all BlueZ offers (its alias is the device's name).
-# The whole VM step (boot included) must stay under 3 minutes.
 export BLE_VM_TIMEOUT="${BLE_VM_TIMEOUT:-180}"
 export BOARDLOOP_BLUEZ=hci1,hci0
 export BOARDLOOP_SCENARIOS="$REPO/scenarios"
-export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS RUST_LOG"
-start=$SECONDS
-status=0
-ci/ble-vm.sh -- "$BIN" --test-threads=1 "${FILTERS[@]}" || status=$?
-echo "ble-test: VM step took $((SECONDS - start)) s, status $status"
-exit "$status"
+export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS BOARDLOOP_PYTHON BOARDLOOP_BRAINFLOW_LOG RUST_LOG"
+TARGET_DIR="$(cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
+
+# step NAME FILTER...: one VM boot running the matrix binary with FILTERs.
+overall=0
+step() {
+    local name="$1" start=$SECONDS status=0
+    shift
+    export BLE_VM_LOGDIR="$TARGET_DIR/ble-vm-$name"
+    ci/ble-vm.sh -- "$BIN" --test-threads=1 "$@" || status=$?
+    echo "ble-test: VM step '$name' took $((SECONDS - start)) s, status $status" \
+        "(logs in $BLE_VM_LOGDIR)"
+    if [[ $status -ne 0 && $overall -eq 0 ]]; then overall=$status; fi
+}
+
+if [[ $# -gt 0 ]]; then
+    step filtered "$@"
+else
+    # Four VM boots (about 35 s each) rather than one: under software
+    # emulation a trial takes 1-9 s on the Rust boards and about 26 s on
+    # BrainFlow's (13 s of it importing BrainFlow), and each step must stay
+    # well under 3 minutes. `--skip muse_2::` leaves muse_2016 alone.
+    step bluez-ganglion-muse_2 ::bluez --skip muse_s:: --skip muse_2016::
+    step bluez-muse_s-muse_2016 ::bluez --skip ganglion:: --skip muse_2::
+    step brainflow-ganglion-muse_2 ::brainflow_bluez --skip muse_s:: --skip muse_2016::
+    step brainflow-muse_s-muse_2016 ::brainflow_bluez --skip ganglion:: --skip muse_2::
+fi
+exit "$overall"

@@ -18,13 +18,14 @@
 #                    "RUST_LOG RUST_BACKTRACE" (the guest inherits nothing else)
 #   BLE_VM_DEBUG=1   start bluetoothd with -d (debug log)
 #   BLE_VM_NICE      nice value for qemu, default -10 (see the comment at vng)
+#   BLE_VM_LOGDIR    where the logs go, default target/ble-vm of this repository
 #
-# Logs land in target/ble-vm/ of this repository (bluetoothd.log, btvirt.log,
+# Logs land in target/ble-vm/ of this repository (or $BLE_VM_LOGDIR) (bluetoothd.log, btvirt.log,
 # dbus.log, dmesg.log, command.log, vng.log) and are printed when the run fails.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-LOGDIR="$REPO/target/ble-vm"
+LOGDIR="${BLE_VM_LOGDIR:-$REPO/target/ble-vm}"
 # The venv lives under ci/ (ignored by ci/.gitignore) so the script never writes
 # outside the repository except through apt.
 VENV="$REPO/ci/.venv-vng"
@@ -278,7 +279,8 @@ main() {
     } >"$cmdfile"
 
     local inner
-    inner="$(printf '%q ' env "BLE_VM_DEBUG=${BLE_VM_DEBUG:-0}" bash "$REPO/ci/ble-vm.sh" --in-vm "$cmdfile")"
+    inner="$(printf '%q ' env "BLE_VM_DEBUG=${BLE_VM_DEBUG:-0}" "BLE_VM_LOGDIR=$LOGDIR" \
+        bash "$REPO/ci/ble-vm.sh" --in-vm "$cmdfile")"
 
     log "booting $kernel (timeout ${BLE_VM_TIMEOUT:-170}s)"
     local start=$SECONDS status=0

@@ -3,49 +3,65 @@
 
 Reads one JSON request per line on stdin and answers one JSON line on stdout, so the
 harness plays the same scenario steps through BrainFlow's BoardShim as through the
-Rust boards. Requests: {"op": "prepare"|"start"|"stop"|"release"|"config"|"marker"|
-"count"|"data"|"version", ...}. Answers: {"ok": true, ...} or {"ok": false, "code": N,
-"message": "..."} with BrainFlow's exit code.
+Rust boards. Requests: {"op": "open", "board_id": N, "serial_port": "...",
+"mac_address": "...", "timeout": N} creates the BoardShim; then "prepare"|"start"|
+"stop"|"release"|"config"|"marker"|"count"|"data"|"version". One board per process:
+the harness may start the process before it knows the board (importing BrainFlow
+takes seconds inside the BLE lab VM). Answers: {"ok": true, ...}
+or {"ok": false, "code": N, "message": "..."} with BrainFlow's exit code.
 """
-import argparse
 import json
+import os
 import sys
 
 from brainflow.board_shim import BoardShim, BrainFlowError, BrainFlowInputParams
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--board-id", type=int, required=True)
-    ap.add_argument("--serial-port", required=True)
-    ap.add_argument("--timeout", type=int, default=0)
-    args = ap.parse_args()
-    BoardShim.disable_board_logger()
-    params = BrainFlowInputParams()
-    params.serial_port = args.serial_port
-    params.timeout = args.timeout
-    board = BoardShim(args.board_id, params)
+    # BOARDLOOP_BRAINFLOW_LOG=FILE: BrainFlow's own trace log of each session
+    # (appended), for debugging its drivers against ours.
+    log = os.environ.get("BOARDLOOP_BRAINFLOW_LOG")
+    if log:
+        BoardShim.enable_dev_board_logger()
+        BoardShim.set_log_file(log)
+    else:
+        BoardShim.disable_board_logger()
+    board = None
+
+    def need():
+        if board is None:
+            raise BrainFlowError("no board: send `open` first", 15)
+        return board
 
     def handle(req):
+        nonlocal board
         op = req["op"]
-        if op == "prepare":
-            board.prepare_session()
+        if op == "open":
+            if board is not None:
+                raise BrainFlowError("a board is already open", 13)
+            params = BrainFlowInputParams()
+            params.serial_port = req.get("serial_port", "")
+            params.mac_address = req.get("mac_address", "")
+            params.timeout = int(req.get("timeout", 0))
+            board = BoardShim(int(req["board_id"]), params)
+        elif op == "prepare":
+            need().prepare_session()
         elif op == "start":
-            board.start_stream(int(req.get("buffer_size", 450000)))
+            need().start_stream(int(req.get("buffer_size", 450000)))
         elif op == "stop":
-            board.stop_stream()
+            need().stop_stream()
         elif op == "release":
-            board.release_session()
+            need().release_session()
         elif op == "config":
-            return {"reply": board.config_board(req["command"])}
+            return {"reply": need().config_board(req["command"])}
         elif op == "marker":
-            board.insert_marker(float(req["value"]))
+            need().insert_marker(float(req["value"]))
         elif op == "count":
-            return {"value": int(board.get_board_data_count())}
+            return {"value": int(need().get_board_data_count())}
         elif op == "version":
             return {"value": BoardShim.get_version()}
         elif op == "data":
-            data = board.get_board_data()
+            data = need().get_board_data()
             return {
                 "num_rows": int(data.shape[0]),
                 "num_samples": int(data.shape[1]),

@@ -199,6 +199,18 @@ pub enum Count {
 }
 
 impl Count {
+    /// The same expectation, `k` lower (saturating at 0): for hosts that
+    /// keep back a known number of rows by design.
+    pub fn less(&self, k: u64) -> Count {
+        match self {
+            Count::Exact(e) => Count::Exact(e.saturating_sub(k)),
+            Count::Range { min, max } => Count::Range {
+                min: min.map(|m| m.saturating_sub(k)),
+                max: max.map(|m| m.saturating_sub(k)),
+            },
+        }
+    }
+
     /// Whether `v` satisfies the expectation.
     pub fn accepts(&self, v: u64) -> bool {
         match self {

@@ -38,6 +38,11 @@ pub struct BoardBinding {
     pub descr: BoardDescr,
     /// Signal-to-row map.
     pub channels: Vec<ChannelBinding>,
+    /// Rows of each stream that BrainFlow's own driver keeps back: its Muse
+    /// driver uses the first EEG batch (12 rows) only to set up its timestamp
+    /// correction ("skip one package to setup timestamp correction",
+    /// `muse.cpp`), so it returns 12 rows fewer than the device sent.
+    pub brainflow_withheld_rows: usize,
 }
 
 /// Every board the harness can test.
@@ -102,10 +107,15 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
         };
         add(name.into(), *row, CheckMode::Exact, false);
     }
+    let brainflow_withheld_rows = match id {
+        BoardId::Muse2 | BoardId::MuseS | BoardId::Muse2016 => 12,
+        _ => 0,
+    };
     Some(BoardBinding {
         name,
         id,
         descr,
         channels,
+        brainflow_withheld_rows,
     })
 }

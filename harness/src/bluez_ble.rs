@@ -70,16 +70,22 @@ pub struct Started {
     pub log: String,
 }
 
-/// Serves `sc`'s device on `emu_adapter` and builds board `id` on
-/// `board_adapter`. Honours the `advertise_after_ms` fault like the memory
-/// target (advertising starts that late; the trial's end cancels it).
-pub fn start(
-    sc: &Scenario,
-    id: BoardId,
-    emu_adapter: &str,
-    board_adapter: &str,
-    params: &InputParams,
-) -> Result<Started, String> {
+/// The scenario's device served by BlueZ, before any host connects.
+pub struct Served {
+    /// The emulator playing the device.
+    pub emulator: BleEmulator,
+    /// Dropped after the emulator (see [`Guard`]).
+    pub guard: Guard,
+    /// The adapter address the device is served from.
+    pub address: String,
+    /// For the trial log.
+    pub log: String,
+}
+
+/// Serves `sc`'s device on `emu_adapter` for a host on `board_adapter`.
+/// Honours the `advertise_after_ms` fault like the memory target
+/// (advertising starts that late; the trial's end cancels it).
+pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Served, String> {
     let ble = sc
         .profile
         .ble
@@ -133,13 +139,31 @@ pub fn start(
         board_adapter: board_adapter.to_string(),
         _cancel: cancel,
     };
+    Ok(Served {
+        emulator,
+        guard,
+        log: format!("bluez: {name:?} at {address} on {emu_adapter}"),
+        address,
+    })
+}
+
+/// Serves `sc`'s device on `emu_adapter` (see [`serve`]) and builds board
+/// `id` on `board_adapter`.
+pub fn start(
+    sc: &Scenario,
+    id: BoardId,
+    emu_adapter: &str,
+    board_adapter: &str,
+    params: &InputParams,
+) -> Result<Started, String> {
+    let served = serve(sc, emu_adapter, board_adapter)?;
     let connector = BtleplugConnector::new(board_adapter).map_err(|e| e.to_string())?;
     let board = crate::memory_ble::board_on(id, Box::new(connector), params)
         .ok_or_else(|| format!("board {id:?} has no BLE driver"))?;
     Ok(Started {
-        emulator,
+        emulator: served.emulator,
         board,
-        guard,
-        log: format!("bluez: {name:?} at {address} on {emu_adapter}, board on {board_adapter}"),
+        guard: served.guard,
+        log: format!("{}, board on {board_adapter}", served.log),
     })
 }

@@ -61,31 +61,70 @@ pub fn host_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/brainflow_host.py")
 }
 
-/// A running BrainFlow host process.
-pub struct PythonHost {
+/// One `ci/brainflow_host.py` process.
+struct Process {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
 }
 
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_process(python: &Path) -> std::io::Result<Process> {
+    let mut child = Command::new(python)
+        .arg(host_script())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdin = child.stdin.take().expect("piped");
+    let stdout = BufReader::new(child.stdout.take().expect("piped"));
+    Ok(Process {
+        child,
+        stdin,
+        stdout,
+    })
+}
+
+/// A BrainFlow session in its own host process.
+pub struct PythonHost {
+    proc: Process,
+}
+
+/// How BoardShim finds the device: the `BrainFlowInputParams` field set.
+#[derive(Debug, Clone, Copy)]
+pub enum Connect<'a> {
+    /// `serial_port` (the serial boards).
+    Serial(&'a str),
+    /// `mac_address` (the native BLE boards).
+    Mac(&'a str),
+}
+
 impl PythonHost {
-    /// Starts BoardShim for `board_id` on `port`.
-    pub fn spawn(python: &Path, board_id: i32, port: &str, timeout: i32) -> std::io::Result<Self> {
-        let mut child = Command::new(python)
-            .arg(host_script())
-            .args(["--board-id", &board_id.to_string(), "--serial-port", port])
-            .args(["--timeout", &timeout.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let stdin = child.stdin.take().expect("piped");
-        let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Ok(PythonHost {
-            child,
-            stdin,
-            stdout,
-        })
+    /// Starts a host process of `python` and opens BoardShim for `board_id`
+    /// in it, finding the device by `connect`. One process per session:
+    /// SimpleBLE keeps the peripherals it has seen for the life of the
+    /// process and does not report them to a second scan.
+    pub fn spawn(
+        python: &Path,
+        board_id: i32,
+        connect: Connect,
+        timeout: i32,
+    ) -> std::io::Result<Self> {
+        let proc = start_process(python)?;
+        let (key, value) = match connect {
+            Connect::Serial(p) => ("serial_port", p),
+            Connect::Mac(m) => ("mac_address", m),
+        };
+        let mut host = PythonHost { proc };
+        host.call(json!({"op": "open", "board_id": board_id, key: value, "timeout": timeout}))
+            .map_err(|e| std::io::Error::other(e.message))?;
+        Ok(host)
     }
 
     fn call(&mut self, req: Value) -> HostResult<Value> {
@@ -93,10 +132,11 @@ impl PythonHost {
             code: 17,
             message: format!("BrainFlow host process: {e}"),
         };
-        writeln!(self.stdin, "{req}").map_err(io)?;
-        self.stdin.flush().map_err(io)?;
+        let p = &mut self.proc;
+        writeln!(p.stdin, "{req}").map_err(io)?;
+        p.stdin.flush().map_err(io)?;
         let mut line = String::new();
-        self.stdout.read_line(&mut line).map_err(io)?;
+        p.stdout.read_line(&mut line).map_err(io)?;
         let v: Value = serde_json::from_str(&line).map_err(|e| HostError {
             code: 17,
             message: format!("BrainFlow host answered {line:?}: {e}"),
@@ -109,13 +149,6 @@ impl PythonHost {
                 message: v["message"].as_str().unwrap_or("no message").to_string(),
             })
         }
-    }
-}
-
-impl Drop for PythonHost {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

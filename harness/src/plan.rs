@@ -142,6 +142,27 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                         trial: Ok(t),
                         ignored,
                     });
+                    if scenario.decl.brainflow {
+                        // BrainFlow's own native BLE driver against the same
+                        // BlueZ-served device.
+                        let py = python.get_or_insert_with(find_python).clone();
+                        let (python, emulator, board, ignored) = match (bz.clone(), py) {
+                            (Ok((e, b)), Ok(p)) => (p, e, b, None),
+                            (Err(why), _) | (_, Err(why)) => {
+                                (PathBuf::new(), String::new(), String::new(), Some(why))
+                            }
+                        };
+                        let t = mk(Target::BrainflowBluez {
+                            python,
+                            emulator,
+                            board,
+                        });
+                        out.push(Planned {
+                            name: t.name(),
+                            trial: Ok(t),
+                            ignored,
+                        });
+                    }
                 }
                 continue;
             }

@@ -1,7 +1,7 @@
 //! Running one trial: a scenario played against one board on one target.
 
 use crate::binding::BoardBinding;
-use crate::brainflow::PythonHost;
+use crate::brainflow::{Connect, PythonHost};
 use crate::check::{check_signals, Segment, StateSpan};
 use crate::host::{code_name, parse_code, Host, HostError, RustHost};
 use crate::report;
@@ -48,6 +48,17 @@ pub enum Target {
         /// The drop-in venv's Python.
         python: PathBuf,
     },
+    /// The built-in BLE emulator served by BlueZ (bluer) on one adapter, read
+    /// by BrainFlow's own native BLE driver (SimpleBLE over BlueZ, which uses
+    /// the first adapter it lists), found by `mac_address`.
+    BrainflowBluez {
+        /// The Python interpreter that has `brainflow`.
+        python: PathBuf,
+        /// Adapter the emulated device is served on (e.g. `hci1`).
+        emulator: String,
+        /// The other adapter, the one BrainFlow connects from (e.g. `hci0`).
+        board: String,
+    },
     /// The built-in emulator, read by the board's C++ implementation loaded
     /// as a plugin (`PluginBoard`), exactly as `Emulated` runs the Rust board.
     Cpp {
@@ -66,6 +77,7 @@ impl Target {
             Target::Device { .. } => "device",
             Target::Brainflow { .. } => "brainflow",
             Target::BrainflowDropin { .. } => "brainflow_dropin",
+            Target::BrainflowBluez { .. } => "brainflow_bluez",
             Target::Cpp { .. } => "cpp",
         }
     }
@@ -83,6 +95,18 @@ pub struct Trial {
 }
 
 impl Trial {
+    /// Rows per stream this target's driver keeps back by design (see
+    /// [`BoardBinding::brainflow_withheld_rows`]); row expectations and
+    /// `wait_samples` steps are lowered by this much.
+    pub fn withheld_rows(&self) -> usize {
+        match self.target {
+            Target::Brainflow { .. } | Target::BrainflowBluez { .. } => {
+                self.board.brainflow_withheld_rows
+            }
+            _ => 0,
+        }
+    }
+
     /// `board::scenario::target`.
     pub fn name(&self) -> String {
         format!(
@@ -237,6 +261,26 @@ pub fn run(trial: &Trial) -> Outcome {
                 }
             }
         }
+        Target::BrainflowBluez {
+            python,
+            emulator,
+            board,
+        } => {
+            let served = match crate::bluez_ble::serve(sc, emulator, board) {
+                Ok(s) => s,
+                Err(e) => {
+                    out.failures.push(e);
+                    return out;
+                }
+            };
+            out.log.push(served.log);
+            bluez_guard = Some(served.guard);
+            let connect = Connect::Mac(&served.address);
+            match brainflow_host(trial, python, connect, &mut out) {
+                Some(h) => (Some(Emulator::Ble(served.emulator)), h),
+                None => return out,
+            }
+        }
         _ => {
             let serial = match &trial.target {
                 Target::Device { .. } => None,
@@ -256,7 +300,7 @@ pub fn run(trial: &Trial) -> Outcome {
             out.log.push(format!("port {port}"));
             let host: Box<dyn Host> = match &trial.target {
                 Target::Brainflow { python } | Target::BrainflowDropin { python } => {
-                    match brainflow_host(trial, python, &port, &mut out) {
+                    match brainflow_host(trial, python, Connect::Serial(&port), &mut out) {
                         Some(h) => h,
                         None => return out,
                     }
@@ -356,11 +400,11 @@ pub fn run(trial: &Trial) -> Outcome {
 fn brainflow_host(
     trial: &Trial,
     python: &std::path::Path,
-    port: &str,
+    connect: Connect,
     out: &mut Outcome,
 ) -> Option<Box<dyn Host>> {
     let sc = &trial.scenario;
-    let mut h = match PythonHost::spawn(python, trial.board.id as i32, port, sc.decl.timeout) {
+    let mut h = match PythonHost::spawn(python, trial.board.id as i32, connect, sc.decl.timeout) {
         Ok(h) => h,
         Err(e) => {
             out.failures.push(format!("cannot start BrainFlow: {e}"));
@@ -576,7 +620,10 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     let hi = rows_so_far(host);
                     played.markers.push((*v, lo, hi));
                 }
-                Step::WaitSamples(n) => wait_rows(host, open.as_ref(), *n, sc, out)?,
+                Step::WaitSamples(n) => {
+                    let n = n.saturating_sub(trial.withheld_rows());
+                    wait_rows(host, open.as_ref(), n, sc, out)?
+                }
                 Step::WaitMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
             }
             Ok(())
@@ -698,6 +745,7 @@ fn verify(
         }
     }
     if let Some(c) = &x.rows {
+        let c = c.less(trial.withheld_rows() as u64 * played.segments.len() as u64);
         if !c.accepts(data.num_samples as u64) {
             out.failures
                 .push(format!("rows: expected {c}, got {}", data.num_samples));
@@ -705,7 +753,7 @@ fn verify(
     }
     let brainflow = matches!(
         trial.target,
-        Target::Brainflow { .. } | Target::BrainflowDropin { .. }
+        Target::Brainflow { .. } | Target::BrainflowDropin { .. } | Target::BrainflowBluez { .. }
     );
     match (&out.stats, brainflow) {
         (Some(s), _) => {
