@@ -4,7 +4,8 @@
 Reads one JSON request per line on stdin and answers one JSON line on stdout, so the
 harness plays the same scenario steps through BrainFlow's BoardShim as through the
 Rust boards. Requests: {"op": "prepare"|"start"|"stop"|"release"|"config"|"marker"|
-"count"|"data"|"version", ...}. Answers: {"ok": true, ...} or {"ok": false, "code": N,
+"count"|"data"|"version", ...}; "count" and "data" take an optional "preset"
+(0 default, 1 auxiliary, 2 ancillary). Answers: {"ok": true, ...} or {"ok": false, "code": N,
 "message": "..."} with BrainFlow's exit code.
 """
 import argparse
@@ -41,11 +42,12 @@ def main() -> int:
         elif op == "marker":
             board.insert_marker(float(req["value"]))
         elif op == "count":
-            return {"value": int(board.get_board_data_count())}
+            # BrainFlow's presets are ints (BrainFlowPresets is an IntEnum).
+            return {"value": int(board.get_board_data_count(int(req.get("preset", 0))))}
         elif op == "version":
             return {"value": BoardShim.get_version()}
         elif op == "data":
-            data = board.get_board_data()
+            data = board.get_board_data(preset=int(req.get("preset", 0)))
             return {
                 "num_rows": int(data.shape[0]),
                 "num_samples": int(data.shape[1]),

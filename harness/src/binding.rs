@@ -1,6 +1,7 @@
 //! Which board answers to which harness name, and which row of its data holds
 //! each signal of a device profile.
 
+use boardloop_boards::descr::board_presets;
 use boardloop_boards::{board_descr, BoardDescr, BoardId, Preset};
 
 /// How a channel is compared with its declared signal.
@@ -38,6 +39,51 @@ pub struct BoardBinding {
     pub descr: BoardDescr,
     /// Signal-to-row map.
     pub channels: Vec<ChannelBinding>,
+    /// The board's other presets (auxiliary, ancillary), in BrainFlow's order.
+    pub other_presets: Vec<PresetBinding>,
+}
+
+/// A preset other than the default one: its own layout and signal-to-row map.
+#[derive(Debug, Clone)]
+pub struct PresetBinding {
+    /// Which preset.
+    pub preset: Preset,
+    /// Its data layout.
+    pub descr: BoardDescr,
+    /// Signal-to-row map.
+    pub channels: Vec<ChannelBinding>,
+}
+
+impl BoardBinding {
+    /// The layout and signal-to-row map of `preset`, if the board has it.
+    pub fn layout(&self, preset: Preset) -> Option<(&BoardDescr, &[ChannelBinding])> {
+        if preset == Preset::Default {
+            return Some((&self.descr, &self.channels));
+        }
+        self.other_presets
+            .iter()
+            .find(|p| p.preset == preset)
+            .map(|p| (&p.descr, p.channels.as_slice()))
+    }
+}
+
+/// The preset a scenario names (`expect.presets.auxiliary`).
+pub fn preset_by_key(key: &str) -> Option<Preset> {
+    match key {
+        "default" => Some(Preset::Default),
+        "auxiliary" => Some(Preset::Auxiliary),
+        "ancillary" => Some(Preset::Ancillary),
+        _ => None,
+    }
+}
+
+/// The scenario's name for a preset, for messages.
+pub fn preset_key(preset: Preset) -> &'static str {
+    match preset {
+        Preset::Default => "default",
+        Preset::Auxiliary => "auxiliary",
+        Preset::Ancillary => "ancillary",
+    }
 }
 
 /// Every board the harness can test.
@@ -63,6 +109,32 @@ pub fn board(name: &str) -> Option<BoardBinding> {
 
 fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
     let descr = board_descr(id, Preset::Default).ok()?;
+    let channels = channels_of(id, &descr, Preset::Default);
+    let other_presets = board_presets(id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| *p != Preset::Default)
+        .filter_map(|preset| {
+            let descr = board_descr(id, preset).ok()?;
+            let channels = channels_of(id, &descr, preset);
+            Some(PresetBinding {
+                preset,
+                descr,
+                channels,
+            })
+        })
+        .collect();
+    Some(BoardBinding {
+        name,
+        id,
+        descr,
+        channels,
+        other_presets,
+    })
+}
+
+/// Which row of `descr` (a layout of `preset`) carries which profile signal.
+fn channels_of(id: BoardId, descr: &BoardDescr, preset: Preset) -> Vec<ChannelBinding> {
     let mut channels = Vec::new();
     let mut add = |signal: String, row: usize, mode, default_checked| {
         channels.push(ChannelBinding {
@@ -75,8 +147,17 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
     for (i, row) in descr.eeg_channels.iter().enumerate() {
         add(format!("eeg{}", i + 1), *row, CheckMode::Exact, true);
     }
+    // Hold: where the sensor is slower than the preset's rows (Cyton's 25 Hz
+    // accel in 250 Hz rows) rows between its samples repeat the last one; where
+    // every row has its own sample (Muse's auxiliary preset) it is exact anyway.
     for (axis, row) in ["x", "y", "z"].iter().zip(&descr.accel_channels) {
         add(format!("accel_{axis}"), *row, CheckMode::Hold, true);
+    }
+    for (axis, row) in ["x", "y", "z"].iter().zip(&descr.gyro_channels) {
+        add(format!("gyro_{axis}"), *row, CheckMode::Hold, true);
+    }
+    for (i, row) in descr.ppg_channels.iter().enumerate() {
+        add(format!("ppg{}", i + 1), *row, CheckMode::Exact, true);
     }
     for (i, row) in descr.analog_channels.iter().enumerate() {
         add(
@@ -85,6 +166,10 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
             CheckMode::WhenPresent,
             true,
         );
+    }
+    if preset != Preset::Default {
+        // The `other` rows below are the default preset's.
+        return channels;
     }
     if id == BoardId::NeuropawnKnight {
         // Knight: the two lead-off status bytes, raw (BrainFlow's other rows).
@@ -102,10 +187,33 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
         };
         add(name.into(), *row, CheckMode::Exact, false);
     }
-    Some(BoardBinding {
-        name,
-        id,
-        descr,
-        channels,
-    })
+    channels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn muse_presets_map_their_rows() {
+        let b = board("muse_2").unwrap();
+        let (d, ch) = b.layout(Preset::Auxiliary).unwrap();
+        assert_eq!(d.name, "Muse2Aux");
+        let row = |n: &str| ch.iter().find(|c| c.signal == n).map(|c| c.row);
+        assert_eq!(row("accel_x"), Some(1));
+        assert_eq!(row("gyro_z"), Some(6));
+        let (_, ch) = b.layout(Preset::Ancillary).unwrap();
+        assert_eq!(
+            ch.iter()
+                .map(|c| (c.signal.as_str(), c.row))
+                .collect::<Vec<_>>(),
+            [("ppg1", 1), ("ppg2", 2), ("ppg3", 3)]
+        );
+        // The 2016 has no PPG, hence no ancillary preset.
+        let b = board("muse_2016").unwrap();
+        assert!(b.layout(Preset::Auxiliary).is_some());
+        assert!(b.layout(Preset::Ancillary).is_none());
+        // Boards with one preset keep their default map only.
+        assert!(board("cyton").unwrap().other_presets.is_empty());
+    }
 }
