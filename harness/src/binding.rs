@@ -37,10 +37,10 @@ pub struct BoardBinding {
     pub id: BoardId,
     /// Its data layout.
     pub descr: BoardDescr,
-    /// Signal-to-row map.
-    pub channels: Vec<ChannelBinding>,
     /// The board's other presets (auxiliary, ancillary), in BrainFlow's order.
     pub other_presets: Vec<PresetBinding>,
+    /// Signal-to-row map.
+    pub channels: Vec<ChannelBinding>,
 }
 
 /// A preset other than the default one: its own layout and signal-to-row map.
@@ -109,32 +109,6 @@ pub fn board(name: &str) -> Option<BoardBinding> {
 
 fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
     let descr = board_descr(id, Preset::Default).ok()?;
-    let channels = channels_of(id, &descr, Preset::Default);
-    let other_presets = board_presets(id)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| *p != Preset::Default)
-        .filter_map(|preset| {
-            let descr = board_descr(id, preset).ok()?;
-            let channels = channels_of(id, &descr, preset);
-            Some(PresetBinding {
-                preset,
-                descr,
-                channels,
-            })
-        })
-        .collect();
-    Some(BoardBinding {
-        name,
-        id,
-        descr,
-        channels,
-        other_presets,
-    })
-}
-
-/// Which row of `descr` (a layout of `preset`) carries which profile signal.
-fn channels_of(id: BoardId, descr: &BoardDescr, preset: Preset) -> Vec<ChannelBinding> {
     let mut channels = Vec::new();
     let mut add = |signal: String, row: usize, mode, default_checked| {
         channels.push(ChannelBinding {
@@ -147,17 +121,8 @@ fn channels_of(id: BoardId, descr: &BoardDescr, preset: Preset) -> Vec<ChannelBi
     for (i, row) in descr.eeg_channels.iter().enumerate() {
         add(format!("eeg{}", i + 1), *row, CheckMode::Exact, true);
     }
-    // Hold: where the sensor is slower than the preset's rows (Cyton's 25 Hz
-    // accel in 250 Hz rows) rows between its samples repeat the last one; where
-    // every row has its own sample (Muse's auxiliary preset) it is exact anyway.
     for (axis, row) in ["x", "y", "z"].iter().zip(&descr.accel_channels) {
         add(format!("accel_{axis}"), *row, CheckMode::Hold, true);
-    }
-    for (axis, row) in ["x", "y", "z"].iter().zip(&descr.gyro_channels) {
-        add(format!("gyro_{axis}"), *row, CheckMode::Hold, true);
-    }
-    for (i, row) in descr.ppg_channels.iter().enumerate() {
-        add(format!("ppg{}", i + 1), *row, CheckMode::Exact, true);
     }
     for (i, row) in descr.analog_channels.iter().enumerate() {
         add(
@@ -166,10 +131,6 @@ fn channels_of(id: BoardId, descr: &BoardDescr, preset: Preset) -> Vec<ChannelBi
             CheckMode::WhenPresent,
             true,
         );
-    }
-    if preset != Preset::Default {
-        // The `other` rows below are the default preset's.
-        return channels;
     }
     if id == BoardId::NeuropawnKnight {
         // Knight: the two lead-off status bytes, raw (BrainFlow's other rows).
@@ -187,7 +148,51 @@ fn channels_of(id: BoardId, descr: &BoardDescr, preset: Preset) -> Vec<ChannelBi
         };
         add(name.into(), *row, CheckMode::Exact, false);
     }
-    channels
+    Some(BoardBinding {
+        name,
+        id,
+        descr,
+        other_presets: other_presets(id),
+        channels,
+    })
+}
+
+/// The signal-to-row maps of the board's presets other than the default one.
+/// They carry only sensor channels (no `other` rows), one sample per row.
+fn other_presets(id: BoardId) -> Vec<PresetBinding> {
+    board_presets(id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| *p != Preset::Default)
+        .filter_map(|preset| {
+            let descr = board_descr(id, preset).ok()?;
+            let mut channels = Vec::new();
+            let mut add = |signal: String, row: &usize| {
+                channels.push(ChannelBinding {
+                    signal,
+                    row: *row,
+                    // Every row has its own sample of each channel (Muse:
+                    // accel and gyro at 52 Hz, PPG at 64 Hz in their rows).
+                    mode: CheckMode::Exact,
+                    default_checked: true,
+                })
+            };
+            for (axis, row) in ["x", "y", "z"].iter().zip(&descr.accel_channels) {
+                add(format!("accel_{axis}"), row);
+            }
+            for (axis, row) in ["x", "y", "z"].iter().zip(&descr.gyro_channels) {
+                add(format!("gyro_{axis}"), row);
+            }
+            for (i, row) in descr.ppg_channels.iter().enumerate() {
+                add(format!("ppg{}", i + 1), row);
+            }
+            Some(PresetBinding {
+                preset,
+                descr,
+                channels,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

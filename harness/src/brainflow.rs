@@ -140,11 +140,11 @@ impl Host for PythonHost {
     fn marker(&mut self, value: f64) -> HostResult<()> {
         self.call(json!({"op": "marker", "value": value})).map(drop)
     }
-    fn count(&mut self, preset: Preset) -> HostResult<usize> {
+    fn count_of(&mut self, preset: Preset) -> HostResult<usize> {
         let v = self.call(json!({"op": "count", "preset": preset as i32}))?;
         Ok(v["value"].as_u64().unwrap_or(0) as usize)
     }
-    fn data(&mut self, preset: Preset) -> HostResult<Data> {
+    fn data_of(&mut self, preset: Preset) -> HostResult<Data> {
         let v = self.call(json!({"op": "data", "preset": preset as i32}))?;
         let values: Vec<f64> = v["values"]
             .as_array()

@@ -1,6 +1,6 @@
 //! Running one trial: a scenario played against one board on one target.
 
-use crate::binding::{preset_by_key, preset_key, BoardBinding};
+use crate::binding::BoardBinding;
 use crate::brainflow::PythonHost;
 use crate::check::{check_signals, Segment, StateSpan};
 use crate::host::{code_name, parse_code, Host, HostError, RustHost};
@@ -433,7 +433,7 @@ fn preset_tracks(sc: &Scenario) -> Vec<PresetTrack> {
         .into_iter()
         .filter_map(|(key, pe)| {
             Some(PresetTrack {
-                preset: preset_by_key(key)?,
+                preset: crate::binding::preset_by_key(key)?,
                 expect: pe.clone(),
                 open: None,
                 segments: Vec::new(),
@@ -521,16 +521,16 @@ fn collect(host: &mut dyn Host, played: &mut Played, out: &mut Outcome) {
     if played.segments.is_empty() {
         return;
     }
-    match host.data(Preset::Default) {
+    match host.data() {
         Ok(d) => played.data = Some(d),
         Err(e) => out.failures.push(format!("get_board_data failed: {e}")),
     }
     for t in &mut played.others {
-        match host.data(t.preset) {
+        match host.data_of(t.preset) {
             Ok(d) => t.data = Some(d),
             Err(e) => out.failures.push(format!(
                 "get_board_data({} preset) failed: {e}",
-                preset_key(t.preset)
+                crate::binding::preset_key(t.preset)
             )),
         }
     }
@@ -571,7 +571,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     }
                 }
                 Step::Start => {
-                    let first = rows_so_far(host, Preset::Default);
+                    let first = rows_so_far(host);
                     let others = others_rows(host, &played.others);
                     host.start(sc.decl.buffer_size)?;
                     shadow.start_streaming();
@@ -612,7 +612,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     host.release()?
                 }
                 Step::Config(c) => {
-                    let before = rows_so_far(host, Preset::Default);
+                    let before = rows_so_far(host);
                     let others = others_rows(host, &played.others);
                     let reply = host.config(&c.send)?;
                     shadow.feed(c.send.as_bytes());
@@ -651,9 +651,9 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     out.log.push(format!("  reply {reply:?}"));
                 }
                 Step::Marker(v) => {
-                    let lo = rows_so_far(host, Preset::Default);
+                    let lo = rows_so_far(host);
                     host.marker(*v)?;
-                    let hi = rows_so_far(host, Preset::Default);
+                    let hi = rows_so_far(host);
                     played.markers.push((*v, lo, hi));
                 }
                 Step::WaitSamples(n) => wait_rows(host, open.as_ref(), *n, sc, out)?,
@@ -694,25 +694,28 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
     played
 }
 
-/// Rows of `preset` buffered so far; BrainFlow answers EMPTY_BUFFER before the
-/// first stream, which here means none.
-fn rows_so_far(host: &mut dyn Host, preset: Preset) -> usize {
-    host.count(preset).unwrap_or(0)
+/// Rows buffered so far; BrainFlow answers EMPTY_BUFFER before the first stream,
+/// which here means none.
+fn rows_so_far(host: &mut dyn Host) -> usize {
+    host.count().unwrap_or(0)
 }
 
-/// Rows buffered so far in each tracked preset.
+/// Rows buffered so far in each tracked preset (none before the first stream).
 fn others_rows(host: &mut dyn Host, others: &[PresetTrack]) -> Vec<usize> {
-    others.iter().map(|t| rows_so_far(host, t.preset)).collect()
+    others
+        .iter()
+        .map(|t| host.count_of(t.preset).unwrap_or(0))
+        .collect()
 }
 
 fn close(open: &mut Option<Segment>, host: &mut dyn Host, played: &mut Played) {
     if let Some(mut seg) = open.take() {
-        seg.end_row = rows_so_far(host, Preset::Default).max(seg.first_row);
+        seg.end_row = rows_so_far(host).max(seg.first_row);
         played.segments.push(seg);
     }
     for t in &mut played.others {
         if let Some(mut seg) = t.open.take() {
-            seg.end_row = rows_so_far(host, t.preset).max(seg.first_row);
+            seg.end_row = host.count_of(t.preset).unwrap_or(0).max(seg.first_row);
             t.segments.push(seg);
         }
     }
@@ -735,7 +738,7 @@ fn wait_rows(
     let started = Instant::now();
     let (mut last_have, mut last_change) = (usize::MAX, Instant::now());
     loop {
-        let have = host.count(Preset::Default)?.saturating_sub(first);
+        let have = host.count()?.saturating_sub(first);
         if have >= n {
             return Ok(());
         }
@@ -842,7 +845,7 @@ fn verify(
         verify_signal(trial, Preset::Default, data, &played.segments, check, out);
     }
     for t in &played.others {
-        let key = preset_key(t.preset);
+        let key = crate::binding::preset_key(t.preset);
         let Some((descr, _)) = trial.board.layout(t.preset) else {
             out.failures.push(format!(
                 "{key} preset: board `{}` has none",
@@ -912,7 +915,7 @@ fn verify_signal(
     out.failures.extend(r.problems.iter().cloned());
     let what = match preset {
         Preset::Default => String::new(),
-        p => format!("{} preset ", preset_key(p)),
+        p => format!("{} preset ", crate::binding::preset_key(p)),
     };
     if r.mismatches > 0 {
         out.failures.push(format!(
