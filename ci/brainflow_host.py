@@ -4,11 +4,11 @@
 Reads one JSON request per line on stdin and answers one JSON line on stdout, so the
 harness plays the same scenario steps through BrainFlow's BoardShim as through the
 Rust boards. Requests: {"op": "open", "board_id": N, "serial_port": "...",
-"mac_address": "...", "timeout": N} creates the BoardShim; then "prepare"|"start"|
-"stop"|"release"|"config"|"marker"|"count"|"data"|"version". One board per process:
-the harness may start the process before it knows the board (importing BrainFlow
-takes seconds inside the BLE lab VM). Answers: {"ok": true, ...}
-or {"ok": false, "code": N, "message": "..."} with BrainFlow's exit code.
+"mac_address": "...", "timeout": N} creates the BoardShim (one board per process);
+then "prepare"|"start"|"stop"|"release"|"config"|"marker"|"count"|"data"|"version";
+"count" and "data" take an optional "preset" (0 default, 1 auxiliary, 2 ancillary).
+Answers: {"ok": true, ...} or {"ok": false, "code": N, "message": "..."} with
+BrainFlow's exit code.
 """
 import json
 import os
@@ -57,11 +57,12 @@ def main() -> int:
         elif op == "marker":
             need().insert_marker(float(req["value"]))
         elif op == "count":
-            return {"value": int(need().get_board_data_count())}
+            # BrainFlow's presets are ints (BrainFlowPresets is an IntEnum).
+            return {"value": int(need().get_board_data_count(int(req.get("preset", 0))))}
         elif op == "version":
             return {"value": BoardShim.get_version()}
         elif op == "data":
-            data = need().get_board_data()
+            data = need().get_board_data(preset=int(req.get("preset", 0)))
             return {
                 "num_rows": int(data.shape[0]),
                 "num_samples": int(data.shape[1]),

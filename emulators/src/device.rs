@@ -162,18 +162,7 @@ impl Device {
     }
 
     fn sample_rate_of(&self, s: &Stream) -> f64 {
-        let packets = self.eval(&s.rate);
-        match &s.sample_rate {
-            Some(e) => {
-                let scope = Scope {
-                    state: &self.state,
-                    extra: &[("rate", packets)],
-                    bindings: &[],
-                };
-                e.eval(&scope).unwrap_or(0.0)
-            }
-            None => packets / s.packets.len() as f64,
-        }
+        stream_sample_rate(s, &self.state)
     }
 
     /// Starts streaming as a start command would (for a model of the device that
@@ -350,6 +339,25 @@ impl Device {
     }
 }
 
+/// Signal samples per second of `stream` in `state` (the signals' time base):
+/// its `sample_rate`, else its packet rate over the packets that carry one
+/// sample.
+fn stream_sample_rate(stream: &Stream, state: &State) -> f64 {
+    let eval = |e: &crate::expr::Expr, extra: &[(&str, f64)]| {
+        let scope = Scope {
+            state,
+            extra,
+            bindings: &[],
+        };
+        e.eval(&scope).unwrap_or(0.0)
+    };
+    let packets = eval(&stream.rate, &[]);
+    match &stream.sample_rate {
+        Some(e) => eval(e, &[("rate", packets)]),
+        None => packets / stream.packets.len() as f64,
+    }
+}
+
 /// The variables of packet `p` of a stream.
 pub fn packet_vars(stream: &Stream, state: &State, p: u64, rate: f64) -> PacketVars {
     let pps = stream.packets.len() as u64;
@@ -449,6 +457,13 @@ impl ChannelModel {
             }
         }
         None
+    }
+
+    /// Signal samples per second of this channel's stream in `state`: its time
+    /// base, which differs from the first stream's when the device streams at
+    /// several rates (Muse: EEG 256 Hz, accel/gyro 52 Hz, PPG 64 Hz).
+    pub fn sample_rate(&self, state: &State) -> f64 {
+        stream_sample_rate(&self.stream, state)
     }
 
     /// How this channel's stream numbers its packets.

@@ -1,6 +1,7 @@
 //! Scenarios: a device profile, the signal on each channel, what the host does, the
 //! faults the device injects, and what the board under test must produce.
 
+use crate::device::ChannelModel;
 use crate::load::{read_yaml, semantic_error, LoadError};
 use crate::profile::{Profile, StateDecl};
 use crate::signal::{SignalDecl, SignalSet};
@@ -179,6 +180,47 @@ pub struct Expect {
     /// Device state at the end (emulated targets), e.g. `sample_rate: 500`.
     #[serde(default)]
     pub device_state: BTreeMap<String, f64>,
+    /// The same checks on the board's other presets (BrainFlow's auxiliary and
+    /// ancillary streams, each with its own rows and ring buffer); the fields
+    /// above are about the default preset.
+    #[serde(default)]
+    pub presets: PresetExpects,
+}
+
+/// Expectations on the presets other than the default one, by preset. A
+/// struct rather than a map so a misspelt preset is an unknown-field error
+/// with its line, like every other field.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PresetExpects {
+    /// BrainFlow's AUXILIARY_PRESET (Muse: accel and gyro).
+    pub auxiliary: Option<PresetExpect>,
+    /// BrainFlow's ANCILLARY_PRESET (Muse 2/S: PPG).
+    pub ancillary: Option<PresetExpect>,
+}
+
+impl PresetExpects {
+    /// The presets named, with their YAML keys, in BrainFlow's order.
+    pub fn named(&self) -> Vec<(&'static str, &PresetExpect)> {
+        [
+            ("auxiliary", self.auxiliary.as_ref()),
+            ("ancillary", self.ancillary.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, e)| e.map(|e| (k, e)))
+        .collect()
+    }
+}
+
+/// What one non-default preset must produce.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PresetExpect {
+    /// Rows of this preset returned by the board in total.
+    pub rows: Option<Count>,
+    /// Check every row of this preset against the declared signals (as
+    /// `expect.signal`; `settle_samples` counts this preset's rows).
+    pub signal: Option<SignalCheck>,
 }
 
 /// An exact number or a range.
@@ -362,6 +404,22 @@ impl Scenario {
                 return Err(err(format!("faults[{i}]"), "", m.into()));
             }
         }
+        for (key, pe) in decl.expect.presets.named() {
+            let Some(chs) = pe.signal.as_ref().and_then(|c| c.channels.as_ref()) else {
+                continue;
+            };
+            for c in chs {
+                // Caught here, with its line, rather than as a failing trial on
+                // every target.
+                if ChannelModel::find(&profile, c).is_none() {
+                    return Err(err(
+                        format!("expect.presets.{key}.signal.channels"),
+                        c,
+                        format!("`{}` sends no `{c}`", profile.decl.name),
+                    ));
+                }
+            }
+        }
         if let Pacing::Speed(s) = decl.pacing {
             if s.is_nan() || s <= 0.0 {
                 return Err(err(
@@ -426,6 +484,56 @@ mod tests {
         assert_eq!(d.faults[0].kind, FaultKind::Drop(3));
         assert_eq!(d.faults[2].kind, FaultKind::Unplug(true));
         assert_eq!(d.faults[3].kind, FaultKind::Mute(true));
+    }
+
+    fn muse_2() -> Arc<Profile> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices");
+        Arc::new(Profile::load(&dir.join("muse_2.yaml")).unwrap())
+    }
+
+    #[test]
+    fn preset_expectations_parse_and_are_checked_against_the_profile() {
+        let path = Path::new("muse_2/s.yaml");
+        let text = "device: muse_2\nsteps: []\nexpect:\n  rows: 12\n  presets:\n    auxiliary:\n      rows: { min: 3 }\n      signal: { channels: [accel_x, gyro_z] }\n    ancillary:\n      rows: 6\n";
+        let d: ScenarioDecl = parse_yaml(path, text).unwrap();
+        let named: Vec<&str> = d.expect.presets.named().iter().map(|(k, _)| *k).collect();
+        assert_eq!(named, ["auxiliary", "ancillary"]);
+        let aux = d.expect.presets.auxiliary.as_ref().unwrap();
+        assert_eq!(
+            aux.rows,
+            Some(Count::Range {
+                min: Some(3),
+                max: None
+            })
+        );
+        assert_eq!(aux.signal.as_ref().unwrap().tolerance_lsb, 1.0);
+        assert!(Scenario::with_profile(path, text, d, muse_2()).is_ok());
+
+        // A channel no stream of the device carries: located, named.
+        let text = text.replace("gyro_z", "gyro_w");
+        let d: ScenarioDecl = parse_yaml(path, &text).unwrap();
+        let e = Scenario::with_profile(path, &text, d, muse_2()).unwrap_err();
+        assert_eq!(e.line, Some(8), "{e}");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("expect.presets.auxiliary.signal.channels")
+        );
+        assert!(e.message.contains("`gyro_w`"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_preset_is_an_error_with_its_line() {
+        let text = "device: muse_2\nsteps: []\nexpect:\n  presets:\n    auxilary: { rows: 3 }\n";
+        let e = parse_yaml::<ScenarioDecl>(Path::new("s.yaml"), text).unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("unknown field `auxilary`"), "{e}");
+        // The default preset is `expect` itself, not one of `presets`.
+        let text = text.replace("auxilary", "default");
+        assert!(parse_yaml::<ScenarioDecl>(Path::new("s.yaml"), &text).is_err());
+        let text =
+            "device: muse_2\nsteps: []\nexpect:\n  presets:\n    ancillary: { rows: 3, lost: 0 }\n";
+        let e = parse_yaml::<ScenarioDecl>(Path::new("s.yaml"), text).unwrap_err();
+        assert!(e.message.contains("unknown field `lost`"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Which board answers to which harness name, and which row of its data holds
 //! each signal of a device profile.
 
+use boardloop_boards::descr::board_presets;
 use boardloop_boards::{board_descr, BoardDescr, BoardId, Preset};
 
 /// How a channel is compared with its declared signal.
@@ -36,6 +37,8 @@ pub struct BoardBinding {
     pub id: BoardId,
     /// Its data layout.
     pub descr: BoardDescr,
+    /// The board's other presets (auxiliary, ancillary), in BrainFlow's order.
+    pub other_presets: Vec<PresetBinding>,
     /// Signal-to-row map.
     pub channels: Vec<ChannelBinding>,
     /// Rows of each stream that BrainFlow's own driver keeps back: its Muse
@@ -43,6 +46,49 @@ pub struct BoardBinding {
     /// correction ("skip one package to setup timestamp correction",
     /// `muse.cpp`), so it returns 12 rows fewer than the device sent.
     pub brainflow_withheld_rows: usize,
+}
+
+/// A preset other than the default one: its own layout and signal-to-row map.
+#[derive(Debug, Clone)]
+pub struct PresetBinding {
+    /// Which preset.
+    pub preset: Preset,
+    /// Its data layout.
+    pub descr: BoardDescr,
+    /// Signal-to-row map.
+    pub channels: Vec<ChannelBinding>,
+}
+
+impl BoardBinding {
+    /// The layout and signal-to-row map of `preset`, if the board has it.
+    pub fn layout(&self, preset: Preset) -> Option<(&BoardDescr, &[ChannelBinding])> {
+        if preset == Preset::Default {
+            return Some((&self.descr, &self.channels));
+        }
+        self.other_presets
+            .iter()
+            .find(|p| p.preset == preset)
+            .map(|p| (&p.descr, p.channels.as_slice()))
+    }
+}
+
+/// The preset a scenario names (`expect.presets.auxiliary`).
+pub fn preset_by_key(key: &str) -> Option<Preset> {
+    match key {
+        "default" => Some(Preset::Default),
+        "auxiliary" => Some(Preset::Auxiliary),
+        "ancillary" => Some(Preset::Ancillary),
+        _ => None,
+    }
+}
+
+/// The scenario's name for a preset, for messages.
+pub fn preset_key(preset: Preset) -> &'static str {
+    match preset {
+        Preset::Default => "default",
+        Preset::Auxiliary => "auxiliary",
+        Preset::Ancillary => "ancillary",
+    }
 }
 
 /// Every board the harness can test.
@@ -115,7 +161,74 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
         name,
         id,
         descr,
+        other_presets: other_presets(id),
         channels,
         brainflow_withheld_rows,
     })
+}
+
+/// The signal-to-row maps of the board's presets other than the default one.
+/// They carry only sensor channels (no `other` rows), one sample per row.
+fn other_presets(id: BoardId) -> Vec<PresetBinding> {
+    board_presets(id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| *p != Preset::Default)
+        .filter_map(|preset| {
+            let descr = board_descr(id, preset).ok()?;
+            let mut channels = Vec::new();
+            let mut add = |signal: String, row: &usize| {
+                channels.push(ChannelBinding {
+                    signal,
+                    row: *row,
+                    // Every row has its own sample of each channel (Muse:
+                    // accel and gyro at 52 Hz, PPG at 64 Hz in their rows).
+                    mode: CheckMode::Exact,
+                    default_checked: true,
+                })
+            };
+            for (axis, row) in ["x", "y", "z"].iter().zip(&descr.accel_channels) {
+                add(format!("accel_{axis}"), row);
+            }
+            for (axis, row) in ["x", "y", "z"].iter().zip(&descr.gyro_channels) {
+                add(format!("gyro_{axis}"), row);
+            }
+            for (i, row) in descr.ppg_channels.iter().enumerate() {
+                add(format!("ppg{}", i + 1), row);
+            }
+            Some(PresetBinding {
+                preset,
+                descr,
+                channels,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn muse_presets_map_their_rows() {
+        let b = board("muse_2").unwrap();
+        let (d, ch) = b.layout(Preset::Auxiliary).unwrap();
+        assert_eq!(d.name, "Muse2Aux");
+        let row = |n: &str| ch.iter().find(|c| c.signal == n).map(|c| c.row);
+        assert_eq!(row("accel_x"), Some(1));
+        assert_eq!(row("gyro_z"), Some(6));
+        let (_, ch) = b.layout(Preset::Ancillary).unwrap();
+        assert_eq!(
+            ch.iter()
+                .map(|c| (c.signal.as_str(), c.row))
+                .collect::<Vec<_>>(),
+            [("ppg1", 1), ("ppg2", 2), ("ppg3", 3)]
+        );
+        // The 2016 has no PPG, hence no ancillary preset.
+        let b = board("muse_2016").unwrap();
+        assert!(b.layout(Preset::Auxiliary).is_some());
+        assert!(b.layout(Preset::Ancillary).is_none());
+        // Boards with one preset keep their default map only.
+        assert!(board("cyton").unwrap().other_presets.is_empty());
+    }
 }

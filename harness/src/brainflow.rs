@@ -2,7 +2,7 @@
 //! `brainflow` Python package and answers the harness's calls as JSON lines.
 
 use crate::host::{Host, HostError, HostResult};
-use boardloop_boards::{Data, StreamStats};
+use boardloop_boards::{Data, Preset, StreamStats};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -173,12 +173,12 @@ impl Host for PythonHost {
     fn marker(&mut self, value: f64) -> HostResult<()> {
         self.call(json!({"op": "marker", "value": value})).map(drop)
     }
-    fn count(&mut self) -> HostResult<usize> {
-        let v = self.call(json!({"op": "count"}))?;
+    fn count_of(&mut self, preset: Preset) -> HostResult<usize> {
+        let v = self.call(json!({"op": "count", "preset": preset as i32}))?;
         Ok(v["value"].as_u64().unwrap_or(0) as usize)
     }
-    fn data(&mut self) -> HostResult<Data> {
-        let v = self.call(json!({"op": "data"}))?;
+    fn data_of(&mut self, preset: Preset) -> HostResult<Data> {
+        let v = self.call(json!({"op": "data", "preset": preset as i32}))?;
         let values: Vec<f64> = v["values"]
             .as_array()
             .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())

@@ -5,8 +5,8 @@
 //! index by unwrapping the packet counter, so lost packets leave gaps rather than
 //! shifting every later comparison.
 
-use crate::binding::{BoardBinding, ChannelBinding, CheckMode};
-use boardloop_boards::Data;
+use crate::binding::{preset_key, BoardBinding, ChannelBinding, CheckMode};
+use boardloop_boards::{Data, Preset};
 use boardloop_emulators::scenario::SignalCheck;
 use boardloop_emulators::state::State;
 use boardloop_emulators::{ChannelModel, CounterModel, Scenario};
@@ -19,7 +19,9 @@ pub struct Segment {
     pub first_row: usize,
     /// One past its last row.
     pub end_row: usize,
-    /// Samples per second the device streamed at (the signal's time base).
+    /// Samples per second the device streamed at (the signal's time base) on
+    /// the stream of the default preset; the other presets' channels use their
+    /// own streams' rates.
     pub rate: f64,
     /// Device state over the stream: from which row on, and until which row values
     /// are not compared because the change may not have reached the device yet.
@@ -62,6 +64,8 @@ impl StateSpan {
 /// The first value that did not match.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
+    /// The preset whose data it is in.
+    pub preset: Preset,
     /// Row index in the collected data.
     pub row: usize,
     /// Sample index in its stream.
@@ -82,6 +86,9 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.preset != Preset::Default {
+            write!(f, "{} preset ", preset_key(self.preset))?;
+        }
         write!(
             f,
             "row {} (sample {}, counter {}), {} (data row {}): expected {:.6}, got {:.6} ({:+.2} LSB)",
@@ -114,10 +121,12 @@ pub struct SignalReport {
     pub problems: Vec<String>,
 }
 
-/// Compares `data` with the declared signals.
+/// Compares `data`, the rows of `preset`, with the declared signals; `segments`
+/// count rows of that preset.
 pub fn check_signals(
     data: &Data,
     board: &BoardBinding,
+    preset: Preset,
     scenario: &Scenario,
     segments: &[Segment],
     check: &SignalCheck,
@@ -130,24 +139,35 @@ pub fn check_signals(
             .push("the device profile has no stream".into());
         return report;
     };
+    // Problems name the preset unless it is the default one, so the messages
+    // of single-preset boards read as they always have.
+    let where_ = match preset {
+        Preset::Default => String::new(),
+        p => format!(" in its {} preset", preset_key(p)),
+    };
+    let Some((descr, channels)) = board.layout(preset) else {
+        report.problems.push(format!(
+            "board `{}` has no {} preset",
+            board.name,
+            preset_key(preset)
+        ));
+        return report;
+    };
     let chosen: Vec<&ChannelBinding> = match &check.channels {
         Some(list) => {
             let mut v = Vec::new();
             for name in list {
-                match board.channels.iter().find(|c| &c.signal == name) {
+                match channels.iter().find(|c| &c.signal == name) {
                     Some(c) => v.push(c),
-                    None => report
-                        .problems
-                        .push(format!("board `{}` has no channel `{name}`", board.name)),
+                    None => report.problems.push(format!(
+                        "board `{}` has no channel `{name}`{where_}",
+                        board.name
+                    )),
                 }
             }
             v
         }
-        None => board
-            .channels
-            .iter()
-            .filter(|c| c.default_checked)
-            .collect(),
+        None => channels.iter().filter(|c| c.default_checked).collect(),
     };
     let start_state = segments
         .first()
@@ -174,8 +194,14 @@ pub fn check_signals(
     report.channels = models.iter().map(|(c, _)| c.signal.clone()).collect();
     // Rows are placed by the counter of the stream that carries the channels.
     let counter = models.first().map_or(counter, |(_, m)| m.counter());
-    let pkg_row = board.descr.package_num_channel;
+    let pkg_row = descr.package_num_channel;
     for seg in segments {
+        // A preset other than the default one streams at its own rate (Muse:
+        // accel/gyro 52 Hz, PPG 64 Hz), its signals' time base.
+        let rate = match (preset, models.first(), seg.states.first()) {
+            (Preset::Default, _, _) | (_, None, _) | (_, _, None) => seg.rate,
+            (_, Some((_, m)), Some(first)) => m.sample_rate(&first.state),
+        };
         let mut held: Vec<f64> = vec![0.0; models.len()];
         // (packet index, counter, sample within the packet)
         let mut last: Option<(u64, u64, u64)> = None;
@@ -207,7 +233,7 @@ pub fn check_signals(
             }
             for (k, (binding, model)) in models.iter().enumerate() {
                 let (sample, e) =
-                    model.expected_at(&span.state, &scenario.signals, packet, j, seg.rate);
+                    model.expected_at(&span.state, &scenario.signals, packet, j, rate);
                 let expected = match binding.mode {
                     CheckMode::Exact => e.value,
                     CheckMode::Hold => {
@@ -233,6 +259,7 @@ pub fn check_signals(
                     report.mismatches += 1;
                     if report.first.is_none() {
                         report.first = Some(Mismatch {
+                            preset,
                             row,
                             sample,
                             counter: c,
@@ -248,4 +275,159 @@ pub fn check_signals(
         }
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binding::board;
+    use crate::catalog::scenarios_dir;
+    use boardloop_boards::codec::muse::{MuseChar, MuseRows, GYRO_SCALE};
+    use boardloop_boards::{MuseDecoder, MuseModel};
+    use boardloop_emulators::Device;
+
+    fn aux_scenario() -> Scenario {
+        let dir = scenarios_dir();
+        Scenario::load(&dir.join("muse_2/aux_signal.yaml"), &dir.join("devices")).unwrap()
+    }
+
+    /// The auxiliary rows the Muse 2 decoder makes of the emulator's first
+    /// `notifications` accel and gyro notifications (accel first, as the
+    /// emulator sends them: profile order).
+    fn aux_rows(sc: &Scenario, notifications: usize) -> Data {
+        let mut dev = Device::new(
+            sc.profile.clone(),
+            sc.signals.clone(),
+            sc.initial_state.clone(),
+        );
+        dev.start_streaming();
+        let stream = |name: &str| {
+            sc.profile
+                .streams
+                .iter()
+                .position(|s| s.name == name)
+                .unwrap()
+        };
+        let (accel, gyro) = (stream("accel"), stream("gyro"));
+        let mut decoder = MuseDecoder::new(MuseModel::Muse2);
+        let mut rows = MuseRows::default();
+        for _ in 0..notifications {
+            let (_, a) = dev.next_packet_of(accel).unwrap();
+            decoder.decode(MuseChar::Accel, &a, &mut rows);
+            let (_, g) = dev.next_packet_of(gyro).unwrap();
+            decoder.decode(MuseChar::Gyro, &g, &mut rows);
+        }
+        Data::from_samples(9, &rows.aux)
+    }
+
+    fn one_stream(sc: &Scenario, rows: usize) -> Vec<Segment> {
+        vec![Segment {
+            first_row: 0,
+            end_row: rows,
+            // The default preset's (EEG) rate: the auxiliary check must not use it.
+            rate: 256.0,
+            states: vec![StateSpan {
+                from_row: 0,
+                settle_until: 0,
+                device_packet: Some(0),
+                state: sc.initial_state.clone(),
+            }],
+        }]
+    }
+
+    fn check(sc: &Scenario) -> SignalCheck {
+        let x = sc.decl.expect.presets.auxiliary.as_ref().unwrap();
+        x.signal.clone().unwrap()
+    }
+
+    #[test]
+    fn auxiliary_preset_values_match_the_declared_signals() {
+        let sc = aux_scenario();
+        let data = aux_rows(&sc, 20);
+        assert_eq!(data.num_samples, 60);
+        let b = board("muse_2").unwrap();
+        let r = check_signals(
+            &data,
+            &b,
+            Preset::Auxiliary,
+            &sc,
+            &one_stream(&sc, 60),
+            &check(&sc),
+        );
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.mismatches, 0, "{:?}", r.first);
+        assert_eq!(r.values_checked, 60 * 6);
+    }
+
+    #[test]
+    fn a_wrong_auxiliary_value_is_reported_with_preset_row_and_channel() {
+        let sc = aux_scenario();
+        let mut data = aux_rows(&sc, 20);
+        let n = data.num_samples;
+        // gyro_z (data row 6), sample 7: five counts off.
+        data.values[6 * n + 7] += 5.0 * GYRO_SCALE;
+        let b = board("muse_2").unwrap();
+        let r = check_signals(
+            &data,
+            &b,
+            Preset::Auxiliary,
+            &sc,
+            &one_stream(&sc, n),
+            &check(&sc),
+        );
+        assert_eq!(r.mismatches, 1);
+        let m = r.first.unwrap();
+        assert_eq!((m.preset, m.row, m.data_row), (Preset::Auxiliary, 7, 6));
+        assert_eq!(m.channel, "gyro_z");
+        let text = m.to_string();
+        assert!(
+            text.starts_with("auxiliary preset row 7 (sample 7, counter 2), gyro_z (data row 6)"),
+            "{text}"
+        );
+        assert!(text.ends_with("(+5.00 LSB)"), "{text}");
+    }
+
+    #[test]
+    fn swapped_auxiliary_axes_fail() {
+        let sc = aux_scenario();
+        let mut data = aux_rows(&sc, 20);
+        let n = data.num_samples;
+        // accel_y and accel_z (rows 2 and 3) exchanged, as a decoder bug would.
+        let (y, z) = data.values.split_at_mut(3 * n);
+        y[2 * n..3 * n].swap_with_slice(&mut z[..n]);
+        let b = board("muse_2").unwrap();
+        let r = check_signals(
+            &data,
+            &b,
+            Preset::Auxiliary,
+            &sc,
+            &one_stream(&sc, n),
+            &check(&sc),
+        );
+        assert_eq!(r.mismatches, 2 * n);
+        assert_eq!(r.first.unwrap().channel, "accel_y");
+    }
+
+    #[test]
+    fn a_channel_the_preset_lacks_is_a_problem_naming_it() {
+        let sc = aux_scenario();
+        let data = aux_rows(&sc, 2);
+        let b = board("muse_2").unwrap();
+        let mut c = check(&sc);
+        c.channels = Some(vec!["ppg1".into()]);
+        let r = check_signals(&data, &b, Preset::Auxiliary, &sc, &one_stream(&sc, 6), &c);
+        assert_eq!(
+            r.problems,
+            ["board `muse_2` has no channel `ppg1` in its auxiliary preset"]
+        );
+        let r = check_signals(
+            &data,
+            &board("muse_2016").unwrap(),
+            Preset::Ancillary,
+            &sc,
+            &one_stream(&sc, 6),
+            &c,
+        );
+        assert_eq!(r.problems, ["board `muse_2016` has no ancillary preset"]);
+    }
 }

@@ -61,10 +61,19 @@ pub trait Host {
     fn config(&mut self, command: &str) -> HostResult<String>;
     /// `insert_marker` on the default preset.
     fn marker(&mut self, value: f64) -> HostResult<()>;
-    /// `get_board_data_count`.
-    fn count(&mut self) -> HostResult<usize>;
-    /// `get_board_data` (everything).
-    fn data(&mut self) -> HostResult<Data>;
+    /// `get_board_data_count` of `preset`.
+    fn count_of(&mut self, preset: Preset) -> HostResult<usize>;
+    /// `get_board_data` of `preset` (everything it buffered).
+    fn data_of(&mut self, preset: Preset) -> HostResult<Data>;
+    /// `get_board_data_count` of the default preset (BrainFlow's default
+    /// argument).
+    fn count(&mut self) -> HostResult<usize> {
+        self.count_of(Preset::Default)
+    }
+    /// `get_board_data` of the default preset (everything it buffered).
+    fn data(&mut self) -> HostResult<Data> {
+        self.data_of(Preset::Default)
+    }
     /// Driver statistics, where the driver reports them.
     fn stats(&mut self) -> Option<StreamStats>;
 }
@@ -98,11 +107,11 @@ impl Host for RustHost {
     fn marker(&mut self, value: f64) -> HostResult<()> {
         self.0.insert_marker(value, Preset::Default).map_err(err)
     }
-    fn count(&mut self) -> HostResult<usize> {
-        self.0.get_board_data_count(Preset::Default).map_err(err)
+    fn count_of(&mut self, preset: Preset) -> HostResult<usize> {
+        self.0.get_board_data_count(preset).map_err(err)
     }
-    fn data(&mut self) -> HostResult<Data> {
-        self.0.get_board_data(None, Preset::Default).map_err(err)
+    fn data_of(&mut self, preset: Preset) -> HostResult<Data> {
+        self.0.get_board_data(None, preset).map_err(err)
     }
     fn stats(&mut self) -> Option<StreamStats> {
         Some(self.0.stream_stats())

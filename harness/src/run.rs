@@ -5,9 +5,9 @@ use crate::brainflow::{Connect, PythonHost};
 use crate::check::{check_signals, Segment, StateSpan};
 use crate::host::{code_name, parse_code, Host, HostError, RustHost};
 use crate::report;
-use boardloop_boards::{create_board, Board, Data, InputParams, PluginBoard, StreamStats};
+use boardloop_boards::{create_board, Board, Data, InputParams, PluginBoard, Preset, StreamStats};
 use boardloop_emulators::device::CommandRecord;
-use boardloop_emulators::scenario::Step;
+use boardloop_emulators::scenario::{PresetExpect, SignalCheck, Step};
 use boardloop_emulators::state::State;
 use boardloop_emulators::{
     BleEmulator, BleOptions, Device, Scenario, SerialEmulator, SerialOptions,
@@ -448,6 +448,43 @@ struct Played {
     collected: bool,
     /// Commands sent while streaming: (segment, state span, text).
     mid_stream: Vec<(usize, usize, String)>,
+    /// The other presets the scenario checks (`expect.presets`).
+    others: Vec<PresetTrack>,
+}
+
+/// A preset other than the default one that the scenario checks. It has its
+/// own ring buffer, so its rows are counted separately, at the same moments as
+/// the default preset's (start, mid-stream config, stop), and its segments
+/// carry the same device states.
+#[derive(Debug)]
+struct PresetTrack {
+    preset: Preset,
+    /// What it must produce.
+    expect: PresetExpect,
+    /// The stream being recorded.
+    open: Option<Segment>,
+    segments: Vec<Segment>,
+    /// Everything this preset buffered, taken with the default preset's data.
+    data: Option<Data>,
+}
+
+/// The presets `expect.presets` names, to track while playing.
+fn preset_tracks(sc: &Scenario) -> Vec<PresetTrack> {
+    sc.decl
+        .expect
+        .presets
+        .named()
+        .into_iter()
+        .filter_map(|(key, pe)| {
+            Some(PresetTrack {
+                preset: crate::binding::preset_by_key(key)?,
+                expect: pe.clone(),
+                open: None,
+                segments: Vec::new(),
+                data: None,
+            })
+        })
+        .collect()
 }
 
 /// Where the emulator reports what each command did, takes from it the state
@@ -491,6 +528,19 @@ fn pin_spans(played: &mut Played, emulator: &Emulator, scenario: &Scenario) {
             }
         }
     }
+    // The other presets' streams started and changed with the default one's;
+    // their mid-stream spans keep the row-based settling (`device_packet` is a
+    // packet of the default preset's stream, not of theirs).
+    for t in &mut played.others {
+        for (seg, pinned) in t.segments.iter_mut().zip(&played.segments) {
+            for (k, (sp, p)) in seg.states.iter_mut().zip(&pinned.states).enumerate() {
+                if k == 0 {
+                    sp.device_packet = Some(0);
+                }
+                sp.state = p.state.clone();
+            }
+        }
+    }
     // The signals' time base may depend on that state (a sample-rate command).
     for seg in &mut played.segments {
         if let Some(first) = seg.states.first() {
@@ -519,6 +569,15 @@ fn collect(host: &mut dyn Host, played: &mut Played, out: &mut Outcome) {
         Ok(d) => played.data = Some(d),
         Err(e) => out.failures.push(format!("get_board_data failed: {e}")),
     }
+    for t in &mut played.others {
+        match host.data_of(t.preset) {
+            Ok(d) => t.data = Some(d),
+            Err(e) => out.failures.push(format!(
+                "get_board_data({} preset) failed: {e}",
+                crate::binding::preset_key(t.preset)
+            )),
+        }
+    }
 }
 
 fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
@@ -534,7 +593,10 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
         sc.signals.clone(),
         sc.initial_state.clone(),
     );
-    let mut played = Played::default();
+    let mut played = Played {
+        others: preset_tracks(sc),
+        ..Played::default()
+    };
     let mut open: Option<Segment> = None;
     let t0 = Instant::now();
     for (i, step) in sc.decl.steps.iter().enumerate() {
@@ -554,25 +616,31 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                 }
                 Step::Start => {
                     let first = rows_so_far(host);
+                    let others = others_rows(host, &played.others);
                     host.start(sc.decl.buffer_size)?;
                     shadow.start_streaming();
-                    open = Some(Segment {
+                    // The signals' time base: the first running stream's sample rate.
+                    let rate = shadow
+                        .active_streams()
+                        .first()
+                        .map_or(shadow.packet_rate() / pps, |i| {
+                            shadow.stream_sample_rate(*i)
+                        });
+                    let segment = |first: usize| Segment {
                         first_row: first,
                         end_row: first,
-                        // The signals' time base: the first running stream's sample rate.
-                        rate: shadow
-                            .active_streams()
-                            .first()
-                            .map_or(shadow.packet_rate() / pps, |i| {
-                                shadow.stream_sample_rate(*i)
-                            }),
+                        rate,
                         states: vec![StateSpan {
                             from_row: first,
                             settle_until: first,
                             device_packet: None,
                             state: shadow.state().clone(),
                         }],
-                    });
+                    };
+                    open = Some(segment(first));
+                    for (t, first) in played.others.iter_mut().zip(others) {
+                        t.open = Some(segment(first));
+                    }
                 }
                 Step::Stop => {
                     let r = host.stop();
@@ -589,6 +657,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                 }
                 Step::Config(c) => {
                     let before = rows_so_far(host);
+                    let others = others_rows(host, &played.others);
                     let reply = host.config(&c.send)?;
                     shadow.feed(c.send.as_bytes());
                     if let Some(seg) = open.as_mut() {
@@ -603,6 +672,17 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                             seg.states.len() - 1,
                             c.send.clone(),
                         ));
+                    }
+                    for (t, before) in played.others.iter_mut().zip(others) {
+                        if let Some(seg) = t.open.as_mut() {
+                            seg.states.push(StateSpan {
+                                from_row: before,
+                                settle_until: before
+                                    + t.expect.signal.as_ref().map_or(0, |c| c.settle_samples),
+                                device_packet: None,
+                                state: shadow.state().clone(),
+                            });
+                        }
                     }
                     if let Some(want) = &c.reply {
                         if &reply != want {
@@ -667,10 +747,24 @@ fn rows_so_far(host: &mut dyn Host) -> usize {
     host.count().unwrap_or(0)
 }
 
+/// Rows buffered so far in each tracked preset (none before the first stream).
+fn others_rows(host: &mut dyn Host, others: &[PresetTrack]) -> Vec<usize> {
+    others
+        .iter()
+        .map(|t| host.count_of(t.preset).unwrap_or(0))
+        .collect()
+}
+
 fn close(open: &mut Option<Segment>, host: &mut dyn Host, played: &mut Played) {
     if let Some(mut seg) = open.take() {
         seg.end_row = rows_so_far(host).max(seg.first_row);
         played.segments.push(seg);
+    }
+    for t in &mut played.others {
+        if let Some(mut seg) = t.open.take() {
+            seg.end_row = host.count_of(t.preset).unwrap_or(0).max(seg.first_row);
+            t.segments.push(seg);
+        }
     }
 }
 
@@ -796,21 +890,34 @@ fn verify(
             .push("the driver reported no statistics".into()),
     }
     if let Some(check) = &x.signal {
-        let r = check_signals(data, &trial.board, sc, &played.segments, check);
-        out.values_checked = r.values_checked;
-        out.failures.extend(r.problems.iter().cloned());
-        if r.mismatches > 0 {
+        verify_signal(trial, Preset::Default, data, &played.segments, check, out);
+    }
+    for t in &played.others {
+        let key = crate::binding::preset_key(t.preset);
+        let Some((descr, _)) = trial.board.layout(t.preset) else {
             out.failures.push(format!(
-                "signal: {} of {} values outside {} LSB; first: {}",
-                r.mismatches,
-                r.values_checked,
-                check.tolerance_lsb,
-                r.first.as_ref().map(|m| m.to_string()).unwrap_or_default()
+                "{key} preset: board `{}` has none",
+                trial.board.name
             ));
+            continue;
+        };
+        // A session that never streamed has no buffer: no rows.
+        let none = Data {
+            num_rows: descr.num_rows,
+            num_samples: 0,
+            values: Vec::new(),
+        };
+        let pdata = t.data.as_ref().unwrap_or(&none);
+        if let Some(c) = &t.expect.rows {
+            if !c.accepts(pdata.num_samples as u64) {
+                out.failures.push(format!(
+                    "{key} preset rows: expected {c}, got {}",
+                    pdata.num_samples
+                ));
+            }
         }
-        if r.values_checked == 0 {
-            out.failures
-                .push("signal: no value was compared (no rows, or no channel applies)".into());
+        if let Some(check) = &t.expect.signal {
+            verify_signal(trial, t.preset, pdata, &t.segments, check, out);
         }
     }
     check_markers(trial, played, data, out);
@@ -838,6 +945,39 @@ fn verify(
         if let Some(e) = emu.error() {
             out.failures.push(format!("emulator failed: {e}"));
         }
+    }
+}
+
+/// Compares one preset's rows with the declared signals; failures name the
+/// preset (unless it is the default one), the row, channel and values.
+fn verify_signal(
+    trial: &Trial,
+    preset: Preset,
+    data: &Data,
+    segments: &[Segment],
+    check: &SignalCheck,
+    out: &mut Outcome,
+) {
+    let r = check_signals(data, &trial.board, preset, &trial.scenario, segments, check);
+    out.values_checked += r.values_checked;
+    out.failures.extend(r.problems.iter().cloned());
+    let what = match preset {
+        Preset::Default => String::new(),
+        p => format!("{} preset ", crate::binding::preset_key(p)),
+    };
+    if r.mismatches > 0 {
+        out.failures.push(format!(
+            "signal: {} of {} {what}values outside {} LSB; first: {}",
+            r.mismatches,
+            r.values_checked,
+            check.tolerance_lsb,
+            r.first.as_ref().map(|m| m.to_string()).unwrap_or_default()
+        ));
+    }
+    if r.values_checked == 0 {
+        out.failures.push(format!(
+            "signal: no {what}value was compared (no rows, or no channel applies)"
+        ));
     }
 }
 
