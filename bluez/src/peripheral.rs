@@ -81,6 +81,8 @@ pub struct BluerPeripheral {
     next_notify: Mutex<std::time::Instant>,
     /// The same per characteristic.
     next_notify_on: Mutex<HashMap<String, std::time::Instant>>,
+    /// Set by [`BluerPeripheral::uncap`]: no notification rate limit.
+    uncapped: std::sync::atomic::AtomicBool,
     /// Set on drop: the advertising refresher must not register again.
     stopping: Arc<std::sync::atomic::AtomicBool>,
     _session: bluer::Session,
@@ -142,6 +144,7 @@ impl BluerPeripheral {
             app: Some(handle),
             adv: Arc::new(Mutex::new(None)),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            uncapped: std::sync::atomic::AtomicBool::new(false),
             next_notify: Mutex::new(std::time::Instant::now()),
             next_notify_on: Mutex::new(HashMap::new()),
             _session: session,
@@ -189,6 +192,14 @@ impl BluerPeripheral {
             local_name: Some(self.name.clone()),
             ..Default::default()
         }
+    }
+
+    /// Lifts the notification rate limits ([`MAX_NOTIFY_RATE`] and
+    /// [`MAX_NOTIFY_RATE_PER_CHARACTERISTIC`]): `notify` then sends as fast as
+    /// bluetoothd takes them. For the throughput benchmark, which finds the
+    /// rate where notifications start to get lost.
+    pub fn uncap(&self) {
+        self.uncapped.store(true, Ordering::Relaxed);
     }
 
     /// The adapter's address (`00:AA:01:01:00:01`), what a central connects to.
@@ -367,7 +378,9 @@ impl Peripheral for BluerPeripheral {
         if n.is_stopped() {
             return false;
         }
-        let wait = {
+        let wait = if self.uncapped.load(Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
             let mut next = lock(&self.next_notify);
             let mut on = lock(&self.next_notify_on);
             let now = std::time::Instant::now();

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# BLE through a real BlueZ, measured: builds the `ble_bluez` bench of the
+# harness (harness/benches/ble_bluez.rs) and runs it inside the lab VM
+# (ci/ble-vm.sh) with the device on hci1 and the central on hci0. Prints
+# scan-to-found and connect+discover times over several connections, then
+# steps the notification rate up until a notification is lost.
+#
+# Usage: bash ci/ble-bench.sh
+# Env: BOARDLOOP_BENCH_ROUNDS (default 8), BOARDLOOP_BENCH_SECONDS per rate
+# step (default 3). Honours CARGO_TARGET_DIR. Logs: target/ble-vm-bench/.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+ci/ble-vm.sh --install-only
+BIN="$(cargo bench -p boardloop-harness --bench ble_bluez --no-run --message-format=json \
+    | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "ble_bluez" \
+            and m.get("executable"):
+        print(m["executable"])
+')"
+[[ -x "$BIN" ]] || { echo "ble-bench: could not find the bench binary" >&2; exit 2; }
+
+export BLE_VM_TIMEOUT="${BLE_VM_TIMEOUT:-240}"
+export BOARDLOOP_BLUEZ=hci1,hci0
+export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_BENCH_ROUNDS BOARDLOOP_BENCH_SECONDS RUST_LOG"
+TARGET_DIR="$(cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
+export BLE_VM_LOGDIR="$TARGET_DIR/ble-vm-bench"
+exec ci/ble-vm.sh -- "$BIN"

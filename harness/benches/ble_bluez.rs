@@ -1,0 +1,205 @@
+//! BLE through a real BlueZ: connect time and the highest notification rate
+//! delivered with zero loss, measured with the same parts the `bluez` target
+//! uses (`BluerPeripheral` serving the Ganglion profile's GATT table on one
+//! adapter, `BtleplugConnector` on the other).
+//!
+//! Needs two adapters next to a running bluetoothd, i.e. the lab VM:
+//! `bash ci/ble-bench.sh` (builds this, boots the VM, runs it there). Without
+//! `BOARDLOOP_BLUEZ` it says so and exits 0, so `cargo bench` stays usable.
+//!
+//! Env: `BOARDLOOP_BENCH_ROUNDS` connections to time (default 8),
+//! `BOARDLOOP_BENCH_SECONDS` per rate step (default 3).
+
+use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral, BtleplugConnector};
+use boardloop_boards::ble::{BleConnector, BleLink, DeviceFilter, Uuid};
+use boardloop_emulators::profile::Profile;
+use boardloop_emulators::Peripheral;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Ganglion's notify characteristic (any 20-byte notify characteristic would
+/// do; this one is what the Ganglion driver reads).
+const DATA: &str = "2d30c082-f39f-4ce6-923f-3484ea480596";
+/// Rates tried, in notifications per second, until one loses a notification.
+const RATES: &[u32] = &[50, 100, 150, 200, 250, 300, 400, 500, 700, 1000];
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// min / median / max of `v`, in ms.
+fn summary(v: &mut [Duration]) -> String {
+    v.sort();
+    format!(
+        "min {:.0} ms, median {:.0} ms, max {:.0} ms",
+        ms(v[0]),
+        ms(v[v.len() / 2]),
+        ms(v[v.len() - 1])
+    )
+}
+
+type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// A served device and a connected link to it.
+fn connect(
+    emu: &str,
+    board: &str,
+    profile: &Profile,
+) -> Fallible<(BluerPeripheral, Box<dyn BleLink>, Duration, Duration)> {
+    forget_each_other(emu, board)?;
+    let decl = profile
+        .ble
+        .as_ref()
+        .ok_or("the profile has no BLE section")?;
+    let p = BluerPeripheral::new(emu, "Ganglion-bench", decl)?;
+    p.advertise()?;
+    let mut c = BtleplugConnector::new(board)?;
+    let t = Instant::now();
+    let info = c.find(
+        &DeviceFilter::Address(p.address().to_string()),
+        Duration::from_secs(10),
+    )?;
+    let found = t.elapsed();
+    let t = Instant::now();
+    let link = c.connect(&info)?;
+    Ok((p, link, found, t.elapsed()))
+}
+
+/// One rate step: `rate` notifications per second for `secs`, each carrying
+/// its step and index; returns (sent, delivered in order without gaps,
+/// delivered, seconds from first to last received).
+fn step(
+    p: &BluerPeripheral,
+    link_rx: &mut dyn boardloop_boards::ble::NotificationStream,
+    id: u8,
+    rate: u32,
+    secs: u64,
+) -> (u64, u64, u64, f64) {
+    let total = rate as u64 * secs;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let (mut sent, mut delivered, mut in_order) = (0u64, 0u64, 0u64);
+    let (mut first, mut last) = (None::<Instant>, Instant::now());
+    let mut expect = 0u32;
+    let mut take = |n: &[u8], delivered: &mut u64, in_order: &mut u64| {
+        if n.len() < 5 || n[0] != id {
+            return;
+        }
+        let k = u32::from_be_bytes([n[1], n[2], n[3], n[4]]);
+        *delivered += 1;
+        if k == expect {
+            *in_order += 1;
+        }
+        expect = k + 1;
+        last = Instant::now();
+        first.get_or_insert(last);
+    };
+    let start = Instant::now();
+    for k in 0..total {
+        let due = start + interval * k as u32;
+        if let Some(w) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(w);
+        }
+        let mut payload = [0u8; 20];
+        payload[0] = id;
+        payload[1..5].copy_from_slice(&(k as u32).to_be_bytes());
+        if p.notify(DATA, &payload) {
+            sent += 1;
+        }
+        // Drain without blocking, so the receiving queue never backs up here.
+        while let Ok(Some(n)) = link_rx.recv(Duration::ZERO) {
+            take(&n.value, &mut delivered, &mut in_order);
+        }
+    }
+    // Whatever is still on its way.
+    while let Ok(Some(n)) = link_rx.recv(Duration::from_millis(1000)) {
+        take(&n.value, &mut delivered, &mut in_order);
+    }
+    let span = first.map_or(0.0, |f| (last - f).as_secs_f64());
+    (sent, in_order, delivered, span)
+}
+
+fn main() -> Fallible<()> {
+    let (emu, board) = match boardloop_harness::bluez_ble::adapters_from_env() {
+        Ok(a) => a,
+        Err(why) => {
+            println!("ble_bluez: skipped ({why}); run `bash ci/ble-bench.sh`");
+            return Ok(());
+        }
+    };
+    let rounds = env_or("BOARDLOOP_BENCH_ROUNDS", 8).max(1);
+    let secs = env_or("BOARDLOOP_BENCH_SECONDS", 3).max(1);
+    let profile = Profile::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices/ganglion.yaml"),
+    )?;
+
+    println!("connect: {rounds} rounds, device on {emu}, central on {board}");
+    let (mut finds, mut connects) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (p, mut link, found, connected) = connect(&emu, &board, &profile)?;
+        println!(
+            "  scan to found {:.0} ms, connect + discover {:.0} ms",
+            ms(found),
+            ms(connected)
+        );
+        finds.push(found);
+        connects.push(connected);
+        let _ = link.disconnect();
+        drop(link);
+        cut_links(&emu)?;
+        drop(p);
+    }
+    println!("scan to found: {}", summary(&mut finds));
+    println!("connect + discover: {}", summary(&mut connects));
+
+    println!("notification rate, {secs} s per step, 20-byte notifications, one characteristic:");
+    let (p, mut link, _, _) = connect(&emu, &board, &profile)?;
+    p.uncap();
+    let uuid = Uuid::parse(DATA).ok_or("bad uuid")?;
+    link.subscribe(uuid)?;
+    let mut rx = link.notifications()?;
+    // Let the subscription reach the peripheral.
+    let t = Instant::now();
+    while !p.notify(DATA, &[0xFF; 20]) {
+        if t.elapsed() > Duration::from_secs(5) {
+            return Err("the subscription never reached the peripheral".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut best = None;
+    for (i, &rate) in RATES.iter().enumerate() {
+        let (sent, in_order, delivered, span) = step(&p, rx.as_mut(), i as u8, rate, secs);
+        let asked = rate as u64 * secs;
+        let got_rate = if span > 0.0 {
+            (delivered.saturating_sub(1)) as f64 / span
+        } else {
+            0.0
+        };
+        println!(
+            "  asked {rate}/s: sent {sent}/{asked}, delivered {delivered} \
+             ({in_order} in order), {got_rate:.1}/s received"
+        );
+        if sent == asked && in_order == asked {
+            best = Some((rate, got_rate));
+        } else {
+            break;
+        }
+    }
+    match best {
+        Some((rate, got)) => {
+            println!("highest zero-loss rate: {rate} notifications/s asked, {got:.1}/s received")
+        }
+        None => println!("highest zero-loss rate: none (the first step lost notifications)"),
+    }
+    let _ = link.disconnect();
+    drop(rx);
+    drop(link);
+    cut_links(&emu)?;
+    Ok(())
+}
