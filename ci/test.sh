@@ -7,6 +7,9 @@
 #                  (brainflow_dropin), C++ boards through the plugin ABI (cpp),
 #                  BLE boards over the in-memory link (memory); `device`
 #                  trials need a rig and are skipped
+#   BLE (BlueZ)    in a small qemu VM with bluetoothd: the `bluez` trials (Rust
+#                  boards over btleplug) and `brainflow_bluez` (BrainFlow's own
+#                  native BLE drivers), in four VM steps of under 3 minutes each
 #   C              a C program linked against libBoardController.so and .a
 #   C++            the C++ wrapper's CTest suite plain, under ASan/UBSan and under
 #                  valgrind; a find_package(boardloop) consumer
@@ -30,6 +33,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "tests (unit, property, CLI, FFI, scenario matrix)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc -q
+
+step "BLE through real BlueZ (lab VM): bluez and brainflow_bluez trials"
+bash ci/ble-test.sh
 
 step "C smoke test against libBoardController"
 bash ci/c-smoke.sh

@@ -17,10 +17,10 @@
 //! 98-99.5 notifications/s with zero loss (its real-time rate), Muse 2
 //! 117-174/s over five characteristics with zero loss.
 //!
-//! Known limit: a link dropped by the peripheral (`drop_link`) is not seen by
-//! the central within the scenarios' 200-300 ms (neither btleplug's
-//! `DeviceDisconnected` nor `is_connected` report it before the board is
-//! released), so the `link_loss` trials fail on BlueZ.
+//! Link loss: the emulator cuts the link through the kernel's management
+//! interface (`cut_links`), because bluetoothd's `Disconnect` and
+//! `RemoveDevice` first wait out a 2-s timer; the central then sees the loss
+//! 80-150 ms later.
 //!
 //! [`BleConnector`]: boardloop_boards::ble::BleConnector
 //! [`Peripheral`]: boardloop_emulators::Peripheral
