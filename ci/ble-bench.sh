@@ -14,18 +14,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 ci/ble-vm.sh --install-only
-BIN="$(cargo bench -p boardloop-harness --bench ble_bluez --no-run --message-format=json \
-    | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "ble_bluez" \
-            and m.get("executable"):
-        print(m["executable"])
-')"
+BIN="$(ci/cargo-exe.sh ble_bluez cargo bench -p boardloop-harness --bench ble_bluez --no-run)"
 [[ -x "$BIN" ]] || { echo "ble-bench: could not find the bench binary" >&2; exit 2; }
 
 export BLE_VM_TIMEOUT="${BLE_VM_TIMEOUT:-240}"

@@ -20,19 +20,7 @@ cd "$REPO"
 
 ci/ble-vm.sh --install-only
 
-# The binary's path, from cargo's own report (the hash in its name changes).
-BIN="$(cargo test -p boardloop-harness --test matrix --no-run --message-format=json \
-    | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "matrix" \
-            and m.get("executable"):
-        print(m["executable"])
-')"
+BIN="$(ci/cargo-exe.sh matrix cargo test -p boardloop-harness --test matrix --no-run)"
 if [[ -z "$BIN" || ! -x "$BIN" ]]; then
     echo "ble-test: could not find the matrix test binary" >&2
     exit 2

@@ -359,6 +359,20 @@ mod tests {
         assert_eq!(r.values_checked, 60 * 6);
     }
 
+    /// The auxiliary preset of a Muse 2 checked against `sc` in one stream.
+    fn check_aux(sc: &Scenario, data: &Data) -> SignalReport {
+        let b = board("muse_2").unwrap();
+        let n = data.num_samples;
+        check_signals(
+            data,
+            &b,
+            Preset::Auxiliary,
+            sc,
+            &one_stream(sc, n),
+            &check(sc),
+        )
+    }
+
     #[test]
     fn a_wrong_auxiliary_value_is_reported_with_preset_row_and_channel() {
         let sc = aux_scenario();
@@ -366,15 +380,7 @@ mod tests {
         let n = data.num_samples;
         // gyro_z (data row 6), sample 7: five counts off.
         data.values[6 * n + 7] += 5.0 * GYRO_SCALE;
-        let b = board("muse_2").unwrap();
-        let r = check_signals(
-            &data,
-            &b,
-            Preset::Auxiliary,
-            &sc,
-            &one_stream(&sc, n),
-            &check(&sc),
-        );
+        let r = check_aux(&sc, &data);
         assert_eq!(r.mismatches, 1);
         let m = r.first.unwrap();
         assert_eq!((m.preset, m.row, m.data_row), (Preset::Auxiliary, 7, 6));
@@ -395,15 +401,7 @@ mod tests {
         // accel_y and accel_z (rows 2 and 3) exchanged, as a decoder bug would.
         let (y, z) = data.values.split_at_mut(3 * n);
         y[2 * n..3 * n].swap_with_slice(&mut z[..n]);
-        let b = board("muse_2").unwrap();
-        let r = check_signals(
-            &data,
-            &b,
-            Preset::Auxiliary,
-            &sc,
-            &one_stream(&sc, n),
-            &check(&sc),
-        );
+        let r = check_aux(&sc, &data);
         assert_eq!(r.mismatches, 2 * n);
         assert_eq!(r.first.unwrap().channel, "accel_y");
     }
