@@ -401,6 +401,25 @@ impl Worker {
                 }
                 // Applied to the packet itself.
                 FaultKind::Corrupt { .. } | FaultKind::Truncate(_) => return FaultStep::Continue,
+                FaultKind::OutOfRangeMs(ms) => {
+                    let ms = *ms;
+                    self.faults.pop_front();
+                    self.note(
+                        Dir::ToHost,
+                        &[],
+                        Some(&format!("link lost (out of range for {ms} ms)")),
+                    );
+                    self.peripheral.drop_link();
+                    // A device that loses its central stops streaming; the
+                    // host starts it again after reconnecting.
+                    self.device.stop_streaming();
+                    let state = self.device.state().clone();
+                    self.lock().state = state;
+                    // Out of range: nothing to send, nobody to hear it.
+                    std::thread::sleep(Duration::from_millis(ms));
+                    self.note(Dir::ToHost, &[], Some("back in range"));
+                    return FaultStep::Wait;
+                }
                 FaultKind::Unplug(false) | FaultKind::Mute(_) | FaultKind::AdvertiseAfterMs(_) => {}
             }
             self.faults.pop_front();

@@ -154,6 +154,10 @@ pub enum FaultKind {
     /// BLE: the device starts advertising only this long after the trial starts
     /// (late advertising; longer than the board's timeout: it never appears).
     AdvertiseAfterMs(u64),
+    /// BLE: the device goes out of range before this packet (the link drops
+    /// and it stops streaming, keeping its other state) and is back in range,
+    /// advertising and connectable, this many milliseconds later.
+    OutOfRangeMs(u64),
 }
 
 /// Expectations on what the board produced.
@@ -398,6 +402,11 @@ impl Scenario {
                 FaultKind::Drop(0) | FaultKind::Burst(0) => Some("must be at least 1"),
                 FaultKind::Garbage(g) if g.is_empty() => Some("needs at least one byte"),
                 FaultKind::Mute(true) if f.at_packet != 0 => Some("`mute` applies from the start"),
+                FaultKind::OutOfRangeMs(_) | FaultKind::AdvertiseAfterMs(_)
+                    if profile.ble.is_none() =>
+                {
+                    Some("is a BLE fault; this device is serial")
+                }
                 _ => None,
             };
             if let Some(m) = bad {
@@ -534,6 +543,24 @@ mod tests {
             "device: muse_2\nsteps: []\nexpect:\n  presets:\n    ancillary: { rows: 3, lost: 0 }\n";
         let e = parse_yaml::<ScenarioDecl>(Path::new("s.yaml"), text).unwrap_err();
         assert!(e.message.contains("unknown field `lost`"), "{e}");
+    }
+
+    #[test]
+    fn ble_faults_are_refused_on_a_serial_device() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices");
+        let cyton = Arc::new(Profile::load(&dir.join("cyton.yaml")).unwrap());
+        let path = Path::new("cyton/s.yaml");
+        let text =
+            "device: cyton\nsteps: []\nfaults:\n  - { at_packet: 5, out_of_range_ms: 100 }\n";
+        let d: ScenarioDecl = parse_yaml(path, text).unwrap();
+        assert_eq!(d.faults[0].kind, FaultKind::OutOfRangeMs(100));
+        let e = Scenario::with_profile(path, text, d, cyton).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("faults[0]"));
+        assert!(e.message.contains("BLE fault"), "{e}");
+        // The same fault on a BLE device loads.
+        let text = text.replace("cyton", "muse_2");
+        let d: ScenarioDecl = parse_yaml(path, &text).unwrap();
+        assert!(Scenario::with_profile(path, &text, d, muse_2()).is_ok());
     }
 
     #[test]

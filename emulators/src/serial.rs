@@ -547,9 +547,11 @@ impl Worker {
                         self.lock().stats.unplugged = true;
                         return Ok(());
                     }
+                    // BLE faults (refused at load for serial devices).
                     FaultKind::Unplug(false)
                     | FaultKind::Mute(_)
-                    | FaultKind::AdvertiseAfterMs(_) => {}
+                    | FaultKind::AdvertiseAfterMs(_)
+                    | FaultKind::OutOfRangeMs(_) => {}
                 }
             }
             let index = self.device.packet_index();

@@ -768,9 +768,13 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                         }
                     }
                 }
-                _ => out.failures.push(format!("step {i} ({kind}) failed: {e}")),
+                _ => {
+                    out.failures.push(format!("step {i} ({kind}) failed: {e}"));
+                    break;
+                }
             }
-            break;
+            // An expected error: the scenario goes on (a host recovers from
+            // it, e.g. releasing and preparing again after a link loss).
         }
     }
     close(&mut open, host, &mut played);
