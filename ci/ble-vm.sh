@@ -297,11 +297,14 @@ main() {
     # emulated q35 hardware (SATA, CD-ROM, KVM, watchdog, SMBus, PC speaker…)
     # that nothing here uses; each costs seconds under emulation (module
     # signature checks, probing), on every boot.
+    # `| cat`: qemu reopens its output through /proc/self/fd/1, which
+    # truncates a regular file there (a CI log redirected to a file lost
+    # everything before the VM); a pipe is reopened harmlessly.
     timeout -k 10 "${BLE_VM_TIMEOUT:-170}" \
         nice -n "${BLE_VM_NICE:--10}" vng -r "$kernel" --disable-kvm --memory 1G --rw \
         --append "modprobe.blacklist=$UNUSED_MODULES" --exec "$inner" \
-        </dev/null 2> >(tee "$LOGDIR/vng.log" >&2)
-    status=$?
+        </dev/null 2> >(tee "$LOGDIR/vng.log" >&2) | cat
+    status=${PIPESTATUS[0]}
     set -e
     log "VM finished in $((SECONDS - start))s with status $status"
     if [[ $status -eq 124 || $status -eq 137 ]]; then
