@@ -41,11 +41,12 @@ pub struct BoardBinding {
     pub other_presets: Vec<PresetBinding>,
     /// Signal-to-row map.
     pub channels: Vec<ChannelBinding>,
-    /// Rows of each stream that BrainFlow's own driver keeps back: its Muse
-    /// driver uses the first EEG batch (12 rows) only to set up its timestamp
-    /// correction ("skip one package to setup timestamp correction",
-    /// `muse.cpp`), so it returns 12 rows fewer than the device sent.
-    pub brainflow_withheld_rows: usize,
+    /// Rows of each stream that BrainFlow's own driver keeps back, by preset
+    /// (default, auxiliary, ancillary): its Muse driver uses the first batch
+    /// of each only to set up its timestamp correction ("skip one package to
+    /// setup timestamp correction", `muse.cpp`): 12 EEG rows, 3 accel/gyro
+    /// rows, 6 PPG rows fewer than the device sent.
+    pub brainflow_withheld_rows: [usize; 3],
 }
 
 /// A preset other than the default one: its own layout and signal-to-row map.
@@ -154,8 +155,8 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
         add(name.into(), *row, CheckMode::Exact, false);
     }
     let brainflow_withheld_rows = match id {
-        BoardId::Muse2 | BoardId::MuseS | BoardId::Muse2016 => 12,
-        _ => 0,
+        BoardId::Muse2 | BoardId::MuseS | BoardId::Muse2016 => [12, 3, 6],
+        _ => [0; 3],
     };
     Some(BoardBinding {
         name,

@@ -96,13 +96,13 @@ pub struct Trial {
 }
 
 impl Trial {
-    /// Rows per stream this target's driver keeps back by design (see
-    /// [`BoardBinding::brainflow_withheld_rows`]); row expectations and
+    /// Rows of `preset` per stream this target's driver keeps back by design
+    /// (see [`BoardBinding::brainflow_withheld_rows`]); row expectations and
     /// `wait_samples` steps are lowered by this much.
-    pub fn withheld_rows(&self) -> usize {
+    pub fn withheld_rows(&self, preset: Preset) -> usize {
         match self.target {
             Target::Brainflow { .. } | Target::BrainflowBluez { .. } => {
-                self.board.brainflow_withheld_rows
+                self.board.brainflow_withheld_rows[preset as usize]
             }
             _ => 0,
         }
@@ -736,7 +736,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     played.markers.push((*v, lo, hi));
                 }
                 Step::WaitSamples(n) => {
-                    let n = n.saturating_sub(trial.withheld_rows());
+                    let n = n.saturating_sub(trial.withheld_rows(Preset::Default));
                     wait_rows(host, open.as_ref(), n, sc, out)?
                 }
                 Step::WaitMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
@@ -879,7 +879,8 @@ fn verify(
         }
     }
     if let Some(c) = &x.rows {
-        let c = c.less(trial.withheld_rows() as u64 * played.segments.len() as u64);
+        let held = trial.withheld_rows(Preset::Default) * played.segments.len();
+        let c = c.less(held as u64);
         if !c.accepts(data.num_samples as u64) {
             out.failures
                 .push(format!("rows: expected {c}, got {}", data.num_samples));
@@ -949,6 +950,8 @@ fn verify(
         };
         let pdata = t.data.as_ref().unwrap_or(&none);
         if let Some(c) = &t.expect.rows {
+            let held = trial.withheld_rows(t.preset) * played.segments.len();
+            let c = c.less(held as u64);
             if !c.accepts(pdata.num_samples as u64) {
                 out.failures.push(format!(
                     "{key} preset rows: expected {c}, got {}",
