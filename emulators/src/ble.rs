@@ -382,6 +382,15 @@ impl Worker {
                     }
                     return FaultStep::Wait;
                 }
+                // A link-dropping fault waits for the start of a pass (the
+                // first running stream's turn), so streams that run in lockstep, like
+                // Muse's EEG channels, end on a complete batch whatever the
+                // interleaving of the other streams.
+                FaultKind::Unplug(true) | FaultKind::OutOfRangeMs(_)
+                    if (0..schedules.len()).find(|&j| self.device.runs_stream(j)) != Some(i) =>
+                {
+                    return FaultStep::Continue;
+                }
                 FaultKind::Unplug(true) => {
                     self.note(Dir::ToHost, &[], Some("link lost"));
                     self.peripheral.drop_link();
