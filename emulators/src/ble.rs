@@ -43,6 +43,8 @@ struct Inner {
     state: State,
     transcript: Transcript,
     unsubscribed: u64,
+    /// When the host's last write was handled.
+    last_write: Option<Instant>,
 }
 
 /// A running virtual BLE device.
@@ -76,6 +78,7 @@ impl BleEmulator {
             state: device.state().clone(),
             transcript: Transcript::new(256 * 1024),
             unsubscribed: 0,
+            last_write: None,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let mut faults: Vec<(u64, FaultKind)> = scenario
@@ -146,10 +149,24 @@ impl BleEmulator {
         self.lock().transcript.render()
     }
 
-    /// Waits until writes made so far have been handled (the worker polls every
-    /// few milliseconds).
+    /// Waits until writes made so far have been handled: until no write has
+    /// arrived for 200 ms (at most 1 s). A write without response the host
+    /// made just before releasing is still crossing the stack (through two
+    /// bluetoothd and btvirt in the lab VM, over 30 ms under load).
     pub fn settle(&self) {
+        let start = Instant::now();
+        let quiet = Duration::from_millis(200);
         std::thread::sleep(Duration::from_millis(30));
+        while start.elapsed() < Duration::from_secs(1) {
+            let since = self
+                .lock()
+                .last_write
+                .map_or(start.elapsed(), |t| t.elapsed());
+            if since >= quiet {
+                break;
+            }
+            std::thread::sleep(quiet - since);
+        }
     }
 
     /// Stops the emulator.
@@ -326,6 +343,7 @@ impl Worker {
     }
 
     fn write(&mut self, uuid: &str, bytes: &[u8], schedules: &mut Vec<Schedule>) {
+        self.lock().last_write = Some(Instant::now());
         self.note(Dir::ToDevice, bytes, None);
         self.lock().stats.bytes_from_host += bytes.len() as u64;
         if self.muted || !self.command_uuids.iter().any(|u| u == uuid) {

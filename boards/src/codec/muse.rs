@@ -42,8 +42,11 @@ pub const PPG_SAMPLES: usize = 6;
 pub const ACCEL_SCALE: f64 = 1.0 / 16384.0;
 /// °/s per count of the gyroscope (BrainFlow's `MUSE_GYRO_SCALE_FACTOR`).
 pub const GYRO_SCALE: f64 = 0.007476;
-/// Batches a joiner lets wait before emitting incomplete ones.
-const WINDOW: usize = 4;
+/// Batches a joiner lets wait before emitting incomplete ones. Eight (about
+/// 375 ms of EEG, 750 ms of PPG): a loaded host delivers one characteristic's
+/// notifications that far behind another's (seen in the BlueZ lab at load 4
+/// with four, as NaN PPG values), and only a dead channel pays the wait.
+const WINDOW: usize = 8;
 
 /// Muse service (advertised).
 pub const SERVICE: Uuid = Uuid::from_u16(0xFE8D);
