@@ -29,6 +29,7 @@ pub mod muse_board;
 pub mod params;
 pub mod plugin;
 pub mod ring;
+mod serial_session;
 
 pub use ble::{BleConnector, BleLink, MemoryBle, MemoryPeripheral};
 pub use board::{create_board, Board, StreamStats};

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::gain::GainTracker;
+use super::resync::{self, Confirm, Framing};
 
 /// Packet start byte.
 pub const START_BYTE: u8 = 0xA0;
@@ -309,38 +310,10 @@ impl CytonDecoder {
         pos
     }
 
-    /// Decides whether the candidate frame at `pos` (start byte and end byte
-    /// already valid) is real while resynchronising. Confirmed if
-    /// * its counter continues the last accepted one, or
-    /// * the byte right after it is a start byte (back-to-back packets), or
-    /// * after a gap of non-start bytes, the next frame is valid and its
-    ///   counter follows the candidate's (packets separated by junk).
-    ///
-    /// Waits for more bytes when the answer depends on bytes not yet received.
+    /// Decides whether the candidate frame at `pos` is real while
+    /// resynchronising (see [`resync::confirm`]).
     fn confirm(&self, buf: &[u8], pos: usize) -> Confirm {
-        let counter = buf[pos + 1];
-        if self.last_counter.map(|p| p.wrapping_add(1)) == Some(counter) {
-            return Confirm::Accept;
-        }
-        let after = pos + PACKET_LEN;
-        let window_end = buf.len().min(after + MAX_CONFIRM_GAP);
-        match buf[after..window_end].iter().position(|&b| b == START_BYTE) {
-            Some(0) => Confirm::Accept,
-            Some(off) => {
-                let next = after + off;
-                match buf.get(next..next + PACKET_LEN) {
-                    None => Confirm::Wait,
-                    Some(nf)
-                        if is_end_byte(nf[PACKET_LEN - 1]) && nf[1] == counter.wrapping_add(1) =>
-                    {
-                        Confirm::Accept
-                    }
-                    Some(_) => Confirm::Reject,
-                }
-            }
-            None if buf.len() < after + MAX_CONFIRM_GAP => Confirm::Wait,
-            None => Confirm::Reject,
-        }
+        resync::confirm(&FRAMING, self.last_counter, buf, pos)
     }
 
     fn accept(&mut self, f: &[u8; PACKET_LEN], out: &mut Vec<Vec<f64>>) {
@@ -524,16 +497,17 @@ impl CytonDecoder {
     }
 }
 
-/// Outcome of checking a candidate frame while resynchronising.
-enum Confirm {
-    Accept,
-    Reject,
-    Wait,
-}
-
 /// How far past a candidate to look for the next start byte when confirming
 /// it; bounds the bytes held back while resynchronising.
 const MAX_CONFIRM_GAP: usize = 256;
+
+/// Cyton framing for resynchronisation: any of the aux end bytes is valid.
+const FRAMING: Framing = Framing {
+    start_byte: START_BYTE,
+    packet_len: PACKET_LEN,
+    is_end_byte,
+    max_gap: MAX_CONFIRM_GAP,
+};
 
 fn is_end_byte(b: u8) -> bool {
     (END_STANDARD..=END_MAX).contains(&b)

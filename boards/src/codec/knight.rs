@@ -7,6 +7,7 @@
 //! are left at 0 for the driver to fill.
 
 use super::cyton::DecodeStats;
+use super::resync::{self, Confirm, Framing};
 
 /// Packet start byte.
 pub const START_BYTE: u8 = 0xA0;
@@ -36,12 +37,17 @@ pub fn exg_microvolts(raw: i16) -> f64 {
 /// it after garbage; bounds the bytes held back while resynchronising.
 const MAX_CONFIRM_GAP: usize = 128;
 
-/// Outcome of checking a candidate frame while resynchronising.
-enum Confirm {
-    Accept,
-    Reject,
-    Wait,
+fn is_end_byte(b: u8) -> bool {
+    b == END_BYTE
 }
+
+/// Knight framing for resynchronisation: a single valid end byte.
+const FRAMING: Framing = Framing {
+    start_byte: START_BYTE,
+    packet_len: PACKET_LEN,
+    is_end_byte,
+    max_gap: MAX_CONFIRM_GAP,
+};
 
 /// Streaming Knight decoder. Feed it bytes in any chunking with
 /// [`KnightDecoder::push`]; partial packets are kept across calls.
@@ -139,28 +145,10 @@ impl KnightDecoder {
         pos
     }
 
-    /// A candidate after garbage is real if its counter continues the last
-    /// one, or the next packet starts right after it, or the next frame after
-    /// a gap is valid and continues its counter.
+    /// Decides whether the candidate frame at `pos` is real after garbage
+    /// (see [`resync::confirm`]).
     fn confirm(&self, buf: &[u8], pos: usize) -> Confirm {
-        let counter = buf[pos + 1];
-        if self.last_counter.map(|c| c.wrapping_add(1)) == Some(counter) {
-            return Confirm::Accept;
-        }
-        let after = pos + PACKET_LEN;
-        let end = buf.len().min(after + MAX_CONFIRM_GAP);
-        match buf[after..end].iter().position(|&b| b == START_BYTE) {
-            Some(0) => Confirm::Accept,
-            Some(off) => match buf.get(after + off..after + off + PACKET_LEN) {
-                None => Confirm::Wait,
-                Some(n) if n[PACKET_LEN - 1] == END_BYTE && n[1] == counter.wrapping_add(1) => {
-                    Confirm::Accept
-                }
-                Some(_) => Confirm::Reject,
-            },
-            None if buf.len() < after + MAX_CONFIRM_GAP => Confirm::Wait,
-            None => Confirm::Reject,
-        }
+        resync::confirm(&FRAMING, self.last_counter, buf, pos)
     }
 
     fn accept(&mut self, f: &[u8], out: &mut Vec<Vec<f64>>) {

@@ -7,3 +7,4 @@ pub mod ganglion;
 pub mod knight;
 pub mod lockstep;
 pub mod muse;
+mod resync;

@@ -2,7 +2,10 @@
 
 use super::*;
 use crate::link::MemoryLink;
+use crate::params::InputParams;
+use crate::serial_session::unix_now;
 use std::thread;
+use std::time::Duration;
 
 const BANNER: &[u8] =
     b"OpenBCI V3 8-16 channel\nADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.1\n$$$";

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::codec::knight::exg_microvolts;
-use crate::link::MemoryLink;
+use crate::link::{MemoryLink, SerialLink};
+use std::time::{Duration, Instant};
 
 fn packet(counter: u8) -> Vec<u8> {
     let mut p = vec![0xA0, counter];
