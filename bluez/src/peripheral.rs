@@ -86,65 +86,6 @@ pub struct BluerPeripheral {
     /// Set on drop: the advertising refresher must not register again.
     stopping: Arc<std::sync::atomic::AtomicBool>,
     _session: bluer::Session,
-    /// Last: stops the session's dispatch thread after everything else.
-    _dispatch: Dispatch,
-}
-
-/// The thread that runs a bluer session's D-Bus dispatch (see
-/// [`ordered_session`]); stopped on drop.
-struct Dispatch(Option<tokio::sync::oneshot::Sender<()>>);
-
-impl Drop for Dispatch {
-    fn drop(&mut self) {
-        if let Some(stop) = self.0.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-/// A bluer session whose incoming D-Bus calls are handled in arrival order.
-///
-/// bluer spawns a task for every method call it receives (a characteristic
-/// write is one); on a multi-thread runtime those tasks may run out of order
-/// (the scheduler's LIFO slot, work stealing), and writes without response
-/// sent back to back ("2", "4", "@") reached the device reordered under load.
-/// A current-thread runtime on its own thread runs them first in, first out.
-fn ordered_session() -> io::Result<(bluer::Session, Dispatch)> {
-    let (tx, rx) = mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::Builder::new()
-        .name("bluer-dispatch".into())
-        .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                match bluer::Session::new().await {
-                    Ok(s) => {
-                        let _ = tx.send(Ok(s));
-                        let _ = stopped.await;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(io::Error::other(format!(
-                            "cannot reach bluetoothd on the system D-Bus: {e}"
-                        ))));
-                    }
-                }
-            });
-            // Tasks parked on D-Bus signals never end by themselves.
-            rt.shutdown_background();
-        })?;
-    let session = rx
-        .recv()
-        .map_err(|_| io::Error::other("the bluer dispatch thread ended early"))??;
-    Ok((session, Dispatch(Some(stop))))
 }
 
 impl BluerPeripheral {
@@ -162,9 +103,11 @@ impl BluerPeripheral {
             .iter()
             .map(|u| parse_uuid(u))
             .collect::<io::Result<BTreeSet<_>>>()?;
-        let (session, dispatch) = ordered_session()?;
         let (session, a, address, handle) = rt
             .block_on(async {
+                let session = bluer::Session::new()
+                    .await
+                    .map_err(|e| format!("cannot reach bluetoothd on the system D-Bus: {e}"))?;
                 let names = session.adapter_names().await.map_err(|e| e.to_string())?;
                 if !names.iter().any(|n| n == adapter) {
                     let mut names = names;
@@ -205,7 +148,6 @@ impl BluerPeripheral {
             next_notify: Mutex::new(std::time::Instant::now()),
             next_notify_on: Mutex::new(HashMap::new()),
             _session: session,
-            _dispatch: dispatch,
         })
     }
 
