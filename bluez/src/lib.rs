@@ -34,6 +34,6 @@ mod rt;
 
 pub use central::{BtleplugConnector, OP_TIMEOUT, RESCAN_EVERY};
 pub use peripheral::{
-    cut_links, forget_each_other, remove_device, BluerPeripheral, MAX_NOTIFY_RATE,
+    cut_links, forget_each_other, BluerPeripheral, MAX_NOTIFY_RATE,
     MAX_NOTIFY_RATE_PER_CHARACTERISTIC,
 };

@@ -475,29 +475,6 @@ async fn cut_links_on(a: &bluer::Adapter, adapter: &str) -> io::Result<usize> {
     }
 }
 
-/// Removes `address` from `adapter`'s known devices (bluer `remove_device`),
-/// disconnecting it if needed, so no connection or cached GATT state leaks
-/// from one test into the next. A device BlueZ does not know is not an error.
-pub fn remove_device(adapter: &str, address: &str) -> io::Result<()> {
-    let addr: bluer::Address = address
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{address}: {e}")))?;
-    let rt = Rt::new("bluer-remove")?;
-    rt.block_on(async {
-        let session = bluer::Session::new().await.map_err(io::Error::other)?;
-        let a = session.adapter(adapter).map_err(io::Error::other)?;
-        if !a
-            .device_addresses()
-            .await
-            .map_err(io::Error::other)?
-            .contains(&addr)
-        {
-            return Ok(());
-        }
-        a.remove_device(addr).await.map_err(io::Error::other)
-    })
-}
-
 /// Makes adapters `a` and `b` forget each other (each removes the other's
 /// address from its known devices, disconnecting it), then waits up to 3 s
 /// until neither lists the other: a trial must start with no connection or

@@ -303,13 +303,7 @@ impl Device {
     /// (Re)starts the streams of an `autostart` device at packet 0 (see
     /// [`crate::profile::StreamDecl::autostart`]); false for other devices.
     pub fn autostart(&mut self) -> bool {
-        let auto = self
-            .profile
-            .decl
-            .stream
-            .as_ref()
-            .is_some_and(|s| s.autostart);
-        if !auto || self.profile.streams.is_empty() {
+        if !self.profile.autostarts() || self.profile.streams.is_empty() {
             return false;
         }
         self.stop_streams();

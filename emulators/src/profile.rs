@@ -490,6 +490,12 @@ impl Profile {
         })
     }
 
+    /// Whether the device streams unasked (`stream.autostart`, see
+    /// [`StreamDecl::autostart`]).
+    pub fn autostarts(&self) -> bool {
+        self.decl.stream.as_ref().is_some_and(|s| s.autostart)
+    }
+
     /// The first stream (a serial device's only one).
     pub fn stream(&self) -> Option<&Stream> {
         self.streams.first()

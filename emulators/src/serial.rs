@@ -88,12 +88,7 @@ impl SerialEmulator {
     pub fn spawn(scenario: &Scenario, opts: SerialOptions) -> io::Result<SerialEmulator> {
         let pty = Pty::open()?;
         let path = pty.path.clone();
-        let autostart = scenario
-            .profile
-            .decl
-            .stream
-            .as_ref()
-            .is_some_and(|s| s.autostart);
+        let autostart = scenario.profile.autostarts();
         if autostart {
             pty.packet_mode()?;
         }
