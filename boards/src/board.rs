@@ -2,14 +2,12 @@
 
 use serde::Serialize;
 
-use crate::codec::cyton::{CytonVariant, DecodeStats};
-use crate::cyton_board::{CytonBoard, Timing};
+use crate::codec::cyton::DecodeStats;
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
-use crate::knight_board::KnightBoard;
-use crate::link::SerialPortLink;
 use crate::params::InputParams;
+use crate::registry::{self, Connection, Transport};
 
 /// A board session, mirroring BrainFlow's `BoardShim` calls and error codes.
 pub trait Board: Send {
@@ -60,52 +58,30 @@ pub struct StreamStats {
 }
 
 /// Creates an (unprepared) session for `id`, as BrainFlow's `BoardShim`
-/// constructor does. Cyton, Cyton+Daisy and NeuroPawn Knight use the serial
-/// port named in `params.serial_port`, opened by `prepare_session`; the BLE
-/// boards (Ganglion native, Muse) give `UnsupportedBoard` until a BLE backend is
-/// built in (their drivers take a connector: [`crate::GanglionBoard`],
-/// [`crate::MuseBoard`]); other boards give `UnsupportedBoard`.
+/// constructor does, from the board's declaration in the
+/// [`registry`](crate::registry). Serial boards use the port named in
+/// `params.serial_port`, opened by `prepare_session`. BLE boards need a radio
+/// backend, which this crate leaves out (it stays free of BlueZ): they give
+/// `UnsupportedBoard` here; `boardloop_bluez::create_board` opens them through
+/// btleplug, and [`registry::create_board_on`](crate::registry::create_board_on)
+/// on any [`crate::BleConnector`]. Boards without a driver give
+/// `UnsupportedBoard`.
 pub fn create_board(id: BoardId, params: InputParams) -> Result<Box<dyn Board>> {
-    let timing = Timing::from_params(&params);
-    let path = params.serial_port.clone();
-    let opener = Box::new(move || {
-        SerialPortLink::open(&path).map(|l| Box::new(l) as Box<dyn crate::link::SerialLink>)
-    });
-    let variant = match id {
-        BoardId::NeuropawnKnight => {
-            return Ok(Box::new(KnightBoard::with_opener(
-                params.serial_port.clone(),
-                opener,
-                timing,
-            )))
-        }
-        BoardId::Cyton => CytonVariant::Cyton,
-        BoardId::CytonDaisy => CytonVariant::Daisy,
-        // The drivers exist, but the radio backend (btleplug) does not yet.
-        BoardId::GanglionNative | BoardId::Muse2 | BoardId::MuseS | BoardId::Muse2016 => {
-            return Err(BoardError::new(
-                ExitCode::UnsupportedBoard,
-                format!(
-                    "board {} ({}) needs a BLE backend, which is not built in yet; \
-                     use GanglionBoard::with_connector / MuseBoard::with_connector",
-                    id.name(),
-                    id.id()
-                ),
-            ))
-        }
-        _ => {
-            return Err(BoardError::new(
-                ExitCode::UnsupportedBoard,
-                format!("board {} ({}) is not implemented yet", id.name(), id.id()),
-            ))
-        }
-    };
-    Ok(Box::new(CytonBoard::with_opener(
-        variant,
-        params.serial_port.clone(),
-        opener,
-        timing,
-    )))
+    let decl = registry::by_id(id)?;
+    if decl.transport() == Some(Transport::Ble) {
+        return Err(BoardError::new(
+            ExitCode::UnsupportedBoard,
+            format!(
+                "board {} ({}) is a BLE board and this build has no BLE backend: \
+                 use boardloop_bluez::create_board (btleplug), or \
+                 registry::create_board_on with a BleConnector",
+                id.name(),
+                id.id()
+            ),
+        ));
+    }
+    let opener = registry::serial_port_opener(&params);
+    registry::create_board_on(id, &params, Connection::Serial(opener))
 }
 
 #[cfg(test)]
@@ -126,15 +102,17 @@ mod tests {
             .unwrap();
         assert_eq!(e.code, ExitCode::UnsupportedBoard);
         assert!(e.message.contains("BLE backend"), "{}", e.message);
-        let mut b = create_board(
+        for id in [
+            BoardId::Cyton,
             BoardId::CytonDaisy,
-            InputParams::with_serial_port("/nope/tty"),
-        )
-        .unwrap();
-        assert_eq!(b.board_id(), BoardId::CytonDaisy);
-        assert!(!b.is_prepared());
-        let e = b.prepare_session().unwrap_err();
-        assert_eq!(e.code, ExitCode::UnableToOpenPort);
-        assert!(e.message.contains("/nope/tty"));
+            BoardId::NeuropawnKnight,
+        ] {
+            let mut b = create_board(id, InputParams::with_serial_port("/nope/tty")).unwrap();
+            assert_eq!(b.board_id(), id);
+            assert!(!b.is_prepared());
+            let e = b.prepare_session().unwrap_err();
+            assert_eq!(e.code, ExitCode::UnableToOpenPort);
+            assert!(e.message.contains("/nope/tty"));
+        }
     }
 }

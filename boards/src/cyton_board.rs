@@ -18,6 +18,57 @@ use crate::serial_session::{
 // defined, so `cyton_board::Timing` and friends keep working.
 pub use crate::serial_session::{LinkOpener, Timing, MAX_CAPTURE_SAMPLES};
 
+use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout};
+
+/// The OpenBCI boards put the packet's end byte (0xC0-0xC6) in the first
+/// "other" row; checked only where a scenario asks (it changes with the mode).
+const END_BYTE_ROW: &[OtherRow] = &[OtherRow {
+    signal: "end_byte",
+    checked_by_default: false,
+}];
+
+/// OpenBCI Cyton (BrainFlow id 0).
+pub static CYTON: BoardDecl = BoardDecl {
+    id: BoardId::Cyton,
+    name: "cyton",
+    layouts: &[PresetLayout {
+        preset: Preset::Default,
+        json: r#"{"accel_channels":[9,10,11],"analog_channels":[19,20,21],"ecg_channels":[1,2,3,4,5,6,7,8],"eeg_channels":[1,2,3,4,5,6,7,8],"eeg_names":"Fp1,Fp2,C3,C4,P7,P8,O1,O2","emg_channels":[1,2,3,4,5,6,7,8],"eog_channels":[1,2,3,4,5,6,7,8],"marker_channel":23,"name":"Cyton","num_rows":24,"other_channels":[12,13,14,15,16,17,18],"package_num_channel":0,"sampling_rate":250,"timestamp_channel":22}"#,
+    }],
+    other_rows: END_BYTE_ROW,
+    brainflow_withheld_rows: [0; 3],
+    driver: Driver::Serial(|params, opener| {
+        Box::new(CytonBoard::with_opener(
+            CytonVariant::Cyton,
+            params.serial_port.clone(),
+            opener,
+            Timing::from_params(params),
+        ))
+    }),
+    cpp_plugin: None,
+};
+
+/// OpenBCI Cyton with the Daisy module (BrainFlow id 2).
+pub static CYTON_DAISY: BoardDecl = BoardDecl {
+    id: BoardId::CytonDaisy,
+    name: "cyton_daisy",
+    layouts: &[PresetLayout {
+        preset: Preset::Default,
+        json: r#"{"accel_channels":[17,18,19],"analog_channels":[27,28,29],"ecg_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"eeg_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"eeg_names":"Fp1,Fp2,C3,C4,P7,P8,O1,O2,F7,F8,F3,F4,T7,T8,P3,P4","emg_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"eog_channels":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"marker_channel":31,"name":"CytonDaisy","num_rows":32,"other_channels":[20,21,22,23,24,25,26],"package_num_channel":0,"sampling_rate":125,"timestamp_channel":30}"#,
+    }],
+    other_rows: END_BYTE_ROW,
+    brainflow_withheld_rows: [0; 3],
+    driver: Driver::Serial(|params, opener| {
+        Box::new(CytonBoard::with_opener(
+            CytonVariant::Daisy,
+            params.serial_port.clone(),
+            opener,
+            Timing::from_params(params),
+        ))
+    }),
+    cpp_plugin: None,
+};
+
 /// Longest handshake banner BrainFlow reads before giving up.
 const MAX_BANNER_BYTES: usize = 500;
 

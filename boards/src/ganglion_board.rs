@@ -16,6 +16,24 @@ use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
 
+use crate::registry::{BoardDecl, Driver, PresetLayout};
+
+/// OpenBCI Ganglion over the host's BLE stack (BrainFlow's GANGLION_NATIVE, id 46).
+pub static GANGLION_NATIVE: BoardDecl = BoardDecl {
+    id: BoardId::GanglionNative,
+    name: "ganglion",
+    layouts: &[PresetLayout {
+        preset: Preset::Default,
+        json: r#"{"accel_channels":[5,6,7],"ecg_channels":[1,2,3,4],"eeg_channels":[1,2,3,4],"emg_channels":[1,2,3,4],"eog_channels":[1,2,3,4],"marker_channel":14,"name":"Ganglion","num_rows":15,"package_num_channel":0,"resistance_channels":[8,9,10,11,12],"sampling_rate":200,"timestamp_channel":13}"#,
+    }],
+    other_rows: &[],
+    brainflow_withheld_rows: [0; 3],
+    driver: Driver::Ble(|params, connector| {
+        Box::new(GanglionBoard::with_connector(connector, params))
+    }),
+    cpp_plugin: None,
+};
+
 /// Ganglion service (advertised).
 pub const SERVICE: Uuid = Uuid::from_u16(0xFE84);
 /// Data notifications.

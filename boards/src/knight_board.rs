@@ -16,6 +16,39 @@ use crate::serial_session::{
     check_buffer_size, check_default_preset, read_reply, LinkOpener, ReplyEnd, SerialStream, Timing,
 };
 
+use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout};
+
+/// NeuroPawn Knight (BrainFlow id 57).
+pub static NEUROPAWN_KNIGHT: BoardDecl = BoardDecl {
+    id: BoardId::NeuropawnKnight,
+    name: "neuropawn_knight",
+    layouts: &[PresetLayout {
+        preset: Preset::Default,
+        json: r#"{"eeg_channels":[1,2,3,4,5,6,7,8],"marker_channel":12,"name":"Knight","num_rows":13,"other_channels":[9,10],"package_num_channel":0,"sampling_rate":125,"timestamp_channel":11}"#,
+    }],
+    // The two lead-off status bytes, raw (BrainFlow's other rows).
+    other_rows: &[
+        OtherRow {
+            signal: "loff_statp",
+            checked_by_default: true,
+        },
+        OtherRow {
+            signal: "loff_statn",
+            checked_by_default: true,
+        },
+    ],
+    brainflow_withheld_rows: [0; 3],
+    driver: Driver::Serial(|params, opener| {
+        Box::new(KnightBoard::with_opener(
+            params.serial_port.clone(),
+            opener,
+            Timing::from_params(params),
+        ))
+    }),
+    // The C++ implementation (ffi/cpp, built by ci/build-plugins.sh).
+    cpp_plugin: Some("libboardloop_knight_cpp.so"),
+};
+
 /// Row of the host timestamp (BrainFlow's `timestamp_channel`).
 const TIMESTAMP_ROW: usize = 11;
 /// Row of the marker (BrainFlow's `marker_channel`).

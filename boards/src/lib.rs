@@ -9,7 +9,9 @@
 //! * [`ble`]: the BLE transport seam ([`ble::BleLink`], [`ble::BleConnector`])
 //!   with an in-memory peripheral/central pair ([`ble::MemoryBle`]);
 //! * [`board`]: sessions with BrainFlow's semantics, a streaming thread and a
-//!   [`ring::RingBuffer`] per preset.
+//!   [`ring::RingBuffer`] per preset;
+//! * [`registry`]: one declaration per board (id, name, layouts, BrainFlow
+//!   quirks, how to build its driver), which everything else iterates.
 
 #![warn(missing_docs)]
 
@@ -28,8 +30,10 @@ pub mod link;
 pub mod muse_board;
 pub mod params;
 pub mod plugin;
+pub mod registry;
 pub mod ring;
 mod serial_session;
+pub mod synthetic;
 
 pub use ble::{BleConnector, BleLink, MemoryBle, MemoryPeripheral};
 pub use board::{create_board, Board, StreamStats};
@@ -47,4 +51,6 @@ pub use link::{MemoryLink, SerialLink, SerialPortLink};
 pub use muse_board::MuseBoard;
 pub use params::InputParams;
 pub use plugin::{Plugin, PluginBoard};
+pub use registry::{BoardDecl, Connection};
 pub use ring::RingBuffer;
+pub use serial_session::LinkOpener;

@@ -21,6 +21,106 @@ use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
 
+use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout};
+
+/// Rows BrainFlow's Muse driver keeps back per stream: it uses the first
+/// batch of each preset only to set up its timestamp correction ("skip one
+/// package to setup timestamp correction", `muse.cpp`): 12 EEG rows, 3
+/// accel/gyro rows, 6 PPG rows.
+const BRAINFLOW_WITHHELD: [usize; 3] = [12, 3, 6];
+
+/// Muse 2 (BrainFlow id 38).
+pub static MUSE_2: BoardDecl = BoardDecl {
+    id: BoardId::Muse2,
+    name: "muse_2",
+    layouts: &[
+        PresetLayout {
+            preset: Preset::Default,
+            json: r#"{"eeg_channels":[1,2,3,4],"eeg_names":"TP9,AF7,AF8,TP10","marker_channel":7,"name":"Muse2","num_rows":8,"other_channels":[5],"package_num_channel":0,"sampling_rate":256,"timestamp_channel":6}"#,
+        },
+        PresetLayout {
+            preset: Preset::Auxiliary,
+            json: r#"{"accel_channels":[1,2,3],"gyro_channels":[4,5,6],"marker_channel":8,"name":"Muse2Aux","num_rows":9,"package_num_channel":0,"sampling_rate":52,"timestamp_channel":7}"#,
+        },
+        PresetLayout {
+            preset: Preset::Ancillary,
+            json: r#"{"marker_channel":5,"name":"Muse2Anc","num_rows":6,"optical_channels":[1,2,3],"package_num_channel":0,"ppg_channels":[1,2,3],"sampling_rate":64,"timestamp_channel":4}"#,
+        },
+    ],
+    other_rows: &[OtherRow {
+        signal: "aux",
+        checked_by_default: false,
+    }],
+    brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    driver: Driver::Ble(|params, connector| {
+        Box::new(MuseBoard::with_connector(
+            MuseModel::Muse2,
+            connector,
+            params,
+        ))
+    }),
+    cpp_plugin: None,
+};
+
+/// Muse S (BrainFlow id 39).
+pub static MUSE_S: BoardDecl = BoardDecl {
+    id: BoardId::MuseS,
+    name: "muse_s",
+    layouts: &[
+        PresetLayout {
+            preset: Preset::Default,
+            json: r#"{"eeg_channels":[1,2,3,4],"eeg_names":"TP9,AF7,AF8,TP10","marker_channel":7,"name":"MuseS","num_rows":8,"other_channels":[5],"package_num_channel":0,"sampling_rate":256,"timestamp_channel":6}"#,
+        },
+        PresetLayout {
+            preset: Preset::Auxiliary,
+            json: r#"{"accel_channels":[1,2,3],"gyro_channels":[4,5,6],"marker_channel":8,"name":"MuseSAux","num_rows":9,"package_num_channel":0,"sampling_rate":52,"timestamp_channel":7}"#,
+        },
+        PresetLayout {
+            preset: Preset::Ancillary,
+            json: r#"{"marker_channel":5,"name":"MuseSAnc","num_rows":6,"optical_channels":[1,2,3],"package_num_channel":0,"ppg_channels":[1,2,3],"sampling_rate":64,"timestamp_channel":4}"#,
+        },
+    ],
+    other_rows: &[OtherRow {
+        signal: "aux",
+        checked_by_default: false,
+    }],
+    brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    driver: Driver::Ble(|params, connector| {
+        Box::new(MuseBoard::with_connector(
+            MuseModel::MuseS,
+            connector,
+            params,
+        ))
+    }),
+    cpp_plugin: None,
+};
+
+/// Muse 2016 (BrainFlow id 41).
+pub static MUSE_2016: BoardDecl = BoardDecl {
+    id: BoardId::Muse2016,
+    name: "muse_2016",
+    layouts: &[
+        PresetLayout {
+            preset: Preset::Default,
+            json: r#"{"eeg_channels":[1,2,3,4],"eeg_names":"TP9,AF7,AF8,TP10","marker_channel":6,"name":"Muse2016","num_rows":7,"package_num_channel":0,"sampling_rate":256,"timestamp_channel":5}"#,
+        },
+        PresetLayout {
+            preset: Preset::Auxiliary,
+            json: r#"{"accel_channels":[1,2,3],"gyro_channels":[4,5,6],"marker_channel":8,"name":"Muse2016Aux","num_rows":9,"package_num_channel":0,"sampling_rate":52,"timestamp_channel":7}"#,
+        },
+    ],
+    other_rows: &[],
+    brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    driver: Driver::Ble(|params, connector| {
+        Box::new(MuseBoard::with_connector(
+            MuseModel::Muse2016,
+            connector,
+            params,
+        ))
+    }),
+    cpp_plugin: None,
+};
+
 /// Advertised-name prefix BrainFlow accepts.
 pub const NAME_PREFIX: &str = "Muse";
 /// Preset sent by `prepare_session` (BrainFlow's default).

@@ -1,0 +1,332 @@
+//! The board registry: one declaration per board ([`BoardDecl`]), read by
+//! every other part (the factory, BrainFlow's board descriptions, the C ABI,
+//! the harness) instead of matching on board ids.
+//!
+//! A declaration holds the board's id and short name, its presets with their
+//! row layouts kept as data (BrainFlow's own JSON, verbatim), the names of
+//! its "other" rows, the BrainFlow quirks a harness must know, and how to
+//! build its driver from [`InputParams`] and a transport. Each declaration
+//! lives beside its driver (`cyton_board::CYTON`, `muse_board::MUSE_2`, …);
+//! [`BOARDS`] lists them. Adding a board is: a device profile, a
+//! declaration here, a protocol module and scenarios (see the README's
+//! "Adding a board").
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::ble::BleConnector;
+use crate::board::Board;
+use crate::descr::BoardDescr;
+use crate::error::{BoardError, ExitCode, Result};
+use crate::ids::{BoardId, Preset};
+use crate::link::{SerialLink, SerialPortLink};
+use crate::params::InputParams;
+use crate::serial_session::LinkOpener;
+
+/// One preset of a board and its row layout.
+#[derive(Debug)]
+pub struct PresetLayout {
+    /// Which preset.
+    pub preset: Preset,
+    /// The layout exactly as BrainFlow prints it
+    /// (`json.dumps(BoardShim.get_board_descr(id, preset), sort_keys=True)`).
+    pub json: &'static str,
+}
+
+/// An "other" row of the default preset the harness binds to a signal of
+/// the device profile (OpenBCI's end byte, Muse's AUX electrode, Knight's
+/// lead-off bytes). Named in row order from the layout's first other row.
+#[derive(Debug)]
+pub struct OtherRow {
+    /// The profile's signal or field carried in that row.
+    pub signal: &'static str,
+    /// Compared with the declared signal unless a scenario lists its channels.
+    pub checked_by_default: bool,
+}
+
+/// Builds a serial board: the params as the caller gave them and the opener
+/// of its port (called by `prepare_session`).
+pub type SerialBuilder = fn(&InputParams, LinkOpener) -> Box<dyn Board>;
+
+/// Builds a BLE board: the params (`mac_address`, `serial_number`,
+/// `timeout`, …) and the connector that finds and connects its device.
+pub type BleBuilder = fn(&InputParams, Box<dyn BleConnector>) -> Box<dyn Board>;
+
+/// How a board's driver is made, which also says its transport.
+#[derive(Debug, Clone, Copy)]
+pub enum Driver {
+    /// A serial device (a port such as `/dev/ttyUSB0`).
+    Serial(SerialBuilder),
+    /// A BLE peripheral.
+    Ble(BleBuilder),
+    /// Described (BrainFlow's layout) but no driver yet.
+    None,
+}
+
+/// The transport a board's device is reached over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// A serial port.
+    Serial,
+    /// Bluetooth Low Energy.
+    Ble,
+}
+
+impl Transport {
+    /// Lower-case name, as `boardloop boards` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Serial => "serial",
+            Transport::Ble => "BLE",
+        }
+    }
+}
+
+/// Everything the rest of boardloop knows about one board.
+#[derive(Debug)]
+pub struct BoardDecl {
+    /// BrainFlow's id.
+    pub id: BoardId,
+    /// Short name: the scenarios' `boards:` entry, the first part of every
+    /// trial name, the rig file's key (`cyton`, `muse_2`).
+    pub name: &'static str,
+    /// Every preset BrainFlow defines for the board, with its layout.
+    pub layouts: &'static [PresetLayout],
+    /// Names of the default preset's "other" rows the harness checks.
+    pub other_rows: &'static [OtherRow],
+    /// Rows of each preset (default, auxiliary, ancillary) that BrainFlow's own
+    /// driver keeps back per stream by design; the harness lowers row
+    /// expectations on BrainFlow targets by exactly this much.
+    pub brainflow_withheld_rows: [usize; 3],
+    /// How to build the driver.
+    pub driver: Driver,
+    /// File name of the board's C++ implementation built as a plugin by
+    /// `ci/build-plugins.sh`, if it has one (then it gets `cpp` trials).
+    pub cpp_plugin: Option<&'static str>,
+}
+
+impl BoardDecl {
+    /// The transport of its driver (`None` when there is no driver).
+    pub fn transport(&self) -> Option<Transport> {
+        match self.driver {
+            Driver::Serial(_) => Some(Transport::Serial),
+            Driver::Ble(_) => Some(Transport::Ble),
+            Driver::None => None,
+        }
+    }
+
+    /// The board's presets in BrainFlow's order (`get_board_presets`: the
+    /// JSON keys `ancillary`, `auxiliary`, `default` sorted by name).
+    pub fn presets(&self) -> Vec<Preset> {
+        let mut p: Vec<Preset> = self.layouts.iter().map(|l| l.preset).collect();
+        p.sort_by_key(|p| preset_key(*p));
+        p
+    }
+
+    /// The row layout of `preset`; `InvalidArguments` if the board lacks it.
+    pub fn layout(&self, preset: Preset) -> Result<&'static BoardDescr> {
+        parsed().get(&(self.id, preset)).ok_or_else(|| {
+            let known = self.layouts.iter().any(|l| l.preset == preset);
+            if known {
+                // Only if a layout's JSON failed to parse (a unit test
+                // parses every one).
+                BoardError::new(
+                    ExitCode::GeneralError,
+                    format!("layout of {} {preset:?} does not parse", self.id),
+                )
+            } else {
+                BoardError::new(
+                    ExitCode::InvalidArguments,
+                    format!("board {} has no preset {preset:?}", self.id.name()),
+                )
+            }
+        })
+    }
+}
+
+/// Every board boardloop declares, in the order `boardloop boards` lists them.
+pub static BOARDS: &[&BoardDecl] = &[
+    &crate::cyton_board::CYTON,
+    &crate::cyton_board::CYTON_DAISY,
+    &crate::ganglion_board::GANGLION_NATIVE,
+    &crate::muse_board::MUSE_2,
+    &crate::muse_board::MUSE_S,
+    &crate::muse_board::MUSE_2016,
+    &crate::knight_board::NEUROPAWN_KNIGHT,
+    &crate::synthetic::SYNTHETIC,
+];
+
+/// The declaration of `id`; `UnsupportedBoard` if there is none.
+pub fn by_id(id: BoardId) -> Result<&'static BoardDecl> {
+    BOARDS.iter().copied().find(|d| d.id == id).ok_or_else(|| {
+        BoardError::new(
+            ExitCode::UnsupportedBoard,
+            format!("board {} ({}) is not supported yet", id.name(), id.id()),
+        )
+    })
+}
+
+/// The declaration whose short name is `name`.
+pub fn by_name(name: &str) -> Option<&'static BoardDecl> {
+    BOARDS.iter().copied().find(|d| d.name == name)
+}
+
+/// The scenarios' name of a preset (`expect.presets.auxiliary`), which is
+/// also BrainFlow's JSON key.
+pub fn preset_key(preset: Preset) -> &'static str {
+    match preset {
+        Preset::Default => "default",
+        Preset::Auxiliary => "auxiliary",
+        Preset::Ancillary => "ancillary",
+    }
+}
+
+/// The preset named `key` (see [`preset_key`]).
+pub fn preset_by_key(key: &str) -> Option<Preset> {
+    [Preset::Default, Preset::Auxiliary, Preset::Ancillary]
+        .into_iter()
+        .find(|p| preset_key(*p) == key)
+}
+
+/// Every layout parsed once: `get_board_descr` and every driver read them
+/// on hot paths (the C ABI's per-call checks).
+fn parsed() -> &'static HashMap<(BoardId, Preset), BoardDescr> {
+    static PARSED: OnceLock<HashMap<(BoardId, Preset), BoardDescr>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        let mut m = HashMap::new();
+        for d in BOARDS {
+            for l in d.layouts {
+                match serde_json::from_str::<BoardDescr>(l.json) {
+                    Ok(descr) => {
+                        m.insert((d.id, l.preset), descr);
+                    }
+                    Err(e) => tracing::error!("layout of {} {:?}: {e}", d.id, l.preset),
+                }
+            }
+        }
+        m
+    })
+}
+
+/// The transport a board is created on.
+pub enum Connection {
+    /// Opens the serial port on `prepare_session`.
+    Serial(LinkOpener),
+    /// Finds and connects the BLE device on `prepare_session`.
+    Ble(Box<dyn BleConnector>),
+}
+
+/// Creates an (unprepared) session for `id` on `connection`.
+/// `UnsupportedBoard` for a board without a driver, `InvalidArguments` when
+/// the connection is not the board's transport.
+pub fn create_board_on(
+    id: BoardId,
+    params: &InputParams,
+    connection: Connection,
+) -> Result<Box<dyn Board>> {
+    let decl = by_id(id)?;
+    match (decl.driver, connection) {
+        (Driver::Serial(build), Connection::Serial(opener)) => Ok(build(params, opener)),
+        (Driver::Ble(build), Connection::Ble(connector)) => Ok(build(params, connector)),
+        (Driver::None, _) => Err(BoardError::new(
+            ExitCode::UnsupportedBoard,
+            format!("board {} ({}) has no driver yet", id.name(), id.id()),
+        )),
+        (Driver::Serial(_), Connection::Ble(_)) | (Driver::Ble(_), Connection::Serial(_)) => {
+            Err(BoardError::new(
+                ExitCode::InvalidArguments,
+                format!(
+                    "board {} is a {} board",
+                    id.name(),
+                    decl.transport().map_or("", Transport::name)
+                ),
+            ))
+        }
+    }
+}
+
+/// The opener of the serial port named in `params.serial_port`.
+pub fn serial_port_opener(params: &InputParams) -> LinkOpener {
+    let path = params.serial_port.clone();
+    Box::new(move || SerialPortLink::open(&path).map(|l| Box::new(l) as Box<dyn SerialLink>))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layout_is_brainflows_json_verbatim() {
+        for d in BOARDS {
+            assert!(!d.layouts.is_empty(), "{} has no layout", d.name);
+            for l in d.layouts {
+                let descr = d.layout(l.preset).unwrap();
+                // Re-serialising gives the same text: the JSON is complete,
+                // in BrainFlow's key order, with nothing our struct drops.
+                assert_eq!(descr.to_json(), l.json, "{} {:?}", d.name, l.preset);
+                assert_eq!(descr.marker_channel, descr.num_rows - 1);
+                assert!(descr.timestamp_channel < descr.num_rows);
+                assert!(descr.package_num_channel < descr.num_rows);
+            }
+            let other = &d.layout(Preset::Default).unwrap().other_channels;
+            assert!(d.other_rows.len() <= other.len(), "{}", d.name);
+        }
+    }
+
+    #[test]
+    fn names_and_ids_are_unique() {
+        for (i, a) in BOARDS.iter().enumerate() {
+            for b in &BOARDS[i + 1..] {
+                assert_ne!(a.id, b.id);
+                assert_ne!(a.name, b.name);
+            }
+            assert!(std::ptr::eq(by_id(a.id).unwrap(), *a));
+            assert!(std::ptr::eq(by_name(a.name).unwrap(), *a));
+        }
+        assert_eq!(
+            by_id(BoardId::Unicorn).unwrap_err().code,
+            ExitCode::UnsupportedBoard
+        );
+    }
+
+    #[test]
+    fn presets_in_brainflow_order() {
+        let muse = by_id(BoardId::Muse2).unwrap();
+        assert_eq!(
+            muse.presets(),
+            [Preset::Ancillary, Preset::Auxiliary, Preset::Default]
+        );
+        assert_eq!(muse.layout(Preset::Auxiliary).unwrap().name, "Muse2Aux");
+        let cyton = by_id(BoardId::Cyton).unwrap();
+        assert_eq!(
+            cyton.layout(Preset::Ancillary).unwrap_err().code,
+            ExitCode::InvalidArguments
+        );
+        for p in [Preset::Default, Preset::Auxiliary, Preset::Ancillary] {
+            assert_eq!(preset_by_key(preset_key(p)), Some(p));
+        }
+        assert_eq!(preset_by_key("aux"), None);
+    }
+
+    #[test]
+    fn a_connection_must_match_the_transport() {
+        let params = InputParams::default();
+        let e = create_board_on(
+            BoardId::Muse2,
+            &params,
+            Connection::Serial(serial_port_opener(&params)),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, ExitCode::InvalidArguments);
+        assert!(e.message.contains("BLE"), "{}", e.message);
+        let e = create_board_on(
+            BoardId::Synthetic,
+            &params,
+            Connection::Serial(serial_port_opener(&params)),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, ExitCode::UnsupportedBoard);
+    }
+}
