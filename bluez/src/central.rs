@@ -95,6 +95,36 @@ async fn find_adapter(manager: &Manager, wanted: &str) -> Result<Adapter, String
     ))
 }
 
+/// BlueZ's name of `a` (`hci0`): the first word of `adapter_info()`.
+async fn adapter_name(a: &Adapter) -> String {
+    let info = a.adapter_info().await.unwrap_or_default();
+    info.split_whitespace().next().unwrap_or("").to_string()
+}
+
+/// The adapter with the lowest `hciN` number, so the choice is the same on
+/// every run (`adapters()` comes in no stable order).
+async fn first_adapter(manager: &Manager) -> Result<Adapter, String> {
+    let adapters = manager
+        .adapters()
+        .await
+        .map_err(|e| format!("listing BLE adapters: {e} (is bluetoothd running?)"))?;
+    let mut named = Vec::new();
+    for a in adapters {
+        let name = adapter_name(&a).await;
+        let n: u32 = name
+            .strip_prefix("hci")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(u32::MAX);
+        named.push((n, name, a));
+    }
+    named.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
+    named
+        .into_iter()
+        .next()
+        .map(|(_, _, a)| a)
+        .ok_or_else(|| "bluetoothd lists no BLE adapter".to_string())
+}
+
 fn to_uuid(u: uuid::Uuid) -> Uuid {
     Uuid(u.as_u128())
 }
@@ -128,32 +158,55 @@ pub struct BtleplugConnector {
 
 impl BtleplugConnector {
     /// Opens the adapter named `adapter` (`hci0`) or with that address.
-    /// Fails with `BoardNotReady` if bluetoothd or the adapter is missing.
+    /// Fails with `UnableToOpenPort` if bluetoothd or the adapter is missing.
     pub fn new(adapter: &str) -> boardloop_boards::error::Result<Self> {
-        let rt = Arc::new(Rt::new("btleplug").map_err(|e| not_ready(e.to_string()))?);
-        let (a, events) = rt
-            .block_on(async {
+        Self::open(Some(adapter))
+    }
+
+    /// Opens the adapter `wanted` (a name such as `hci0`, or an address), or
+    /// with `None` the machine's first adapter by name (`hci0` before
+    /// `hci1`: BlueZ lists them in no stable order). No system D-Bus, no
+    /// bluetoothd or no such adapter gives `UnableToOpenPort` (BrainFlow's code
+    /// for "No BLE adapters found") within [`OP_TIMEOUT`], saying what was
+    /// looked for and what exists.
+    pub fn open(wanted: Option<&str>) -> boardloop_boards::error::Result<Self> {
+        let no_port = |m: String| BoardError::new(ExitCode::UnableToOpenPort, m);
+        let rt = Arc::new(Rt::new("btleplug").map_err(|e| no_port(e.to_string()))?);
+        let opened = rt.block_on(async {
+            let work = async {
                 let manager = Manager::new()
                     .await
                     .map_err(|e| format!("cannot reach bluetoothd on the system D-Bus: {e}"))?;
-                let a = find_adapter(&manager, adapter).await?;
+                let a = match wanted {
+                    Some(w) => find_adapter(&manager, w).await?,
+                    None => first_adapter(&manager).await?,
+                };
+                let name = adapter_name(&a).await;
                 let events = a
                     .events()
                     .await
-                    .map_err(|e| format!("events of {adapter}: {e}"))?;
-                Ok::<_, String>((a, events))
-            })
-            .map_err(not_ready)?;
+                    .map_err(|e| format!("events of {name}: {e}"))?;
+                Ok::<_, String>((a, name, events))
+            };
+            match tokio::time::timeout(OP_TIMEOUT, work).await {
+                Ok(r) => r,
+                Err(_) => Err(format!(
+                    "bluetoothd did not answer within {:.0} s",
+                    OP_TIMEOUT.as_secs_f64()
+                )),
+            }
+        });
+        let (a, name, events) = opened.map_err(no_port)?;
         Ok(BtleplugConnector {
             rt,
             adapter: a,
-            adapter_name: adapter.to_string(),
+            adapter_name: name,
             events: Some(events),
             seen: BTreeMap::new(),
         })
     }
 
-    /// The adapter's name as given to [`BtleplugConnector::new`].
+    /// The adapter's BlueZ name (`hci0`).
     pub fn adapter_name(&self) -> &str {
         &self.adapter_name
     }

@@ -1,9 +1,12 @@
 //! Real BLE through BlueZ for boardloop.
 //!
+//! * [`create_board`]: every board of the registry from BrainFlow's params,
+//!   BLE boards through btleplug on the machine's adapter (what
+//!   `libBoardController.so` calls).
 //! * [`BtleplugConnector`] (btleplug 0.13): the boards' [`BleConnector`]
 //!   (`boardloop_boards::ble`) on one adapter, so `GanglionBoard` and
 //!   `MuseBoard` talk to a real bluetoothd.
-//! * [`BluerPeripheral`] (bluer 0.17): the emulator's [`Peripheral`]
+//! * `BluerPeripheral` (bluer 0.17, feature `peripheral`, on by default): the emulator's [`Peripheral`]
 //!   (`boardloop_emulators::Peripheral`) as an LE advertisement and a GATT
 //!   application on one adapter, built from a device profile's `BleDecl`.
 //!
@@ -27,12 +30,17 @@
 
 #![warn(missing_docs)]
 
+mod boards;
 mod central;
+#[cfg(feature = "peripheral")]
 mod mgmt;
+#[cfg(feature = "peripheral")]
 mod peripheral;
 mod rt;
 
+pub use boards::{create_board, create_board_on_adapter, ADAPTER_ENV};
 pub use central::{BtleplugConnector, OP_TIMEOUT, RESCAN_EVERY};
+#[cfg(feature = "peripheral")]
 pub use peripheral::{
     cut_links, forget_each_other, BluerPeripheral, MAX_NOTIFY_RATE,
     MAX_NOTIFY_RATE_PER_CHARACTERISTIC,

@@ -10,7 +10,8 @@
 
 use std::ffi::{c_char, c_double, c_int};
 
-use boardloop_boards::{board_descr, create_board, Board, BoardError, BoardId, ExitCode, Preset};
+use boardloop_bluez::create_board;
+use boardloop_boards::{board_descr, Board, BoardError, BoardId, ExitCode, Preset};
 
 use crate::guard::{
     c_str, count, guarded, invalid, opt_c_str, out, out_slice, write_text, FfiResult,
@@ -57,8 +58,10 @@ fn preset(p: c_int) -> Result<Preset, BoardError> {
     Preset::try_from(p)
 }
 
-/// Creates the session for `(board_id, params)` and performs the board's
-/// handshake. Unknown or not yet implemented boards give
+/// Creates the session for `(board_id, params)` from the board registry
+/// (BLE boards through btleplug on the first adapter, or
+/// `$BOARDLOOP_BLE_ADAPTER`) and performs the board's handshake (for BLE:
+/// scan for `timeout` s, connect, discover). Unknown or not yet implemented boards give
 /// `UNSUPPORTED_BOARD_ERROR`; a session with the same key already prepared
 /// gives `ANOTHER_BOARD_IS_CREATED_ERROR`. A different board id on the same
 /// serial port is not refused up front (BrainFlow does not either): opening

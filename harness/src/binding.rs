@@ -2,6 +2,7 @@
 //! each signal of a device profile.
 
 use boardloop_boards::descr::board_presets;
+use boardloop_boards::registry::{self, BoardDecl};
 use boardloop_boards::{board_descr, BoardDescr, BoardId, Preset};
 
 /// How a channel is compared with its declared signal.
@@ -35,6 +36,8 @@ pub struct BoardBinding {
     pub name: &'static str,
     /// BrainFlow board id.
     pub id: BoardId,
+    /// Its declaration in the board registry.
+    pub decl: &'static BoardDecl,
     /// Its data layout.
     pub descr: BoardDescr,
     /// The board's other presets (auxiliary, ancillary), in BrainFlow's order.
@@ -42,10 +45,7 @@ pub struct BoardBinding {
     /// Signal-to-row map.
     pub channels: Vec<ChannelBinding>,
     /// Rows of each stream that BrainFlow's own driver keeps back, by preset
-    /// (default, auxiliary, ancillary): its Muse driver uses the first batch
-    /// of each only to set up its timestamp correction ("skip one package to
-    /// setup timestamp correction", `muse.cpp`): 12 EEG rows, 3 accel/gyro
-    /// rows, 6 PPG rows fewer than the device sent.
+    /// (default, auxiliary, ancillary), from the board's declaration.
     pub brainflow_withheld_rows: [usize; 3],
 }
 
@@ -73,47 +73,27 @@ impl BoardBinding {
     }
 }
 
-/// The preset a scenario names (`expect.presets.auxiliary`).
-pub fn preset_by_key(key: &str) -> Option<Preset> {
-    match key {
-        "default" => Some(Preset::Default),
-        "auxiliary" => Some(Preset::Auxiliary),
-        "ancillary" => Some(Preset::Ancillary),
-        _ => None,
-    }
-}
+pub use boardloop_boards::registry::{preset_by_key, preset_key};
 
-/// The scenario's name for a preset, for messages.
-pub fn preset_key(preset: Preset) -> &'static str {
-    match preset {
-        Preset::Default => "default",
-        Preset::Auxiliary => "auxiliary",
-        Preset::Ancillary => "ancillary",
-    }
-}
-
-/// Every board the harness can test.
+/// Every board the harness can test: each board of the registry that has a
+/// driver, in the registry's order.
 pub fn all_boards() -> Vec<BoardBinding> {
-    [
-        ("cyton", BoardId::Cyton),
-        ("cyton_daisy", BoardId::CytonDaisy),
-        ("ganglion", BoardId::GanglionNative),
-        ("muse_2", BoardId::Muse2),
-        ("muse_s", BoardId::MuseS),
-        ("muse_2016", BoardId::Muse2016),
-        ("neuropawn_knight", BoardId::NeuropawnKnight),
-    ]
-    .into_iter()
-    .filter_map(|(name, id)| binding(name, id))
-    .collect()
+    registry::BOARDS
+        .iter()
+        .filter(|d| d.transport().is_some())
+        .filter_map(|d| binding(d))
+        .collect()
 }
 
 /// The binding for a harness board name.
 pub fn board(name: &str) -> Option<BoardBinding> {
-    all_boards().into_iter().find(|b| b.name == name)
+    registry::by_name(name)
+        .filter(|d| d.transport().is_some())
+        .and_then(binding)
 }
 
-fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
+fn binding(decl: &'static BoardDecl) -> Option<BoardBinding> {
+    let id = decl.id;
     let descr = board_descr(id, Preset::Default).ok()?;
     let mut channels = Vec::new();
     let mut add = |signal: String, row: usize, mode, default_checked| {
@@ -138,33 +118,22 @@ fn binding(name: &'static str, id: BoardId) -> Option<BoardBinding> {
             true,
         );
     }
-    if id == BoardId::NeuropawnKnight {
-        // Knight: the two lead-off status bytes, raw (BrainFlow's other rows).
-        for (name, row) in ["loff_statp", "loff_statn"]
-            .iter()
-            .zip(&descr.other_channels)
-        {
-            add(name.to_string(), *row, CheckMode::Exact, true);
-        }
-    } else if let Some(row) = descr.other_channels.first() {
-        // OpenBCI boards put the packet's end byte there; Muse 2/S the AUX electrode.
-        let name = match id {
-            BoardId::Muse2 | BoardId::MuseS => "aux",
-            _ => "end_byte",
-        };
-        add(name.into(), *row, CheckMode::Exact, false);
+    for (other, row) in decl.other_rows.iter().zip(&descr.other_channels) {
+        add(
+            other.signal.to_string(),
+            *row,
+            CheckMode::Exact,
+            other.checked_by_default,
+        );
     }
-    let brainflow_withheld_rows = match id {
-        BoardId::Muse2 | BoardId::MuseS | BoardId::Muse2016 => [12, 3, 6],
-        _ => [0; 3],
-    };
     Some(BoardBinding {
-        name,
+        name: decl.name,
         id,
+        decl,
         descr,
         other_presets: other_presets(id),
         channels,
-        brainflow_withheld_rows,
+        brainflow_withheld_rows: decl.brainflow_withheld_rows,
     })
 }
 

@@ -158,8 +158,7 @@ pub fn start(
 ) -> Result<Started, String> {
     let served = serve(sc, emu_adapter, board_adapter)?;
     let connector = BtleplugConnector::new(board_adapter).map_err(|e| e.to_string())?;
-    let board = crate::memory_ble::board_on(id, Box::new(connector), params)
-        .ok_or_else(|| format!("board {id:?} has no BLE driver"))?;
+    let board = crate::memory_ble::board_on(id, Box::new(connector), params)?;
     Ok(Started {
         emulator: served.emulator,
         board,

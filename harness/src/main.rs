@@ -1,6 +1,5 @@
 //! `boardloop`: run the scenario matrix, emulate a device, list boards, check files.
 
-use boardloop_boards::{board_descr, BoardId, Preset};
 use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
 use boardloop_harness::catalog::{check_files, scenarios_dir};
 use boardloop_harness::rig::Rig;
@@ -339,32 +338,35 @@ fn emulate_ble(
 
 fn cmd_boards() -> ExitCode {
     println!(
-        "{:<12} {:>4}  {:>6}  {:>5}  layout",
-        "board", "id", "rate", "rows"
+        "{:<17} {:>4}  {:<6}  {:<9} {:>5}  layout (rows)",
+        "board", "id", "link", "preset", "rate"
     );
-    for b in boardloop_harness::binding::all_boards() {
-        let d = &b.descr;
-        println!(
-            "{:<12} {:>4}  {:>4} Hz  {:>5}  package {} | eeg {:?} | accel {:?} | analog {:?} | other {:?} | timestamp {} | marker {}",
-            b.name,
-            b.id as i32,
-            d.sampling_rate,
-            d.num_rows,
-            d.package_num_channel,
-            d.eeg_channels,
-            d.accel_channels,
-            d.analog_channels,
-            d.other_channels,
-            d.timestamp_channel,
-            d.marker_channel
-        );
+    // Every board of the registry, each preset with BrainFlow's layout.
+    for decl in boardloop_boards::registry::BOARDS {
+        let link = decl.transport().map_or("none", |t| t.name());
+        for preset in decl.presets() {
+            let Ok(d) = decl.layout(preset) else { continue };
+            println!(
+                "{:<17} {:>4}  {:<6}  {:<9} {:>3} Hz  {} rows: package {} | eeg {:?} | accel {:?} | gyro {:?} | ppg {:?} | analog {:?} | other {:?} | timestamp {} | marker {}",
+                decl.name,
+                decl.id.id(),
+                link,
+                boardloop_boards::registry::preset_key(preset),
+                d.sampling_rate,
+                d.num_rows,
+                d.package_num_channel,
+                d.eeg_channels,
+                d.accel_channels,
+                d.gyro_channels,
+                d.ppg_channels,
+                d.analog_channels,
+                d.other_channels,
+                d.timestamp_channel,
+                d.marker_channel
+            );
+        }
     }
-    if let Ok(d) = board_descr(BoardId::Cyton, Preset::Default) {
-        println!(
-            "\nBrainFlow description of Cyton: {}",
-            serde_json::to_string(&d).unwrap_or_default()
-        );
-    }
+    println!("\nBrainFlow's JSON: `get_board_descr(id, preset)` through libBoardController, or BoardShim.");
     ExitCode::SUCCESS
 }
 

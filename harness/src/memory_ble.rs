@@ -3,9 +3,8 @@
 //! through `MemoryBle`, with no radio and no BlueZ.
 
 use boardloop_boards::ble::{BleConnector, CharProps, Uuid};
-use boardloop_boards::{
-    Board, BoardId, GanglionBoard, InputParams, MemoryBle, MemoryPeripheral, MuseBoard, MuseModel,
-};
+use boardloop_boards::registry::{create_board_on, Connection};
+use boardloop_boards::{Board, BoardId, InputParams, MemoryBle, MemoryPeripheral};
 use boardloop_emulators::commands::render;
 use boardloop_emulators::profile::{full_uuid, CharProperty};
 use boardloop_emulators::{Peripheral, Scenario};
@@ -54,24 +53,16 @@ pub fn peripheral(scenario: &Scenario) -> Option<MemoryPeripheral> {
 }
 
 /// The Rust BLE board for `id`, connecting through `ble`.
-pub fn board(id: BoardId, ble: MemoryBle, params: &InputParams) -> Option<Box<dyn Board>> {
+pub fn board(id: BoardId, ble: MemoryBle, params: &InputParams) -> Result<Box<dyn Board>, String> {
     board_on(id, Box::new(ble), params)
 }
 
-/// The Rust BLE board for `id` on any connector (memory, BlueZ).
+/// The Rust BLE board for `id` on any connector (memory, BlueZ), built as
+/// its registry declaration says.
 pub fn board_on(
     id: BoardId,
     ble: Box<dyn BleConnector>,
     params: &InputParams,
-) -> Option<Box<dyn Board>> {
-    let model = match id {
-        BoardId::GanglionNative => {
-            return Some(Box::new(GanglionBoard::with_connector(ble, params)))
-        }
-        BoardId::Muse2 => MuseModel::Muse2,
-        BoardId::MuseS => MuseModel::MuseS,
-        BoardId::Muse2016 => MuseModel::Muse2016,
-        _ => return None,
-    };
-    Some(Box::new(MuseBoard::with_connector(model, ble, params)))
+) -> Result<Box<dyn Board>, String> {
+    create_board_on(id, params, Connection::Ble(ble)).map_err(|e| e.to_string())
 }

@@ -45,9 +45,6 @@ pub struct Planned {
     pub ignored: Option<String>,
 }
 
-/// Boards with a C++ implementation, and the file name of their plugin.
-const CPP_PLUGINS: &[(&str, &str)] = &[("neuropawn_knight", "libboardloop_knight_cpp.so")];
-
 /// Where `ci/build-plugins.sh` puts the plugins: `BOARDLOOP_PLUGIN_DIR`, else
 /// `$CARGO_TARGET_DIR/plugins`, else `<repo>/target/plugins`.
 pub fn plugin_dir() -> PathBuf {
@@ -60,13 +57,12 @@ pub fn plugin_dir() -> PathBuf {
     }
 }
 
-/// The C++ plugin of harness board `board`, if it has one (only those boards
-/// get `cpp` trials).
+/// The C++ plugin of harness board `board`, if its registry declaration
+/// names one (only those boards get `cpp` trials).
 pub fn cpp_plugin(board: &str) -> Option<PathBuf> {
-    CPP_PLUGINS
-        .iter()
-        .find(|(b, _)| *b == board)
-        .map(|(_, lib)| plugin_dir().join(lib))
+    boardloop_boards::registry::by_name(board)
+        .and_then(|d| d.cpp_plugin)
+        .map(|lib| plugin_dir().join(lib))
 }
 
 /// Builds the matrix.

@@ -272,10 +272,10 @@ fn run_once(trial: &Trial) -> Outcome {
             out.log
                 .push(format!("memory peripheral {:?}", periph.info().name));
             match crate::memory_ble::board(trial.board.id, ble, &params) {
-                Some(b) => (Some(Emulator::Ble(emu)), Box::new(RustHost(b))),
-                None => {
+                Ok(b) => (Some(Emulator::Ble(emu)), Box::new(RustHost(b))),
+                Err(e) => {
                     out.failures
-                        .push(format!("board `{}` has no BLE driver", trial.board.name));
+                        .push(format!("board `{}`: {e}", trial.board.name));
                     return out;
                 }
             }
