@@ -194,9 +194,16 @@ impl<D: NotificationDecoder> BleSession<D> {
         let shared = self.shared.clone();
         let presets = self.presets.clone();
         shared.keep_alive.store(true, Ordering::Release);
+        // The reader logs where its caller logs (BrainFlow's logger, when
+        // called through the C library), not only to a global subscriber.
+        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         let h = std::thread::Builder::new()
             .name("boardloop-ble-reader".into())
-            .spawn(move || reader_loop(&shared, stream, &presets, &name))
+            .spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    reader_loop(&shared, stream, &presets, &name)
+                })
+            })
             .map_err(|e| {
                 BoardError::new(
                     ExitCode::StreamThread,

@@ -326,9 +326,16 @@ impl<D: StreamDecoder> SerialStream<D> {
         let shared = self.shared.clone();
         let port = port.to_owned();
         shared.keep_alive.store(true, Ordering::Release);
+        // The reader logs where its caller logs (BrainFlow's logger, when
+        // called through the C library), not only to a global subscriber.
+        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         let handle = std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || reader_loop(&shared, poll, ts_row, marker_row, &port))
+            .spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    reader_loop(&shared, poll, ts_row, marker_row, &port)
+                })
+            })
             .map_err(|e| {
                 BoardError::new(
                     ExitCode::StreamThread,

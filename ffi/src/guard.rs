@@ -8,14 +8,22 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use boardloop_boards::{BoardError, ExitCode};
 
-use crate::logger;
+use crate::{logger, tracing_bridge};
 
 /// What an export's body returns before it is turned into a C exit code.
 pub(crate) type FfiResult = Result<(), BoardError>;
 
 /// Runs `body`, logging an error and returning its exit code; a panic becomes
-/// `GENERAL_ERROR` because unwinding into C is undefined behaviour.
+/// `GENERAL_ERROR` because unwinding into C is undefined behaviour. The body's
+/// `tracing` events go to BrainFlow's logger, and the call returns once its
+/// lines are written (see [`crate::tracing_bridge`], [`logger::drain`]).
 pub(crate) fn guarded(name: &str, body: impl FnOnce() -> FfiResult) -> c_int {
+    let code = tracing_bridge::in_scope(|| run(name, body));
+    logger::drain();
+    code
+}
+
+fn run(name: &str, body: impl FnOnce() -> FfiResult) -> c_int {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => ExitCode::Ok.code(),
         Ok(Err(e)) => {
