@@ -152,11 +152,33 @@ mod tests {
 
     #[test]
     fn panics_become_general_error() {
-        crate::logger::set_log_level_board_controller(crate::logger::LEVEL_OFF);
+        // The panic goes to the board logger (at CRITICAL, with its location),
+        // not to the default hook's stderr message.
+        let dir = std::env::temp_dir().join(format!("boardloop-ffi-guard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("panic.log");
+        let path = std::ffi::CString::new(file.to_str().unwrap()).unwrap();
+        assert_eq!(
+            unsafe { crate::logger::set_log_file_board_controller(path.as_ptr()) },
+            0
+        );
         assert_eq!(
             guarded("t", || panic!("boom")),
             ExitCode::GeneralError.code()
         );
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("] [board_logger] [critical] panic in thread ")
+                && text.contains(&format!("at {}:", file!()))
+                && text.contains(": boom\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[critical] t: internal panic: boom"),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+        crate::logger::set_log_level_board_controller(crate::logger::LEVEL_OFF);
         assert_eq!(
             guarded("t", || Err(invalid("x"))),
             ExitCode::InvalidArguments.code()
