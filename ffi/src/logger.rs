@@ -183,7 +183,18 @@ fn spawn_writer() -> bool {
         .is_ok()
 }
 
+thread_local! {
+    /// Set on the writer thread (for the panic hook).
+    static IS_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this is the writer thread. Never panics (also during thread exit).
+pub(crate) fn on_writer_thread() -> bool {
+    IS_WRITER.try_with(|w| w.get()).unwrap_or(false)
+}
+
 fn writer_loop() {
+    IS_WRITER.with(|w| w.set(true));
     let mut batch: Vec<Line> = Vec::new();
     loop {
         {

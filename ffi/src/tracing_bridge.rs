@@ -160,12 +160,14 @@ pub(crate) fn in_scope<T>(body: impl FnOnce() -> T) -> T {
     }
 }
 
-/// Whether this thread runs under the board logger: an export's body, or a
-/// board's thread spawned from one.
+/// Whether this thread runs under the board logger (an export's body, or a
+/// board's thread spawned from one) or is the logger's writer thread.
 fn in_library_context() -> bool {
-    // `get_default` never panics (it falls back to "none" when the thread's
-    // dispatcher state is gone or busy), so it is safe inside a panic hook.
-    tracing::dispatcher::get_default(|d| d.is::<BoardLogger>())
+    // Neither check panics (`get_default` falls back to "none" when the
+    // thread's dispatcher state is gone or busy), so both are safe inside a
+    // panic hook. The writer's own panic is queued like any line: `emit` never
+    // takes the output lock a panicking writer may hold.
+    logger::on_writer_thread() || tracing::dispatcher::get_default(|d| d.is::<BoardLogger>())
 }
 
 /// Chains a panic hook: panics in library context go to the board logger at
