@@ -123,6 +123,11 @@ def main() -> None:
     case("log level 99", lib.set_log_level_board_controller(99))
     case("log file bad dir", lib.set_log_file_board_controller(b"/nonexistent/dir/x.log"))
     case("log message", lib.log_message_board_controller(2, b"probe"))
+    case("log message level -1", lib.log_message_board_controller(-1, b"probe"))
+    case("log message level 7", lib.log_message_board_controller(7, b"probe"))
+    case("log message null", lib.log_message_board_controller(2, None))
+    case("log level -5", lib.set_log_level_board_controller(-5))
+    case("log file null", lib.set_log_file_board_controller(None))
 
 
 if __name__ == "__main__":

@@ -194,9 +194,20 @@ impl<D: NotificationDecoder> BleSession<D> {
         let shared = self.shared.clone();
         let presets = self.presets.clone();
         shared.keep_alive.store(true, Ordering::Release);
+        // The reader logs where its caller logs (BrainFlow's logger, when
+        // called through the C library). Without a subscriber it keeps none, so
+        // that a global one set later still applies.
+        let dispatch = tracing::dispatcher::get_default(|d| {
+            (!d.is::<tracing::subscriber::NoSubscriber>()).then(|| d.clone())
+        });
         let h = std::thread::Builder::new()
             .name("boardloop-ble-reader".into())
-            .spawn(move || reader_loop(&shared, stream, &presets, &name))
+            .spawn(move || match dispatch {
+                Some(d) => tracing::dispatcher::with_default(&d, || {
+                    reader_loop(&shared, stream, &presets, &name)
+                }),
+                None => reader_loop(&shared, stream, &presets, &name),
+            })
             .map_err(|e| {
                 BoardError::new(
                     ExitCode::StreamThread,

@@ -39,6 +39,10 @@ impl SerialPortLink {
             ));
         }
         let timeout = Duration::from_millis(100);
+        // BrainFlow's OpenBCISerialBoard::open_port logs these two lines; the
+        // reason (the OS error) is in the returned error, which the C library
+        // logs as well.
+        tracing::info!("opening port {path}");
         let port = serialport::new(path, Self::BAUD)
             .data_bits(serialport::DataBits::Eight)
             .parity(serialport::Parity::None)
@@ -47,11 +51,16 @@ impl SerialPortLink {
             .timeout(timeout)
             .open()
             .map_err(|e| {
+                tracing::error!(
+                    "Make sure you provided correct port name and have permissions to open \
+                     it(run with sudo/admin). Also, close all other apps using this port."
+                );
                 BoardError::new(
                     ExitCode::UnableToOpenPort,
                     format!("unable to open serial port {path}: {e}"),
                 )
             })?;
+        tracing::trace!("port {path} is open");
         Ok(SerialPortLink {
             port,
             path: path.to_string(),

@@ -326,9 +326,20 @@ impl<D: StreamDecoder> SerialStream<D> {
         let shared = self.shared.clone();
         let port = port.to_owned();
         shared.keep_alive.store(true, Ordering::Release);
+        // The reader logs where its caller logs (BrainFlow's logger, when
+        // called through the C library). Without a subscriber it keeps none, so
+        // that a global one set later still applies.
+        let dispatch = tracing::dispatcher::get_default(|d| {
+            (!d.is::<tracing::subscriber::NoSubscriber>()).then(|| d.clone())
+        });
         let handle = std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || reader_loop(&shared, poll, ts_row, marker_row, &port))
+            .spawn(move || match dispatch {
+                Some(d) => tracing::dispatcher::with_default(&d, || {
+                    reader_loop(&shared, poll, ts_row, marker_row, &port)
+                }),
+                None => reader_loop(&shared, poll, ts_row, marker_row, &port),
+            })
             .map_err(|e| {
                 BoardError::new(
                     ExitCode::StreamThread,

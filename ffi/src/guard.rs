@@ -8,14 +8,22 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use boardloop_boards::{BoardError, ExitCode};
 
-use crate::logger;
+use crate::{logger, tracing_bridge};
 
 /// What an export's body returns before it is turned into a C exit code.
 pub(crate) type FfiResult = Result<(), BoardError>;
 
 /// Runs `body`, logging an error and returning its exit code; a panic becomes
-/// `GENERAL_ERROR` because unwinding into C is undefined behaviour.
+/// `GENERAL_ERROR` because unwinding into C is undefined behaviour. The body's
+/// `tracing` events go to BrainFlow's logger, and the call returns once its
+/// lines are written (see [`crate::tracing_bridge`], [`logger::drain`]).
 pub(crate) fn guarded(name: &str, body: impl FnOnce() -> FfiResult) -> c_int {
+    let code = tracing_bridge::in_scope(|| run(name, body));
+    logger::drain();
+    code
+}
+
+fn run(name: &str, body: impl FnOnce() -> FfiResult) -> c_int {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => ExitCode::Ok.code(),
         Ok(Err(e)) => {
@@ -144,11 +152,33 @@ mod tests {
 
     #[test]
     fn panics_become_general_error() {
-        crate::logger::set_log_level_board_controller(crate::logger::LEVEL_OFF);
+        // The panic goes to the board logger (at CRITICAL, with its location),
+        // not to the default hook's stderr message.
+        let dir = std::env::temp_dir().join(format!("boardloop-ffi-guard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("panic.log");
+        let path = std::ffi::CString::new(file.to_str().unwrap()).unwrap();
+        assert_eq!(
+            unsafe { crate::logger::set_log_file_board_controller(path.as_ptr()) },
+            0
+        );
         assert_eq!(
             guarded("t", || panic!("boom")),
             ExitCode::GeneralError.code()
         );
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("] [board_logger] [critical] panic in thread ")
+                && text.contains(&format!("at {}:", file!()))
+                && text.contains(": boom\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[critical] t: internal panic: boom"),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+        crate::logger::set_log_level_board_controller(crate::logger::LEVEL_OFF);
         assert_eq!(
             guarded("t", || Err(invalid("x"))),
             ExitCode::InvalidArguments.code()

@@ -22,6 +22,7 @@ pub mod input_json;
 pub mod logger;
 mod sessions;
 pub mod streamers;
+mod tracing_bridge;
 
 pub use controller::*;
 pub use info::*;

@@ -327,19 +327,31 @@ int get_resistance_channels(int board_id, int preset, int *channels, int *len);
 // `channels` must be null or valid for `num_rows` ints, `len` null or valid.
 int get_magnetometer_channels(int board_id, int preset, int *channels, int *len);
 
-// Sets the board logger's level (0 trace … 6 off). Any value is accepted, as
-// in BrainFlow: below 0 logs everything, 6 and above nothing.
+// Sets the board logger's level: 0 trace, 1 debug, 2 info, 3 warning,
+// 4 error, 5 critical, 6 off. Values outside 0..=6 are clamped and accepted,
+// as BrainFlow's `Board::set_log_level` does. Always `STATUS_OK`.
 int set_log_level_board_controller(int log_level);
 
-// Redirects the board logger from stderr to `log_file` (appended to, created
-// if missing). A file that cannot be opened gives `GENERAL_ERROR`, as in
-// BrainFlow.
+// Sends the board logger's lines to `log_file` instead of stderr (appended
+// to, created if missing; the level is kept), as BrainFlow's
+// `Board::set_log_file` (spdlog `basic_logger_mt`, mode "ab"). A null pointer
+// or a file that cannot be opened gives `GENERAL_ERROR`, as in BrainFlow.
+//
+// Unlike BrainFlow, a failure keeps the previous output: BrainFlow has by then
+// swapped in a null logger it never restores, so every later line is lost and
+// every later `set_log_file` fails too.
 //
 // # Safety
 // `log_file` must be null or a NUL-terminated string.
 int set_log_file_board_controller(const char *log_file);
 
-// Writes the caller's `message` to the board logger at `log_level`.
+// Writes the caller's `message` to the board logger at `log_level`, as
+// BrainFlow's `log_message_board_controller`: a level below 0 logs a warning
+// and then the message at 0, above 6 a warning and then the message at 6;
+// the message is written when its level is at or above the logger's (so a
+// message at 6, "off", is always written). Always `STATUS_OK`, as BrainFlow,
+// also for a null message (logged as an error here; spdlog prints
+// "string pointer is null" on stderr). Invalid UTF-8 is written lossily.
 //
 // # Safety
 // `message` must be null or a NUL-terminated string.
