@@ -5,10 +5,12 @@
 # BOARDLOOP_BLUEZ=hci1,hci0 (emulated device on hci1, board on hci0).
 #
 # Usage: bash ci/ble-test.sh [FILTER...]
-#   default: five VM steps, each booting its own VM and kept under 3 minutes:
+#   default: seven VM steps, each booting its own VM and kept under 3 minutes:
 #     every `::bluez` trial (the Rust boards through btleplug) in two, then
 #     every `::brainflow_bluez` trial (BrainFlow's own native BLE drivers from
-#     the `brainflow` package in .venv, made by ci/setup.sh) in three.
+#     the `brainflow` package in .venv, made by ci/setup.sh) in three, then
+#     every `::brainflow_dropin_bluez` trial (BrainFlow's binding on our
+#     library, .venv-dropin from ci/make-dropin-venv.sh) in two.
 #   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
 #   `--skip X`) run one VM step with just those instead.
 # Honours CARGO_TARGET_DIR. Exit status: 0 if every step passed, else the
@@ -35,32 +37,69 @@ export BOARDLOOP_SCENARIOS="$REPO/scenarios"
 export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS BOARDLOOP_PYTHON BOARDLOOP_BRAINFLOW_LOG RUST_LOG"
 TARGET_DIR="$(cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
 
-# step NAME FILTER...: one VM boot running the matrix binary with FILTERs.
+# vm_step NAME COMMAND...: one VM boot running COMMAND.
 overall=0
-step() {
+vm_step() {
     local name="$1" start=$SECONDS status=0
     shift
     export BLE_VM_LOGDIR="$TARGET_DIR/ble-vm-$name"
-    ci/ble-vm.sh -- "$BIN" --test-threads=1 "$@" || status=$?
+    ci/ble-vm.sh -- "$@" || status=$?
     echo "ble-test: VM step '$name' took $((SECONDS - start)) s, status $status" \
         "(logs in $BLE_VM_LOGDIR)"
     if [[ $status -ne 0 && $overall -eq 0 ]]; then overall=$status; fi
+}
+# step NAME FILTER...: one VM boot running the matrix binary with FILTERs.
+step() {
+    local name="$1"
+    shift
+    vm_step "$name" "$BIN" --test-threads=1 "$@"
+}
+
+# shard NAME TARGET SIZE: every `::TARGET` trial of the matrix, SIZE per VM
+# step (libtest takes one filter, so each step skips the trials of the others).
+shard() {
+    local name="$1" target="$2" size="$3" i t
+    local all=()
+    mapfile -t all < <("$BIN" --list --format terse 2>/dev/null |
+        sed -n "s/^\(.*::$target\): test\$/\1/p")
+    if [[ ${#all[@]} -eq 0 ]]; then
+        echo "ble-test: no ::$target trials listed" >&2
+        if [[ $overall -eq 0 ]]; then overall=1; fi
+        return
+    fi
+    for ((i = 0; i < ${#all[@]}; i += size)); do
+        local skips=()
+        for t in "${all[@]:0:i}" "${all[@]:i+size}"; do skips+=(--skip "$t"); done
+        step "$name-$((i / size + 1))" "::$target" "${skips[@]}"
+    done
 }
 
 if [[ $# -gt 0 ]]; then
     step filtered "$@"
 else
-    # Five VM boots (about 35 s each) rather than one: under software
-    # emulation a trial takes 1-9 s on the Rust boards and about 26 s on
-    # BrainFlow's (13 s of it importing BrainFlow), and each step must stay
-    # well under 3 minutes, even on a loaded machine. `--skip muse_2::`
-    # leaves muse_2016 alone.
-    step bluez-ganglion-muse_2 ::bluez --skip muse_s:: --skip muse_2016::
-    step bluez-muse_s-muse_2016 ::bluez --skip ganglion:: --skip muse_2::
-    # Ganglion's BrainFlow trial may run twice (see harness::run::run), so it
-    # has a step of its own.
-    step brainflow-ganglion ::brainflow_bluez --skip muse
-    step brainflow-muse_2 ::brainflow_bluez --skip ganglion:: --skip muse_s:: --skip muse_2016::
-    step brainflow-muse_s-muse_2016 ::brainflow_bluez --skip ganglion:: --skip muse_2::
+    # Several VM boots (about 35 s each) rather than one: under software
+    # emulation a trial takes 1-9 s on the Rust boards and 25-40 s through
+    # BrainFlow's Python (13 s of it importing BrainFlow), and each step must
+    # stay well under 3 minutes, even on a loaded machine. The trials are
+    # listed from the matrix and cut into steps of a fixed size, so a new
+    # board or scenario adds steps, never lengthens one past its limit.
+    shard bluez bluez 14
+    # Ganglion's BrainFlow trial may run twice (see harness::run::run).
+    shard brainflow brainflow_bluez 2
+    # BrainFlow's Python binding on our libBoardController.so (the drop-in
+    # venv, made by ci/make-dropin-venv.sh): our BLE boards through btleplug.
+    shard dropin brainflow_dropin_bluez 3
+    # BLE boards on a lab rig: a separate `boardloop emulate --adapter hci1`
+    # process is the device, a rig file names its address.
+    EMULATE="$(ci/cargo-exe.sh boardloop cargo build -p boardloop-harness --bin boardloop)"
+    # ...and a C++ program streams it through libBoardController.
+    cargo build --release -p boardloop-ffi
+    export BLE_STREAM_CPP="$TARGET_DIR/ble_stream"
+    g++ -std=c++17 -O1 -Wall -Wextra -Werror -I ffi/cpp/include -I ffi/include \
+        ffi/cpp/examples/ble_stream/main.cpp -L "$TARGET_DIR/release" -lBoardController \
+        -Wl,-rpath,"$TARGET_DIR/release" -o "$BLE_STREAM_CPP"
+    export BLE_VM_ENV="$BLE_VM_ENV BLE_STREAM_CPP"
+    vm_step rig bash ci/ble-rig-guest.sh "$BIN" "$EMULATE" \
+        ganglion::known_signal_fw3 muse_2::known_signal muse_2::aux_signal
 fi
 exit "$overall"

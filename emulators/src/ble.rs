@@ -27,6 +27,13 @@ pub trait Peripheral: Send + Sync {
     fn recv_write(&self, timeout: Duration) -> Option<(String, Vec<u8>)>;
     /// Drops the connection as a device going out of range does.
     fn drop_link(&self);
+    /// How many writes centrals have made so far, where the transport knows
+    /// it exactly once the host's write calls have returned (the in-memory
+    /// link). `None` where writes may still be crossing a stack (BlueZ):
+    /// [`BleEmulator::settle`] then waits for a quiet gap instead.
+    fn writes_received(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Options that are not part of a scenario.
@@ -45,12 +52,15 @@ struct Inner {
     unsubscribed: u64,
     /// When the host's last write was handled.
     last_write: Option<Instant>,
+    /// Writes handled (every write, command or not).
+    writes_handled: u64,
 }
 
 /// A running virtual BLE device.
 pub struct BleEmulator {
     stop: Arc<AtomicBool>,
     inner: Arc<Mutex<Inner>>,
+    peripheral: Arc<dyn Peripheral>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -79,6 +89,7 @@ impl BleEmulator {
             transcript: Transcript::new(256 * 1024),
             unsubscribed: 0,
             last_write: None,
+            writes_handled: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let mut faults: Vec<(u64, FaultKind)> = scenario
@@ -99,7 +110,7 @@ impl BleEmulator {
                 .collect(),
             ble,
             device,
-            peripheral,
+            peripheral: peripheral.clone(),
             inner: inner.clone(),
             stop: stop.clone(),
             pacing: opts.pacing.unwrap_or(scenario.decl.pacing),
@@ -116,6 +127,7 @@ impl BleEmulator {
         Ok(BleEmulator {
             stop,
             inner,
+            peripheral,
             thread: Some(thread),
         })
     }
@@ -149,11 +161,34 @@ impl BleEmulator {
         self.lock().transcript.render()
     }
 
-    /// Waits until writes made so far have been handled: until no write has
-    /// arrived for 200 ms (at most 1 s). A write without response the host
-    /// made just before releasing is still crossing the stack (through two
-    /// bluetoothd and btvirt in the lab VM, over 30 ms under load).
+    /// Waits until the writes the host made so far have been handled.
+    ///
+    /// Where the peripheral counts writes exactly
+    /// ([`Peripheral::writes_received`], the in-memory link), until the
+    /// emulator has handled that many: an event, whatever the load (a
+    /// descheduled emulator thread once missed a final `stop` that a
+    /// 200-ms quiet gap had declared settled). Otherwise (BlueZ) until no
+    /// write has arrived for 200 ms (at most 1 s): a write without response
+    /// the host made just before releasing is still crossing the stack
+    /// (two bluetoothd and btvirt in the lab VM, over 30 ms under load).
     pub fn settle(&self) {
+        if let Some(sent) = self.peripheral.writes_received() {
+            // Bounded only so a wedged emulator cannot hang a trial; the
+            // count is reached as soon as the emulator thread runs.
+            let give_up = Instant::now() + Duration::from_secs(10);
+            while self.lock().writes_handled < sent {
+                if Instant::now() >= give_up || self.thread.as_ref().is_none_or(|t| t.is_finished())
+                {
+                    tracing::warn!(
+                        "emulator handled {} of {sent} writes",
+                        self.lock().writes_handled
+                    );
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            return;
+        }
         let start = Instant::now();
         let quiet = Duration::from_millis(200);
         std::thread::sleep(Duration::from_millis(30));
@@ -342,8 +377,16 @@ impl Worker {
         }
     }
 
+    /// Handles one write, then counts it (see [`BleEmulator::settle`]: a
+    /// counted write's commands are recorded).
     fn write(&mut self, uuid: &str, bytes: &[u8], schedules: &mut Vec<Schedule>) {
-        self.lock().last_write = Some(Instant::now());
+        self.handle_write(uuid, bytes, schedules);
+        let mut g = self.lock();
+        g.last_write = Some(Instant::now());
+        g.writes_handled += 1;
+    }
+
+    fn handle_write(&mut self, uuid: &str, bytes: &[u8], schedules: &mut Vec<Schedule>) {
         self.note(Dir::ToDevice, bytes, None);
         self.lock().stats.bytes_from_host += bytes.len() as u64;
         if self.muted || !self.command_uuids.iter().any(|u| u == uuid) {

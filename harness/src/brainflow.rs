@@ -75,8 +75,12 @@ impl Drop for Process {
     }
 }
 
-fn start_process(python: &Path) -> std::io::Result<Process> {
-    let mut child = Command::new(python)
+fn start_process(python: &Path, ble_adapter: Option<&str>) -> std::io::Result<Process> {
+    let mut cmd = Command::new(python);
+    if let Some(a) = ble_adapter {
+        cmd.env(boardloop_bluez::ADAPTER_ENV, a);
+    }
+    let mut child = cmd
         .arg(host_script())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -101,8 +105,15 @@ pub struct PythonHost {
 pub enum Connect<'a> {
     /// `serial_port` (the serial boards).
     Serial(&'a str),
-    /// `mac_address` (the native BLE boards).
-    Mac(&'a str),
+    /// `mac_address` (the native BLE boards), from the host adapter named
+    /// (given to our library as `BOARDLOOP_BLE_ADAPTER`; BrainFlow's own
+    /// SimpleBLE takes the first adapter and ignores it).
+    Mac {
+        /// The device's address.
+        address: &'a str,
+        /// The adapter to connect from (`hci0`).
+        adapter: &'a str,
+    },
 }
 
 impl PythonHost {
@@ -116,11 +127,11 @@ impl PythonHost {
         connect: Connect,
         timeout: i32,
     ) -> std::io::Result<Self> {
-        let proc = start_process(python)?;
-        let (key, value) = match connect {
-            Connect::Serial(p) => ("serial_port", p),
-            Connect::Mac(m) => ("mac_address", m),
+        let (key, value, adapter) = match connect {
+            Connect::Serial(p) => ("serial_port", p, None),
+            Connect::Mac { address, adapter } => ("mac_address", address, Some(adapter)),
         };
+        let proc = start_process(python, adapter)?;
         let mut host = PythonHost { proc };
         host.call(json!({"op": "open", "board_id": board_id, key: value, "timeout": timeout}))
             .map_err(|e| std::io::Error::other(e.message))?;

@@ -30,6 +30,9 @@ impl Peripheral for MemoryAdapter {
     fn drop_link(&self) {
         self.0.drop_link();
     }
+    fn writes_received(&self) -> Option<u64> {
+        Some(self.0.writes_received())
+    }
 }
 
 /// A memory peripheral with the profile's advertised name and GATT table.

@@ -4,7 +4,7 @@
 use crate::binding::board;
 use crate::brainflow::{find_dropin_python, find_python};
 use crate::catalog::{discover, Entry};
-use crate::rig::Rig;
+use crate::rig::{Rig, RigBoard};
 use crate::run::{Target, Trial};
 use std::path::PathBuf;
 
@@ -63,6 +63,32 @@ pub fn cpp_plugin(board: &str) -> Option<PathBuf> {
     boardloop_boards::registry::by_name(board)
         .and_then(|d| d.cpp_plugin)
         .map(|lib| plugin_dir().join(lib))
+}
+
+/// The `device` trial of `t` (a `Target::Device`): the rig's entry for its
+/// board, or why it cannot run here. The same for serial and BLE boards: a
+/// rig names a port, or an address or name (and adapter).
+fn device_trial(mut t: Trial, opts: &PlanOptions) -> Planned {
+    let has_faults = !t.scenario.decl.faults.is_empty();
+    let ble = t.scenario.profile.ble.is_some();
+    let ignored = match &opts.rig {
+        None => Some(
+            "no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)".to_string(),
+        ),
+        Some(Err(e)) => Some(format!("rig file: {e}")),
+        Some(Ok(rig)) => match rig.device_for(t.board.name, ble, &t.scenario.name, has_faults) {
+            Ok(d) => {
+                t.target = Target::Device { device: d.clone() };
+                None
+            }
+            Err(why) => Some(why),
+        },
+    };
+    Planned {
+        name: t.name(),
+        trial: Ok(t),
+        ignored,
+    }
 }
 
 /// Builds the matrix.
@@ -158,8 +184,32 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                             trial: Ok(t),
                             ignored,
                         });
+                        // BrainFlow's binding on our library, same device.
+                        let py = dropin.get_or_insert_with(find_dropin_python).clone();
+                        let (python, emulator, board, ignored) = match (bz.clone(), py) {
+                            (Ok((e, b)), Ok(p)) => (p, e, b, None),
+                            (Err(why), _) | (_, Err(why)) => {
+                                (PathBuf::new(), String::new(), String::new(), Some(why))
+                            }
+                        };
+                        let t = mk(Target::BrainflowDropinBluez {
+                            python,
+                            emulator,
+                            board,
+                        });
+                        out.push(Planned {
+                            name: t.name(),
+                            trial: Ok(t),
+                            ignored,
+                        });
                     }
                 }
+                out.push(device_trial(
+                    mk(Target::Device {
+                        device: RigBoard::default(),
+                    }),
+                    opts,
+                ));
                 continue;
             }
             let t = mk(Target::Emulated);
@@ -183,27 +233,12 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                     ignored,
                 });
             }
-            let has_faults = !scenario.decl.faults.is_empty();
-            let (port, ignored) = match &opts.rig {
-                None => (
-                    String::new(),
-                    Some(
-                        "no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)"
-                            .to_string(),
-                    ),
-                ),
-                Some(Err(e)) => (String::new(), Some(format!("rig file: {e}"))),
-                Some(Ok(rig)) => match rig.port_for(bname, &name, has_faults) {
-                    Ok(p) => (p.to_string(), None),
-                    Err(why) => (String::new(), Some(why)),
-                },
-            };
-            let t = mk(Target::Device { port });
-            out.push(Planned {
-                name: t.name(),
-                trial: Ok(t),
-                ignored,
-            });
+            out.push(device_trial(
+                mk(Target::Device {
+                    device: RigBoard::default(),
+                }),
+                opts,
+            ));
             if scenario.decl.brainflow {
                 let py = python.get_or_insert_with(find_python).clone();
                 let (python, ignored) = match py {

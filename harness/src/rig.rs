@@ -13,6 +13,8 @@ use std::path::Path;
 /// boards:
 ///   cyton: { serial_port: /dev/ttyUSB0 }
 ///   cyton_daisy: { serial_port: /dev/ttyUSB1, scenarios: [basic_signal] }
+///   muse_2: { mac_address: "00:55:DA:B0:06:D6", adapter: hci0 }
+///   ganglion: { name: Ganglion-1a2b }
 /// ```
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -25,15 +27,39 @@ pub struct Rig {
     pub boards: BTreeMap<String, RigBoard>,
 }
 
-/// One device on a rig.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// One device on a rig: a serial board's port, or how to find a BLE board
+/// (BrainFlow's `mac_address`, else its advertised name, on `adapter`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RigBoard {
-    /// The serial port the device is on.
-    pub serial_port: String,
+    /// The serial port the device is on (serial boards).
+    pub serial_port: Option<String>,
+    /// The BLE device's address (BLE boards; BrainFlow's `mac_address`).
+    pub mac_address: Option<String>,
+    /// The BLE device's advertised name (BLE boards; BrainFlow's
+    /// `serial_number`), when no address is given.
+    pub name: Option<String>,
+    /// The host's BLE adapter (`hci0`, or an address); default: the first.
+    pub adapter: Option<String>,
     /// Only these scenarios run here. Without the list, every scenario that needs
     /// no injected fault runs (a physical device cannot drop packets on request).
     pub scenarios: Option<Vec<String>>,
+}
+
+impl RigBoard {
+    /// Where the device is, for messages and trial logs.
+    pub fn describe(&self) -> String {
+        let at = match (&self.serial_port, &self.mac_address, &self.name) {
+            (Some(p), _, _) => p.clone(),
+            (None, Some(m), _) => format!("BLE {m}"),
+            (None, None, Some(n)) => format!("BLE {n:?}"),
+            (None, None, None) => "nowhere".into(),
+        };
+        match &self.adapter {
+            Some(a) => format!("{at} on {a}"),
+            None => at,
+        }
+    }
 }
 
 impl Rig {
@@ -42,20 +68,40 @@ impl Rig {
         read_yaml(path).map(|(r, _)| r)
     }
 
-    /// Why `scenario` cannot run on `board` here, or the port it runs on.
-    pub fn port_for(&self, board: &str, scenario: &str, has_faults: bool) -> Result<&str, String> {
+    /// Why `scenario` cannot run on `board` (a `ble` board or not) here, or
+    /// the rig's entry for it.
+    pub fn device_for(
+        &self,
+        board: &str,
+        ble: bool,
+        scenario: &str,
+        has_faults: bool,
+    ) -> Result<&RigBoard, String> {
         let Some(b) = self.boards.get(board) else {
             return Err(format!("the rig `{}` has no `{board}`", self.rig));
         };
+        match (ble, &b.serial_port, &b.mac_address, &b.name) {
+            (false, None, _, _) => {
+                return Err(format!(
+                    "the rig's `{board}` is a serial board: give its `serial_port`"
+                ))
+            }
+            (true, _, None, None) => {
+                return Err(format!(
+                    "the rig's `{board}` is a BLE board: give its `mac_address` or `name`"
+                ))
+            }
+            _ => {}
+        }
         match &b.scenarios {
             Some(list) if !list.iter().any(|s| s == scenario) => Err(format!(
                 "`{scenario}` is not in the rig's scenario list for `{board}`"
             )),
             None if has_faults => Err(format!(
                 "`{scenario}` injects faults, which a physical device cannot; list it under \
-                 `scenarios:` if this port is a `boardloop emulate` process playing it"
+                 `scenarios:` if this device is a `boardloop emulate` process playing it"
             )),
-            _ => Ok(&b.serial_port),
+            _ => Ok(b),
         }
     }
 }

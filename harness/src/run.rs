@@ -33,10 +33,12 @@ pub enum Target {
         /// Adapter the board connects from (e.g. `hci0`).
         board: String,
     },
-    /// A device on a lab rig (or an external `boardloop emulate`) at this port.
+    /// A device on a lab rig (or an external `boardloop emulate`): a serial
+    /// port, or a BLE device found by address or name, opened through the
+    /// same registry path a user takes (`boardloop_bluez::create_board`).
     Device {
-        /// Serial port.
-        port: String,
+        /// The rig's entry for the board.
+        device: crate::rig::RigBoard,
     },
     /// The built-in emulator, read by BrainFlow's own driver (Python package).
     Brainflow {
@@ -60,6 +62,18 @@ pub enum Target {
         /// The other adapter, the one BrainFlow connects from (e.g. `hci0`).
         board: String,
     },
+    /// The BlueZ-served emulator (as in `BrainflowBluez`), read through
+    /// BrainFlow's Python binding with our `libBoardController.so` in place
+    /// of BrainFlow's: the drop-in proof over real BlueZ (our BLE boards,
+    /// built by the registry, on btleplug).
+    BrainflowDropinBluez {
+        /// The drop-in venv's Python.
+        python: PathBuf,
+        /// Adapter the emulated device is served on (e.g. `hci1`).
+        emulator: String,
+        /// The adapter our library connects from (e.g. `hci0`).
+        board: String,
+    },
     /// The built-in emulator, read by the board's C++ implementation loaded
     /// as a plugin (`PluginBoard`), exactly as `Emulated` runs the Rust board.
     Cpp {
@@ -79,6 +93,7 @@ impl Target {
             Target::Brainflow { .. } => "brainflow",
             Target::BrainflowDropin { .. } => "brainflow_dropin",
             Target::BrainflowBluez { .. } => "brainflow_bluez",
+            Target::BrainflowDropinBluez { .. } => "brainflow_dropin_bluez",
             Target::Cpp { .. } => "cpp",
         }
     }
@@ -300,6 +315,11 @@ fn run_once(trial: &Trial) -> Outcome {
             python,
             emulator,
             board,
+        }
+        | Target::BrainflowDropinBluez {
+            python,
+            emulator,
+            board,
         } => {
             let served = match crate::bluez_ble::serve(sc, emulator, board) {
                 Ok(s) => s,
@@ -310,10 +330,33 @@ fn run_once(trial: &Trial) -> Outcome {
             };
             out.log.push(served.log);
             bluez_guard = Some(served.guard);
-            let connect = Connect::Mac(&served.address);
+            let connect = Connect::Mac {
+                address: &served.address,
+                adapter: board,
+            };
             match brainflow_host(trial, python, connect, &mut out) {
                 Some(h) => (Some(Emulator::Ble(served.emulator)), h),
                 None => return out,
+            }
+        }
+        Target::Device { device } if sc.profile.ble.is_some() => {
+            // A BLE device on a rig: BrainFlow's params, as a user gives them.
+            let params = InputParams {
+                mac_address: device.mac_address.clone().unwrap_or_default(),
+                serial_number: device.name.clone().unwrap_or_default(),
+                ..params.clone()
+            };
+            out.log.push(format!("device {}", device.describe()));
+            match boardloop_bluez::create_board_on_adapter(
+                trial.board.id,
+                params,
+                device.adapter.clone(),
+            ) {
+                Ok(b) => (None, Box::new(RustHost(b))),
+                Err(e) => {
+                    out.failures.push(format!("cannot create the board: {e}"));
+                    return out;
+                }
             }
         }
         _ => {
@@ -328,7 +371,7 @@ fn run_once(trial: &Trial) -> Outcome {
                 },
             };
             let port = match (&trial.target, &serial) {
-                (Target::Device { port }, _) => port.clone(),
+                (Target::Device { device }, _) => device.serial_port.clone().unwrap_or_default(),
                 (_, Some(e)) => e.path().display().to_string(),
                 _ => unreachable!("an emulated target always has an emulator"),
             };
@@ -448,7 +491,10 @@ fn brainflow_host(
     };
     // Ours reports this workspace's version, BrainFlow's its own.
     let ours = env!("CARGO_PKG_VERSION");
-    let dropin = matches!(trial.target, Target::BrainflowDropin { .. });
+    let dropin = matches!(
+        trial.target,
+        Target::BrainflowDropin { .. } | Target::BrainflowDropinBluez { .. }
+    );
     match h.version() {
         Ok(v) if (v == ours) == dropin => out.log.push(format!("libBoardController {v}")),
         Ok(v) => {
@@ -888,7 +934,10 @@ fn verify(
     }
     let brainflow = matches!(
         trial.target,
-        Target::Brainflow { .. } | Target::BrainflowDropin { .. } | Target::BrainflowBluez { .. }
+        Target::Brainflow { .. }
+            | Target::BrainflowDropin { .. }
+            | Target::BrainflowBluez { .. }
+            | Target::BrainflowDropinBluez { .. }
     );
     match (&out.stats, brainflow) {
         (Some(s), _) => {

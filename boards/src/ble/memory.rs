@@ -60,6 +60,8 @@ struct PeripheralState {
     /// The current connection's notification queue, if connected.
     conn: Option<Arc<Queue>>,
     writes: VecDeque<PeripheralWrite>,
+    /// Writes accepted from centrals since creation (queued or taken).
+    writes_total: u64,
     connections: u32,
 }
 
@@ -182,6 +184,14 @@ impl MemoryPeripheral {
         }
     }
 
+    /// How many writes centrals have made so far. A central's write is
+    /// counted before its `write` call returns, so once the host's last call
+    /// has returned this is final: an emulator that has handled this many
+    /// writes has seen them all (no timing involved).
+    pub fn writes_received(&self) -> u64 {
+        lock(&self.state.0).writes_total
+    }
+
     /// Removes and returns every write received so far.
     pub fn take_writes(&self) -> Vec<PeripheralWrite> {
         lock(&self.state.0).writes.drain(..).collect()
@@ -282,7 +292,11 @@ impl BleLink for MemoryLinkBle {
             value: value.to_vec(),
             with_response,
         };
-        lock(&self.periph.state.0).writes.push_back(w.clone());
+        {
+            let mut st = lock(&self.periph.state.0);
+            st.writes.push_back(w.clone());
+            st.writes_total += 1;
+        }
         self.periph.state.1.notify_all();
         // The hook runs without the state lock so it may notify or set values.
         if let Some(h) = lock(&self.periph.hook).as_mut() {

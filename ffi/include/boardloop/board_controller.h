@@ -21,8 +21,10 @@
 extern "C" {
 #endif // __cplusplus
 
-// Creates the session for `(board_id, params)` and performs the board's
-// handshake. Unknown or not yet implemented boards give
+// Creates the session for `(board_id, params)` from the board registry
+// (BLE boards through btleplug on the first adapter, or
+// `$BOARDLOOP_BLE_ADAPTER`) and performs the board's handshake (for BLE:
+// scan for `timeout` s, connect, discover). Unknown or not yet implemented boards give
 // `UNSUPPORTED_BOARD_ERROR`; a session with the same key already prepared
 // gives `ANOTHER_BOARD_IS_CREATED_ERROR`. A different board id on the same
 // serial port is not refused up front (BrainFlow does not either): opening

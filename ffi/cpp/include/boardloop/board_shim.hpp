@@ -184,10 +184,15 @@ enum class Preset : int {
     Ancillary = 2, ///< Ancillary stream (e.g. Muse PPG).
 };
 
-/// BrainFlow's board ids for the boards boardloop implements.
+/// BrainFlow's board ids for the boards boardloop implements (its registry).
 enum class BoardIds : int {
-    Cyton = 0,      ///< OpenBCI Cyton (serial).
-    CytonDaisy = 2, ///< OpenBCI Cyton + Daisy (serial).
+    Cyton = 0,            ///< OpenBCI Cyton (serial).
+    CytonDaisy = 2,       ///< OpenBCI Cyton + Daisy (serial).
+    Muse2 = 38,           ///< Muse 2 (BLE).
+    MuseS = 39,           ///< Muse S (BLE).
+    Muse2016 = 41,        ///< Muse 2016 (BLE).
+    GanglionNative = 46,  ///< OpenBCI Ganglion over the host's BLE stack.
+    NeuropawnKnight = 57, ///< NeuroPawn Knight (serial).
 };
 
 /// BrainFlow's input params. `to_json()` always writes all 16 keys, since

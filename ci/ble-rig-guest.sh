@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Inside the lab VM (run by ci/ble-test.sh through ci/ble-vm.sh): BLE boards
+# on a lab rig, proven with an emulator standing in for the device. For each
+# BOARD::SCENARIO given, a separate `boardloop emulate --adapter hci1` process
+# serves the device; a rig file names it by its address (and the board by
+# adapter hci0), as a lab writes one for a physical device; the matrix's
+# `BOARD::SCENARIO::device` trial then opens the board through the same
+# registry path a user takes (boardloop_bluez::create_board).
+#
+# With BLE_STREAM_CPP set (the C++ example ffi/cpp/examples/ble_stream, built
+# by ci/ble-test.sh), the first BOARD::SCENARIO's device is also streamed by
+# that C++ program through libBoardController, as a C++ user would.
+#
+# Usage: ci/ble-rig-guest.sh MATRIX_BIN BOARDLOOP_BIN BOARD::SCENARIO...
+# Exit status: the first failing trial's, else 0.
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MATRIX="$1"
+BOARDLOOP="$2"
+shift 2
+LOG="${BLE_VM_LOGDIR:-$REPO/target/ble-vm-rig}"
+mkdir -p "$LOG"
+
+overall=0
+for trial in "$@"; do
+    board="${trial%%::*}"
+    scenario="${trial#*::}"
+    out="$LOG/emulate-$board-$scenario.out"
+    # The emulator's first line is `ble: ADDRESS NAME` once it advertises.
+    "$BOARDLOOP" emulate --adapter hci1 "$REPO/scenarios/$board/$scenario.yaml" \
+        >"$out" 2>"$LOG/emulate-$board-$scenario.err" &
+    emu=$!
+    address=""
+    for _ in $(seq 200); do
+        address="$(sed -n 's/^ble: \([0-9A-Fa-f:]*\) .*/\1/p' "$out" | head -n 1)"
+        [[ -n "$address" ]] && break
+        kill -0 "$emu" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -z "$address" ]]; then
+        echo "ble-rig: the emulator for $trial did not come up:" >&2
+        cat "$LOG/emulate-$board-$scenario.err" >&2 || true
+        kill "$emu" 2>/dev/null || true
+        wait "$emu" 2>/dev/null || true
+        if [[ $overall -eq 0 ]]; then overall=1; fi
+        continue
+    fi
+    rig="$LOG/rig-$board-$scenario.yaml"
+    cat >"$rig" <<EOF
+rig: lab-vm
+boards:
+  $board: { mac_address: "$address", adapter: hci0, scenarios: [$scenario] }
+EOF
+    echo "ble-rig: $trial: device at $address (rig file $rig)"
+    status=0
+    BOARDLOOP_RIG="$rig" "$MATRIX" --test-threads=1 --exact "$trial::device" \
+        2>&1 | tee "$LOG/trial-$board-$scenario.log" || status=$?
+    if [[ -n "${BLE_STREAM_CPP:-}" && "$trial" == "$1" ]]; then
+        # The board's BrainFlow id, from the registry (`boardloop boards`).
+        id="$("$BOARDLOOP" boards | awk -v b="$board" '$1 == b { print $2; exit }')"
+        cpp=0
+        "$BLE_STREAM_CPP" "$id" "$address" 512 2>&1 | tee "$LOG/cpp-$board.log" || cpp=$?
+        echo "ble-rig: C++ ble_stream on $board: exit $cpp"
+        if [[ $cpp -ne 0 && $status -eq 0 ]]; then status=$cpp; fi
+    fi
+    kill "$emu" 2>/dev/null || true
+    wait "$emu" 2>/dev/null || true
+    # An ignored or filtered-out trial would "pass" with nothing run.
+    if [[ $status -eq 0 ]] && ! grep -q '1 passed' "$LOG/trial-$board-$scenario.log"; then
+        echo "ble-rig: $trial::device did not run" >&2
+        status=1
+    fi
+    if [[ $status -ne 0 && $overall -eq 0 ]]; then overall=$status; fi
+done
+exit "$overall"

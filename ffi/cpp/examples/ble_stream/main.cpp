@@ -1,0 +1,71 @@
+// Streams a BLE board through boardloop::BoardShim, as a C++ user would:
+//   ble_stream BOARD_ID MAC_ADDRESS SAMPLES
+// prepares (scan, connect), starts, waits for SAMPLES rows (at most 20 s),
+// stops and releases. Exits 0 when every row arrived in order (no package
+// number skipped) with finite EEG values. ci/ble-rig-guest.sh runs it in the
+// lab VM against `boardloop emulate --adapter hci1`.
+#include <boardloop/board_shim.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        std::cerr << "usage: ble_stream BOARD_ID MAC_ADDRESS SAMPLES\n";
+        return 2;
+    }
+    using boardloop::BoardShim;
+    const int id = std::atoi(argv[1]);
+    const int want = std::atoi(argv[3]);
+    boardloop::InputParams params;
+    params.mac_address = argv[2];
+    params.timeout = 15;
+    try {
+        BoardShim board(id, params);
+        board.prepare_session();
+        board.start_stream();
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (board.get_board_data_count() < want &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        board.stop_stream();
+        boardloop::Data data = board.get_board_data();
+        board.release_session();
+        const int package_row = BoardShim::get_package_num_channel(id);
+        const std::vector<int> eeg = BoardShim::get_eeg_channels(id);
+        if (static_cast<int>(data.samples()) < want) {
+            std::cerr << "got " << data.samples() << " of " << want << " rows\n";
+            return 1;
+        }
+        auto package = data.row(static_cast<std::size_t>(package_row));
+        for (std::size_t s = 1; s < data.samples(); ++s) {
+            // Muse rows of one notification share its sequence number; a
+            // counter wraps to 0.
+            double step = package[s] - package[s - 1];
+            if (step > 1.0 || (step < 0.0 && package[s] != 0.0)) {
+                std::cerr << "package number jumps from " << package[s - 1] << " to "
+                          << package[s] << " at sample " << s << "\n";
+                return 1;
+            }
+        }
+        for (int r : eeg) {
+            for (double v : data.row(static_cast<std::size_t>(r))) {
+                if (!std::isfinite(v)) {
+                    std::cerr << "non-finite EEG value in row " << r << "\n";
+                    return 1;
+                }
+            }
+        }
+        std::cout << "ble_stream: board " << id << " (" << BoardShim::get_device_name(id)
+                  << "): " << data.samples() << " rows in order, first EEG value "
+                  << data.row(static_cast<std::size_t>(eeg.at(0)))[0] << "\n";
+        return 0;
+    } catch (const boardloop::BoardError &e) {
+        std::cerr << "ble_stream: " << e.what() << "\n";
+        return 1;
+    }
+}
