@@ -11,6 +11,7 @@ Answers: {"ok": true, ...} or {"ok": false, "code": N, "message": "..."} with
 BrainFlow's exit code.
 """
 import json
+import math
 import os
 import sys
 
@@ -66,7 +67,10 @@ def main() -> int:
             return {
                 "num_rows": int(data.shape[0]),
                 "num_samples": int(data.shape[1]),
-                "values": data.flatten(order="C").tolist(),
+                # JSON has no NaN (a row the device did not fill, e.g. Muse's
+                # AUX): null, read back as NaN by the harness.
+                "values": [v if math.isfinite(v) else None
+                           for v in data.flatten(order="C").tolist()],
             }
         else:
             return {"ok": False, "code": 13, "message": f"unknown op {op!r}"}
