@@ -7,11 +7,8 @@
 use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral, BtleplugConnector};
 use boardloop_boards::{Board, BoardId, InputParams};
 use boardloop_emulators::commands::render;
-use boardloop_emulators::scenario::FaultKind;
 use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Scenario};
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// `BOARDLOOP_BLUEZ=EMULATOR,BOARD` (e.g. `hci1,hci0`): the adapters of the
 /// `bluez` target, or why it cannot run here.
@@ -37,7 +34,7 @@ pub fn adapters_from_env() -> Result<(String, String), String> {
 pub struct Guard {
     emu_adapter: String,
     board_adapter: String,
-    _cancel: Option<mpsc::Sender<()>>,
+    _advertising: crate::advertise::Pending,
 }
 
 impl Drop for Guard {
@@ -109,35 +106,14 @@ pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Se
     let opts = BleOptions::default();
     let emulator = BleEmulator::spawn(sc, dynp, opts)
         .map_err(|e| format!("cannot start the BLE emulator: {e}"))?;
-    let late = sc.decl.faults.iter().find_map(|f| match f.kind {
-        FaultKind::AdvertiseAfterMs(ms) => Some(ms),
-        _ => None,
-    });
-    let cancel = match late {
-        None => {
-            periph.advertise().map_err(|e| e.to_string())?;
-            None
-        }
-        Some(ms) => {
-            let (tx, rx) = mpsc::channel::<()>();
-            let p = periph.clone();
-            std::thread::spawn(move || {
-                if rx.recv_timeout(Duration::from_millis(ms))
-                    == Err(mpsc::RecvTimeoutError::Timeout)
-                {
-                    if let Err(e) = p.advertise() {
-                        tracing::warn!("late advertisement: {e}");
-                    }
-                }
-            });
-            Some(tx)
-        }
-    };
+    let p = periph.clone();
+    let pending =
+        crate::advertise::advertise(sc, move || p.advertise().map_err(|e| e.to_string()))?;
     drop(periph);
     let guard = Guard {
         emu_adapter: emu_adapter.to_string(),
         board_adapter: board_adapter.to_string(),
-        _cancel: cancel,
+        _advertising: pending,
     };
     Ok(Served {
         emulator,

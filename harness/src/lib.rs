@@ -3,6 +3,7 @@
 //! libtest-mimic trials that cargo and nextest list, filter and run, and as
 //! `boardloop run`.
 
+pub mod advertise;
 pub mod binding;
 pub mod bluez_ble;
 pub mod brainflow;

@@ -242,7 +242,7 @@ fn run_once(trial: &Trial) -> Outcome {
         timeout: sc.decl.timeout,
         ..Default::default()
     };
-    let mut advertise_cancel: Option<std::sync::mpsc::Sender<()>> = None;
+    let mut advertising: Option<crate::advertise::Pending> = None;
     let mut bluez_guard: Option<crate::bluez_ble::Guard> = None;
     let (emulator, mut host): (Option<Emulator>, Box<dyn Host>) = match &trial.target {
         Target::Memory => {
@@ -263,25 +263,15 @@ fn run_once(trial: &Trial) -> Outcome {
                 }
             };
             let ble = boardloop_boards::MemoryBle::new();
-            let late = sc.decl.faults.iter().find_map(|f| match f.kind {
-                boardloop_emulators::scenario::FaultKind::AdvertiseAfterMs(ms) => Some(ms),
-                _ => None,
-            });
-            match late {
-                None => ble.add(&periph),
-                Some(ms) => {
-                    // In range only after `ms`; the trial ending (the sender dropped)
-                    // cancels the wait.
-                    let (tx, rx) = std::sync::mpsc::channel::<()>();
-                    let (b, p) = (ble.clone(), periph.clone());
-                    std::thread::spawn(move || {
-                        if rx.recv_timeout(Duration::from_millis(ms))
-                            == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
-                        {
-                            b.add(&p);
-                        }
-                    });
-                    advertise_cancel = Some(tx);
+            let (b, p) = (ble.clone(), periph.clone());
+            match crate::advertise::advertise(sc, move || {
+                b.add(&p);
+                Ok(())
+            }) {
+                Ok(pending) => advertising = Some(pending),
+                Err(e) => {
+                    out.failures.push(e);
+                    return out;
                 }
             }
             out.log
@@ -460,7 +450,7 @@ fn run_once(trial: &Trial) -> Outcome {
     out.elapsed = started.elapsed();
     let transcript = emulator.as_ref().map(|e| e.transcript());
     drop(emulator);
-    drop(advertise_cancel);
+    drop(advertising);
     // After the emulator (which holds the peripheral): unregisters, then
     // removes the device from the board's adapter.
     drop(bluez_guard);
