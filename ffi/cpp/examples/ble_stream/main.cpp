@@ -24,14 +24,18 @@ int main(int argc, char **argv) {
     params.mac_address = argv[2];
     params.timeout = 15;
     try {
+        using clock = std::chrono::steady_clock;
         BoardShim board(id, params);
-        board.prepare_session();
+        const auto t0 = clock::now();
+        board.prepare_session(); // scan, connect, discover, subscribe
+        const auto t1 = clock::now();
         board.start_stream();
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        const auto deadline = clock::now() + std::chrono::seconds(20);
         while (board.get_board_data_count() < want &&
                std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        const double streamed = std::chrono::duration<double>(clock::now() - t1).count();
         board.stop_stream();
         boardloop::Data data = board.get_board_data();
         board.release_session();
@@ -60,8 +64,11 @@ int main(int argc, char **argv) {
                 }
             }
         }
+        const double prepare_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
         std::cout << "ble_stream: board " << id << " (" << BoardShim::get_device_name(id)
-                  << "): " << data.samples() << " rows in order, first EEG value "
+                  << "): prepare " << prepare_ms << " ms, " << data.samples()
+                  << " rows in order (none lost) in " << streamed << " s ("
+                  << data.samples() / streamed << " rows/s), first EEG value "
                   << data.row(static_cast<std::size_t>(eeg.at(0)))[0] << "\n";
         return 0;
     } catch (const boardloop::BoardError &e) {
