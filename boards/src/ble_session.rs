@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::ble::{BleConnector, BleLink, DeviceFilter, DeviceInfo, NotificationStream, Uuid};
 use crate::board::StreamStats;
-use crate::codec::cyton::DecodeStats;
+use crate::codec::{DecodeStats, Decoder, Input, PresetRows};
 use crate::cyton_board::MAX_CAPTURE_SAMPLES;
 use crate::data::Data;
 use crate::descr::{board_descr, BoardDescr};
@@ -20,22 +20,6 @@ use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
 use crate::ring::RingBuffer;
-
-/// Rows per preset, indexed by `Preset as usize`.
-pub(crate) type PresetRows = [Vec<Vec<f64>>; 3];
-
-/// A decoder the session can drive from notifications.
-pub(crate) trait NotificationDecoder: Send + 'static {
-    /// Decodes one notification of `uuid`, appending rows (timestamp and
-    /// marker rows left 0) to the preset they belong to.
-    fn decode(&mut self, uuid: Uuid, value: &[u8], out: &mut PresetRows);
-    /// Emits rows still waiting for a join (at stop).
-    fn flush(&mut self, _out: &mut PresetRows) {}
-    /// Forgets stream state and counters (at start).
-    fn reset(&mut self);
-    /// Counters of `preset`.
-    fn stats(&self, preset: Preset) -> DecodeStats;
-}
 
 /// Poll interval of the reader: bounds how long release waits for it.
 const POLL: Duration = Duration::from_millis(20);
@@ -74,7 +58,7 @@ struct PresetInfo {
 }
 
 /// A BLE session core; drivers add the device's commands on top.
-pub(crate) struct BleSession<D: NotificationDecoder> {
+pub(crate) struct BleSession<D: Decoder> {
     id: BoardId,
     presets: Vec<PresetInfo>,
     connector: Box<dyn BleConnector>,
@@ -86,7 +70,7 @@ pub(crate) struct BleSession<D: NotificationDecoder> {
     reader: Option<JoinHandle<()>>,
 }
 
-impl<D: NotificationDecoder> BleSession<D> {
+impl<D: Decoder> BleSession<D> {
     /// A session for `id` whose device is found with `filter` within
     /// `params.timeout` seconds (5 if < 1, as BrainFlow).
     pub(crate) fn new(
@@ -410,7 +394,7 @@ impl<D: NotificationDecoder> BleSession<D> {
     }
 }
 
-impl<D: NotificationDecoder> Drop for BleSession<D> {
+impl<D: Decoder> Drop for BleSession<D> {
     fn drop(&mut self) {
         // Never leave a reader thread running against a dropped session.
         self.release();
@@ -438,7 +422,7 @@ fn store<D>(st: &mut State<D>, rows: &mut PresetRows, presets: &[PresetInfo], no
     }
 }
 
-fn reader_loop<D: NotificationDecoder>(
+fn reader_loop<D: Decoder>(
     shared: &Shared<D>,
     mut stream: Box<dyn NotificationStream>,
     presets: &[PresetInfo],
@@ -455,7 +439,13 @@ fn reader_loop<D: NotificationDecoder>(
                 // buffers exist only then.
                 if st.streaming {
                     st.bytes += n.value.len() as u64;
-                    st.decoder.decode(n.uuid, &n.value, &mut rows);
+                    st.decoder.decode(
+                        Input::Notification {
+                            uuid: n.uuid,
+                            value: &n.value,
+                        },
+                        &mut rows,
+                    );
                     store(&mut st, &mut rows, presets, now);
                 }
             }

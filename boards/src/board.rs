@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::codec::cyton::DecodeStats;
+use crate::codec::DecodeStats;
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};

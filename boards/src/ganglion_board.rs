@@ -7,10 +7,11 @@
 use std::time::Duration;
 
 use crate::ble::{BleConnector, DeviceFilter, DeviceInfo, Uuid};
-use crate::ble_session::{BleSession, NotificationDecoder, PresetRows};
+use crate::ble_session::BleSession;
 use crate::board::{Board, StreamStats};
-use crate::codec::cyton::DecodeStats;
 use crate::codec::ganglion::{GanglionDecoder, GanglionFirmware, GanglionStats, SignConvention};
+use crate::codec::DecodeStats;
+use crate::codec::{Decoder, Input, PresetRows};
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
@@ -47,10 +48,12 @@ pub const SOFTWARE_REVISION: Uuid = Uuid::from_u16(0x2A28);
 /// Advertised-name prefixes BrainFlow accepts.
 pub const NAME_PREFIXES: [&str; 2] = ["Ganglion", "Simblee"];
 
-impl NotificationDecoder for GanglionDecoder {
-    fn decode(&mut self, uuid: Uuid, value: &[u8], out: &mut PresetRows) {
-        if uuid == NOTIFY_CHAR {
-            GanglionDecoder::decode(self, value, &mut out[Preset::Default as usize]);
+impl Decoder for GanglionDecoder {
+    fn decode(&mut self, input: Input<'_>, out: &mut PresetRows) {
+        if let Input::Notification { uuid, value } = input {
+            if uuid == NOTIFY_CHAR {
+                GanglionDecoder::decode(self, value, &mut out[Preset::Default as usize]);
+            }
         }
     }
 

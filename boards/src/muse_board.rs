@@ -9,13 +9,14 @@
 
 use std::time::Duration;
 
-use crate::ble::{BleConnector, DeviceFilter, DeviceInfo, Uuid};
-use crate::ble_session::{BleSession, NotificationDecoder, PresetRows};
+use crate::ble::{BleConnector, DeviceFilter, DeviceInfo};
+use crate::ble_session::BleSession;
 use crate::board::{Board, StreamStats};
-use crate::codec::cyton::DecodeStats;
 use crate::codec::muse::{
     control_frame, MuseChar, MuseDecoder, MuseModel, MuseRows, MuseStats, CONTROL,
 };
+use crate::codec::DecodeStats;
+use crate::codec::{Decoder, Input, PresetRows};
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
@@ -142,11 +143,13 @@ impl MuseSessionDecoder {
     }
 }
 
-impl NotificationDecoder for MuseSessionDecoder {
-    fn decode(&mut self, uuid: Uuid, value: &[u8], out: &mut PresetRows) {
-        if let Some(ch) = MuseChar::from_uuid(uuid) {
-            self.inner.decode(ch, value, &mut self.rows);
-            self.move_rows(out);
+impl Decoder for MuseSessionDecoder {
+    fn decode(&mut self, input: Input<'_>, out: &mut PresetRows) {
+        if let Input::Notification { uuid, value } = input {
+            if let Some(ch) = MuseChar::from_uuid(uuid) {
+                self.inner.decode(ch, value, &mut self.rows);
+                self.move_rows(out);
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::board::{Board, StreamStats};
-use crate::codec::cyton::DecodeStats;
+use crate::codec::DecodeStats;
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};

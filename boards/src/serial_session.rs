@@ -16,8 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::board::StreamStats;
-use crate::codec::cyton::{CytonDecoder, DecodeStats};
-use crate::codec::knight::KnightDecoder;
+use crate::codec::{Decoder, Input, PresetRows};
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::Preset;
@@ -69,41 +68,6 @@ impl Timing {
                 .then(|| Duration::from_secs(params.timeout.unsigned_abs().into())),
             ..Timing::default()
         }
-    }
-}
-
-/// What the reader thread needs of a decoder: bytes in, rows out, and the
-/// counters [`StreamStats`] reports.
-pub(crate) trait StreamDecoder: Send + 'static {
-    /// Decodes `bytes` (continuing any partial packet) and appends the rows.
-    fn push(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>);
-    /// Forgets partial packets and counters at the start of a stream.
-    fn reset_stream(&mut self);
-    /// Counters since the last [`StreamDecoder::reset_stream`].
-    fn stats(&self) -> &DecodeStats;
-}
-
-impl StreamDecoder for CytonDecoder {
-    fn push(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
-        CytonDecoder::push(self, bytes, out)
-    }
-    fn reset_stream(&mut self) {
-        CytonDecoder::reset_stream(self)
-    }
-    fn stats(&self) -> &DecodeStats {
-        CytonDecoder::stats(self)
-    }
-}
-
-impl StreamDecoder for KnightDecoder {
-    fn push(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
-        KnightDecoder::push(self, bytes, out)
-    }
-    fn reset_stream(&mut self) {
-        KnightDecoder::reset_stream(self)
-    }
-    fn stats(&self) -> &DecodeStats {
-        KnightDecoder::stats(self)
     }
 }
 
@@ -214,12 +178,12 @@ pub(crate) fn check_buffer_size(buffer_size: usize) -> Result<()> {
 }
 
 /// The link, the reader thread and the rows of one serial session.
-pub(crate) struct SerialStream<D: StreamDecoder> {
+pub(crate) struct SerialStream<D: Decoder> {
     shared: Arc<Shared<D>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl<D: StreamDecoder> SerialStream<D> {
+impl<D: Decoder> SerialStream<D> {
     /// No link, no thread, no buffer yet.
     pub fn new(decoder: D) -> Self {
         SerialStream {
@@ -308,7 +272,7 @@ impl<D: StreamDecoder> SerialStream<D> {
     pub fn reset_for_stream(&self, buffer_size: usize, num_rows: usize) {
         let mut st = self.state();
         st.ring = Some(RingBuffer::new(buffer_size, num_rows));
-        st.decoder.reset_stream();
+        st.decoder.reset();
         st.link_error = None;
         st.bytes_read = 0;
     }
@@ -415,7 +379,7 @@ impl<D: StreamDecoder> SerialStream<D> {
     pub fn stats(&self) -> StreamStats {
         let st = self.state();
         StreamStats {
-            decode: st.decoder.stats().clone(),
+            decode: st.decoder.stats(Preset::Default),
             link_error: st.link_error.clone(),
             bytes_read: st.bytes_read,
         }
@@ -438,7 +402,7 @@ fn no_buffer(prepared: bool) -> BoardError {
 /// The streaming thread: read, decode, stamp, buffer, until told to stop or
 /// the link fails. Rows already buffered survive a failure: the error is only
 /// recorded, so the caller can still drain what arrived before it.
-fn reader_loop<D: StreamDecoder>(
+fn reader_loop<D: Decoder>(
     shared: &Shared<D>,
     poll: Duration,
     ts_row: usize,
@@ -446,7 +410,7 @@ fn reader_loop<D: StreamDecoder>(
     port: &str,
 ) {
     let mut buf = vec![0u8; 4096];
-    let mut rows: Vec<Vec<f64>> = Vec::new();
+    let mut rows: PresetRows = Default::default();
     while shared.keep_alive.load(Ordering::Acquire) {
         // Let a waiting writer (config, stop) take the link before relocking.
         while shared.writer_waiting.load(Ordering::Acquire) {
@@ -474,8 +438,9 @@ fn reader_loop<D: StreamDecoder>(
         let now = unix_now();
         let mut st = lock(&shared.state);
         st.bytes_read += n as u64;
-        st.decoder.push(&buf[..n], &mut rows);
-        for mut row in rows.drain(..) {
+        // Serial boards have one preset.
+        st.decoder.decode(Input::Bytes(&buf[..n]), &mut rows);
+        for mut row in rows[Preset::Default as usize].drain(..) {
             row[ts_row] = now;
             row[marker_row] = st.markers.pop_front().unwrap_or(0.0);
             if let Some(ring) = st.ring.as_mut() {

@@ -4,8 +4,7 @@
 //! (33 bytes). Rows follow BrainFlow's layouts (see [`crate::descr`]); the
 //! timestamp and marker rows are left at 0 for the driver to fill.
 
-use serde::Serialize;
-
+use super::decoder::DecodeStats;
 use super::gain::GainTracker;
 use super::resync::{self, Confirm, Framing};
 
@@ -91,26 +90,6 @@ struct Layout {
     accel: usize,
     other: usize,
     analog: usize,
-}
-
-/// Decoder counters, exposed so a harness can assert exact loss figures.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct DecodeStats {
-    /// Packets accepted.
-    pub packets: u64,
-    /// Rows emitted.
-    pub rows: u64,
-    /// Packets missing according to the sample counter.
-    pub lost_packets: u64,
-    /// Bytes discarded because they were not part of an accepted packet.
-    pub garbage_bytes: u64,
-    /// Candidate frames rejected for an end byte outside 0xC0..=0xC6.
-    pub bad_end_bytes: u64,
-    /// Times the decoder lost packet alignment and had to hunt for a start byte.
-    pub resyncs: u64,
-    /// Daisy packets dropped for lack of a partner (even without its odd one,
-    /// or odd replaced by another odd).
-    pub unpaired: u64,
 }
 
 /// One decoded packet before it becomes a row.
@@ -525,3 +504,22 @@ fn int16_be(hi: u8, lo: u8) -> i16 {
 
 #[cfg(test)]
 mod tests;
+
+impl super::Decoder for CytonDecoder {
+    fn decode(&mut self, input: super::Input<'_>, out: &mut super::PresetRows) {
+        if let super::Input::Bytes(bytes) = input {
+            self.push(bytes, &mut out[crate::ids::Preset::Default as usize]);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.reset_stream();
+    }
+
+    fn stats(&self, preset: crate::ids::Preset) -> DecodeStats {
+        match preset {
+            crate::ids::Preset::Default => CytonDecoder::stats(self).clone(),
+            _ => DecodeStats::default(),
+        }
+    }
+}

@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use super::cyton::DecodeStats;
+use super::decoder::DecodeStats;
 
 /// Notification length of a data packet.
 pub const PACKET_LEN: usize = 20;

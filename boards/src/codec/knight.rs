@@ -6,7 +6,7 @@
 //! 1–8 EXG in µV, 9 LOFF STATP, 10 LOFF STATN; timestamp (11) and marker (12)
 //! are left at 0 for the driver to fill.
 
-use super::cyton::DecodeStats;
+use super::decoder::DecodeStats;
 use super::resync::{self, Confirm, Framing};
 
 /// Packet start byte.
@@ -173,3 +173,22 @@ impl KnightDecoder {
 
 #[cfg(test)]
 mod tests;
+
+impl super::Decoder for KnightDecoder {
+    fn decode(&mut self, input: super::Input<'_>, out: &mut super::PresetRows) {
+        if let super::Input::Bytes(bytes) = input {
+            self.push(bytes, &mut out[crate::ids::Preset::Default as usize]);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.reset_stream();
+    }
+
+    fn stats(&self, preset: crate::ids::Preset) -> DecodeStats {
+        match preset {
+            crate::ids::Preset::Default => KnightDecoder::stats(self).clone(),
+            _ => DecodeStats::default(),
+        }
+    }
+}

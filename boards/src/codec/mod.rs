@@ -2,9 +2,12 @@
 //! port, sleep or spawn, so they can be tested and fuzzed directly.
 
 pub mod cyton;
+pub mod decoder;
 pub mod gain;
 pub mod ganglion;
 pub mod knight;
 pub mod lockstep;
 pub mod muse;
 mod resync;
+
+pub use decoder::{DecodeStats, Decoder, Input, PresetRows};

@@ -26,7 +26,7 @@
 
 use serde::Serialize;
 
-use super::cyton::DecodeStats;
+use super::decoder::DecodeStats;
 use super::lockstep::{Batch, Lockstep, SlotStats};
 use crate::ble::Uuid;
 
