@@ -76,8 +76,11 @@ struct Shared {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HoldState {
     Off,
-    /// The thread stops the next time it has handled bytes from the host.
+    /// Waiting for bytes from the host.
     Armed,
+    /// The thread has handled bytes from the host since it was armed, and
+    /// stops at its next hold point.
+    InputSeen,
     /// The thread is stopped until the [`Hold`] is dropped.
     Held,
 }
@@ -220,11 +223,13 @@ impl SerialEmulator {
         }
     }
 
-    /// Stops the emulator's thread right after it next handles bytes from the
-    /// host (before it builds or writes anything), until the returned [`Hold`]
-    /// is dropped: what a busy machine's scheduler does to it at random, made
-    /// deterministic, so tests can place host actions (stop, reopen, flush)
-    /// inside that gap and check what the host receives afterwards.
+    /// Stops the emulator's thread once it has handled bytes the host writes
+    /// after this call, at the start of its next step that builds packets
+    /// (whatever was due before those bytes is written by then, nothing due
+    /// after them is built), until the returned [`Hold`] is dropped: what a
+    /// busy machine's scheduler does to it at random, made deterministic, so
+    /// tests can place host actions (stop, reopen, flush) inside that gap and
+    /// check what the host receives afterwards.
     pub fn hold_after_next_input(&self) -> Hold<'_> {
         *lock_hold(&self.shared) = HoldState::Armed;
         Hold {
@@ -416,13 +421,15 @@ impl Worker {
             }
             // What the host did while this thread waited or was not running
             // comes first: a flush discards what fell due before it.
-            if self.take_host_events(&mut out, &mut prod)? {
-                self.hold_point();
-            }
+            self.take_host_events(&mut out, &mut prod)?;
+            self.hold_point();
             self.produce(&mut out, &mut prod, None)?;
             // And once more right before writing, for what the host did while
             // the packets were built, so that only the write itself is left
             // between seeing no flush and the bytes reaching the host's queue.
+            // That gap cannot be closed from here (no pty call writes only if
+            // the other side has not flushed); a thread held inside it still
+            // writes what was due before a flush the host made meanwhile.
             self.take_host_events(&mut out, &mut prod)?;
             self.write_out(&mut out)?;
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
@@ -430,14 +437,12 @@ impl Worker {
         Ok(())
     }
 
-    /// Handles everything the host has written or done so far. True if host
-    /// bytes were handled.
-    fn take_host_events(&mut self, out: &mut Outbox, prod: &mut Production) -> io::Result<bool> {
-        let mut handled = false;
+    /// Handles everything the host has written or done so far.
+    fn take_host_events(&mut self, out: &mut Outbox, prod: &mut Production) -> io::Result<()> {
         loop {
             let (flags, bytes) = self.read_host()?;
             if flags == 0 && bytes.is_empty() {
-                return Ok(handled);
+                return Ok(());
             }
             // The kernel does not order a flush against the host's bytes: a read
             // that waits for bytes still in the tty's flip buffer returns those
@@ -452,7 +457,10 @@ impl Worker {
             }
             if !bytes.is_empty() {
                 self.host_bytes(&bytes, out, prod);
-                handled = true;
+                let mut hold = lock_hold(&self.shared);
+                if *hold == HoldState::Armed {
+                    *hold = HoldState::InputSeen;
+                }
             }
         }
     }
@@ -476,10 +484,12 @@ impl Worker {
     }
 
     /// Stops here while a test holds the thread (see
-    /// [`SerialEmulator::hold_after_next_input`]).
+    /// [`SerialEmulator::hold_after_next_input`]): before building packets,
+    /// never between the last look at the host and a write, where a hold
+    /// would show the one gap this design leaves (see `serve`).
     fn hold_point(&self) {
         let mut g = lock_hold(&self.shared);
-        if *g != HoldState::Armed {
+        if *g != HoldState::InputSeen {
             return;
         }
         *g = HoldState::Held;

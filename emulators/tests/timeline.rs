@@ -81,8 +81,8 @@ fn packets_due_while_held_do_not_reach_a_host_that_reopened_and_flushed() {
     let emu = SerialEmulator::spawn(&cyton(), SerialOptions::default()).unwrap();
     let mut port = open(&emu);
     handshake(&mut port);
-    // `b`: the stream is due at once, and the thread is held right after
-    // reading it, before it builds a packet.
+    // `b`: the stream is due at once, and the thread is held once it has
+    // read it, before it builds a packet.
     let hold = emu.hold_after_next_input();
     port.write_all(b"b").unwrap();
     assert!(hold.wait_held(Duration::from_secs(10)), "never held");
@@ -117,7 +117,8 @@ fn a_flush_mid_stream_discards_what_fell_due_before_it() {
     let first = read_exact(&mut port, 33 * 4);
     assert_eq!(first[0], 0xA0);
     // `!` (channel 1 on, already on; no reply while streaming) makes the
-    // thread stop right after reading it; then the host flushes its input.
+    // thread stop once it has read it and written what was due before; then
+    // the host flushes its input.
     let hold = emu.hold_after_next_input();
     port.write_all(b"!").unwrap();
     assert!(hold.wait_held(Duration::from_secs(10)), "never held");
