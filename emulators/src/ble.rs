@@ -309,6 +309,15 @@ impl Worker {
             let mut sent_any = true;
             while sent_any {
                 sent_any = false;
+                // Writes that came while this thread was not running go first,
+                // before the notifications that fell due meanwhile, so a host's
+                // stop is seen before a catch-up burst could reach the next
+                // central (as the serial emulator reads the host's flushes and
+                // bytes before writing overdue packets).
+                if let Some((uuid, bytes)) = self.peripheral.recv_write(Duration::ZERO) {
+                    self.write(&uuid, &bytes, &mut schedules);
+                    break;
+                }
                 for i in 0..schedules.len() {
                     if self.device.runs_stream(i)
                         && self.limit.is_none_or(|l| schedules[i].built < l)

@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,10 @@ pub struct EmulatorStats {
     pub packets_sent: u64,
     /// Packets dropped by faults.
     pub packets_dropped: u64,
+    /// Packets discarded by a flush of the host's input queue (`tcflush`):
+    /// they fell due before the emulator saw the flush, so a real device had
+    /// sent them and the flush discarded them (see [`SerialEmulator`]).
+    pub packets_flushed: u64,
     /// Garbage bytes injected.
     pub garbage_bytes: u64,
     /// Bytes written to the host.
@@ -64,6 +68,21 @@ struct Shared {
     /// Loop turns completed; each turn reads everything the host has written.
     turns: std::sync::atomic::AtomicU64,
     inner: Mutex<Inner>,
+    hold: Mutex<HoldState>,
+    held: Condvar,
+}
+
+/// Where [`SerialEmulator::hold_after_next_input`] stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HoldState {
+    Off,
+    /// Waiting for bytes from the host.
+    Armed,
+    /// The thread has handled bytes from the host since it was armed, and
+    /// stops at its next hold point.
+    InputSeen,
+    /// The thread is stopped until the [`Hold`] is dropped.
+    Held,
 }
 
 #[derive(Debug)]
@@ -77,6 +96,15 @@ struct Inner {
 }
 
 /// A running virtual serial device.
+///
+/// Its timeline follows a real device behind a USB dongle, although its thread
+/// only learns what the host did when it runs: before it writes packets that
+/// fell due while it was not running (a busy machine can hold it back for
+/// several milliseconds), it reads what the host did meanwhile. Packets due
+/// before a flush of the host's input queue (`tcflush`, seen through the
+/// pty's packet mode) are discarded with it, as the real port discards what
+/// the device had sent, so no catch-up burst reaches a host that flushed (or
+/// released, reopened and flushed) in the meantime.
 pub struct SerialEmulator {
     path: PathBuf,
     shared: Arc<Shared>,
@@ -88,10 +116,10 @@ impl SerialEmulator {
     pub fn spawn(scenario: &Scenario, opts: SerialOptions) -> io::Result<SerialEmulator> {
         let pty = Pty::open()?;
         let path = pty.path.clone();
-        let autostart = scenario.profile.autostarts();
-        if autostart {
-            pty.packet_mode()?;
-        }
+        // Every device needs to see the host's flushes: an autostart device
+        // (re)starts its stream there, and any device's output due before a
+        // flush is discarded by it.
+        pty.packet_mode()?;
         let device = Device::new(
             scenario.profile.clone(),
             scenario.signals.clone(),
@@ -108,6 +136,8 @@ impl SerialEmulator {
                 write_times: Vec::new(),
                 error: None,
             }),
+            hold: Mutex::new(HoldState::Off),
+            held: Condvar::new(),
         });
         let mut faults: Vec<(u64, FaultKind)> = scenario
             .decl
@@ -128,7 +158,6 @@ impl SerialEmulator {
             armed,
             record_write_times: opts.record_write_times,
             started: Instant::now(),
-            packet_mode: autostart,
         };
         let thread = std::thread::Builder::new()
             .name(format!("emulate {}", scenario.name))
@@ -194,6 +223,20 @@ impl SerialEmulator {
         }
     }
 
+    /// Stops the emulator's thread once it has handled bytes the host writes
+    /// after this call, at the start of its next step that builds packets
+    /// (whatever was due before those bytes is written by then, nothing due
+    /// after them is built), until the returned [`Hold`] is dropped: what a
+    /// busy machine's scheduler does to it at random, made deterministic, so
+    /// tests can place host actions (stop, reopen, flush) inside that gap and
+    /// check what the host receives afterwards.
+    pub fn hold_after_next_input(&self) -> Hold<'_> {
+        *lock_hold(&self.shared) = HoldState::Armed;
+        Hold {
+            shared: &self.shared,
+        }
+    }
+
     /// Stops the emulator and removes the port.
     pub fn stop(mut self) -> EmulatorStats {
         self.halt();
@@ -219,6 +262,38 @@ impl Drop for SerialEmulator {
     }
 }
 
+fn lock_hold(shared: &Shared) -> std::sync::MutexGuard<'_, HoldState> {
+    shared.hold.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The emulator's thread held by [`SerialEmulator::hold_after_next_input`];
+/// dropping it lets the thread go on. It borrows the emulator, so the
+/// emulator cannot be stopped (joined) while its thread is held.
+pub struct Hold<'a> {
+    shared: &'a Shared,
+}
+
+impl Hold<'_> {
+    /// Waits until the thread has stopped at the hold point (it has handled
+    /// the host's bytes); false if that did not happen within `timeout`.
+    pub fn wait_held(&self, timeout: Duration) -> bool {
+        let g = lock_hold(self.shared);
+        let (g, _) = self
+            .shared
+            .held
+            .wait_timeout_while(g, timeout, |s| *s != HoldState::Held)
+            .unwrap_or_else(|p| p.into_inner());
+        *g == HoldState::Held
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        *lock_hold(self.shared) = HoldState::Off;
+        self.shared.held.notify_all();
+    }
+}
+
 struct Worker {
     pty: Option<Pty>,
     device: Device,
@@ -231,9 +306,6 @@ struct Worker {
     armed: Vec<(u64, FaultKind)>,
     record_write_times: bool,
     started: Instant,
-    /// The master is in packet mode (autostart devices): every read starts
-    /// with a status byte, 0 for data, else flush flags of the host side.
-    packet_mode: bool,
 }
 
 /// Per-stream production state.
@@ -272,6 +344,16 @@ impl Outbox {
         self.bytes.len()
     }
 
+    /// Forgets the bytes not written yet; returns how many packets ended
+    /// among them.
+    fn discard(&mut self) -> u64 {
+        let packets = self.marks.len() as u64;
+        self.bytes.clear();
+        self.marks.clear();
+        self.queued = self.written;
+        packets
+    }
+
     fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
@@ -306,7 +388,6 @@ impl Worker {
             drop_left: 0,
             burst_left: 0,
         };
-        let mut buf = [0u8; 4096];
         while !self.shared.stop.load(Ordering::Relaxed) {
             let Some(pty) = self.pty.as_mut() else {
                 return Ok(());
@@ -330,55 +411,106 @@ impl Worker {
                 std::thread::sleep(wait);
                 continue;
             }
-            let (readable, writable) = {
+            {
                 let mut fds = [PollFd::new(pty.master.as_fd(), flags)];
                 let ms = wait.as_millis().min(20) as u16;
                 match poll(&mut fds, PollTimeout::from(ms)) {
                     Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                     Err(e) => return Err(e.into()),
                 }
-                let r = fds[0].revents().unwrap_or(PollFlags::empty());
-                (
-                    r.contains(PollFlags::POLLIN),
-                    r.contains(PollFlags::POLLOUT),
-                )
-            };
-            if readable {
-                match pty.master.read(&mut buf) {
-                    Ok(n) if n > 0 && self.packet_mode && buf[0] != 0 => {
-                        self.host_flushed(buf[0], &mut out, &mut prod);
-                    }
-                    Ok(n) if n > 0 => {
-                        let skip = usize::from(self.packet_mode);
-                        let bytes = buf[skip..n].to_vec();
-                        if !bytes.is_empty() {
-                            self.host_bytes(&bytes, &mut out, &mut prod);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) if would_block(&e) => {}
-                    Err(e) => return Err(e),
-                }
             }
-            if writable || !out.is_empty() {
-                self.flush(&mut out)?;
-            }
-            self.produce(&mut out, &mut prod)?;
-            if !out.is_empty() {
-                self.flush(&mut out)?;
-            }
+            // What the host did while this thread waited or was not running
+            // comes first: a flush discards what fell due before it.
+            self.take_host_events(&mut out, &mut prod)?;
+            self.hold_point();
+            self.produce(&mut out, &mut prod, None)?;
+            // And once more right before writing, for what the host did while
+            // the packets were built, so that only the write itself is left
+            // between seeing no flush and the bytes reaching the host's queue.
+            // That gap cannot be closed from here (no pty call writes only if
+            // the other side has not flushed); a thread held inside it still
+            // writes what was due before a flush the host made meanwhile.
+            self.take_host_events(&mut out, &mut prod)?;
+            self.write_out(&mut out)?;
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
     }
 
-    /// The host discarded its input or output queue (packet-mode status
-    /// `flags`): an autostart device begins its stream there.
-    fn host_flushed(&mut self, flags: u8, out: &mut Outbox, prod: &mut Production) {
-        // TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE (<linux/tty.h>; not in libc).
-        const FLUSH: u8 = 0x01 | 0x02;
-        if flags & FLUSH == 0 || self.muted {
+    /// Handles everything the host has written or done so far.
+    fn take_host_events(&mut self, out: &mut Outbox, prod: &mut Production) -> io::Result<()> {
+        loop {
+            let (flags, bytes) = self.read_host()?;
+            if flags == 0 && bytes.is_empty() {
+                return Ok(());
+            }
+            // The kernel does not order a flush against the host's bytes: a read
+            // that waits for bytes still in the tty's flip buffer returns those
+            // written after a flush whose status only the next read reports (a
+            // stress run read `bsv`, then the flush made before that `v`). A
+            // host flushes before it writes a command, never between a command
+            // and its reply, and on a real link a reply comes after any flush
+            // made while the command was on its way (a USB frame alone takes
+            // 1 ms), so the flush is applied first.
+            if flags != 0 {
+                self.host_flushed(flags, out, prod)?;
+            }
+            if !bytes.is_empty() {
+                self.host_bytes(&bytes, out, prod);
+                let mut hold = lock_hold(&self.shared);
+                if *hold == HoldState::Armed {
+                    *hold = HoldState::InputSeen;
+                }
+            }
+        }
+    }
+
+    /// Reads what is readable now: the host's flushes (the pty is in packet
+    /// mode: a read returns either a status byte or 0 and data) and its bytes.
+    fn read_host(&mut self) -> io::Result<(u8, Vec<u8>)> {
+        let mut buf = [0u8; 4096];
+        let mut flags = 0u8;
+        let mut bytes = Vec::new();
+        while let Some(pty) = self.pty.as_mut() {
+            match pty.master.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) if buf[0] != 0 => flags |= buf[0],
+                Ok(n) => bytes.extend_from_slice(&buf[1..n]),
+                Err(e) if would_block(&e) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((flags, bytes))
+    }
+
+    /// Stops here while a test holds the thread (see
+    /// [`SerialEmulator::hold_after_next_input`]): before building packets,
+    /// never between the last look at the host and a write, where a hold
+    /// would show the one gap this design leaves (see `serve`).
+    fn hold_point(&self) {
+        let mut g = lock_hold(&self.shared);
+        if *g != HoldState::InputSeen {
             return;
+        }
+        *g = HoldState::Held;
+        self.shared.held.notify_all();
+        while *g == HoldState::Held {
+            g = self.shared.held.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The host flushed its input or output queue (packet-mode status `flags`).
+    fn host_flushed(
+        &mut self,
+        flags: u8,
+        out: &mut Outbox,
+        prod: &mut Production,
+    ) -> io::Result<()> {
+        // TIOCPKT_FLUSHREAD and TIOCPKT_FLUSHWRITE (<linux/tty.h>; not in libc).
+        const FLUSHREAD: u8 = 0x01;
+        const FLUSHWRITE: u8 = 0x02;
+        if flags & (FLUSHREAD | FLUSHWRITE) == 0 || self.muted {
+            return Ok(());
         }
         if self.device.autostart() {
             self.note(Dir::ToDevice, &[], Some("host flushed: stream (re)starts"));
@@ -387,9 +519,7 @@ impl Worker {
             self.faults = self.armed.clone().into();
             // Bytes not yet written would reach the host after its flush:
             // they belong to the discarded stream.
-            out.bytes.clear();
-            out.marks.clear();
-            out.queued = out.written;
+            out.discard();
             prod.built_total = 0;
             prod.built_in_stream = 0;
             prod.drop_left = 0;
@@ -403,7 +533,33 @@ impl Worker {
             let mut g = self.lock();
             g.stats.streams += 1;
             g.state = self.device.state().clone();
+            return Ok(());
         }
+        if flags & FLUSHREAD == 0 {
+            // Only the host's own unsent bytes were discarded.
+            return Ok(());
+        }
+        // The flush happened at some moment since this thread last looked, and
+        // discards every byte the device had sent by then. Queued bytes were
+        // sent already (they wait here only while the host's queue is full),
+        // and so were the packets that fell due before this thread saw the
+        // flush: a real device sent them on time, this thread was just not
+        // running. In a failing stress run it was held back 45 ms after a `b`
+        // (at 2000 packets/s, 63 packets queued) while the host stopped,
+        // reopened, flushed and sent `v`; written after the flush, they pushed
+        // the banner past BrainFlow's 500-byte handshake window.
+        let queued = out.discard();
+        let mut void = Outbox::default();
+        self.produce(&mut void, prod, Some(Instant::now()))?;
+        let n = queued + void.discard();
+        let note = if n == 0 {
+            "host flushed its input".to_string()
+        } else {
+            format!("host flushed its input: {n} packets sent before it discarded")
+        };
+        self.note(Dir::ToDevice, &[], Some(&note));
+        self.lock().stats.packets_flushed += n;
+        Ok(())
     }
 
     fn host_bytes(&mut self, bytes: &[u8], out: &mut Outbox, prod: &mut Production) {
@@ -433,7 +589,7 @@ impl Worker {
         g.state = self.device.state().clone();
     }
 
-    fn flush(&mut self, out: &mut Outbox) -> io::Result<()> {
+    fn write_out(&mut self, out: &mut Outbox) -> io::Result<()> {
         let Some(pty) = self.pty.as_mut() else {
             *out = Outbox::default();
             return Ok(());
@@ -475,7 +631,7 @@ impl Worker {
         // a loaded machine.
         let mut empty_since: Option<Instant> = None;
         while Instant::now() < deadline && !self.shared.stop.load(Ordering::Relaxed) {
-            self.flush(out)?;
+            self.write_out(out)?;
             let unread = self.pty.as_ref().map_or(Ok(0), |p| p.unread())?;
             if out.is_empty() && unread == 0 {
                 let since = *empty_since.get_or_insert_with(Instant::now);
@@ -490,16 +646,28 @@ impl Worker {
         Ok(())
     }
 
-    fn produce(&mut self, out: &mut Outbox, prod: &mut Production) -> io::Result<()> {
+    /// Builds the packets that are due into `out`. With `flushed_at`, builds
+    /// those due by then as the host's flush discards them: the stream and its
+    /// faults advance as on the device, and nothing is written.
+    fn produce(
+        &mut self,
+        out: &mut Outbox,
+        prod: &mut Production,
+        flushed_at: Option<Instant>,
+    ) -> io::Result<()> {
         loop {
             if !self.device.streaming()
                 || self.limit.is_some_and(|l| prod.built_in_stream >= l)
-                || out.len() >= HIGH_WATER
+                || (flushed_at.is_none() && out.len() >= HIGH_WATER)
                 || self.pty.is_none()
             {
                 return Ok(());
             }
-            let now = Instant::now();
+            if flushed_at.is_some() && self.pacing.interval(self.device.packet_rate()) == 0.0 {
+                // `max` pacing has no due times: packets follow the reader.
+                return Ok(());
+            }
+            let now = flushed_at.unwrap_or_else(Instant::now);
             if prod.burst_left == 0 && now < prod.next_due {
                 return Ok(());
             }
@@ -511,7 +679,11 @@ impl Worker {
                 match kind {
                     FaultKind::Drop(n) => prod.drop_left += n,
                     FaultKind::Garbage(g) => {
-                        self.note(Dir::ToHost, &g, Some("garbage"));
+                        let note = match flushed_at {
+                            Some(_) => "garbage, flushed by host",
+                            None => "garbage",
+                        };
+                        self.note(Dir::ToHost, &g, Some(note));
                         self.lock().stats.garbage_bytes += g.len() as u64;
                         out.push(&g);
                     }
@@ -534,6 +706,12 @@ impl Worker {
                         return Ok(());
                     }
                     FaultKind::Burst(n) => prod.burst_left += n,
+                    FaultKind::Unplug(true) if flushed_at.is_some() => {
+                        // The unplug waits for the host to read what came
+                        // before it: leave it to the next turn.
+                        self.faults.push_front((prod.built_total, kind));
+                        return Ok(());
+                    }
                     FaultKind::Unplug(true) => {
                         self.note(Dir::ToHost, &[], Some("unplug"));
                         self.drain_before_unplug(out)?;
@@ -580,9 +758,10 @@ impl Worker {
                 if let Some(n) = truncate {
                     pkt.truncate(n);
                 }
-                let note = match (corrupt.is_empty(), truncate) {
-                    (false, _) => Some("corrupted"),
-                    (_, Some(_)) => Some("truncated"),
+                let note = match (corrupt.is_empty(), truncate, flushed_at) {
+                    (false, _, _) => Some("corrupted"),
+                    (_, Some(_), _) => Some("truncated"),
+                    (_, _, Some(_)) => Some("flushed by host"),
                     _ => None,
                 };
                 self.note(Dir::ToHost, &pkt, note);

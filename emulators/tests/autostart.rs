@@ -3,8 +3,10 @@
 
 use boardloop_emulators::scenario::ScenarioDecl;
 use boardloop_emulators::{Profile, Scenario, SerialEmulator, SerialOptions};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{cfmakeraw, tcflush, tcgetattr, tcsetattr, FlushArg, SetArg};
 use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -19,18 +21,37 @@ fn knight(packets: u64) -> Scenario {
     Scenario::with_profile(path, &text, decl, profile).unwrap()
 }
 
-/// Reads whatever arrives within `wait`, in non-blocking polls.
-fn drain(port: &mut std::fs::File, wait: Duration) -> Vec<u8> {
+/// Reads until exactly `n` bytes have arrived, waiting on the port's
+/// readiness (the stream starts 250 ms after a flush, later on a loaded
+/// machine); the 10-s bound only turns a hang into a failure.
+fn read_n(port: &mut std::fs::File, n: usize) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(10);
     let mut got = Vec::new();
-    let end = Instant::now() + wait;
     let mut buf = [0u8; 4096];
-    while Instant::now() < end {
-        match port.read(&mut buf) {
-            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
-            _ => std::thread::sleep(Duration::from_millis(5)),
+    while got.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "only {} of {n} bytes", got.len());
+        let mut fds = [PollFd::new(port.as_fd(), PollFlags::POLLIN)];
+        let ms = left.as_millis().min(1000) as u16;
+        poll(&mut fds, PollTimeout::from(ms)).unwrap();
+        match port.read(&mut buf[..n - got.len()]) {
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("read: {e}"),
         }
     }
     got
+}
+
+/// Bytes waiting in the host's input queue. Checked only once the emulator
+/// has written its last byte and the host has read that many, so nothing is
+/// still on its way through the tty's flip buffer.
+fn unread(port: &std::fs::File) -> usize {
+    nix::ioctl_read_bad!(fionread, nix::libc::FIONREAD, nix::libc::c_int);
+    let mut n: nix::libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through a valid pointer.
+    unsafe { fionread(port.as_raw_fd(), &mut n) }.unwrap();
+    n as usize
 }
 
 #[test]
@@ -45,15 +66,36 @@ fn stream_starts_and_restarts_at_host_flush() {
     let mut t = tcgetattr(&port).unwrap();
     cfmakeraw(&mut t);
     tcsetattr(&port, SetArg::TCSANOW, &t).unwrap();
-    // Open and configured, no flush yet: silence.
-    assert!(drain(&mut port, Duration::from_millis(150)).is_empty());
+    // Open and configured, no flush yet: once the emulator has caught up with
+    // all of that, no stream has started.
+    emu.settle();
+    assert_eq!(emu.stats().streams, 0, "{:?}", emu.stats());
     tcflush(&port, FlushArg::TCIFLUSH).unwrap();
-    let first = drain(&mut port, Duration::from_millis(300));
-    assert_eq!(first.len(), 10 * 21, "the whole limited stream");
+    let first = read_n(&mut port, 10 * 21);
     let counters: Vec<u8> = first.chunks(21).map(|p| p[1]).collect();
     assert_eq!(counters, (0..10).collect::<Vec<u8>>());
+    // The whole limited stream and nothing more: the emulator built exactly
+    // those 10 packets and wrote exactly those bytes, all of them read.
+    emu.settle();
+    let s = emu.stats();
+    assert_eq!(
+        (s.streams, s.packets_built, s.packets_sent),
+        (1, 10, 10),
+        "{s:?}"
+    );
+    assert_eq!(s.bytes_to_host, 10 * 21, "{s:?}");
+    assert_eq!(unread(&port), 0);
     // A second flush replays the stream from packet 0.
     tcflush(&port, FlushArg::TCIFLUSH).unwrap();
-    let again = drain(&mut port, Duration::from_millis(300));
+    let again = read_n(&mut port, 10 * 21);
     assert_eq!(again, first);
+    emu.settle();
+    let s = emu.stats();
+    assert_eq!(
+        (s.streams, s.packets_built, s.packets_sent),
+        (2, 20, 20),
+        "{s:?}"
+    );
+    assert_eq!(s.bytes_to_host, 2 * 10 * 21, "{s:?}");
+    assert_eq!(unread(&port), 0);
 }

@@ -1,0 +1,143 @@
+//! The serial emulator's timeline when its thread is held back, as a busy
+//! machine's scheduler holds it: packets that fell due meanwhile were sent by
+//! the device on time, so a flush of the host's input that the emulator sees
+//! later discards them, and none of them reaches the host after its flush.
+//! The hold is placed deterministically (`hold_after_next_input`), so these
+//! tests fail on every run without that rule, not 1 run in 10 under load.
+
+use boardloop_emulators::scenario::ScenarioDecl;
+use boardloop_emulators::{Profile, Scenario, SerialEmulator, SerialOptions};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::termios::{cfmakeraw, tcflush, tcgetattr, tcsetattr, FlushArg, SetArg};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BANNER: &[u8] =
+    b"OpenBCI V3 8-16 channel\nADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.1\n$$$";
+
+/// A Cyton at 8 times real time (2000 packets/s), as the C ABI stress test runs it.
+fn cyton() -> Scenario {
+    let devices = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices");
+    let profile = Arc::new(Profile::load(&devices.join("cyton.yaml")).unwrap());
+    let text = "device: cyton\nsteps: []\npacing: { speed: 8 }\n";
+    let path = Path::new("/virtual/cyton/timeline.yaml");
+    let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, text).unwrap();
+    Scenario::with_profile(path, text, decl, profile).unwrap()
+}
+
+/// Opens the port as a host does: raw, then its input flushed.
+fn open(emu: &SerialEmulator) -> File {
+    let port = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(emu.path())
+        .unwrap();
+    let mut t = tcgetattr(&port).unwrap();
+    cfmakeraw(&mut t);
+    tcsetattr(&port, SetArg::TCSANOW, &t).unwrap();
+    tcflush(&port, FlushArg::TCIFLUSH).unwrap();
+    port
+}
+
+/// Reads until `n` bytes have arrived, waiting on the port's readiness; the
+/// 10-s bound only turns a hang into a failure.
+fn read_exact(port: &mut File, n: usize) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "only {} of {n} bytes: {got:02x?}",
+            got.len()
+        );
+        let mut fds = [PollFd::new(port.as_fd(), PollFlags::POLLIN)];
+        let ms = left.as_millis().min(1000) as u16;
+        poll(&mut fds, PollTimeout::from(ms)).unwrap();
+        match port.read(&mut buf[..n - got.len()]) {
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    got
+}
+
+/// `v` answered with the banner and nothing else, as BrainFlow's handshake needs.
+fn handshake(port: &mut File) {
+    port.write_all(b"v").unwrap();
+    assert_eq!(read_exact(port, BANNER.len()), BANNER);
+}
+
+#[test]
+fn packets_due_while_held_do_not_reach_a_host_that_reopened_and_flushed() {
+    let emu = SerialEmulator::spawn(&cyton(), SerialOptions::default()).unwrap();
+    let mut port = open(&emu);
+    handshake(&mut port);
+    // `b`: the stream is due at once, and the thread is held once it has
+    // read it, before it builds a packet.
+    let hold = emu.hold_after_next_input();
+    port.write_all(b"b").unwrap();
+    assert!(hold.wait_held(Duration::from_secs(10)), "never held");
+    // Meanwhile the host stops, releases, opens the port again (flushing its
+    // input) and asks for the banner, as a new session's prepare does.
+    port.write_all(b"s").unwrap();
+    drop(port);
+    let mut port = open(&emu);
+    port.write_all(b"v").unwrap();
+    // Held at least 20 ms, so packets fall due before the emulator runs again
+    // (40 at 2000/s; fewer only if it is away over 500 ms, when it resumes the
+    // pace instead of catching up).
+    std::thread::sleep(Duration::from_millis(20));
+    drop(hold);
+    // The first bytes the new session reads are the banner, not packets of a
+    // stream that a real device had sent before the flush.
+    assert_eq!(read_exact(&mut port, BANNER.len()), BANNER);
+    emu.settle();
+    let s = emu.stats();
+    assert_eq!(s.packets_sent, 0, "{s:?}");
+    assert!(s.packets_built > 0, "{s:?}");
+    assert_eq!(s.packets_flushed, s.packets_built, "{s:?}");
+}
+
+#[test]
+fn a_flush_mid_stream_discards_what_fell_due_before_it() {
+    let emu = SerialEmulator::spawn(&cyton(), SerialOptions::default()).unwrap();
+    let mut port = open(&emu);
+    handshake(&mut port);
+    port.write_all(b"b").unwrap();
+    // Streaming: read a few packets.
+    let first = read_exact(&mut port, 33 * 4);
+    assert_eq!(first[0], 0xA0);
+    // `!` (channel 1 on, already on; no reply while streaming) makes the
+    // thread stop once it has read it and written what was due before; then
+    // the host flushes its input.
+    let hold = emu.hold_after_next_input();
+    port.write_all(b"!").unwrap();
+    assert!(hold.wait_held(Duration::from_secs(10)), "never held");
+    let built = emu.stats().packets_built;
+    tcflush(&port, FlushArg::TCIFLUSH).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    drop(hold);
+    // The flush took every byte written before the hold; the packets that
+    // fell due during it are discarded too: the first packet the host reads
+    // is the first one due after the emulator saw the flush.
+    let next = read_exact(&mut port, 33);
+    assert_eq!(next[0], 0xA0, "{next:02x?}");
+    let s = emu.stats();
+    assert!(s.packets_flushed > 0, "{s:?}");
+    assert_eq!(
+        u64::from(next[1]),
+        (built + s.packets_flushed) % 256,
+        "packet {} after {built} built before the hold and {} flushed",
+        next[1],
+        s.packets_flushed
+    );
+}
