@@ -6,13 +6,18 @@
 #
 # Usage: bash ci/ble-test.sh [FILTER...]
 #   default: five VM steps, each booting its own VM and kept under 3 minutes:
-#     every `::bluez` trial (the Rust boards through btleplug) in two, then
-#     every `::brainflow_bluez` trial (BrainFlow's own native BLE drivers from
-#     the `brainflow` package in .venv, made by ci/setup.sh) in three.
+#     the BlueZ tests of boardloop-bluez (bluez/tests: writes in order, no
+#     panic) and every `::bluez` trial (the Rust boards through btleplug) in
+#     two, then every `::brainflow_bluez` trial (BrainFlow's own native BLE
+#     drivers from the `brainflow` package in .venv, made by ci/setup.sh) in
+#     three.
 #   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
 #   `--skip X`) run one VM step with just those instead.
+# A step fails too if anything in it printed a panic ("panicked"): a panic in
+# a library thread would reach the programs that load libBoardController.
 # Honours CARGO_TARGET_DIR. Exit status: 0 if every step passed, else the
-# first failing step's (124: VM timeout). Logs: target/ble-vm-<step>/.
+# first failing step's (124: VM timeout, 3: a panic was printed).
+# Logs: target/ble-vm-<step>/ (of CARGO_TARGET_DIR).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +31,11 @@ if [[ -z "$BIN" || ! -x "$BIN" ]]; then
     exit 2
 fi
 echo "ble-test: $BIN"
+WRITES_BIN="$(ci/cargo-exe.sh bluez_writes cargo test -p boardloop-bluez --test bluez_writes --no-run)"
+if [[ -z "$WRITES_BIN" || ! -x "$WRITES_BIN" ]]; then
+    echo "ble-test: could not find the bluez_writes test binary" >&2
+    exit 2
+fi
 
 # One trial at a time: the two adapters are shared, and one emulated device
 # per adapter is all BlueZ offers (its alias is the device's name).
@@ -35,13 +45,25 @@ export BOARDLOOP_SCENARIOS="$REPO/scenarios"
 export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS BOARDLOOP_PYTHON BOARDLOOP_BRAINFLOW_LOG RUST_LOG"
 TARGET_DIR="$(cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
 
-# step NAME FILTER...: one VM boot running the matrix binary with FILTERs.
+# step NAME [--with-bluez-tests] FILTER...: one VM boot running the matrix
+# binary with FILTERs (first the bluez_writes test, if asked).
 overall=0
 step() {
     local name="$1" start=$SECONDS status=0
     shift
     export BLE_VM_LOGDIR="$TARGET_DIR/ble-vm-$name"
-    ci/ble-vm.sh -- "$BIN" --test-threads=1 "$@" || status=$?
+    local cmd=("$BIN" --test-threads=1)
+    if [[ "${1:-}" == --with-bluez-tests ]]; then
+        shift
+        # $0 is the bluez_writes binary, "$@" the matrix command.
+        cmd=(bash -c '"$0" --ignored --test-threads=1 && exec "$@"' "$WRITES_BIN" "${cmd[@]}")
+    fi
+    ci/ble-vm.sh -- "${cmd[@]}" "$@" || status=$?
+    if grep -sn 'panicked' "$BLE_VM_LOGDIR/command.log" >&2; then
+        echo "ble-test: VM step '$name' printed a panic (lines above, from" \
+            "$BLE_VM_LOGDIR/command.log)" >&2
+        if [[ $status -eq 0 ]]; then status=3; fi
+    fi
     echo "ble-test: VM step '$name' took $((SECONDS - start)) s, status $status" \
         "(logs in $BLE_VM_LOGDIR)"
     if [[ $status -ne 0 && $overall -eq 0 ]]; then overall=$status; fi
@@ -55,7 +77,7 @@ else
     # BrainFlow's (13 s of it importing BrainFlow), and each step must stay
     # well under 3 minutes, even on a loaded machine. `--skip muse_2::`
     # leaves muse_2016 alone.
-    step bluez-ganglion-muse_2 ::bluez --skip muse_s:: --skip muse_2016::
+    step bluez-ganglion-muse_2 --with-bluez-tests ::bluez --skip muse_s:: --skip muse_2016::
     step bluez-muse_s-muse_2016 ::bluez --skip ganglion:: --skip muse_2::
     # Ganglion's BrainFlow trial may run twice (see harness::run::run), so it
     # has a step of its own.
