@@ -6,18 +6,15 @@ use crate::mgmt::{self, MgmtAddressType};
 use crate::rt::Rt;
 use bluer::adv::{Advertisement, AdvertisementHandle, Type};
 use bluer::gatt::local::{
-    characteristic_control, Application, ApplicationHandle, Characteristic, CharacteristicControl,
-    CharacteristicControlEvent, CharacteristicNotifier, CharacteristicNotify,
+    Application, ApplicationHandle, Characteristic, CharacteristicNotifier, CharacteristicNotify,
     CharacteristicNotifyMethod, CharacteristicRead, CharacteristicWrite, CharacteristicWriteMethod,
     Service,
 };
-use bluer::gatt::CharacteristicReader;
 use boardloop_emulators::profile::{full_uuid, BleDecl, CharProperty};
 use boardloop_emulators::Peripheral;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use std::collections::{BTreeSet, HashMap};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -100,10 +97,7 @@ impl BluerPeripheral {
         let rt = Rt::new("bluer")?;
         let shared = Arc::new(Shared::default());
         let (wtx, wrx) = mpsc::channel();
-        let (app, controls) = application(decl, &shared)?;
-        for (key, control) in controls {
-            rt.spawn(serve_writes(control, key, wtx.clone()));
-        }
+        let app = application(decl, &shared, wtx)?;
         let advertised = decl
             .advertise
             .iter()
@@ -300,16 +294,39 @@ async fn refresh_advertising(
     }
 }
 
-/// The GATT application for `decl`: reads answer from `shared.values`, and
-/// each subscription's notifier is kept in `shared.notifiers` for
-/// [`Peripheral::notify`]. Writable characteristics are served through
-/// AcquireWrite; their controls are returned by full UUID, for
-/// [`serve_writes`].
+/// The GATT application for `decl`: reads answer from `shared.values`,
+/// writes (either type) go to `writes` in the order they arrived, and each
+/// subscription's notifier is kept in `shared.notifiers` for
+/// [`Peripheral::notify`].
+///
+/// WRITE ORDER. Every write, Write Command or Write Request, reaches us as a
+/// D-Bus `WriteValue` call; bluetoothd sends them in the order of the ATT
+/// PDUs, and the D-Bus connection delivers them in that order. Stock bluer
+/// 0.17 then spawns a tokio task per call and calls the write function in
+/// it, on this peripheral's multi-thread runtime, where tasks do not start in
+/// spawn order (the LIFO slot runs the newest first, the other worker
+/// steals): writes sent back to back reached the emulator swapped under load
+/// (Muse: `expected [version, preset, start, stop], got [version, start,
+/// preset, stop]`; `bluez/tests/bluez_writes.rs` saw writes 1 and 2 of 150
+/// swapped in its first round with two busy loops on the host). The bluer in
+/// `third_party/bluer` (see its BOARDLOOP-PATCH.md) calls the write function
+/// while the call is dispatched, one call after the other, and the function
+/// above sends into the channel in that call: the emulator reads the writes
+/// in the order they were on the air, by construction.
+///
+/// Not AcquireWrite (`CharacteristicWriteMethod::Io`, one ordered socket):
+/// bluetoothd 5.66 (and master) queues the writes that arrive while its
+/// `AcquireWrite` call is pending with a pointer into the ATT receive buffer,
+/// not a copy (`pending_write_new` in src/gatt-database.c), and sends them on
+/// the new socket once it has it, by then with the bytes of a later PDU:
+/// Ganglion's first six writes (`N 1 n ! N 2`) all arrived as `2`, Muse's
+/// `version` and `preset` as garbage. A driver's first commands come back to
+/// back (Muse's prepare), so that path loses them.
 fn application(
     decl: &BleDecl,
     shared: &Arc<Shared>,
-) -> io::Result<(Application, Vec<(String, CharacteristicControl)>)> {
-    let mut controls = Vec::new();
+    writes: mpsc::Sender<(String, Vec<u8>)>,
+) -> io::Result<Application> {
     let mut services = Vec::new();
     for s in &decl.services {
         let mut characteristics = Vec::new();
@@ -332,16 +349,19 @@ fn application(
                 });
             }
             if has(CharProperty::Write) || has(CharProperty::WriteWithoutResponse) {
-                // Io, not Fun: see `serve_writes` for why.
-                let (control, handle) = characteristic_control();
-                ch.control_handle = handle;
+                let (tx, k) = (writes.clone(), key.clone());
                 ch.write = Some(CharacteristicWrite {
                     write: has(CharProperty::Write),
                     write_without_response: has(CharProperty::WriteWithoutResponse),
-                    method: CharacteristicWriteMethod::Io,
+                    method: CharacteristicWriteMethod::Fun(Box::new(move |value, _req| {
+                        // Sent here, in the call, not in the returned future:
+                        // see WRITE ORDER below.
+                        // The receiver only goes away with the peripheral.
+                        let _ = tx.send((k.clone(), value));
+                        async { Ok(()) }.boxed()
+                    })),
                     ..Default::default()
                 });
-                controls.push((key.clone(), control));
             }
             if has(CharProperty::Notify) {
                 let (sh, k) = (shared.clone(), key.clone());
@@ -364,120 +384,10 @@ fn application(
             ..Default::default()
         });
     }
-    let app = Application {
+    Ok(Application {
         services,
         ..Default::default()
-    };
-    Ok((app, controls))
-}
-
-/// Delivers the writes to one characteristic (full UUID `key`) to `writes`,
-/// in the order the central sent them, until the application goes away.
-///
-/// Why not bluer's `CharacteristicWriteMethod::Fun`: bluer spawns a tokio
-/// task for every D-Bus method call it receives, each `WriteValue` included,
-/// on this peripheral's multi-thread runtime, where tasks do not start in the
-/// order they were spawned (the scheduler's LIFO slot runs the newest first;
-/// the other worker steals). Writes sent back to back reached the emulator
-/// swapped under load, e.g. Muse's preset and start
-/// (`expected [version, preset, start, stop], got [version, start, preset,
-/// stop]`).
-///
-/// With `CharacteristicWriteMethod::Io` the characteristic has the
-/// `WriteAcquired` property, and bluetoothd (5.48 to 5.66 and later,
-/// `chrc_write_cb` in src/gatt-database.c) sends every write to it, Write
-/// Command and Write Request alike, as one datagram on a single
-/// `SOCK_SEQPACKET` socket it gets once through `AcquireWrite`; writes that
-/// arrive while that call is pending are queued by bluetoothd and sent on the
-/// new socket first, in order. One socket read by one task: the order is the
-/// order on the air, by construction. bluetoothd falls back to `WriteValue`
-/// only if `AcquireWrite` fails, which this task never makes it do (it
-/// accepts every request while the peripheral lives); bluer would answer such
-/// a `WriteValue` with NotSupported, an error the central sees, not a silent
-/// loss.
-///
-/// bluetoothd acquires again only after the previous socket closed (5.66) or
-/// for another connection (later versions, one socket per device). Anything
-/// still queued on the old socket was written before the new request was
-/// sent, so it is read out first.
-async fn serve_writes(
-    mut control: CharacteristicControl,
-    key: String,
-    writes: mpsc::Sender<(String, Vec<u8>)>,
-) {
-    let mut reader: Option<CharacteristicReader> = None;
-    // The receiver only goes away with the peripheral; then stop.
-    let deliver = |v: Vec<u8>| writes.send((key.clone(), v)).is_ok();
-    loop {
-        tokio::select! {
-            ev = control.next() => match ev {
-                Some(CharacteristicControlEvent::Write(req)) => {
-                    if let Some(old) = reader.take() {
-                        while let Ok(Some(v)) = try_take(&old) {
-                            if !deliver(v) {
-                                return;
-                            }
-                        }
-                    }
-                    match req.accept() {
-                        Ok(r) => reader = Some(r),
-                        Err(e) => tracing::warn!("accepting AcquireWrite on {key}: {e}"),
-                    }
-                }
-                Some(CharacteristicControlEvent::Notify(_)) => {}
-                None => return,
-            },
-            r = next_write(reader.as_ref()) => match r {
-                Ok(v) => {
-                    if !deliver(v) {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("write socket of {key} closed: {e}");
-                    reader = None;
-                }
-            },
-        }
-    }
-}
-
-/// The next write on `reader`'s socket; never resolves without a socket.
-async fn next_write(reader: Option<&CharacteristicReader>) -> io::Result<Vec<u8>> {
-    let Some(r) = reader else {
-        return std::future::pending().await;
-    };
-    loop {
-        r.recvable().await?;
-        if let Some(v) = try_take(r)? {
-            return Ok(v);
-        }
-    }
-}
-
-/// One datagram from `r` if one is queued (`None` if not); an error once
-/// bluetoothd closed its end.
-fn try_take(r: &CharacteristicReader) -> io::Result<Option<Vec<u8>>> {
-    match r.try_recv() {
-        // A zero-length datagram is an empty write, unless the peer hung up
-        // (SOCK_SEQPACKET reports the end as a zero-length read too).
-        Ok(v) if v.is_empty() && peer_closed(r) => Err(io::ErrorKind::UnexpectedEof.into()),
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// True if the other end of `r`'s socket is closed.
-fn peer_closed(r: &CharacteristicReader) -> bool {
-    let mut p = libc::pollfd {
-        fd: r.as_raw_fd(),
-        events: libc::POLLRDHUP,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout; the fd outlives the call.
-    let n = unsafe { libc::poll(&mut p, 1, 0) };
-    n > 0 && p.revents & (libc::POLLRDHUP | libc::POLLHUP) != 0
+    })
 }
 
 impl Peripheral for BluerPeripheral {
