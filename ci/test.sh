@@ -9,7 +9,7 @@
 #                  trials need a rig and are skipped
 #   BLE (BlueZ)    in a small qemu VM with bluetoothd: the `bluez` trials (Rust
 #                  boards over btleplug) and `brainflow_bluez` (BrainFlow's own
-#                  native BLE drivers), in four VM steps of under 3 minutes each
+#                  native BLE drivers), in five VM steps of under 3 minutes each
 #   C              a C program linked against libBoardController.so and .a
 #   C++            the C++ wrapper's CTest suite plain, under ASan/UBSan and under
 #                  valgrind; a find_package(boardloop) consumer
