@@ -42,8 +42,16 @@ fi
 export BLE_VM_TIMEOUT="${BLE_VM_TIMEOUT:-180}"
 export BOARDLOOP_BLUEZ=hci1,hci0
 export BOARDLOOP_SCENARIOS="$REPO/scenarios"
-export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS BOARDLOOP_PYTHON BOARDLOOP_BRAINFLOW_LOG RUST_LOG"
 TARGET_DIR="$(cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
+# The trials keep a failure's artifacts in $CARGO_TARGET_DIR/boardloop: the
+# same directory inside the VM, shared read-write (ci/ble-vm.sh: the guest's
+# /tmp keeps no writes otherwise).
+export CARGO_TARGET_DIR="$TARGET_DIR"
+export BLE_VM_RWDIRS="${BLE_VM_RWDIRS:-} $TARGET_DIR/boardloop"
+if [[ -n "${BOARDLOOP_BRAINFLOW_LOG:-}" ]]; then
+    BLE_VM_RWDIRS+=" $(dirname "$BOARDLOOP_BRAINFLOW_LOG")"
+fi
+export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS BOARDLOOP_PYTHON BOARDLOOP_BRAINFLOW_LOG RUST_LOG CARGO_TARGET_DIR"
 
 # step NAME [--with-bluez-tests] FILTER...: one VM boot running the matrix
 # binary with FILTERs (first the bluez_writes test, if asked).
