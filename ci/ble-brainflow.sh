@@ -7,7 +7,8 @@
 # Usage: bash ci/ble-brainflow.sh [SCENARIO] [BOARD_ID]
 #   default: scenarios/ganglion/known_signal_fw3.yaml 46 (GANGLION_NATIVE);
 #   e.g. scenarios/muse_2/known_signal.yaml 38 (MUSE_2).
-# Env: BRAINFLOW_PYTHON (default /work/main/.venv/bin/python, needs `brainflow`).
+# Env: BRAINFLOW_PYTHON (default .venv/bin/python of this repository, made by
+# ci/setup.sh; needs `brainflow`).
 # Honours CARGO_TARGET_DIR. Exit status: the Python session's.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 SCENARIO="${1:-scenarios/ganglion/known_signal_fw3.yaml}"
 BOARD_ID="${2:-46}"
-PY="${BRAINFLOW_PYTHON:-/work/main/.venv/bin/python}"
+PY="${BRAINFLOW_PYTHON:-$REPO/.venv/bin/python}"
 
 ci/ble-vm.sh --install-only
 cargo build -p boardloop-harness --bin boardloop

@@ -5,16 +5,21 @@
 # BOARDLOOP_BLUEZ=hci1,hci0 (emulated device on hci1, board on hci0).
 #
 # Usage: bash ci/ble-test.sh [FILTER...]
-#   default: seven VM steps, each booting its own VM and kept under 3 minutes:
-#     every `::bluez` trial (the Rust boards through btleplug) in two, then
-#     every `::brainflow_bluez` trial (BrainFlow's own native BLE drivers from
-#     the `brainflow` package in .venv, made by ci/setup.sh) in three, then
-#     every `::brainflow_dropin_bluez` trial (BrainFlow's binding on our
-#     library, .venv-dropin from ci/make-dropin-venv.sh) in two.
+#   default: VM steps of under 3 minutes each, each booting its own VM: the
+#     BlueZ tests of boardloop-bluez (bluez/tests: writes in order, no panic);
+#     every `::bluez` trial (the Rust boards through btleplug), every
+#     `::brainflow_bluez` trial (BrainFlow's own native BLE drivers from the
+#     `brainflow` package in .venv, made by ci/setup.sh) and every
+#     `::brainflow_dropin_bluez` trial (BrainFlow's binding on our library,
+#     .venv-dropin from ci/make-dropin-venv.sh), listed from the matrix and cut
+#     into steps of a fixed size; and BLE boards on a rig (ci/ble-rig-guest.sh).
 #   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
 #   `--skip X`) run one VM step with just those instead.
+# A step fails too if anything in it printed a panic ("panicked"): a panic in
+# a library thread would reach the programs that load libBoardController.
 # Honours CARGO_TARGET_DIR. Exit status: 0 if every step passed, else the
-# first failing step's (124: VM timeout). Logs: target/ble-vm-<step>/.
+# first failing step's (124: VM timeout, 3: a panic was printed).
+# Logs: target/ble-vm-<step>/ (of CARGO_TARGET_DIR).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,14 +33,27 @@ if [[ -z "$BIN" || ! -x "$BIN" ]]; then
     exit 2
 fi
 echo "ble-test: $BIN"
+WRITES_BIN="$(ci/cargo-exe.sh bluez_writes cargo test -p boardloop-bluez --test bluez_writes --no-run)"
+if [[ -z "$WRITES_BIN" || ! -x "$WRITES_BIN" ]]; then
+    echo "ble-test: could not find the bluez_writes test binary" >&2
+    exit 2
+fi
 
 # One trial at a time: the two adapters are shared, and one emulated device
 # per adapter is all BlueZ offers (its alias is the device's name).
 export BLE_VM_TIMEOUT="${BLE_VM_TIMEOUT:-180}"
 export BOARDLOOP_BLUEZ=hci1,hci0
 export BOARDLOOP_SCENARIOS="$REPO/scenarios"
-export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS BOARDLOOP_PYTHON BOARDLOOP_BRAINFLOW_LOG RUST_LOG"
 TARGET_DIR="$(cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
+# The trials keep a failure's artifacts in $CARGO_TARGET_DIR/boardloop: the
+# same directory inside the VM, shared read-write (ci/ble-vm.sh: the guest's
+# /tmp keeps no writes otherwise).
+export CARGO_TARGET_DIR="$TARGET_DIR"
+export BLE_VM_RWDIRS="${BLE_VM_RWDIRS:-} $TARGET_DIR/boardloop"
+if [[ -n "${BOARDLOOP_BRAINFLOW_LOG:-}" ]]; then
+    BLE_VM_RWDIRS+=" $(dirname "$BOARDLOOP_BRAINFLOW_LOG")"
+fi
+export BLE_VM_ENV="${BLE_VM_ENV:-} BOARDLOOP_BLUEZ BOARDLOOP_SCENARIOS BOARDLOOP_PYTHON BOARDLOOP_BRAINFLOW_LOG RUST_LOG CARGO_TARGET_DIR"
 
 # vm_step NAME COMMAND...: one VM boot running COMMAND.
 overall=0
@@ -44,6 +62,11 @@ vm_step() {
     shift
     export BLE_VM_LOGDIR="$TARGET_DIR/ble-vm-$name"
     ci/ble-vm.sh -- "$@" || status=$?
+    if grep -sn 'panicked' "$BLE_VM_LOGDIR/command.log" >&2; then
+        echo "ble-test: VM step '$name' printed a panic (lines above, from" \
+            "$BLE_VM_LOGDIR/command.log)" >&2
+        if [[ $status -eq 0 ]]; then status=3; fi
+    fi
     echo "ble-test: VM step '$name' took $((SECONDS - start)) s, status $status" \
         "(logs in $BLE_VM_LOGDIR)"
     if [[ $status -ne 0 && $overall -eq 0 ]]; then overall=$status; fi
@@ -83,6 +106,7 @@ else
     # stay well under 3 minutes, even on a loaded machine. The trials are
     # listed from the matrix and cut into steps of a fixed size, so a new
     # board or scenario adds steps, never lengthens one past its limit.
+    vm_step bluez-writes "$WRITES_BIN" --ignored --test-threads=1
     shard bluez bluez 14
     # Ganglion's BrainFlow trial may run twice (see harness::run::run).
     shard brainflow brainflow_bluez 2

@@ -6,7 +6,8 @@
 # stock kernel with virtme-ng (the host's root filesystem shared into the guest,
 # so freshly built binaries run there as they are), creates two virtual LE
 # controllers hci0/hci1 that share one emulated "air" (btvirt), starts dbus and
-# bluetoothd, and then runs the given command. See /work/shared/BLE-LAB.md.
+# bluetoothd, and then runs the given command. See bluez/README.md (the lab,
+# its gotchas and measurements).
 #
 # Usage:
 #   ci/ble-vm.sh [--] COMMAND [ARG...]   run COMMAND in the VM, return its status
@@ -19,6 +20,9 @@
 #   BLE_VM_DEBUG=1   start bluetoothd with -d (debug log)
 #   BLE_VM_NICE      nice value for qemu, default -10 (see the comment at vng)
 #   BLE_VM_LOGDIR    where the logs go, default target/ble-vm of this repository
+#   BLE_VM_RWDIRS    more host directories the command writes into (space-
+#                    separated), e.g. where a test keeps its artifacts; see the
+#                    --rwdir comment at the vng call
 #
 # Logs land in target/ble-vm/ of this repository (or $BLE_VM_LOGDIR) (bluetoothd.log, btvirt.log,
 # dbus.log, dmesg.log, command.log, vng.log) and are printed when the run fails.
@@ -260,6 +264,14 @@ main() {
 
     rm -rf "$LOGDIR"
     mkdir -p "$LOGDIR"
+    LOGDIR="$(cd "$LOGDIR" && pwd)"
+    # Directories the guest writes into, shared read-write at the same path
+    # (see the vng call). They must exist for vng.
+    local rwdirs=(--rwdir="$LOGDIR") d
+    for d in ${BLE_VM_RWDIRS:-}; do
+        mkdir -p "$d"
+        rwdirs+=(--rwdir="$(cd "$d" && pwd)")
+    done
 
     # The guest inherits no environment: write the command, the working
     # directory and the requested variables into a script the guest runs.
@@ -286,7 +298,12 @@ main() {
     local start=$SECONDS status=0
     # --disable-kvm: with KVM this qemu/kernel combination aborts
     # ("failed to set MSR 0x10a"); TCG is fast enough for BlueZ.
-    # --rw: the guest writes logs into the project tree on the host.
+    # --rw: the host's root filesystem is writable from the guest, except
+    # /tmp: virtme-ng (1.42, `_get_virtme_overlay_rwdir`) mounts an overlay
+    # there whose writes are thrown away, so a repository or target directory
+    # cloned under /tmp (as CI may do) got no logs back.
+    # --rwdir for the log directory and $BLE_VM_RWDIRS: shared read-write at
+    # their host path, on top of that overlay, wherever they are.
     # stdin </dev/null: vng would otherwise attach the terminal/CI stdin.
     # The outer timeout kills a guest that hangs (-k: then SIGKILL).
     set +e
@@ -302,7 +319,7 @@ main() {
     # everything before the VM); a pipe is reopened harmlessly.
     timeout -k 10 "${BLE_VM_TIMEOUT:-170}" \
         nice -n "${BLE_VM_NICE:--10}" vng -r "$kernel" --disable-kvm --memory 1G --rw \
-        --append "modprobe.blacklist=$UNUSED_MODULES" --exec "$inner" \
+        "${rwdirs[@]}" --append "modprobe.blacklist=$UNUSED_MODULES" --exec "$inner" \
         </dev/null 2> >(tee "$LOGDIR/vng.log" >&2) | cat
     status=${PIPESTATUS[0]}
     set -e

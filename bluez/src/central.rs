@@ -148,9 +148,8 @@ pub struct BtleplugConnector {
     rt: Arc<Rt>,
     adapter: Adapter,
     adapter_name: String,
-    /// Adapter events, taken once: bluez-async 0.9 panics (in a spawned task)
-    /// when such a stream is dropped, so it is kept for the connector's life
-    /// and leaked on drop.
+    /// Adapter events, taken once and kept for the connector's life (each
+    /// new stream adds D-Bus match rules); `None` only while `find` runs.
     events: Option<EventStream>,
     /// Peripherals seen by the last scan, by address.
     seen: BTreeMap<String, Peripheral>,
@@ -214,10 +213,11 @@ impl BtleplugConnector {
 
 impl Drop for BtleplugConnector {
     fn drop(&mut self) {
-        // See the `events` field: dropping it would panic in bluez-async.
-        if let Some(ev) = self.events.take() {
-            std::mem::forget(ev);
-        }
+        // Dropped inside the runtime: a bluez-async stream removes its D-Bus
+        // match rules from the bus with a task on the current runtime
+        // (third_party/bluez-async/BOARDLOOP-PATCH.md).
+        let _inside = self.rt.enter();
+        self.events = None;
     }
 }
 
@@ -420,8 +420,6 @@ impl BtleplugLink {
                 tracing::info!("link to {id:?} lost");
             }
             l2.send_replace(true);
-            // See BtleplugConnector::events: never drop a bluez-async stream.
-            std::mem::forget(events);
         });
         BtleplugLink {
             rt,
@@ -503,6 +501,12 @@ impl BleLink for BtleplugLink {
             )
         };
         let c = self.check(uuid, needs, "this write type")?;
+        // Writes leave in the order the driver makes them: this returns only
+        // when bluetoothd has answered the D-Bus WriteValue, which for a
+        // Write Command is once it has queued the ATT PDU, and one ATT bearer
+        // (ci/bluetooth-main.conf: Channels = 1, as BrainFlow's stack uses)
+        // sends its queue in order. (With EATT, several bearers, commands
+        // could overtake each other on the air.)
         self.op("write", self.periph.write(&c, value, kind))
     }
 
@@ -568,9 +572,7 @@ impl BleLink for BtleplugLink {
                     0.0
                 }
             );
-            // Dropping `tx` ends the blocking side; the stream is leaked, not
-            // dropped (bluez-async panics when one is dropped).
-            std::mem::forget(stream);
+            // Dropping `tx` (and the stream) ends the blocking side.
         });
         Ok(Box::new(BtleplugStream { rx }))
     }

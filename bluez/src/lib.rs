@@ -10,9 +10,16 @@
 //!   (`boardloop_emulators::Peripheral`) as an LE advertisement and a GATT
 //!   application on one adapter, built from a device profile's `BleDecl`.
 //!
-//! On the build machines BlueZ runs only inside the lab VM (`ci/ble-vm.sh`,
-//! `/work/shared/BLE-LAB.md`, `blelab/README.md` for the gotchas these
-//! adapters work around).
+//! On the build machines BlueZ runs only inside the lab VM (`ci/ble-vm.sh`;
+//! `bluez/README.md` for the lab, its gotchas and the ones these adapters
+//! work around). The examples `ble-peripheral` and `ble-central` are the lab's
+//! reference programs (`ci/ble-smoke.sh`).
+//!
+//! Two dependencies are vendored with one fix each (`BOARDLOOP-PATCH.md` in
+//! `third_party/bluer` and `third_party/bluez-async`): bluer calls GATT write
+//! handlers in the order the writes arrive (see [`BluerPeripheral`]), and
+//! bluez-async (inside btleplug) no longer panics when an event stream is
+//! dropped.
 //!
 //! Measured in the lab VM (btvirt, BlueZ 5.66, software emulation, 2 cores;
 //! `RUST_LOG=boardloop_bluez=info bash ci/ble-test.sh`): scan-to-found

@@ -295,8 +295,33 @@ async fn refresh_advertising(
 }
 
 /// The GATT application for `decl`: reads answer from `shared.values`,
-/// writes (either type) go to `writes`, and each subscription's notifier is
-/// kept in `shared.notifiers` for [`Peripheral::notify`].
+/// writes (either type) go to `writes` in the order they arrived, and each
+/// subscription's notifier is kept in `shared.notifiers` for
+/// [`Peripheral::notify`].
+///
+/// WRITE ORDER. Every write, Write Command or Write Request, reaches us as a
+/// D-Bus `WriteValue` call; bluetoothd sends them in the order of the ATT
+/// PDUs, and the D-Bus connection delivers them in that order. Stock bluer
+/// 0.17 then spawns a tokio task per call and calls the write function in
+/// it, on this peripheral's multi-thread runtime, where tasks do not start in
+/// spawn order (the LIFO slot runs the newest first, the other worker
+/// steals): writes sent back to back reached the emulator swapped under load
+/// (Muse: `expected [version, preset, start, stop], got [version, start,
+/// preset, stop]`; `bluez/tests/bluez_writes.rs` saw writes 1 and 2 of 150
+/// swapped in its first round with two busy loops on the host). The bluer in
+/// `third_party/bluer` (see its BOARDLOOP-PATCH.md) calls the write function
+/// while the call is dispatched, one call after the other, and the function
+/// above sends into the channel in that call: the emulator reads the writes
+/// in the order they were on the air, by construction.
+///
+/// Not AcquireWrite (`CharacteristicWriteMethod::Io`, one ordered socket):
+/// bluetoothd 5.66 (and master) queues the writes that arrive while its
+/// `AcquireWrite` call is pending with a pointer into the ATT receive buffer,
+/// not a copy (`pending_write_new` in src/gatt-database.c), and sends them on
+/// the new socket once it has it, by then with the bytes of a later PDU:
+/// Ganglion's first six writes (`N 1 n ! N 2`) all arrived as `2`, Muse's
+/// `version` and `preset` as garbage. A driver's first commands come back to
+/// back (Muse's prepare), so that path loses them.
 fn application(
     decl: &BleDecl,
     shared: &Arc<Shared>,
@@ -329,6 +354,8 @@ fn application(
                     write: has(CharProperty::Write),
                     write_without_response: has(CharProperty::WriteWithoutResponse),
                     method: CharacteristicWriteMethod::Fun(Box::new(move |value, _req| {
+                        // Sent here, in the call, not in the returned future:
+                        // see WRITE ORDER below.
                         // The receiver only goes away with the peripheral.
                         let _ = tx.send((k.clone(), value));
                         async { Ok(()) }.boxed()

@@ -6,9 +6,14 @@ standard packet, analog packets, counter wrap), serves them to BrainFlow
 (`pip install brainflow`) from a fake board on a pseudo-terminal, and decodes
 the same bytes with `examples/decode_file.rs`. Every row except timestamp and
 marker must agree. Needs: cargo build -p boardloop-boards --example decode_file
-(CARGO_TARGET_DIR=/work/target, or set DECODE_FILE to the binary).
+(found in $CARGO_TARGET_DIR, else the repository's target/; or set DECODE_FILE
+to the binary).
 """
 import os, sys, threading, time, json, struct, random, subprocess, tty
+from pathlib import Path
+REPO = Path(__file__).resolve().parents[2]
+DECODE_FILE = os.environ.get('DECODE_FILE') or str(
+    Path(os.environ.get('CARGO_TARGET_DIR') or REPO / 'target') / 'debug/examples/decode_file')
 from brainflow.board_shim import BoardShim, BrainFlowInputParams, BoardIds
 random.seed(7)
 def packet(counter, end, eeg, aux):
@@ -59,7 +64,7 @@ def run(board_id, configs):
     return data
 def compare(board_id, variant, configs):
     bf = run(board_id, configs)
-    out = json.loads(subprocess.check_output([os.environ.get('DECODE_FILE', '/work/target/debug/examples/decode_file'), variant, '/tmp/bf_stream.bin'] + configs))
+    out = json.loads(subprocess.check_output([DECODE_FILE, variant, '/tmp/bf_stream.bin'] + configs))
     rows = out['rows']
     descr = BoardShim.get_board_descr(board_id)
     ts, mk = descr['timestamp_channel'], descr['marker_channel']

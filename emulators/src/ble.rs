@@ -382,6 +382,16 @@ impl Worker {
                         }
                     }
                 }
+                // Writes that came during the pass, before the next one: a
+                // stream that has fallen behind its pacing (BlueZ takes Muse's
+                // ~175 notifications/s no faster) keeps this loop going for
+                // seconds, and in the lab VM under load the 16 commands of
+                // muse_2's command_burst sent while streaming, and its stop,
+                // were still queued when the trial ended. Between passes, so
+                // streams in lockstep still end on a complete batch.
+                while let Some((uuid, bytes)) = self.peripheral.recv_write(Duration::ZERO) {
+                    self.write(&uuid, &bytes, &mut schedules);
+                }
             }
         }
     }

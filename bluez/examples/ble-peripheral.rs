@@ -8,10 +8,8 @@
 //! everything is registered, so a script can wait for it before starting a
 //! central. Runs until SIGINT/SIGTERM or `--duration` elapses.
 
-use blelab::{
-    packet, DEVICE_INFO_UUID, NOTIFY_UUID, SERVICE_UUID, SOFTWARE_REVISION, SOFTWARE_REVISION_UUID,
-    WRITE_UUID,
-};
+mod lab;
+
 use bluer::{
     adv::{Advertisement, Type},
     gatt::local::{
@@ -22,6 +20,10 @@ use bluer::{
 };
 use clap::Parser;
 use futures::FutureExt;
+use lab::{
+    packet, DEVICE_INFO_UUID, NOTIFY_UUID, SERVICE_UUID, SOFTWARE_REVISION, SOFTWARE_REVISION_UUID,
+    WRITE_UUID,
+};
 use std::{process::ExitCode, time::Duration};
 use tokio::{
     signal::unix::{signal, SignalKind},

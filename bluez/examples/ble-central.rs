@@ -8,10 +8,8 @@
 //! writes `s`, unsubscribes and disconnects, then prints timings. Exits 0 only
 //! if every step succeeded.
 
-use blelab::{
-    first_gap, ms, packet_is_valid, NOTIFY_UUID, SERVICE_UUID, SOFTWARE_REVISION,
-    SOFTWARE_REVISION_UUID, WRITE_UUID,
-};
+mod lab;
+
 use btleplug::{
     api::{
         Central, CentralEvent, Characteristic, Manager as _, Peripheral as _, ScanFilter, WriteType,
@@ -20,6 +18,10 @@ use btleplug::{
 };
 use clap::Parser;
 use futures::StreamExt;
+use lab::{
+    first_gap, ms, packet_is_valid, NOTIFY_UUID, SERVICE_UUID, SOFTWARE_REVISION,
+    SOFTWARE_REVISION_UUID, WRITE_UUID,
+};
 use std::{
     future::Future,
     process::ExitCode,
@@ -201,12 +203,9 @@ async fn run(args: &Args) -> Res<()> {
         .map_err(|e| format!("adapter events: {e}"))?;
     let t_scan = Instant::now();
     let found = scan_for(&adapter, &mut events, &args.name_prefix, args.scan_timeout).await;
-    // Never drop the event stream: bluez-async 0.9 removes its D-Bus match in
-    // a spawned task on drop and unwraps the result, which panics ("No match
-    // with that id found") in that task. Harmless with panic = "unwind", but
-    // it looks like a crash in logs (and aborts under panic = "abort").
-    // Leaking one stream in a short-lived process avoids it.
-    std::mem::forget(events);
+    // Dropping it no longer panics in bluez-async (the workspace patches it:
+    // third_party/bluez-async/BOARDLOOP-PATCH.md).
+    drop(events);
     let (dev, name) = found?;
     let scan_to_found = t_scan.elapsed();
     println!(

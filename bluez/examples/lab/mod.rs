@@ -1,13 +1,14 @@
 //! BlueZ lab: shared facts for the `ble-peripheral` (bluer) and `ble-central`
-//! (btleplug) binaries that prove the VM chain of `ci/ble-vm.sh` end to end.
+//! (btleplug) examples that prove the VM chain of `ci/ble-vm.sh` end to end.
 //!
-//! The GATT table is a minimal Ganglion look-alike (see shared/PROTOCOLS.md):
+//! The GATT table is a minimal Ganglion look-alike:
 //! service 0xFE84 with a notify characteristic (…c082), a write-without-response
 //! command characteristic (…c083), and a Device Information service with the
 //! software revision string 0x2A28. Writing `b` starts a stream of 20-byte
 //! notifications whose first byte increments (wrapping at 256); `s` stops it.
-//! The payload is not Ganglion data: this crate tests the transport only.
-#![warn(missing_docs)]
+//! The payload is not Ganglion data: these examples test the transport only.
+// Each example uses part of it.
+#![allow(dead_code)]
 
 use std::time::Duration;
 use uuid::Uuid;
