@@ -165,43 +165,36 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                         ignored,
                     });
                     if scenario.decl.brainflow {
-                        // BrainFlow's own native BLE driver against the same
-                        // BlueZ-served device.
-                        let py = python.get_or_insert_with(find_python).clone();
-                        let (python, emulator, board, ignored) = match (bz.clone(), py) {
-                            (Ok((e, b)), Ok(p)) => (p, e, b, None),
-                            (Err(why), _) | (_, Err(why)) => {
-                                (PathBuf::new(), String::new(), String::new(), Some(why))
-                            }
-                        };
-                        let t = mk(Target::BrainflowBluez {
-                            python,
-                            emulator,
-                            board,
-                        });
-                        out.push(Planned {
-                            name: t.name(),
-                            trial: Ok(t),
-                            ignored,
-                        });
-                        // BrainFlow's binding on our library, same device.
-                        let py = dropin.get_or_insert_with(find_dropin_python).clone();
-                        let (python, emulator, board, ignored) = match (bz.clone(), py) {
-                            (Ok((e, b)), Ok(p)) => (p, e, b, None),
-                            (Err(why), _) | (_, Err(why)) => {
-                                (PathBuf::new(), String::new(), String::new(), Some(why))
-                            }
-                        };
-                        let t = mk(Target::BrainflowDropinBluez {
-                            python,
-                            emulator,
-                            board,
-                        });
-                        out.push(Planned {
-                            name: t.name(),
-                            trial: Ok(t),
-                            ignored,
-                        });
+                        // BrainFlow's own native BLE driver, then BrainFlow's
+                        // binding on our library, against the same device.
+                        let own = python.get_or_insert_with(find_python).clone();
+                        let ours = dropin.get_or_insert_with(find_dropin_python).clone();
+                        for (py, dropin) in [(own, false), (ours, true)] {
+                            let (python, emulator, board, ignored) = match (bz.clone(), py) {
+                                (Ok((e, b)), Ok(p)) => (p, e, b, None),
+                                (Err(why), _) | (_, Err(why)) => {
+                                    (PathBuf::new(), String::new(), String::new(), Some(why))
+                                }
+                            };
+                            let t = mk(if dropin {
+                                Target::BrainflowDropinBluez {
+                                    python,
+                                    emulator,
+                                    board,
+                                }
+                            } else {
+                                Target::BrainflowBluez {
+                                    python,
+                                    emulator,
+                                    board,
+                                }
+                            });
+                            out.push(Planned {
+                                name: t.name(),
+                                trial: Ok(t),
+                                ignored,
+                            });
+                        }
                     }
                 }
                 out.push(device_trial(
