@@ -107,12 +107,12 @@ else
     # listed from the matrix and cut into steps of a fixed size, so a new
     # board or scenario adds steps, never lengthens one past its limit.
     vm_step bluez-writes "$WRITES_BIN" --ignored --test-threads=1
-    shard bluez bluez 14
+    shard bluez bluez 10
     # Ganglion's BrainFlow trial may run twice (see harness::run::run).
     shard brainflow brainflow_bluez 2
     # BrainFlow's Python binding on our libBoardController.so (the drop-in
     # venv, made by ci/make-dropin-venv.sh): our BLE boards through btleplug.
-    shard dropin brainflow_dropin_bluez 3
+    shard dropin brainflow_dropin_bluez 2
     # BLE boards on a lab rig: a separate `boardloop emulate --adapter hci1`
     # process is the device, a rig file names its address.
     EMULATE="$(ci/cargo-exe.sh boardloop cargo build -p boardloop-harness --bin boardloop)"
