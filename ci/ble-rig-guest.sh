@@ -23,6 +23,7 @@ LOG="${BLE_VM_LOGDIR:-$REPO/target/ble-vm-rig}"
 mkdir -p "$LOG"
 
 overall=0
+FIRST="$1"
 for trial in "$@"; do
     board="${trial%%::*}"
     scenario="${trial#*::}"
@@ -56,14 +57,6 @@ EOF
     status=0
     BOARDLOOP_RIG="$rig" "$MATRIX" --test-threads=1 --exact "$trial::device" \
         2>&1 | tee "$LOG/trial-$board-$scenario.log" || status=$?
-    if [[ -n "${BLE_STREAM_CPP:-}" && "$trial" == "$1" ]]; then
-        # The board's BrainFlow id, from the registry (`boardloop boards`).
-        id="$("$BOARDLOOP" boards | awk -v b="$board" '$1 == b { print $2; exit }')"
-        cpp=0
-        "$BLE_STREAM_CPP" "$id" "$address" 512 2>&1 | tee "$LOG/cpp-$board.log" || cpp=$?
-        echo "ble-rig: C++ ble_stream on $board: exit $cpp"
-        if [[ $cpp -ne 0 && $status -eq 0 ]]; then status=$cpp; fi
-    fi
     kill "$emu" 2>/dev/null || true
     wait "$emu" 2>/dev/null || true
     # An ignored or filtered-out trial would "pass" with nothing run.
@@ -73,4 +66,34 @@ EOF
     fi
     if [[ $status -ne 0 && $overall -eq 0 ]]; then overall=$status; fi
 done
+# The C++ example, on a device of its own (a fresh emulator process: right
+# after another central's session on the same one, discovery found a stale
+# GATT object in bluetoothd: "GetAll ... doesn't exist").
+if [[ -n "${BLE_STREAM_CPP:-}" ]]; then
+    first="$FIRST"
+    board="${first%%::*}"
+    scenario="${first#*::}"
+    out="$LOG/emulate-cpp.out"
+    "$BOARDLOOP" emulate --adapter hci1 "$REPO/scenarios/$board/$scenario.yaml" \
+        >"$out" 2>"$LOG/emulate-cpp.err" &
+    emu=$!
+    address=""
+    for _ in $(seq 200); do
+        address="$(sed -n 's/^ble: \([0-9A-Fa-f:]*\) .*/\1/p' "$out" | head -n 1)"
+        [[ -n "$address" ]] && break
+        kill -0 "$emu" 2>/dev/null || break
+        sleep 0.1
+    done
+    # The board's BrainFlow id, from the registry (`boardloop boards`).
+    id="$("$BOARDLOOP" boards | awk -v b="$board" '$1 == b { print $2; exit }')"
+    cpp=1
+    if [[ -n "$address" && -n "$id" ]]; then
+        cpp=0
+        "$BLE_STREAM_CPP" "$id" "$address" 512 2>&1 | tee "$LOG/cpp-$board.log" || cpp=$?
+    fi
+    echo "ble-rig: C++ ble_stream on $board ($scenario): exit $cpp"
+    kill "$emu" 2>/dev/null || true
+    wait "$emu" 2>/dev/null || true
+    if [[ $cpp -ne 0 && $overall -eq 0 ]]; then overall=$cpp; fi
+fi
 exit "$overall"

@@ -124,6 +124,6 @@ else
         -Wl,-rpath,"$TARGET_DIR/release" -o "$BLE_STREAM_CPP"
     export BLE_VM_ENV="$BLE_VM_ENV BLE_STREAM_CPP"
     vm_step rig bash ci/ble-rig-guest.sh "$BIN" "$EMULATE" \
-        ganglion::known_signal_fw3 muse_2::known_signal muse_2::aux_signal
+        muse_2::known_signal ganglion::known_signal_fw3 muse_2::aux_signal
 fi
 exit "$overall"

@@ -56,10 +56,14 @@ int main(int argc, char **argv) {
                 return 1;
             }
         }
+        // The rows that arrived while streaming: stop may add a last,
+        // partly joined batch (a Muse channel missing: NaN, by design).
         for (int r : eeg) {
-            for (double v : data.row(static_cast<std::size_t>(r))) {
-                if (!std::isfinite(v)) {
-                    std::cerr << "non-finite EEG value in row " << r << "\n";
+            auto row = data.row(static_cast<std::size_t>(r));
+            for (std::size_t s = 0; s < static_cast<std::size_t>(want); ++s) {
+                if (!std::isfinite(row[s])) {
+                    std::cerr << "non-finite EEG value in row " << r << " at sample " << s
+                              << "\n";
                     return 1;
                 }
             }
