@@ -71,7 +71,7 @@ summary+=("package: find_package(boardloop) consumer built and ran (shared and s
 
 # ---- 4a. Plain (also the build valgrind runs on) ----
 echo "== plain"
-valgrind_opts="--leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,possible"
+valgrind_opts="--leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,possible --suppressions=$root/ffi/cpp/tests/valgrind.supp"
 valgrind_opts+=" --suppressions=$root/ffi/cpp/tests/valgrind.supp --gen-suppressions=all"
 cmake -S "$root/ffi/cpp" -B "$target/cmake-plain" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBOARDLOOP_BUILD_TESTS=ON -DMEMORYCHECK_COMMAND="$(command -v valgrind)" \

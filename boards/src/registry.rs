@@ -11,7 +11,6 @@
 //! declaration here, a protocol module and scenarios (see the README's
 //! "Adding a board").
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::ble::BleConnector;
@@ -125,22 +124,26 @@ impl BoardDecl {
 
     /// The row layout of `preset`; `InvalidArguments` if the board lacks it.
     pub fn layout(&self, preset: Preset) -> Result<&'static BoardDescr> {
-        parsed().get(&(self.id, preset)).ok_or_else(|| {
-            let known = self.layouts.iter().any(|l| l.preset == preset);
-            if known {
-                // Only if a layout's JSON failed to parse (a unit test
-                // parses every one).
-                BoardError::new(
-                    ExitCode::GeneralError,
-                    format!("layout of {} {preset:?} does not parse", self.id),
-                )
-            } else {
-                BoardError::new(
-                    ExitCode::InvalidArguments,
-                    format!("board {} has no preset {preset:?}", self.id.name()),
-                )
-            }
-        })
+        parsed()
+            .iter()
+            .find(|(id, p, _)| *id == self.id && *p == preset)
+            .map(|(_, _, d)| d)
+            .ok_or_else(|| {
+                let known = self.layouts.iter().any(|l| l.preset == preset);
+                if known {
+                    // Only if a layout's JSON failed to parse (a unit test
+                    // parses every one).
+                    BoardError::new(
+                        ExitCode::GeneralError,
+                        format!("layout of {} {preset:?} does not parse", self.id),
+                    )
+                } else {
+                    BoardError::new(
+                        ExitCode::InvalidArguments,
+                        format!("board {} has no preset {preset:?}", self.id.name()),
+                    )
+                }
+            })
     }
 }
 
@@ -189,17 +192,17 @@ pub fn preset_by_key(key: &str) -> Option<Preset> {
 }
 
 /// Every layout parsed once: `get_board_descr` and every driver read them
-/// on hot paths (the C ABI's per-call checks).
-fn parsed() -> &'static HashMap<(BoardId, Preset), BoardDescr> {
-    static PARSED: OnceLock<HashMap<(BoardId, Preset), BoardDescr>> = OnceLock::new();
+/// on hot paths (the C ABI's per-call checks). A plain `Vec`, not a hash
+/// map: a hash map's table is reached through a pointer into its middle,
+/// which valgrind reports as "possibly lost" for this process-long cache.
+fn parsed() -> &'static [(BoardId, Preset, BoardDescr)] {
+    static PARSED: OnceLock<Vec<(BoardId, Preset, BoardDescr)>> = OnceLock::new();
     PARSED.get_or_init(|| {
-        let mut m = HashMap::new();
+        let mut m = Vec::new();
         for d in BOARDS {
             for l in d.layouts {
                 match serde_json::from_str::<BoardDescr>(l.json) {
-                    Ok(descr) => {
-                        m.insert((d.id, l.preset), descr);
-                    }
+                    Ok(descr) => m.push((d.id, l.preset, descr)),
                     Err(e) => tracing::error!("layout of {} {:?}: {e}", d.id, l.preset),
                 }
             }
