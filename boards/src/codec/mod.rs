@@ -3,6 +3,8 @@
 
 pub mod cyton;
 pub mod decoder;
+pub mod framed;
+pub mod freeeeg;
 pub mod gain;
 pub mod ganglion;
 pub mod knight;
