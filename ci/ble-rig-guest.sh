@@ -20,6 +20,8 @@ MATRIX="$1"
 BOARDLOOP="$2"
 shift 2
 LOG="${BLE_VM_LOGDIR:-$REPO/target/ble-vm-rig}"
+# shellcheck source=ci/ble-emulate.sh
+source "$REPO/ci/ble-emulate.sh"
 mkdir -p "$LOG"
 
 overall=0
@@ -27,18 +29,11 @@ FIRST="$1"
 for trial in "$@"; do
     board="${trial%%::*}"
     scenario="${trial#*::}"
-    out="$LOG/emulate-$board-$scenario.out"
     # The emulator's first line is `ble: ADDRESS NAME` once it advertises.
-    "$BOARDLOOP" emulate --adapter hci1 "$REPO/scenarios/$board/$scenario.yaml" \
-        >"$out" 2>"$LOG/emulate-$board-$scenario.err" &
-    emu=$!
-    address=""
-    for _ in $(seq 200); do
-        address="$(sed -n 's/^ble: \([0-9A-Fa-f:]*\) .*/\1/p' "$out" | head -n 1)"
-        [[ -n "$address" ]] && break
-        kill -0 "$emu" 2>/dev/null || break
-        sleep 0.1
-    done
+    start_ble_emulator "$BOARDLOOP" "$REPO/scenarios/$board/$scenario.yaml" \
+        "$LOG/emulate-$board-$scenario.out" "$LOG/emulate-$board-$scenario.err"
+    emu=$EMU
+    address=$ADDRESS
     if [[ -z "$address" ]]; then
         echo "ble-rig: the emulator for $trial did not come up:" >&2
         cat "$LOG/emulate-$board-$scenario.err" >&2 || true
@@ -73,17 +68,10 @@ if [[ -n "${BLE_STREAM_CPP:-}" ]]; then
     first="$FIRST"
     board="${first%%::*}"
     scenario="${first#*::}"
-    out="$LOG/emulate-cpp.out"
-    "$BOARDLOOP" emulate --adapter hci1 "$REPO/scenarios/$board/$scenario.yaml" \
-        >"$out" 2>"$LOG/emulate-cpp.err" &
-    emu=$!
-    address=""
-    for _ in $(seq 200); do
-        address="$(sed -n 's/^ble: \([0-9A-Fa-f:]*\) .*/\1/p' "$out" | head -n 1)"
-        [[ -n "$address" ]] && break
-        kill -0 "$emu" 2>/dev/null || break
-        sleep 0.1
-    done
+    start_ble_emulator "$BOARDLOOP" "$REPO/scenarios/$board/$scenario.yaml" \
+        "$LOG/emulate-cpp.out" "$LOG/emulate-cpp.err"
+    emu=$EMU
+    address=$ADDRESS
     # The board's BrainFlow id, from the registry (`boardloop boards`).
     id="$("$BOARDLOOP" boards | awk -v b="$board" '$1 == b { print $2; exit }')"
     cpp=1

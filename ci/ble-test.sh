@@ -117,11 +117,8 @@ else
     # process is the device, a rig file names its address.
     EMULATE="$(ci/cargo-exe.sh boardloop cargo build -p boardloop-harness --bin boardloop)"
     # ...and a C++ program streams it through libBoardController.
-    cargo build --release -p boardloop-ffi
-    export BLE_STREAM_CPP="$TARGET_DIR/ble_stream"
-    g++ -std=c++17 -O1 -Wall -Wextra -Werror -I ffi/cpp/include -I ffi/include \
-        ffi/cpp/examples/ble_stream/main.cpp -L "$TARGET_DIR/release" -lBoardController \
-        -Wl,-rpath,"$TARGET_DIR/release" -o "$BLE_STREAM_CPP"
+    BLE_STREAM_CPP="$(ci/build-ble-stream.sh)"
+    export BLE_STREAM_CPP
     export BLE_VM_ENV="$BLE_VM_ENV BLE_STREAM_CPP"
     vm_step rig bash ci/ble-rig-guest.sh "$BIN" "$EMULATE" \
         muse_2::known_signal ganglion::known_signal_fw3 muse_2::aux_signal

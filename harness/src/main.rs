@@ -48,6 +48,11 @@ enum Cmd {
         /// hci1); the first stdout line is then `ble: <address> <name>`.
         #[arg(long)]
         adapter: Option<String>,
+        /// For BLE devices: lift the emulator's notification rate caps (175/s
+        /// in total, 100/s per characteristic: btvirt once stalled for good
+        /// at 200/s), so a benchmark can find where notifications get lost.
+        #[arg(long, requires = "adapter")]
+        uncapped: bool,
     },
     /// List the boards, their BrainFlow ids and data layouts.
     Boards,
@@ -77,7 +82,8 @@ fn main() -> ExitCode {
             max,
             speed,
             adapter,
-        } => cmd_emulate(scenario, max, speed, adapter),
+            uncapped,
+        } => cmd_emulate(scenario, max, speed, adapter, uncapped),
         Cmd::Boards => cmd_boards(),
         Cmd::Check { files } => cmd_check(files),
     }
@@ -196,7 +202,13 @@ impl Row {
     }
 }
 
-fn cmd_emulate(path: PathBuf, max: bool, speed: Option<f64>, adapter: Option<String>) -> ExitCode {
+fn cmd_emulate(
+    path: PathBuf,
+    max: bool,
+    speed: Option<f64>,
+    adapter: Option<String>,
+    uncapped: bool,
+) -> ExitCode {
     let devices = path
         .parent()
         .and_then(|p| p.parent())
@@ -227,7 +239,7 @@ fn cmd_emulate(path: PathBuf, max: bool, speed: Option<f64>, adapter: Option<Str
             );
             return ExitCode::FAILURE;
         };
-        return emulate_ble(&scenario, ble, &adapter, pacing);
+        return emulate_ble(&scenario, ble, &adapter, pacing, uncapped);
     }
     if adapter.is_some() {
         eprintln!(
@@ -287,6 +299,7 @@ fn emulate_ble(
     ble: &boardloop_emulators::profile::BleDecl,
     adapter: &str,
     pacing: Option<Pacing>,
+    uncapped: bool,
 ) -> ExitCode {
     let name = boardloop_emulators::commands::render(&ble.name, &[], &scenario.initial_state);
     let periph = match boardloop_bluez::BluerPeripheral::new(adapter, &name, ble) {
@@ -296,6 +309,9 @@ fn emulate_ble(
             return ExitCode::FAILURE;
         }
     };
+    if uncapped {
+        periph.uncap();
+    }
     let dynp: std::sync::Arc<dyn boardloop_emulators::Peripheral> = periph.clone();
     let emu = match boardloop_emulators::BleEmulator::spawn(
         scenario,
