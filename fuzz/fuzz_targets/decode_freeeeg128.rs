@@ -1,0 +1,9 @@
+//! The FreeEEG128 decoder on arbitrary bytes in arbitrary chunks (see boardloop_fuzz::check_serial).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    boardloop_fuzz::check_serial(data, || {
+        boardloop_boards::codec::freeeeg::FreeEegDecoder::new(128)
+    });
+});
