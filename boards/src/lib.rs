@@ -33,6 +33,7 @@ pub mod plugin;
 pub mod registry;
 pub mod ring;
 mod serial_session;
+pub mod streamer;
 pub mod synthetic;
 
 pub use ble::{BleConnector, BleLink, MemoryBle, MemoryPeripheral};

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BoardError, ExitCode, Result};
+use serde_json::{Map, Value};
 
 /// BrainFlow's `NO_BOARD` id, the default `master_board`.
 pub const NO_BOARD: i32 = -100;
@@ -84,21 +85,36 @@ impl InputParams {
         }
     }
 
-    /// Parses BrainFlow's JSON; malformed JSON or wrong value types give
-    /// `InvalidArguments`.
-    pub fn from_json(s: &str) -> Result<Self> {
-        let invalid = |e: String| {
-            BoardError::new(
-                ExitCode::InvalidArguments,
-                format!("invalid input params JSON: {e}"),
-            )
-        };
-        let v: serde_json::Value = serde_json::from_str(s).map_err(|e| invalid(e.to_string()))?;
-        // serde would also accept a JSON array as a struct; BrainFlow wants an object.
-        if !v.is_object() {
-            return Err(invalid("expected a JSON object".into()));
-        }
-        serde_json::from_value(v).map_err(|e| invalid(e.to_string()))
+    /// Parses the JSON BrainFlow's bindings pass with every session call, as
+    /// its C API reads it. pip brainflow 5.23's `libBoardController` returns
+    /// `GENERAL_ERROR` (17) for text that is not JSON, for a JSON value that
+    /// is not an object, for an object missing any of the 16 keys and for a
+    /// value of the wrong type; it ignores extra keys and truncates a float
+    /// given for an int (checked with `ci/probe_brainflow_codes.py`). A
+    /// drop-in library must accept and reject the same inputs.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let v: Value = serde_json::from_str(json).map_err(|e| general(e.to_string()))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| general("expected a JSON object".into()))?;
+        Ok(InputParams {
+            serial_port: string(obj, "serial_port")?,
+            mac_address: string(obj, "mac_address")?,
+            ip_address: string(obj, "ip_address")?,
+            ip_address_aux: string(obj, "ip_address_aux")?,
+            ip_address_anc: string(obj, "ip_address_anc")?,
+            other_info: string(obj, "other_info")?,
+            serial_number: string(obj, "serial_number")?,
+            file: string(obj, "file")?,
+            file_aux: string(obj, "file_aux")?,
+            file_anc: string(obj, "file_anc")?,
+            ip_port: int(obj, "ip_port")?,
+            ip_port_aux: int(obj, "ip_port_aux")?,
+            ip_port_anc: int(obj, "ip_port_anc")?,
+            ip_protocol: int(obj, "ip_protocol")?,
+            timeout: int(obj, "timeout")?,
+            master_board: int(obj, "master_board")?,
+        })
     }
 
     /// Serialises to BrainFlow's JSON.
@@ -107,45 +123,65 @@ impl InputParams {
     }
 }
 
+fn general(msg: String) -> BoardError {
+    BoardError::new(
+        ExitCode::GeneralError,
+        format!("unable to parse input params: {msg}"),
+    )
+}
+
+fn string(obj: &Map<String, Value>, key: &str) -> Result<String> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(general(format!("{key} must be a string, got {other}"))),
+        None => Err(general(format!("missing key {key}"))),
+    }
+}
+
+fn int(obj: &Map<String, Value>, key: &str) -> Result<i32> {
+    let v = obj
+        .get(key)
+        .ok_or_else(|| general(format!("missing key {key}")))?;
+    if let Some(i) = v.as_i64() {
+        return i32::try_from(i).map_err(|_| general(format!("{key} out of range: {i}")));
+    }
+    // nlohmann::json converts a float to int by truncation; so do we.
+    match v.as_f64() {
+        Some(f) if f.is_finite() && f >= i32::MIN as f64 && f <= i32::MAX as f64 => Ok(f as i32),
+        _ => Err(general(format!("{key} must be an integer, got {v}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn defaults_and_partial() {
-        let p = InputParams::from_json("{}").unwrap();
-        assert_eq!(p, InputParams::default());
+    fn full_python_json_parses_and_incomplete_does_not() {
+        let full = InputParams::with_serial_port("/dev/x").to_json();
+        let p = InputParams::from_json(&full).unwrap();
+        assert_eq!(p.serial_port, "/dev/x");
         assert_eq!(p.master_board, -100);
-        let p = InputParams::from_json(
-            r#"{"serial_port":"/dev/ttyUSB0","timeout":3,"unknown_key":[1,2]}"#,
-        )
-        .unwrap();
-        assert_eq!(p.serial_port, "/dev/ttyUSB0");
-        assert_eq!(p.timeout, 3);
-        assert_eq!(p.master_board, -100);
+        assert_eq!(InputParams::from_json(&p.to_json()).unwrap(), p);
+        for bad in ["{}", "[]", "nope", r#"{"serial_port": ""}"#] {
+            assert_eq!(
+                InputParams::from_json(bad).unwrap_err().code,
+                ExitCode::GeneralError
+            );
+        }
+        let float = full.replace("\"timeout\":0", "\"timeout\":3.7");
+        assert_eq!(InputParams::from_json(&float).unwrap().timeout, 3);
+        let wrong = full.replace("\"timeout\":0", "\"timeout\":\"3\"");
+        assert!(InputParams::from_json(&wrong).is_err());
+        let extra = full.replace("{", "{\"unknown_key\":[1,2],");
+        assert_eq!(InputParams::from_json(&extra).unwrap(), p);
     }
 
     #[test]
-    fn round_trip_python_style() {
+    fn python_style_spacing() {
         // What brainflow's Python BrainFlowInputParams.to_json() produces.
         let js = r#"{"serial_port": "COM3", "mac_address": "", "ip_address": "", "ip_address_aux": "", "ip_address_anc": "", "ip_port": 0, "ip_port_aux": 0, "ip_port_anc": 0, "ip_protocol": 0, "other_info": "", "timeout": 0, "serial_number": "", "file": "", "file_aux": "", "file_anc": "", "master_board": -100}"#;
         let p = InputParams::from_json(js).unwrap();
         assert_eq!(p.serial_port, "COM3");
-        assert_eq!(InputParams::from_json(&p.to_json()).unwrap(), p);
-    }
-
-    #[test]
-    fn wrong_types_are_invalid_arguments() {
-        for bad in [
-            r#"{"timeout":"5"}"#,
-            r#"{"serial_port":5}"#,
-            "not json",
-            "[]",
-        ] {
-            assert_eq!(
-                InputParams::from_json(bad).unwrap_err().code,
-                ExitCode::InvalidArguments
-            );
-        }
     }
 }

@@ -323,6 +323,12 @@ impl CommandParser {
         out.push(match_frame(set, &frame));
     }
 
+    /// Bytes of an incomplete command held back (never more than the longest
+    /// rule: a babbling host cannot grow it).
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.len()
+    }
+
     fn take(&mut self) -> String {
         String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned()
     }

@@ -2,7 +2,7 @@
 //! signatures and exit codes.
 //!
 //! Each call parses `json_brainflow_input_params` (bad JSON:
-//! `GENERAL_ERROR`, see [`crate::input_json`]), finds the session for
+//! `GENERAL_ERROR`, see [`InputParams::from_json`]), finds the session for
 //! `(board_id, params)` (none: `BOARD_NOT_CREATED_ERROR`), then checks its
 //! other arguments and calls the board. Pointer arguments that BrainFlow
 //! dereferences without checking (and crashes on) give
@@ -11,12 +11,13 @@
 use std::ffi::{c_char, c_double, c_int};
 
 use boardloop_bluez::create_board;
+use boardloop_boards::params::InputParams;
 use boardloop_boards::{board_descr, Board, BoardError, BoardId, ExitCode, Preset};
 
 use crate::guard::{
     c_str, count, guarded, invalid, opt_c_str, out, out_slice, write_text, FfiResult,
 };
-use crate::input_json::parse_input_params;
+
 use crate::sessions::{self, Key};
 use crate::streamers;
 
@@ -37,7 +38,7 @@ unsafe fn key(board_id: c_int, json: *const c_char) -> Result<Key, BoardError> {
     let text = std::ffi::CStr::from_ptr(json)
         .to_str()
         .map_err(|_| BoardError::new(ExitCode::GeneralError, "input params are not valid UTF-8"))?;
-    Ok((board_id, parse_input_params(text)?))
+    Ok((board_id, InputParams::from_json(text)?))
 }
 
 /// Runs `f` on the session's board, holding only that session's lock.

@@ -18,7 +18,6 @@
 pub mod controller;
 mod guard;
 pub mod info;
-pub mod input_json;
 pub mod logger;
 mod sessions;
 pub mod streamers;

@@ -8,27 +8,12 @@
 //! `INVALID_ARGUMENTS_ERROR`, BrainFlow's code for a streamer that was never
 //! added.
 
+use boardloop_boards::streamer::Streamer;
 use boardloop_boards::{BoardError, ExitCode};
 
-use crate::guard::invalid;
-
-/// Checks `spec` against BrainFlow's forms: `file://PATH:w|a`,
-/// `streaming_board://IP:PORT`, `plotjuggler_udp://IP:PORT`.
+/// Checks `spec` against BrainFlow's forms (see [`Streamer::parse`]).
 pub(crate) fn validate(spec: &str) -> Result<(), BoardError> {
-    let bad = || invalid(format!("malformed streamer string {spec:?}"));
-    let (kind, rest) = spec.split_once("://").ok_or_else(bad)?;
-    let (dest, last) = rest.rsplit_once(':').ok_or_else(bad)?;
-    let ok = !dest.is_empty()
-        && match kind {
-            "file" => last == "w" || last == "a",
-            "streaming_board" | "plotjuggler_udp" => last.parse::<u16>().is_ok(),
-            _ => false,
-        };
-    if ok {
-        Ok(())
-    } else {
-        Err(bad())
-    }
+    Streamer::parse(spec).map(|_| ())
 }
 
 /// The error for a well-formed streamer: not implemented.
@@ -39,30 +24,4 @@ pub(crate) fn unsupported(spec: &str) -> BoardError {
             "streamer {spec:?}: streamers are not implemented by boardloop's libBoardController"
         ),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forms() {
-        for ok in [
-            "file:///tmp/x.csv:w",
-            "file://out.csv:a",
-            "streaming_board://225.1.1.1:6677",
-            "plotjuggler_udp://127.0.0.1:9870",
-        ] {
-            validate(ok).unwrap();
-        }
-        for bad in [
-            "",
-            "foo://bar",
-            "file:///tmp/x.csv",
-            "file://:w",
-            "streaming_board://1.2.3.4:x",
-        ] {
-            assert_eq!(validate(bad).unwrap_err().code, ExitCode::InvalidArguments);
-        }
-    }
 }
