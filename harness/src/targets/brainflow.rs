@@ -7,7 +7,7 @@
 //! the venv of `ci/make-dropin-venv.sh`). All four set up alike; they differ
 //! only in what the library behind the binding does.
 
-use super::{serial_emulator, Emulator, SecondAttempt, Session, TargetKind, TargetPlan};
+use super::{serial_emulator, Emulator, Planner, SecondAttempt, Session, TargetKind, TargetPlan};
 use crate::binding::BoardBinding;
 use crate::brainflow::{Connect, PythonHost};
 use crate::host::Host;
@@ -178,36 +178,18 @@ impl Brainflow {
     }
 }
 
-/// Serial scenarios that BrainFlow supports (`brainflow: true`), on
-/// BrainFlow's own library.
-pub(super) fn plan_serial(ctx: &Planning, _: &BoardBinding, sc: &Scenario) -> Option<TargetPlan> {
-    plan(ctx, sc, Library::Own, false)
-}
+// One planner per trial name: PLANNERS lists the BLE ones before `device`
+// and the serial ones after it, as the trial order has them.
 
-/// Serial scenarios that BrainFlow supports, on our library.
-pub(super) fn plan_dropin_serial(
-    ctx: &Planning,
-    _: &BoardBinding,
-    sc: &Scenario,
-) -> Option<TargetPlan> {
-    plan(ctx, sc, Library::Ours, false)
-}
-
-/// BLE scenarios that BrainFlow supports, where the plan was asked for
-/// BlueZ trials, on BrainFlow's own library.
-pub(super) fn plan_bluez(ctx: &Planning, _: &BoardBinding, sc: &Scenario) -> Option<TargetPlan> {
-    plan(ctx, sc, Library::Own, true)
-}
-
-/// BLE scenarios that BrainFlow supports, where the plan was asked for
-/// BlueZ trials, on our library.
-pub(super) fn plan_dropin_bluez(
-    ctx: &Planning,
-    _: &BoardBinding,
-    sc: &Scenario,
-) -> Option<TargetPlan> {
-    plan(ctx, sc, Library::Ours, true)
-}
+/// BLE scenarios that BrainFlow supports (`brainflow: true`), where the plan
+/// was asked for BlueZ trials, on BrainFlow's own library.
+pub(super) const PLAN_BLUEZ: Planner = |ctx, _, sc| plan(ctx, sc, Library::Own, true);
+/// As [`PLAN_BLUEZ`], on our library.
+pub(super) const PLAN_DROPIN_BLUEZ: Planner = |ctx, _, sc| plan(ctx, sc, Library::Ours, true);
+/// Serial scenarios that BrainFlow supports, on BrainFlow's own library.
+pub(super) const PLAN_SERIAL: Planner = |ctx, _, sc| plan(ctx, sc, Library::Own, false);
+/// As [`PLAN_SERIAL`], on our library.
+pub(super) const PLAN_DROPIN_SERIAL: Planner = |ctx, _, sc| plan(ctx, sc, Library::Ours, false);
 
 /// The BrainFlow trial of `sc` on `library`, over BlueZ (`bluez`) or
 /// serial, and why it cannot run here; `None` where it does not apply. The

@@ -182,13 +182,13 @@ pub type Planner = fn(&Planning, &BoardBinding, &Scenario) -> Option<TargetPlan>
 pub const PLANNERS: &[Planner] = &[
     memory::plan,
     bluez::plan,
-    brainflow::plan_bluez,
-    brainflow::plan_dropin_bluez,
+    brainflow::PLAN_BLUEZ,
+    brainflow::PLAN_DROPIN_BLUEZ,
     emulated::plan,
     cpp::plan,
     device::plan,
-    brainflow::plan_serial,
-    brainflow::plan_dropin_serial,
+    brainflow::PLAN_SERIAL,
+    brainflow::PLAN_DROPIN_SERIAL,
 ];
 
 /// The built-in serial emulator for `sc` on a new pseudo-terminal, and the
