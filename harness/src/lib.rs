@@ -15,9 +15,11 @@ pub mod plan;
 pub mod report;
 pub mod rig;
 pub mod run;
+pub mod targets;
 
 pub use plan::{plan, PlanOptions, Planned};
-pub use run::{run, Outcome, Target, Trial};
+pub use run::{run, Outcome, Trial};
+pub use targets::TargetKind;
 
 /// A one-paragraph account of a failed trial, for test output.
 pub fn describe_failure(t: &Trial, o: &Outcome) -> String {

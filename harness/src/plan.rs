@@ -4,8 +4,10 @@
 use crate::binding::board;
 use crate::brainflow::{find_dropin_python, find_python};
 use crate::catalog::{discover, Entry};
-use crate::rig::{Rig, RigBoard};
-use crate::run::{Target, Trial};
+use crate::rig::Rig;
+use crate::run::Trial;
+use crate::targets::PLANNERS;
+use std::cell::OnceCell;
 use std::path::PathBuf;
 
 /// What the matrix is built from.
@@ -65,38 +67,44 @@ pub fn cpp_plugin(board: &str) -> Option<PathBuf> {
         .map(|lib| plugin_dir().join(lib))
 }
 
-/// The `device` trial of `t` (a `Target::Device`): the rig's entry for its
-/// board, or why it cannot run here. The same for serial and BLE boards: a
-/// rig names a port, or an address or name (and adapter).
-fn device_trial(mut t: Trial, opts: &PlanOptions) -> Planned {
-    let has_faults = !t.scenario.decl.faults.is_empty();
-    let ble = t.scenario.profile.ble.is_some();
-    let ignored = match &opts.rig {
-        None => Some(
-            "no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)".to_string(),
-        ),
-        Some(Err(e)) => Some(format!("rig file: {e}")),
-        Some(Ok(rig)) => match rig.device_for(t.board.name, ble, &t.scenario.name, has_faults) {
-            Ok(d) => {
-                t.target = Target::Device { device: d.clone() };
-                None
-            }
-            Err(why) => Some(why),
-        },
-    };
-    Planned {
-        name: t.name(),
-        trial: Ok(t),
-        ignored,
+/// What the targets plan from: the options, and what the BrainFlow targets
+/// need, looked up once per plan and only if a scenario asks for it
+/// (finding BrainFlow's Python runs an interpreter).
+#[derive(Debug)]
+pub struct Planning<'a> {
+    /// The plan's options.
+    pub opts: &'a PlanOptions,
+    python: OnceCell<Result<PathBuf, String>>,
+    dropin: OnceCell<Result<PathBuf, String>>,
+}
+
+impl<'a> Planning<'a> {
+    /// Planning from `opts`; nothing looked up yet.
+    pub fn new(opts: &'a PlanOptions) -> Self {
+        Planning {
+            opts,
+            python: OnceCell::new(),
+            dropin: OnceCell::new(),
+        }
+    }
+
+    /// The Python that has BrainFlow (see [`find_python`]).
+    pub fn python(&self) -> Result<PathBuf, String> {
+        self.python.get_or_init(find_python).clone()
+    }
+
+    /// The drop-in venv's Python (see [`find_dropin_python`]).
+    pub fn dropin_python(&self) -> Result<PathBuf, String> {
+        self.dropin.get_or_init(find_dropin_python).clone()
     }
 }
 
-/// Builds the matrix.
+/// Builds the matrix: for each scenario and each board it names, the trial
+/// of every target that applies, in the order of [`PLANNERS`].
 pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
     let entries = discover(&opts.scenarios);
+    let ctx = Planning::new(opts);
     let mut out = Vec::new();
-    let mut python: Option<Result<PathBuf, String>> = None;
-    let mut dropin: Option<Result<PathBuf, String>> = None;
     for Entry {
         folder,
         name,
@@ -127,133 +135,19 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                 });
                 continue;
             };
-            let mk = |target: Target| Trial {
-                board: b.clone(),
-                scenario: scenario.clone(),
-                target,
-            };
-            if scenario.profile.ble.is_some() {
-                // BLE devices: the in-memory link always; real BlueZ only where
-                // two adapters and bluetoothd are reachable (the lab VM).
-                let t = mk(Target::Memory);
-                out.push(Planned {
-                    name: t.name(),
-                    trial: Ok(t),
-                    ignored: None,
-                });
-                if let Some(bz) = &opts.bluez {
-                    let (target, ignored) = match bz {
-                        Ok((e, b)) => (
-                            Target::Bluez {
-                                emulator: e.clone(),
-                                board: b.clone(),
-                            },
-                            None,
-                        ),
-                        Err(why) => (
-                            Target::Bluez {
-                                emulator: String::new(),
-                                board: String::new(),
-                            },
-                            Some(why.clone()),
-                        ),
-                    };
-                    let t = mk(target);
-                    out.push(Planned {
-                        name: t.name(),
-                        trial: Ok(t),
-                        ignored,
-                    });
-                    if scenario.decl.brainflow {
-                        // BrainFlow's own native BLE driver, then BrainFlow's
-                        // binding on our library, against the same device.
-                        let own = python.get_or_insert_with(find_python).clone();
-                        let ours = dropin.get_or_insert_with(find_dropin_python).clone();
-                        for (py, dropin) in [(own, false), (ours, true)] {
-                            let (python, emulator, board, ignored) = match (bz.clone(), py) {
-                                (Ok((e, b)), Ok(p)) => (p, e, b, None),
-                                (Err(why), _) | (_, Err(why)) => {
-                                    (PathBuf::new(), String::new(), String::new(), Some(why))
-                                }
-                            };
-                            let t = mk(if dropin {
-                                Target::BrainflowDropinBluez {
-                                    python,
-                                    emulator,
-                                    board,
-                                }
-                            } else {
-                                Target::BrainflowBluez {
-                                    python,
-                                    emulator,
-                                    board,
-                                }
-                            });
-                            out.push(Planned {
-                                name: t.name(),
-                                trial: Ok(t),
-                                ignored,
-                            });
-                        }
-                    }
-                }
-                out.push(device_trial(
-                    mk(Target::Device {
-                        device: RigBoard::default(),
-                    }),
-                    opts,
-                ));
-                continue;
-            }
-            let t = mk(Target::Emulated);
-            out.push(Planned {
-                name: t.name(),
-                trial: Ok(t),
-                ignored: None,
-            });
-            if let Some(plugin) = cpp_plugin(bname) {
-                let ignored = (!plugin.is_file()).then(|| {
-                    format!(
-                        "C++ plugin {} is not built: run `bash ci/build-plugins.sh` \
-                         (CMake; output goes to $CARGO_TARGET_DIR/plugins)",
-                        plugin.display()
-                    )
-                });
-                let t = mk(Target::Cpp { plugin });
-                out.push(Planned {
-                    name: t.name(),
-                    trial: Ok(t),
-                    ignored,
-                });
-            }
-            out.push(device_trial(
-                mk(Target::Device {
-                    device: RigBoard::default(),
-                }),
-                opts,
-            ));
-            if scenario.decl.brainflow {
-                let py = python.get_or_insert_with(find_python).clone();
-                let (python, ignored) = match py {
-                    Ok(p) => (p, None),
-                    Err(e) => (PathBuf::new(), Some(e)),
+            for planner in PLANNERS {
+                let Some(p) = planner(&ctx, &b, &scenario) else {
+                    continue;
                 };
-                let t = mk(Target::Brainflow { python });
-                out.push(Planned {
-                    name: t.name(),
-                    trial: Ok(t),
-                    ignored,
-                });
-                let py = dropin.get_or_insert_with(find_dropin_python).clone();
-                let (python, ignored) = match py {
-                    Ok(p) => (p, None),
-                    Err(e) => (PathBuf::new(), Some(e)),
+                let t = Trial {
+                    board: b.clone(),
+                    scenario: scenario.clone(),
+                    target: p.target,
                 };
-                let t = mk(Target::BrainflowDropin { python });
                 out.push(Planned {
                     name: t.name(),
                     trial: Ok(t),
-                    ignored,
+                    ignored: p.ignored,
                 });
             }
         }

@@ -1,103 +1,17 @@
 //! Running one trial: a scenario played against one board on one target.
 
 use crate::binding::BoardBinding;
-use crate::brainflow::{Connect, PythonHost};
 use crate::check::{check_signals, Segment, StateSpan};
-use crate::host::{code_name, parse_code, Host, HostError, RustHost};
+use crate::host::{code_name, parse_code, Host, HostError};
 use crate::report;
-use boardloop_boards::error::ExitCode;
-use boardloop_boards::{create_board, Board, Data, InputParams, PluginBoard, Preset, StreamStats};
+use crate::targets::{Emulator, Session, TargetKind};
+use boardloop_boards::{Data, InputParams, Preset, StreamStats};
 use boardloop_emulators::device::CommandRecord;
 use boardloop_emulators::scenario::{PresetExpect, SignalCheck, Step};
-use boardloop_emulators::state::State;
-use boardloop_emulators::{
-    BleEmulator, BleOptions, Device, Scenario, SerialEmulator, SerialOptions,
-};
+use boardloop_emulators::{Device, Scenario};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Where the board under test meets its device.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    /// The built-in emulator on a pseudo-terminal; the Rust driver opens it.
-    Emulated,
-    /// The built-in BLE emulator on an in-memory GATT peripheral; the Rust BLE
-    /// driver connects through the in-memory link.
-    Memory,
-    /// The built-in BLE emulator served by BlueZ (bluer) on one adapter; the
-    /// Rust BLE driver connects through btleplug on another.
-    Bluez {
-        /// Adapter the emulated device is served on (e.g. `hci1`).
-        emulator: String,
-        /// Adapter the board connects from (e.g. `hci0`).
-        board: String,
-    },
-    /// A device on a lab rig (or an external `boardloop emulate`): a serial
-    /// port, or a BLE device found by address or name, opened through the
-    /// same registry path a user takes (`boardloop_bluez::create_board`).
-    Device {
-        /// The rig's entry for the board.
-        device: crate::rig::RigBoard,
-    },
-    /// The built-in emulator, read by BrainFlow's own driver (Python package).
-    Brainflow {
-        /// The Python interpreter that has `brainflow`.
-        python: PathBuf,
-    },
-    /// The built-in emulator, read through BrainFlow's Python binding with our
-    /// `libBoardController.so` in place of BrainFlow's (the drop-in proof).
-    BrainflowDropin {
-        /// The drop-in venv's Python.
-        python: PathBuf,
-    },
-    /// The built-in BLE emulator served by BlueZ (bluer) on one adapter, read
-    /// by BrainFlow's own native BLE driver (SimpleBLE over BlueZ, which uses
-    /// the first adapter it lists), found by `mac_address`.
-    BrainflowBluez {
-        /// The Python interpreter that has `brainflow`.
-        python: PathBuf,
-        /// Adapter the emulated device is served on (e.g. `hci1`).
-        emulator: String,
-        /// The other adapter, the one BrainFlow connects from (e.g. `hci0`).
-        board: String,
-    },
-    /// The BlueZ-served emulator (as in `BrainflowBluez`), read through
-    /// BrainFlow's Python binding with our `libBoardController.so` in place
-    /// of BrainFlow's: the drop-in proof over real BlueZ (our BLE boards,
-    /// built by the registry, on btleplug).
-    BrainflowDropinBluez {
-        /// The drop-in venv's Python.
-        python: PathBuf,
-        /// Adapter the emulated device is served on (e.g. `hci1`).
-        emulator: String,
-        /// The adapter our library connects from (e.g. `hci0`).
-        board: String,
-    },
-    /// The built-in emulator, read by the board's C++ implementation loaded
-    /// as a plugin (`PluginBoard`), exactly as `Emulated` runs the Rust board.
-    Cpp {
-        /// The plugin library (`libboardloop_<board>_cpp.so`).
-        plugin: PathBuf,
-    },
-}
-
-impl Target {
-    /// The last part of a trial name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Target::Emulated => "emulated",
-            Target::Memory => "memory",
-            Target::Bluez { .. } => "bluez",
-            Target::Device { .. } => "device",
-            Target::Brainflow { .. } => "brainflow",
-            Target::BrainflowDropin { .. } => "brainflow_dropin",
-            Target::BrainflowBluez { .. } => "brainflow_bluez",
-            Target::BrainflowDropinBluez { .. } => "brainflow_dropin_bluez",
-            Target::Cpp { .. } => "cpp",
-        }
-    }
-}
 
 /// One scenario × board × target.
 #[derive(Debug, Clone)]
@@ -107,7 +21,7 @@ pub struct Trial {
     /// The scenario.
     pub scenario: Arc<Scenario>,
     /// Where it runs.
-    pub target: Target,
+    pub target: Arc<dyn TargetKind>,
 }
 
 impl Trial {
@@ -115,12 +29,7 @@ impl Trial {
     /// (see [`BoardBinding::brainflow_withheld_rows`]); row expectations and
     /// `wait_samples` steps are lowered by this much.
     pub fn withheld_rows(&self, preset: Preset) -> usize {
-        match self.target {
-            Target::Brainflow { .. } | Target::BrainflowBluez { .. } => {
-                self.board.brainflow_withheld_rows[preset as usize]
-            }
-            _ => 0,
-        }
+        self.target.withheld_rows(&self.board, preset)
     }
 
     /// `board::scenario::target`.
@@ -162,76 +71,19 @@ impl Outcome {
     }
 }
 
-/// The emulator behind a trial.
-enum Emulator {
-    Serial(SerialEmulator),
-    Ble(BleEmulator),
-}
-
-impl Emulator {
-    fn commands(&self) -> Vec<CommandRecord> {
-        match self {
-            Emulator::Serial(e) => e.commands(),
-            Emulator::Ble(e) => e.commands(),
-        }
-    }
-    fn state(&self) -> State {
-        match self {
-            Emulator::Serial(e) => e.state(),
-            Emulator::Ble(e) => e.state(),
-        }
-    }
-    fn transcript(&self) -> String {
-        match self {
-            Emulator::Serial(e) => e.transcript(),
-            Emulator::Ble(e) => e.transcript(),
-        }
-    }
-    fn settle(&self) {
-        match self {
-            Emulator::Serial(e) => e.settle(),
-            Emulator::Ble(e) => e.settle(),
-        }
-    }
-    fn error(&self) -> Option<String> {
-        match self {
-            Emulator::Serial(e) => e.error(),
-            Emulator::Ble(_) => None,
-        }
-    }
-}
-
-/// Runs a trial to completion.
-///
-/// One exception to "one attempt": BrainFlow's own GANGLION_NATIVE driver
-/// (5.23) sometimes returns STATUS_OK from `prepare_session` although it
-/// never found its two characteristics (SimpleBLE listed the services before
-/// BlueZ had exported their characteristics; the driver then releases
-/// itself but still reports success), so `start_stream` fails with
-/// BOARD_NOT_CREATED_ERROR. Seen on the first BrainFlow trial of about one
-/// VM run in three. Such a `brainflow_bluez` trial runs once more, and its
-/// log says so; a second failure stands.
+/// Runs a trial to completion: once, unless its target asks for a second
+/// attempt after a known race in a driver we do not own (see
+/// [`TargetKind::second_attempt`]); the second attempt's log says so.
 pub fn run(trial: &Trial) -> Outcome {
     let out = run_once(trial);
-    let raced = matches!(trial.target, Target::BrainflowBluez { .. })
-        && out.first_error == Some(("start", ExitCode::BoardNotCreated as i32));
-    if !raced {
+    let Some(again) = trial.target.second_attempt(&out) else {
         return out;
-    }
+    };
     // Printed, not logged: a retry must show in every CI log.
-    eprintln!(
-        "{}: BrainFlow prepared without its characteristics (start: BOARD_NOT_CREATED); \
-         running it again",
-        trial.name()
-    );
-    let mut again = run_once(trial);
-    again.log.insert(
-        0,
-        "second attempt: the first one hit BrainFlow's prepare race (prepare_session OK, \
-         start_stream BOARD_NOT_CREATED_ERROR)"
-            .into(),
-    );
-    again
+    eprintln!("{}: {}", trial.name(), again.printed);
+    let mut out = run_once(trial);
+    out.log.insert(0, again.logged.into());
+    out
 }
 
 fn run_once(trial: &Trial) -> Outcome {
@@ -242,181 +94,15 @@ fn run_once(trial: &Trial) -> Outcome {
         timeout: sc.decl.timeout,
         ..Default::default()
     };
-    let mut advertising: Option<crate::advertise::Pending> = None;
-    let mut bluez_guard: Option<crate::bluez_ble::Guard> = None;
-    let (emulator, mut host): (Option<Emulator>, Box<dyn Host>) = match &trial.target {
-        Target::Memory => {
-            let Some(periph) = crate::memory_ble::peripheral(sc) else {
-                out.failures.push(format!(
-                    "`{}` has no valid GATT table",
-                    sc.profile.decl.name
-                ));
-                return out;
-            };
-            let adapter = std::sync::Arc::new(crate::memory_ble::MemoryAdapter(periph.clone()));
-            let emu = match BleEmulator::spawn(sc, adapter, BleOptions::default()) {
-                Ok(e) => e,
-                Err(e) => {
-                    out.failures
-                        .push(format!("cannot start the BLE emulator: {e}"));
-                    return out;
-                }
-            };
-            let ble = boardloop_boards::MemoryBle::new();
-            let (b, p) = (ble.clone(), periph.clone());
-            match crate::advertise::advertise(sc, move || {
-                b.add(&p);
-                Ok(())
-            }) {
-                Ok(pending) => advertising = Some(pending),
-                Err(e) => {
-                    out.failures.push(e);
-                    return out;
-                }
-            }
-            out.log
-                .push(format!("memory peripheral {:?}", periph.info().name));
-            match crate::memory_ble::board(trial.board.id, ble, &params) {
-                Ok(b) => (Some(Emulator::Ble(emu)), Box::new(RustHost(b))),
-                Err(e) => {
-                    out.failures
-                        .push(format!("board `{}`: {e}", trial.board.name));
-                    return out;
-                }
-            }
-        }
-        Target::Bluez { emulator, board } => {
-            match crate::bluez_ble::start(sc, trial.board.id, emulator, board, &params) {
-                Ok(st) => {
-                    out.log.push(st.log);
-                    bluez_guard = Some(st.guard);
-                    (
-                        Some(Emulator::Ble(st.emulator)),
-                        Box::new(RustHost(st.board)),
-                    )
-                }
-                Err(e) => {
-                    out.failures.push(e);
-                    return out;
-                }
-            }
-        }
-        Target::BrainflowBluez {
-            python,
-            emulator,
-            board,
-        }
-        | Target::BrainflowDropinBluez {
-            python,
-            emulator,
-            board,
-        } => {
-            let served = match crate::bluez_ble::serve(sc, emulator, board) {
-                Ok(s) => s,
-                Err(e) => {
-                    out.failures.push(e);
-                    return out;
-                }
-            };
-            out.log.push(served.log);
-            bluez_guard = Some(served.guard);
-            let connect = Connect::Mac {
-                address: &served.address,
-                adapter: board,
-            };
-            match brainflow_host(trial, python, connect, &mut out) {
-                Some(h) => (Some(Emulator::Ble(served.emulator)), h),
-                None => return out,
-            }
-        }
-        Target::Device { device } if sc.profile.ble.is_some() => {
-            // A BLE device on a rig: BrainFlow's params, as a user gives them.
-            let params = InputParams {
-                mac_address: device.mac_address.clone().unwrap_or_default(),
-                serial_number: device.name.clone().unwrap_or_default(),
-                ..params.clone()
-            };
-            out.log.push(format!("device {}", device.describe()));
-            match boardloop_bluez::create_board_on_adapter(
-                trial.board.id,
-                params,
-                device.adapter.clone(),
-            ) {
-                Ok(b) => (None, Box::new(RustHost(b))),
-                Err(e) => {
-                    out.failures.push(format!("cannot create the board: {e}"));
-                    return out;
-                }
-            }
-        }
-        _ => {
-            let serial = match &trial.target {
-                Target::Device { .. } => None,
-                _ => match SerialEmulator::spawn(sc, SerialOptions::default()) {
-                    Ok(e) => Some(e),
-                    Err(e) => {
-                        out.failures.push(format!("cannot start the emulator: {e}"));
-                        return out;
-                    }
-                },
-            };
-            let port = match (&trial.target, &serial) {
-                (Target::Device { device }, _) => device.serial_port.clone().unwrap_or_default(),
-                (_, Some(e)) => e.path().display().to_string(),
-                _ => unreachable!("an emulated target always has an emulator"),
-            };
-            out.log.push(format!("port {port}"));
-            let host: Box<dyn Host> = match &trial.target {
-                Target::Brainflow { python } | Target::BrainflowDropin { python } => {
-                    match brainflow_host(trial, python, Connect::Serial(&port), &mut out) {
-                        Some(h) => h,
-                        None => return out,
-                    }
-                }
-                Target::Cpp { plugin } => {
-                    let params = InputParams {
-                        serial_port: port.clone(),
-                        ..params.clone()
-                    };
-                    match PluginBoard::load(plugin, &params) {
-                        Ok(b) if b.board_id() == trial.board.id => {
-                            out.log.push(format!(
-                                "plugin {} ({})",
-                                b.plugin().name(),
-                                plugin.display()
-                            ));
-                            Box::new(RustHost(Box::new(b)))
-                        }
-                        Ok(b) => {
-                            out.failures.push(format!(
-                                "plugin {} implements {}, not {}",
-                                plugin.display(),
-                                b.board_id(),
-                                trial.board.id
-                            ));
-                            return out;
-                        }
-                        Err(e) => {
-                            out.failures.push(format!("cannot load the plugin: {e}"));
-                            return out;
-                        }
-                    }
-                }
-                _ => {
-                    let params = InputParams {
-                        serial_port: port.clone(),
-                        ..params.clone()
-                    };
-                    match create_board(trial.board.id, params) {
-                        Ok(b) => Box::new(RustHost(b)),
-                        Err(e) => {
-                            out.failures.push(format!("cannot create the board: {e}"));
-                            return out;
-                        }
-                    }
-                }
-            };
-            (serial.map(Emulator::Serial), host)
+    let Session {
+        mut host,
+        emulator,
+        guard,
+    } = match trial.target.open(trial, &params, &mut out.log) {
+        Ok(s) => s,
+        Err(e) => {
+            out.failures.push(e);
+            return out;
         }
     };
     tracing::info!(
@@ -433,11 +119,7 @@ fn run_once(trial: &Trial) -> Outcome {
     if let Some(e) = &emulator {
         e.settle();
     }
-    if let (
-        Some(e),
-        Target::Emulated | Target::Memory | Target::Cpp { .. } | Target::Bluez { .. },
-    ) = (&emulator, &trial.target)
-    {
+    if let Some(e) = emulator.as_ref().filter(|_| trial.target.pins_spans()) {
         pin_spans(&mut played, e, sc);
     }
     let data = played.data.take().unwrap_or_else(|| Data {
@@ -450,10 +132,10 @@ fn run_once(trial: &Trial) -> Outcome {
     out.elapsed = started.elapsed();
     let transcript = emulator.as_ref().map(|e| e.transcript());
     drop(emulator);
-    drop(advertising);
-    // After the emulator (which holds the peripheral): unregisters, then
-    // removes the device from the board's adapter.
-    drop(bluez_guard);
+    // After the emulator (which holds the peripheral): cancels a late
+    // advertisement; for BlueZ, unregisters, then removes the device from
+    // the board's adapter.
+    drop(guard);
     tracing::info!(
         "{}: done in {} ms",
         trial.name(),
@@ -461,50 +143,6 @@ fn run_once(trial: &Trial) -> Outcome {
     );
     out.artifacts = report::keep(trial, &out, &data, transcript.as_deref());
     out
-}
-
-/// BrainFlow's own driver (or ours under its binding), proven by the library it
-/// loaded.
-fn brainflow_host(
-    trial: &Trial,
-    python: &std::path::Path,
-    connect: Connect,
-    out: &mut Outcome,
-) -> Option<Box<dyn Host>> {
-    let sc = &trial.scenario;
-    let mut h = match PythonHost::spawn(python, trial.board.id as i32, connect, sc.decl.timeout) {
-        Ok(h) => h,
-        Err(e) => {
-            out.failures.push(format!("cannot start BrainFlow: {e}"));
-            return None;
-        }
-    };
-    // Ours reports this workspace's version, BrainFlow's its own.
-    let ours = env!("CARGO_PKG_VERSION");
-    let dropin = matches!(
-        trial.target,
-        Target::BrainflowDropin { .. } | Target::BrainflowDropinBluez { .. }
-    );
-    match h.version() {
-        Ok(v) if (v == ours) == dropin => out.log.push(format!("libBoardController {v}")),
-        Ok(v) => {
-            out.failures.push(format!(
-                "BrainFlow loaded libBoardController {v}, expected {} ({ours})",
-                if dropin {
-                    "ours"
-                } else {
-                    "BrainFlow's own, not ours"
-                }
-            ));
-            return None;
-        }
-        Err(e) => {
-            out.failures
-                .push(format!("BoardShim.get_version failed: {e}"));
-            return None;
-        }
-    }
-    Some(Box::new(h))
 }
 
 /// What the host side observed while playing the steps.
@@ -922,14 +560,7 @@ fn verify(
                 .push(format!("rows: expected {c}, got {}", data.num_samples));
         }
     }
-    let brainflow = matches!(
-        trial.target,
-        Target::Brainflow { .. }
-            | Target::BrainflowDropin { .. }
-            | Target::BrainflowBluez { .. }
-            | Target::BrainflowDropinBluez { .. }
-    );
-    match (&out.stats, brainflow) {
+    match (&out.stats, trial.target.reports_stats()) {
         (Some(s), _) => {
             if let Some(l) = x.lost_packets {
                 if s.decode.lost_packets != l {
@@ -964,8 +595,8 @@ fn verify(
                 }
             }
         }
-        (None, true) => {} // BrainFlow reports no statistics; its data is still checked.
-        (None, false) => out
+        (None, false) => {} // BrainFlow reports no statistics; its data is still checked.
+        (None, true) => out
             .failures
             .push("the driver reported no statistics".into()),
     }

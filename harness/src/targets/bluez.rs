@@ -1,0 +1,72 @@
+//! `bluez`: the built-in BLE emulator served by bluetoothd on one adapter,
+//! the Rust BLE driver connecting through btleplug on another
+//! (`crate::bluez_ble`). Runs only next to a real BlueZ with two adapters
+//! (the lab VM, `bash ci/ble-test.sh`); elsewhere it is listed, ignored.
+
+use super::{Emulator, Session, TargetKind, TargetPlan};
+use crate::binding::BoardBinding;
+use crate::host::RustHost;
+use crate::plan::Planning;
+use crate::run::Trial;
+use boardloop_boards::InputParams;
+use boardloop_emulators::Scenario;
+
+/// The built-in BLE emulator served by BlueZ (bluer) on one adapter; the
+/// Rust BLE driver connects through btleplug on another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bluez {
+    /// Adapter the emulated device is served on (e.g. `hci1`).
+    pub emulator: String,
+    /// Adapter the board connects from (e.g. `hci0`).
+    pub board: String,
+}
+
+impl TargetKind for Bluez {
+    fn name(&self) -> &'static str {
+        "bluez"
+    }
+
+    fn open(
+        &self,
+        trial: &Trial,
+        params: &InputParams,
+        log: &mut Vec<String>,
+    ) -> Result<Session, String> {
+        let st = crate::bluez_ble::start(
+            &trial.scenario,
+            trial.board.id,
+            &self.emulator,
+            &self.board,
+            params,
+        )?;
+        log.push(st.log);
+        Ok(Session {
+            host: Box::new(RustHost(st.board)),
+            emulator: Some(Emulator::Ble(st.emulator)),
+            guard: Some(Box::new(st.guard)),
+        })
+    }
+}
+
+/// BLE scenarios, where the plan was asked for BlueZ trials: ready when the
+/// adapters are known, else ignored with the reason.
+pub(super) fn plan(ctx: &Planning, _: &BoardBinding, sc: &Scenario) -> Option<TargetPlan> {
+    let bluez = ctx
+        .opts
+        .bluez
+        .as_ref()
+        .filter(|_| sc.profile.ble.is_some())?;
+    Some(match bluez {
+        Ok((e, b)) => TargetPlan::ready(Bluez {
+            emulator: e.clone(),
+            board: b.clone(),
+        }),
+        Err(why) => TargetPlan::new(
+            Bluez {
+                emulator: String::new(),
+                board: String::new(),
+            },
+            Some(why.clone()),
+        ),
+    })
+}

@@ -1,0 +1,229 @@
+//! The BrainFlow targets: the built-in emulator read through BrainFlow's
+//! Python binding (`ci/brainflow_host.py`, run by [`PythonHost`]), over a
+//! pseudo-terminal for serial boards or over BlueZ for BLE ones. Behind the
+//! binding is BrainFlow's own `libBoardController.so` (`brainflow`,
+//! `brainflow_bluez`: the reference we are compared with) or ours in its
+//! place (`brainflow_dropin`, `brainflow_dropin_bluez`: the drop-in proof,
+//! the venv of `ci/make-dropin-venv.sh`). All four set up alike; they differ
+//! only in what the library behind the binding does.
+
+use super::{serial_emulator, Emulator, Planner, SecondAttempt, Session, TargetKind, TargetPlan};
+use crate::binding::BoardBinding;
+use crate::brainflow::{Connect, PythonHost};
+use crate::host::Host;
+use crate::plan::Planning;
+use crate::run::{Outcome, Trial};
+use boardloop_boards::error::ExitCode;
+use boardloop_boards::{InputParams, Preset};
+use boardloop_emulators::Scenario;
+use std::path::PathBuf;
+
+/// Whose `libBoardController.so` BrainFlow's binding loads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Library {
+    /// BrainFlow's own (the `brainflow` package).
+    Own,
+    /// Ours, in its place (the drop-in venv).
+    Ours,
+}
+
+/// How a BrainFlow host reaches the emulated device.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Link {
+    /// The serial emulator's pseudo-terminal (BrainFlow's `serial_port`).
+    Serial,
+    /// The BLE emulator served by BlueZ (bluer) on one adapter, found by
+    /// `mac_address` from the other.
+    Bluez {
+        /// Adapter the emulated device is served on (e.g. `hci1`).
+        emulator: String,
+        /// The adapter BrainFlow connects from (e.g. `hci0`); BrainFlow's
+        /// own SimpleBLE ignores it and uses the first adapter it lists,
+        /// ours connects from it through btleplug.
+        board: String,
+    },
+}
+
+/// The built-in emulator read through BrainFlow's Python binding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Brainflow {
+    /// The Python interpreter whose `brainflow` loads `library`.
+    pub python: PathBuf,
+    /// Whose library the binding loads.
+    pub library: Library,
+    /// How it reaches the device.
+    pub link: Link,
+}
+
+impl TargetKind for Brainflow {
+    fn name(&self) -> &'static str {
+        match (self.library, &self.link) {
+            (Library::Own, Link::Serial) => "brainflow",
+            (Library::Own, Link::Bluez { .. }) => "brainflow_bluez",
+            (Library::Ours, Link::Serial) => "brainflow_dropin",
+            (Library::Ours, Link::Bluez { .. }) => "brainflow_dropin_bluez",
+        }
+    }
+
+    fn open(
+        &self,
+        trial: &Trial,
+        _params: &InputParams,
+        log: &mut Vec<String>,
+    ) -> Result<Session, String> {
+        let sc = &trial.scenario;
+        match &self.link {
+            Link::Serial => {
+                let (emu, port) = serial_emulator(sc, log)?;
+                Ok(Session {
+                    host: self.host(trial, Connect::Serial(&port), log)?,
+                    emulator: Some(Emulator::Serial(emu)),
+                    guard: None,
+                })
+            }
+            Link::Bluez { emulator, board } => {
+                let served = crate::bluez_ble::serve(sc, emulator, board)?;
+                log.push(served.log);
+                // Declared in this order so that a failure below drops the
+                // emulator first, then the guard (see `bluez_ble::Guard`).
+                let guard = served.guard;
+                let emulator = Some(Emulator::Ble(served.emulator));
+                let connect = Connect::Mac {
+                    address: &served.address,
+                    adapter: board,
+                };
+                Ok(Session {
+                    host: self.host(trial, connect, log)?,
+                    emulator,
+                    guard: Some(Box::new(guard)),
+                })
+            }
+        }
+    }
+
+    /// Only BrainFlow's own drivers keep rows back; ours deliver them all.
+    fn withheld_rows(&self, board: &BoardBinding, preset: Preset) -> usize {
+        match self.library {
+            Library::Own => board.brainflow_withheld_rows[preset as usize],
+            Library::Ours => 0,
+        }
+    }
+
+    /// The binding passes no statistics through.
+    fn reports_stats(&self) -> bool {
+        false
+    }
+
+    /// The binding's host is not held to the emulator's packets.
+    fn pins_spans(&self) -> bool {
+        false
+    }
+
+    /// BrainFlow's own GANGLION_NATIVE driver (5.23) sometimes returns
+    /// STATUS_OK from `prepare_session` although it never found its two
+    /// characteristics (SimpleBLE listed the services before BlueZ had
+    /// exported their characteristics; the driver then releases itself but
+    /// still reports success), so `start_stream` fails with
+    /// BOARD_NOT_CREATED_ERROR. Seen on the first BrainFlow trial of about
+    /// one VM run in three. Such a `brainflow_bluez` trial runs once more;
+    /// a second failure stands. Ours has no such race: no second attempt.
+    fn second_attempt(&self, first: &Outcome) -> Option<SecondAttempt> {
+        let raced = self.library == Library::Own
+            && matches!(self.link, Link::Bluez { .. })
+            && first.first_error == Some(("start", ExitCode::BoardNotCreated as i32));
+        raced.then_some(SecondAttempt {
+            printed: "BrainFlow prepared without its characteristics (start: \
+                      BOARD_NOT_CREATED); running it again",
+            logged: "second attempt: the first one hit BrainFlow's prepare race \
+                     (prepare_session OK, start_stream BOARD_NOT_CREATED_ERROR)",
+        })
+    }
+}
+
+impl Brainflow {
+    /// BrainFlow's binding on the device, proven to have loaded the
+    /// expected library.
+    fn host(
+        &self,
+        trial: &Trial,
+        connect: Connect,
+        log: &mut Vec<String>,
+    ) -> Result<Box<dyn Host>, String> {
+        let sc = &trial.scenario;
+        let mut h = PythonHost::spawn(
+            &self.python,
+            trial.board.id as i32,
+            connect,
+            sc.decl.timeout,
+        )
+        .map_err(|e| format!("cannot start BrainFlow: {e}"))?;
+        // Ours reports this workspace's version, BrainFlow's its own.
+        let ours = env!("CARGO_PKG_VERSION");
+        let dropin = self.library == Library::Ours;
+        match h.version() {
+            Ok(v) if (v == ours) == dropin => log.push(format!("libBoardController {v}")),
+            Ok(v) => {
+                return Err(format!(
+                    "BrainFlow loaded libBoardController {v}, expected {} ({ours})",
+                    if dropin {
+                        "ours"
+                    } else {
+                        "BrainFlow's own, not ours"
+                    }
+                ))
+            }
+            Err(e) => return Err(format!("BoardShim.get_version failed: {e}")),
+        }
+        Ok(Box::new(h))
+    }
+}
+
+// One planner per trial name: PLANNERS lists the BLE ones before `device`
+// and the serial ones after it, as the trial order has them.
+
+/// BLE scenarios that BrainFlow supports (`brainflow: true`), where the plan
+/// was asked for BlueZ trials, on BrainFlow's own library.
+pub(super) const PLAN_BLUEZ: Planner = |ctx, _, sc| plan(ctx, sc, Library::Own, true);
+/// As [`PLAN_BLUEZ`], on our library.
+pub(super) const PLAN_DROPIN_BLUEZ: Planner = |ctx, _, sc| plan(ctx, sc, Library::Ours, true);
+/// Serial scenarios that BrainFlow supports, on BrainFlow's own library.
+pub(super) const PLAN_SERIAL: Planner = |ctx, _, sc| plan(ctx, sc, Library::Own, false);
+/// As [`PLAN_SERIAL`], on our library.
+pub(super) const PLAN_DROPIN_SERIAL: Planner = |ctx, _, sc| plan(ctx, sc, Library::Ours, false);
+
+/// The BrainFlow trial of `sc` on `library`, over BlueZ (`bluez`) or
+/// serial, and why it cannot run here; `None` where it does not apply. The
+/// Python is looked up only then: finding it runs an interpreter.
+fn plan(ctx: &Planning, sc: &Scenario, library: Library, bluez: bool) -> Option<TargetPlan> {
+    if !sc.decl.brainflow || sc.profile.ble.is_some() != bluez {
+        return None;
+    }
+    let python = || match library {
+        Library::Own => ctx.python(),
+        Library::Ours => ctx.dropin_python(),
+    };
+    let (python, link, ignored) = if !bluez {
+        match python() {
+            Ok(p) => (p, Link::Serial, None),
+            Err(e) => (PathBuf::new(), Link::Serial, Some(e)),
+        }
+    } else {
+        match (ctx.opts.bluez.clone()?, python()) {
+            (Ok((emulator, board)), Ok(p)) => (p, Link::Bluez { emulator, board }, None),
+            (Err(why), _) | (_, Err(why)) => (
+                PathBuf::new(),
+                Link::Bluez {
+                    emulator: String::new(),
+                    board: String::new(),
+                },
+                Some(why),
+            ),
+        }
+    };
+    let target = Brainflow {
+        python,
+        library,
+        link,
+    };
+    Some(TargetPlan::new(target, ignored))
+}

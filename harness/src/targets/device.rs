@@ -1,0 +1,86 @@
+//! `device`: a device on a lab rig (or an external `boardloop emulate`),
+//! found through the rig file. No emulator of ours stands behind it, so
+//! only what the host sees is checked.
+
+use super::{serial_board, Session, TargetKind, TargetPlan};
+use crate::binding::BoardBinding;
+use crate::host::RustHost;
+use crate::plan::Planning;
+use crate::rig::RigBoard;
+use crate::run::Trial;
+use boardloop_boards::InputParams;
+use boardloop_emulators::Scenario;
+
+/// A device on a lab rig (or an external `boardloop emulate`): a serial
+/// port, or a BLE device found by address or name, opened through the same
+/// registry path a user takes (`boardloop_bluez::create_board`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    /// The rig's entry for the board.
+    pub device: RigBoard,
+}
+
+impl TargetKind for Device {
+    fn name(&self) -> &'static str {
+        "device"
+    }
+
+    fn open(
+        &self,
+        trial: &Trial,
+        params: &InputParams,
+        log: &mut Vec<String>,
+    ) -> Result<Session, String> {
+        let device = &self.device;
+        // The scenario's profile says what the device is, as for the plan.
+        let host = if trial.scenario.profile.ble.is_some() {
+            // A BLE device on a rig: BrainFlow's params, as a user gives them.
+            let params = InputParams {
+                mac_address: device.mac_address.clone().unwrap_or_default(),
+                serial_number: device.name.clone().unwrap_or_default(),
+                ..params.clone()
+            };
+            log.push(format!("device {}", device.describe()));
+            match boardloop_bluez::create_board_on_adapter(
+                trial.board.id,
+                params,
+                device.adapter.clone(),
+            ) {
+                Ok(b) => Box::new(RustHost(b)),
+                Err(e) => return Err(format!("cannot create the board: {e}")),
+            }
+        } else {
+            let port = device.serial_port.clone().unwrap_or_default();
+            log.push(format!("port {port}"));
+            serial_board(trial, &port, params)?
+        };
+        Ok(Session {
+            host,
+            emulator: None,
+            guard: None,
+        })
+    }
+}
+
+/// Every scenario, serial and BLE alike: a rig names a port, or an address
+/// or name (and adapter). Ignored without a rig, or when the rig has no
+/// device for it or leaves the scenario out.
+pub(super) fn plan(ctx: &Planning, board: &BoardBinding, sc: &Scenario) -> Option<TargetPlan> {
+    let has_faults = !sc.decl.faults.is_empty();
+    let ble = sc.profile.ble.is_some();
+    let (device, ignored) = match &ctx.opts.rig {
+        None => (
+            RigBoard::default(),
+            Some(
+                "no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)"
+                    .to_string(),
+            ),
+        ),
+        Some(Err(e)) => (RigBoard::default(), Some(format!("rig file: {e}"))),
+        Some(Ok(rig)) => match rig.device_for(board.name, ble, &sc.name, has_faults) {
+            Ok(d) => (d.clone(), None),
+            Err(why) => (RigBoard::default(), Some(why)),
+        },
+    };
+    Some(TargetPlan::new(Device { device }, ignored))
+}
