@@ -90,17 +90,18 @@ pub struct Handshake {
     port: String,
     timing: Timing,
     phase: Phase,
+    /// When `v` was written: the banner's deadlines count from there.
+    since: Duration,
+    /// The banner so far.
+    got: Vec<u8>,
+    /// Consecutive empty banner reads.
+    empty: u32,
 }
 
 enum Phase {
     Clearing,
     WritingV,
-    /// Reading the banner since `since` (time of the `v`).
-    Banner {
-        since: Duration,
-        got: Vec<u8>,
-        empty: u32,
-    },
+    Banner,
     Defaults(Command),
 }
 
@@ -111,40 +112,42 @@ impl Handshake {
             port: port.to_owned(),
             timing: timing.clone(),
             phase: Phase::Clearing,
+            since: Duration::ZERO,
+            got: Vec::new(),
+            empty: 0,
         }
     }
 
-    fn not_ready(&self, got: &[u8], why: &str, waited: Duration) -> Next<SerialIo> {
+    fn not_ready(&self, why: &str, now: Duration) -> Next<SerialIo> {
         Next::Finished(Err(BoardError::new(
             ExitCode::BoardNotReady,
             format!(
                 "board on {} is not ready: {why} after {:.1} s; received {} bytes: {}",
                 self.port,
-                waited.as_secs_f64(),
-                got.len(),
-                preview(got)
+                now.saturating_sub(self.since).as_secs_f64(),
+                self.got.len(),
+                preview(&self.got)
             ),
         )))
     }
 
     /// The next banner read, or the verdict that there will be none.
-    fn read_banner(&self, since: Duration, got: &[u8], now: Duration) -> Next<SerialIo> {
-        let waited = now.saturating_sub(since);
-        if got.len() >= MAX_BANNER_BYTES {
-            return self.not_ready(got, "no '$$$' in the first 500 bytes", waited);
+    fn read_banner(&self, now: Duration) -> Next<SerialIo> {
+        if self.got.len() >= MAX_BANNER_BYTES {
+            return self.not_ready("no '$$$' in the first 500 bytes", now);
         }
         let timeout = match self.timing.total_timeout {
             Some(total) => {
-                let left = total.saturating_sub(waited);
+                let left = total.saturating_sub(now.saturating_sub(self.since));
                 if left.is_zero() {
-                    return self.not_ready(got, "no '$$$' (timeout)", waited);
+                    return self.not_ready("no '$$$' (timeout)", now);
                 }
                 left.min(self.timing.read_timeout)
             }
             None => self.timing.read_timeout,
         };
         Next::Do(SerialIo::Read {
-            max: (MAX_BANNER_BYTES - got.len()).min(BANNER_CHUNK),
+            max: (MAX_BANNER_BYTES - self.got.len()).min(BANNER_CHUNK),
             timeout,
         })
     }
@@ -169,21 +172,21 @@ impl Step<SerialIo> for Handshake {
                         format!("unable to write 'v' to {}: {e}", self.port),
                     )));
                 }
-                self.phase = Phase::Banner {
-                    since: now,
-                    got: Vec::new(),
-                    empty: 0,
-                };
-                self.read_banner(now, &[], now)
+                self.phase = Phase::Banner;
+                self.since = now;
+                self.read_banner(now)
             }
-            Phase::Banner { since, got, empty } => {
-                let since = *since;
+            Phase::Banner => {
                 match input {
                     Resume::Bytes(b) => {
-                        *empty = 0;
-                        got.extend_from_slice(b);
-                        if got.windows(3).any(|w| w == b"$$$") {
-                            tracing::debug!(port = %self.port, banner = %String::from_utf8_lossy(got), "board answered 'v'");
+                        self.empty = 0;
+                        self.got.extend_from_slice(b);
+                        if self.got.windows(3).any(|w| w == b"$$$") {
+                            tracing::debug!(
+                                port = %self.port,
+                                banner = %String::from_utf8_lossy(&self.got),
+                                "board answered 'v'"
+                            );
                             let mut d = Command::new(&self.port).write(b"d", "'d'").reply(
                                 REPLY_END,
                                 &self.timing,
@@ -195,27 +198,17 @@ impl Step<SerialIo> for Handshake {
                         }
                     }
                     Resume::TimedOut => {
-                        *empty += 1;
+                        self.empty += 1;
                         if self.timing.total_timeout.is_none()
-                            && *empty > self.timing.max_empty_reads
+                            && self.empty > self.timing.max_empty_reads
                         {
-                            let got = std::mem::take(got);
-                            return self.not_ready(&got, "no '$$$'", now.saturating_sub(since));
+                            return self.not_ready("no '$$$'", now);
                         }
                     }
-                    Resume::Failed(e) => {
-                        let got = std::mem::take(got);
-                        let why = format!("read failed ({e})");
-                        return self.not_ready(&got, &why, now.saturating_sub(since));
-                    }
+                    Resume::Failed(e) => return self.not_ready(&format!("read failed ({e})"), now),
                     Resume::Start | Resume::Done => {}
                 }
-                let got = std::mem::take(got);
-                let next = self.read_banner(since, &got, now);
-                if let Phase::Banner { got: slot, .. } = &mut self.phase {
-                    *slot = got;
-                }
-                next
+                self.read_banner(now)
             }
             Phase::Defaults(d) => match d.resume(input, now) {
                 Next::Finished(Ok(reply)) if reply.starts_with("Failure") => {
