@@ -5,36 +5,26 @@
 //! received before it stays readable; the next device call returns an error).
 
 use std::collections::VecDeque;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use crate::ble::{BleConnector, BleLink, DeviceFilter, DeviceInfo, NotificationStream, Uuid};
+use crate::ble::{BleConnector, BleLink, DeviceFilter, DeviceInfo, NotificationStream};
 use crate::board::StreamStats;
 use crate::codec::{DecodeStats, Decoder, Input, PresetRows};
-use crate::cyton_board::MAX_CAPTURE_SAMPLES;
 use crate::data::Data;
 use crate::descr::{board_descr, BoardDescr};
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
 use crate::ring::RingBuffer;
+use crate::serial_session::{check_buffer_size, lock, unix_now};
+use crate::steps::{run, BleIo, BleStep, Outcome};
 
 /// Poll interval of the reader: bounds how long release waits for it.
 const POLL: Duration = Duration::from_millis(20);
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Counters and buffers stay consistent across a panic elsewhere.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
 
 pub(crate) struct State<D> {
     pub(crate) decoder: D,
@@ -57,7 +47,8 @@ struct PresetInfo {
     descr: BoardDescr,
 }
 
-/// A BLE session core; drivers add the device's commands on top.
+/// A BLE session core; [`crate::ble_board::BleBoard`] performs the
+/// protocol's steps on top.
 pub(crate) struct BleSession<D: Decoder> {
     id: BoardId,
     presets: Vec<PresetInfo>,
@@ -218,18 +209,38 @@ impl<D: Decoder> BleSession<D> {
         lock(&self.shared.state).link_error.clone()
     }
 
-    /// Writes `value` to `uuid`; a lost link gives `BoardWrite` with the
-    /// reason the reader saw.
-    pub(crate) fn write(&mut self, uuid: Uuid, value: &[u8], with_response: bool) -> Result<()> {
+    /// Performs `step` on the link with the real clock. A write failing
+    /// after the reader saw the link go reports the reader's reason.
+    pub(crate) fn perform(&mut self, mut step: BleStep) -> Result<String> {
         let lost = self.link_lost();
         let link = self.link()?;
-        link.write(uuid, value, with_response).map_err(|e| {
-            let why = lost.unwrap_or_else(|| e.to_string());
-            BoardError::new(
-                ExitCode::BoardWrite,
-                format!("unable to write {value:02x?} to {uuid}: {why}"),
-            )
-        })
+        let start = Instant::now();
+        run(
+            step.as_mut(),
+            |io| {
+                let r = match io {
+                    BleIo::Write {
+                        uuid,
+                        value,
+                        with_response,
+                    } => link
+                        .write(uuid, &value, with_response)
+                        .map_err(|e| lost.clone().map_or(e, io::Error::other)),
+                    BleIo::Read(uuid) => {
+                        return match link.read(uuid) {
+                            Ok(v) => Outcome::Bytes(v),
+                            Err(e) => Outcome::Failed(e),
+                        }
+                    }
+                    BleIo::Subscribe(uuid) => link.subscribe(uuid),
+                };
+                match r {
+                    Ok(()) => Outcome::Done,
+                    Err(e) => Outcome::Failed(e),
+                }
+            },
+            || start.elapsed(),
+        )
     }
 
     /// Allocates the ring buffers and lets rows in. Checks BrainFlow's
@@ -241,12 +252,7 @@ impl<D: Decoder> BleSession<D> {
                 "session is not prepared",
             ));
         }
-        if buffer_size == 0 || buffer_size > MAX_CAPTURE_SAMPLES {
-            return Err(BoardError::new(
-                ExitCode::InvalidBufferSize,
-                format!("buffer size {buffer_size} not in 1..={MAX_CAPTURE_SAMPLES}"),
-            ));
-        }
+        check_buffer_size(buffer_size)?;
         let mut st = lock(&self.shared.state);
         if st.streaming {
             return Err(BoardError::new(

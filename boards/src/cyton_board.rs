@@ -1,22 +1,19 @@
-//! Cyton and Cyton+Daisy sessions over any [`SerialLink`], following
-//! BrainFlow's `OpenBCISerialBoard` behaviour (handshake, `b`/`s`, config).
+//! The OpenBCI Cyton and Cyton+Daisy protocol, following BrainFlow's
+//! `OpenBCISerialBoard` (handshake `v` then `d`, `b`/`s`, config with a
+//! `$$$`-terminated reply), as sans-IO steps run by the generic
+//! [`SerialBoard`]; the decoder is [`CytonDecoder`].
 
-use std::io;
-use std::time::Instant;
+use std::time::Duration;
 
-use crate::board::{Board, StreamStats};
 use crate::codec::cyton::{CytonDecoder, CytonVariant, DaisyPairing};
-use crate::data::Data;
-use crate::descr::{board_descr, BoardDescr};
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::link::SerialLink;
-use crate::serial_session::{
-    check_buffer_size, check_default_preset, read_reply, ReplyEnd, SerialStream,
-};
-// Shared with the Knight driver; re-exported here, where they were first
+use crate::serial_board::{SerialBoard, SerialProtocol};
+use crate::steps::{Command, Next, ReplyEnd, Resume, SerialIo, SerialStep, Step};
+// Shared by every serial board; re-exported here, where they were first
 // defined, so `cyton_board::Timing` and friends keep working.
-pub use crate::serial_session::{LinkOpener, Timing, MAX_CAPTURE_SAMPLES};
+pub use crate::serial_board::{LinkOpener, Timing, MAX_CAPTURE_SAMPLES};
 
 use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout};
 
@@ -71,6 +68,8 @@ pub static CYTON_DAISY: BoardDecl = BoardDecl {
 
 /// Longest handshake banner BrainFlow reads before giving up.
 const MAX_BANNER_BYTES: usize = 500;
+/// Largest chunk one banner read asks for.
+const BANNER_CHUNK: usize = 64;
 
 /// How a Cyton config reply ends: the firmware closes it with `$$$`; the
 /// limit only stops a babbling device from hanging a call.
@@ -80,39 +79,217 @@ const REPLY_END: ReplyEnd = ReplyEnd {
     truncate: false,
 };
 
-/// Where the session's link comes from.
-enum LinkSource {
-    /// Opened on each `prepare_session`, closed on release.
-    Opener(LinkOpener),
-    /// Supplied by the caller; parked here while the session is released.
-    Given(Option<Box<dyn SerialLink>>),
-}
-
 fn preview(bytes: &[u8]) -> String {
     let n = bytes.len().min(120);
     format!("{:?}", String::from_utf8_lossy(&bytes[..n]))
 }
 
-/// An OpenBCI Cyton or Cyton+Daisy session.
-pub struct CytonBoard {
-    variant: CytonVariant,
-    port_name: String,
-    source: LinkSource,
+/// BrainFlow's `status_check`: `v` until `$$$` appears within 500 bytes,
+/// then `d` (channel defaults), whose reply must not start with `Failure`.
+pub struct Handshake {
+    port: String,
     timing: Timing,
-    descr: BoardDescr,
-    stream: SerialStream<CytonDecoder>,
-    prepared: bool,
+    phase: Phase,
+    /// When `v` was written: the banner's deadlines count from there.
+    since: Duration,
+    /// The banner so far.
+    got: Vec<u8>,
+    /// Consecutive empty banner reads.
+    empty: u32,
 }
+
+enum Phase {
+    Clearing,
+    WritingV,
+    Banner,
+    Defaults(Command),
+}
+
+impl Handshake {
+    /// The handshake with the board on `port` (named in messages).
+    pub fn new(port: &str, timing: &Timing) -> Self {
+        Handshake {
+            port: port.to_owned(),
+            timing: timing.clone(),
+            phase: Phase::Clearing,
+            since: Duration::ZERO,
+            got: Vec::new(),
+            empty: 0,
+        }
+    }
+
+    fn not_ready(&self, why: &str, now: Duration) -> Next<SerialIo> {
+        Next::Finished(Err(BoardError::new(
+            ExitCode::BoardNotReady,
+            format!(
+                "board on {} is not ready: {why} after {:.1} s; received {} bytes: {}",
+                self.port,
+                now.saturating_sub(self.since).as_secs_f64(),
+                self.got.len(),
+                preview(&self.got)
+            ),
+        )))
+    }
+
+    /// The next banner read, or the verdict that there will be none.
+    fn read_banner(&self, now: Duration) -> Next<SerialIo> {
+        if self.got.len() >= MAX_BANNER_BYTES {
+            return self.not_ready("no '$$$' in the first 500 bytes", now);
+        }
+        let timeout = match self.timing.total_timeout {
+            Some(total) => {
+                let left = total.saturating_sub(now.saturating_sub(self.since));
+                if left.is_zero() {
+                    return self.not_ready("no '$$$' (timeout)", now);
+                }
+                left.min(self.timing.read_timeout)
+            }
+            None => self.timing.read_timeout,
+        };
+        Next::Do(SerialIo::Read {
+            max: (MAX_BANNER_BYTES - self.got.len()).min(BANNER_CHUNK),
+            timeout,
+        })
+    }
+}
+
+impl Step<SerialIo> for Handshake {
+    fn resume(&mut self, input: Resume<'_>, now: Duration) -> Next<SerialIo> {
+        match &mut self.phase {
+            // Stale bytes from an earlier session would confuse the banner
+            // search; a failed clear is no reason to give up.
+            Phase::Clearing => match input {
+                Resume::Start => Next::Do(SerialIo::ClearInput),
+                _ => {
+                    self.phase = Phase::WritingV;
+                    Next::Do(SerialIo::Write(b"v".to_vec()))
+                }
+            },
+            Phase::WritingV => {
+                if let Resume::Failed(e) = input {
+                    return Next::Finished(Err(BoardError::new(
+                        ExitCode::BoardWrite,
+                        format!("unable to write 'v' to {}: {e}", self.port),
+                    )));
+                }
+                self.phase = Phase::Banner;
+                self.since = now;
+                self.read_banner(now)
+            }
+            Phase::Banner => {
+                match input {
+                    Resume::Bytes(b) => {
+                        self.empty = 0;
+                        self.got.extend_from_slice(b);
+                        if self.got.windows(3).any(|w| w == b"$$$") {
+                            tracing::debug!(
+                                port = %self.port,
+                                banner = %String::from_utf8_lossy(&self.got),
+                                "board answered 'v'"
+                            );
+                            let mut d = Command::new(&self.port).write(b"d", "'d'").reply(
+                                REPLY_END,
+                                &self.timing,
+                                ExitCode::BoardNotReady,
+                            );
+                            let next = d.resume(Resume::Start, now);
+                            self.phase = Phase::Defaults(d);
+                            return next;
+                        }
+                    }
+                    Resume::TimedOut => {
+                        self.empty += 1;
+                        if self.timing.total_timeout.is_none()
+                            && self.empty > self.timing.max_empty_reads
+                        {
+                            return self.not_ready("no '$$$'", now);
+                        }
+                    }
+                    Resume::Failed(e) => return self.not_ready(&format!("read failed ({e})"), now),
+                    Resume::Start | Resume::Done => {}
+                }
+                self.read_banner(now)
+            }
+            Phase::Defaults(d) => match d.resume(input, now) {
+                Next::Finished(Ok(reply)) if reply.starts_with("Failure") => {
+                    Next::Finished(Err(BoardError::new(
+                        ExitCode::BoardNotReady,
+                        format!("board on {} refused defaults: {reply:?}", self.port),
+                    )))
+                }
+                next => next,
+            },
+        }
+    }
+}
+
+/// The Cyton protocol for one variant (Cyton, or Cyton with Daisy).
+pub struct CytonProtocol {
+    variant: CytonVariant,
+}
+
+impl CytonProtocol {
+    /// The protocol of `variant`.
+    pub fn new(variant: CytonVariant) -> Self {
+        CytonProtocol { variant }
+    }
+}
+
+impl SerialProtocol for CytonProtocol {
+    const REPLY_END: ReplyEnd = REPLY_END;
+    const REPLY_ERROR: ExitCode = ExitCode::IncommingMsg;
+    type Decoder = CytonDecoder;
+    const READER_THREAD: &'static str = "boardloop-cyton-reader";
+
+    fn board_id(&self) -> BoardId {
+        match self.variant {
+            CytonVariant::Cyton => BoardId::Cyton,
+            CytonVariant::Daisy => BoardId::CytonDaisy,
+        }
+    }
+
+    fn decoder(&self) -> CytonDecoder {
+        CytonDecoder::new(self.variant)
+    }
+
+    fn handshake(&self, port: &str, timing: &Timing) -> Option<SerialStep> {
+        Some(Box::new(Handshake::new(port, timing)))
+    }
+
+    fn handshake_done(&self, decoder: &mut CytonDecoder) {
+        decoder.apply_config("d");
+    }
+
+    fn start(&self, port: &str, _timing: &Timing) -> SerialStep {
+        // Leftover replies must not be decoded as the first packets.
+        Box::new(Command::new(port).clear_input(None).write(b"b", "'b'"))
+    }
+
+    fn stop(&self, port: &str, _timing: &Timing) -> Option<SerialStep> {
+        Some(Box::new(Command::new(port).write(b"s", "'s'")))
+    }
+
+    fn check_config(&self, decoder: &CytonDecoder, config: &str) -> Result<()> {
+        decoder
+            .check_config(config)
+            .map_err(|e| BoardError::new(ExitCode::InvalidArguments, e))
+    }
+
+    fn config_done(&self, decoder: &mut CytonDecoder, config: &str, reply: &str) {
+        // The firmware leaves settings unchanged when it answers "Failure".
+        if !reply.starts_with("Failure") {
+            decoder.apply_config(config);
+        }
+    }
+}
+
+/// An OpenBCI Cyton or Cyton+Daisy session.
+pub type CytonBoard = SerialBoard<CytonProtocol>;
 
 impl CytonBoard {
     /// A session over an already-open link (e.g. a [`crate::link::MemoryLink`]).
     pub fn with_link(variant: CytonVariant, link: Box<dyn SerialLink>, timing: Timing) -> Self {
-        Self::new(
-            variant,
-            "<link>".into(),
-            LinkSource::Given(Some(link)),
-            timing,
-        )
+        Self::from_link(CytonProtocol::new(variant), link, timing)
     }
 
     /// A session that opens its link with `opener` on `prepare_session`;
@@ -123,348 +300,18 @@ impl CytonBoard {
         opener: LinkOpener,
         timing: Timing,
     ) -> Self {
-        Self::new(variant, port_name, LinkSource::Opener(opener), timing)
-    }
-
-    fn new(variant: CytonVariant, port_name: String, source: LinkSource, timing: Timing) -> Self {
-        let id = Self::id_of(variant);
-        // Both ids are always described; fall back to an empty layout
-        // rather than panic if that ever changes.
-        let descr = board_descr(id, Preset::Default).unwrap_or_default();
-        CytonBoard {
-            variant,
-            port_name,
-            source,
-            timing,
-            descr,
-            stream: SerialStream::new(CytonDecoder::new(variant)),
-            prepared: false,
-        }
-    }
-
-    fn id_of(variant: CytonVariant) -> BoardId {
-        match variant {
-            CytonVariant::Cyton => BoardId::Cyton,
-            CytonVariant::Daisy => BoardId::CytonDaisy,
-        }
-    }
-
-    /// Sets the name used for the link in messages (e.g. the pty path a
-    /// test harness connected the link to).
-    pub fn named(mut self, port_name: impl Into<String>) -> Self {
-        self.port_name = port_name.into();
-        self
-    }
-
-    /// The session's timeouts.
-    pub fn timing(&self) -> &Timing {
-        &self.timing
-    }
-
-    /// The row layout rows are produced in.
-    pub fn descr(&self) -> &BoardDescr {
-        &self.descr
+        Self::from_opener(CytonProtocol::new(variant), port_name, opener, timing)
     }
 
     /// Chooses how Daisy packets become rows (see [`DaisyPairing`]); takes
     /// effect for packets decoded from now on.
     pub fn set_daisy_pairing(&mut self, pairing: DaisyPairing) {
-        self.stream.state().decoder.set_daisy_pairing(pairing);
+        self.with_decoder(|d| d.set_daisy_pairing(pairing));
     }
 
     /// Current channel gains as tracked from configuration commands.
     pub fn gains(&self) -> Vec<f64> {
-        self.stream.state().decoder.gains().to_vec()
-    }
-
-    /// True while the streaming thread is (or was, until `stop_stream`) running.
-    pub fn is_streaming(&self) -> bool {
-        self.stream.is_streaming()
-    }
-
-    /// Runs `f` on the link, getting ahead of the streaming thread.
-    fn on_link<T>(&self, f: impl FnOnce(&mut dyn SerialLink) -> io::Result<T>) -> io::Result<T> {
-        self.stream.on_link(f)
-    }
-
-    fn check_preset(&self, preset: Preset) -> Result<()> {
-        check_default_preset(&self.descr.name, preset)
-    }
-
-    fn link_lost(&self) -> Option<String> {
-        self.stream.link_error()
-    }
-
-    /// BrainFlow's `status_check`: `v` until `$$$`, then `d` (defaults).
-    fn handshake(&self, link: &mut dyn SerialLink) -> Result<()> {
-        let port = &self.port_name;
-        let t = &self.timing;
-        // Stale bytes from an earlier session would confuse the banner search.
-        let _ = link.clear_input();
-        link.write_all(b"v").map_err(|e| {
-            BoardError::new(
-                ExitCode::BoardWrite,
-                format!("unable to write 'v' to {port}: {e}"),
-            )
-        })?;
-        let start = Instant::now();
-        let mut got: Vec<u8> = Vec::new();
-        let mut empty = 0u32;
-        let not_ready = |got: &[u8], why: &str| {
-            BoardError::new(
-                ExitCode::BoardNotReady,
-                format!(
-                    "board on {port} is not ready: {why} after {:.1} s; received {} bytes: {}",
-                    start.elapsed().as_secs_f64(),
-                    got.len(),
-                    preview(got)
-                ),
-            )
-        };
-        loop {
-            if got.len() >= MAX_BANNER_BYTES {
-                return Err(not_ready(&got, "no '$$$' in the first 500 bytes"));
-            }
-            let per_read = match t.total_timeout {
-                Some(total) => {
-                    let left = total.saturating_sub(start.elapsed());
-                    if left.is_zero() {
-                        return Err(not_ready(&got, "no '$$$' (timeout)"));
-                    }
-                    left.min(t.read_timeout)
-                }
-                None => t.read_timeout,
-            };
-            let mut buf = [0u8; 64];
-            let room = (MAX_BANNER_BYTES - got.len()).min(buf.len());
-            match link.read(&mut buf[..room], per_read) {
-                Ok(0) => {
-                    empty += 1;
-                    if t.total_timeout.is_none() && empty > t.max_empty_reads {
-                        return Err(not_ready(&got, "no '$$$'"));
-                    }
-                }
-                Ok(n) => {
-                    empty = 0;
-                    got.extend_from_slice(&buf[..n]);
-                    if got.windows(3).any(|w| w == b"$$$") {
-                        break;
-                    }
-                }
-                Err(e) => return Err(not_ready(&got, &format!("read failed ({e})"))),
-            }
-        }
-        tracing::debug!(port = %port, banner = %String::from_utf8_lossy(&got), "board answered 'v'");
-        link.write_all(b"d").map_err(|e| {
-            BoardError::new(
-                ExitCode::BoardWrite,
-                format!("unable to write 'd' to {port}: {e}"),
-            )
-        })?;
-        let reply = self.read_reply(link).map_err(|e| {
-            BoardError::new(
-                ExitCode::BoardNotReady,
-                format!("no reply to 'd' from {port}: {e}"),
-            )
-        })?;
-        if reply.starts_with("Failure") {
-            return Err(BoardError::new(
-                ExitCode::BoardNotReady,
-                format!("board on {port} refused defaults: {reply:?}"),
-            ));
-        }
-        self.stream.state().decoder.apply_config("d");
-        Ok(())
-    }
-
-    /// Collects a reply: waits up to `read_timeout` for the first byte, then
-    /// until an idle gap or the `$$$` terminator Cyton replies end with.
-    fn read_reply(&self, link: &mut dyn SerialLink) -> io::Result<String> {
-        read_reply(link, &self.timing, &REPLY_END)
-    }
-
-    fn spawn_reader(&mut self) -> Result<()> {
-        self.stream.spawn_reader(
-            "boardloop-cyton-reader",
-            self.timing.poll_interval,
-            self.descr.timestamp_channel,
-            self.descr.marker_channel,
-            &self.port_name,
-        )
-    }
-}
-
-impl Board for CytonBoard {
-    fn board_id(&self) -> BoardId {
-        Self::id_of(self.variant)
-    }
-
-    fn prepare_session(&mut self) -> Result<()> {
-        if self.prepared {
-            tracing::info!("session already prepared");
-            return Ok(());
-        }
-        let mut link = match &mut self.source {
-            LinkSource::Opener(open) => open()?,
-            LinkSource::Given(slot) => slot.take().ok_or_else(|| {
-                BoardError::new(
-                    ExitCode::PortAlreadyOpen,
-                    "the link is in use by another session",
-                )
-            })?,
-        };
-        if let Err(e) = self.handshake(link.as_mut()) {
-            if let LinkSource::Given(slot) = &mut self.source {
-                *slot = Some(link);
-            }
-            return Err(e);
-        }
-        self.stream.attach(link);
-        self.prepared = true;
-        Ok(())
-    }
-
-    fn is_prepared(&self) -> bool {
-        self.prepared
-    }
-
-    fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
-        if !self.prepared {
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        check_buffer_size(buffer_size)?;
-        self.stream.check_not_streaming()?;
-        self.stream
-            .reset_for_stream(buffer_size, self.descr.num_rows);
-        // Leftover replies must not be decoded as the first packets.
-        self.on_link(|l| {
-            let _ = l.clear_input();
-            l.write_all(b"b")
-        })
-        .map_err(|e| {
-            BoardError::new(
-                ExitCode::BoardWrite,
-                format!("unable to write 'b' to {}: {e}", self.port_name),
-            )
-        })?;
-        self.spawn_reader()
-    }
-
-    fn stop_stream(&mut self) -> Result<()> {
-        if !self.stream.is_streaming() {
-            return Err(BoardError::new(
-                ExitCode::StreamThreadIsNotRunning,
-                "stream is not running",
-            ));
-        }
-        if let Some(err) = self.stream.join_reader() {
-            return Err(BoardError::new(ExitCode::IncommingMsg, err));
-        }
-        self.on_link(|l| l.write_all(b"s")).map_err(|e| {
-            BoardError::new(
-                ExitCode::BoardWrite,
-                format!("unable to write 's' to {}: {e}", self.port_name),
-            )
-        })
-    }
-
-    fn release_session(&mut self) -> Result<()> {
-        if !self.prepared {
-            // BrainFlow's C API: no such session.
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        if self.stream.is_streaming() {
-            let _ = self.stop_stream();
-        }
-        let link = self.stream.detach();
-        if let (LinkSource::Given(slot), Some(link)) = (&mut self.source, link) {
-            *slot = Some(link);
-        }
-        self.prepared = false;
-        Ok(())
-    }
-
-    fn config_board(&mut self, config: &str) -> Result<String> {
-        if !self.prepared {
-            return Err(BoardError::new(
-                ExitCode::BoardNotReady,
-                "session is not prepared",
-            ));
-        }
-        if let Some(err) = self.link_lost() {
-            return Err(BoardError::new(ExitCode::BoardWrite, err));
-        }
-        self.stream
-            .state()
-            .decoder
-            .check_config(config)
-            .map_err(|e| BoardError::new(ExitCode::InvalidArguments, e))?;
-        let write_err = |e: io::Error| {
-            BoardError::new(
-                ExitCode::BoardWrite,
-                format!("unable to write {config:?} to {}: {e}", self.port_name),
-            )
-        };
-        if self.stream.is_streaming() {
-            // The reply would be interleaved with packets: BrainFlow returns
-            // nothing. Gains change for the rows decoded from now on.
-            self.on_link(|l| l.write_all(config.as_bytes()))
-                .map_err(write_err)?;
-            self.stream.state().decoder.apply_config(config);
-            return Ok(String::new());
-        }
-        self.on_link(|l| l.write_all(config.as_bytes()))
-            .map_err(write_err)?;
-        let reply = self.on_link(|l| self.read_reply(l)).map_err(|e| {
-            BoardError::new(
-                ExitCode::IncommingMsg,
-                format!("no reply to {config:?} from {}: {e}", self.port_name),
-            )
-        })?;
-        // The firmware leaves settings unchanged when it answers "Failure".
-        if !reply.starts_with("Failure") {
-            self.stream.state().decoder.apply_config(config);
-        }
-        Ok(reply)
-    }
-
-    fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
-        self.check_preset(preset)?;
-        self.stream.insert_marker(value, self.prepared)
-    }
-
-    fn get_board_data_count(&self, preset: Preset) -> Result<usize> {
-        self.check_preset(preset)?;
-        self.stream.data_count(self.prepared)
-    }
-
-    fn get_board_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data> {
-        self.check_preset(preset)?;
-        self.stream.take_data(n, self.prepared)
-    }
-
-    fn get_current_board_data(&self, n: usize, preset: Preset) -> Result<Data> {
-        self.check_preset(preset)?;
-        self.stream.current_data(n, self.prepared)
-    }
-
-    fn stream_stats(&self) -> StreamStats {
-        self.stream.stats()
-    }
-}
-
-impl Drop for CytonBoard {
-    fn drop(&mut self) {
-        // Never leave a reader thread running against a dropped session.
-        if self.prepared {
-            let _ = self.release_session();
-        }
+        self.with_decoder(|d| d.gains().to_vec())
     }
 }
 

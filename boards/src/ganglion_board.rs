@@ -1,21 +1,20 @@
-//! OpenBCI Ganglion over the host's BLE stack (BrainFlow's GANGLION_NATIVE,
-//! id 46), following `src/board_controller/openbci/ganglion_native.cpp`:
-//! find by name prefix `Ganglion`/`Simblee` (or `mac_address`, or
-//! `serial_number` as the exact name), read the firmware from 0x2A28,
-//! subscribe to the data characteristic, commands written without response.
+//! The OpenBCI Ganglion protocol over the host's BLE stack (BrainFlow's
+//! GANGLION_NATIVE, id 46), following
+//! `src/board_controller/openbci/ganglion_native.cpp`: find by name prefix
+//! `Ganglion`/`Simblee` (or `mac_address`, or `serial_number` as the exact
+//! name), read the firmware from 0x2A28, subscribe to the data
+//! characteristic, commands written without response. Run by the generic
+//! [`BleBoard`]; the decoder is [`GanglionDecoder`].
 
-use std::time::Duration;
-
-use crate::ble::{BleConnector, DeviceFilter, DeviceInfo, Uuid};
-use crate::ble_session::BleSession;
-use crate::board::{Board, StreamStats};
+use crate::ble::{BleConnector, Uuid};
+use crate::ble_board::{BleBoard, BleConfig, BleProtocol};
 use crate::codec::ganglion::{GanglionDecoder, GanglionFirmware, GanglionStats, SignConvention};
 use crate::codec::DecodeStats;
 use crate::codec::{Decoder, Input, PresetRows};
-use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
+use crate::steps::{BleSequence, BleStep};
 
 use crate::registry::{BoardDecl, Driver, PresetLayout};
 
@@ -69,9 +68,8 @@ impl Decoder for GanglionDecoder {
     }
 }
 
-/// A Ganglion session over any [`BleConnector`].
-pub struct GanglionBoard {
-    session: BleSession<GanglionDecoder>,
+/// The Ganglion protocol and what a session learns: firmware, mode.
+pub struct GanglionProtocol {
     firmware: Option<GanglionFirmware>,
     sign: SignConvention,
     /// `b`/`s`, or `z`/`Z` in impedance mode (BrainFlow swaps them).
@@ -79,218 +77,143 @@ pub struct GanglionBoard {
     stop_cmd: &'static str,
 }
 
-impl GanglionBoard {
-    /// A session that finds its device through `connector` as BrainFlow does
-    /// with `params` (`mac_address`, `serial_number`, `timeout`).
-    pub fn with_connector(connector: Box<dyn BleConnector>, params: &InputParams) -> Self {
-        let filter =
-            DeviceFilter::from_params(&params.mac_address, &params.serial_number, &NAME_PREFIXES);
-        GanglionBoard {
-            session: BleSession::new(
-                BoardId::GanglionNative,
-                &[Preset::Default],
-                connector,
-                filter,
-                params,
-                GanglionDecoder::new(GanglionFirmware::V3),
-            ),
+impl Default for GanglionProtocol {
+    fn default() -> Self {
+        GanglionProtocol {
             firmware: None,
             sign: SignConvention::default(),
             start_cmd: "b",
             stop_cmd: "s",
         }
     }
+}
 
-    /// Overrides the discovery timeout (BrainFlow: `params.timeout`, else 5 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.session.set_timeout(timeout);
-        self
+/// A command, written without response as BrainFlow does.
+fn command(cmds: &[&str]) -> BleSequence {
+    cmds.iter().fold(BleSequence::new(), |s, c| {
+        s.write(WRITE_CHAR, c.as_bytes(), false)
+    })
+}
+
+impl BleProtocol for GanglionProtocol {
+    type Decoder = GanglionDecoder;
+
+    fn board_id(&self) -> BoardId {
+        BoardId::GanglionNative
     }
 
-    /// Chooses the sign convention of 18/19-bit fields (BrainFlow's by default).
-    pub fn with_sign(mut self, sign: SignConvention) -> Self {
-        self.sign = sign;
-        self
+    fn presets(&self) -> &'static [Preset] {
+        &[Preset::Default]
     }
 
-    /// The firmware detected by `prepare_session`.
-    pub fn firmware(&self) -> Option<GanglionFirmware> {
-        self.firmware
+    fn name_prefixes(&self) -> &'static [&'static str] {
+        &NAME_PREFIXES
     }
 
-    /// True while in impedance mode (`z` sent, `Z` not yet).
-    pub fn impedance_mode(&self) -> bool {
-        self.start_cmd == "z"
+    fn decoder(&self) -> GanglionDecoder {
+        GanglionDecoder::new(GanglionFirmware::V3)
     }
 
-    /// Decoder counters (impedance packets, rejects, range switches too).
-    pub fn ganglion_stats(&self) -> GanglionStats {
-        self.session.with_decoder(|d| d.stats().clone())
-    }
-
-    /// The device connected to by `prepare_session`.
-    pub fn device(&self) -> Option<&DeviceInfo> {
-        self.session.device()
-    }
-
-    fn send(&mut self, cmd: &str) -> Result<()> {
-        self.session.write(WRITE_CHAR, cmd.as_bytes(), false)
-    }
-
-    fn check_link(&self) -> Result<()> {
-        match self.session.link_lost() {
-            Some(e) => Err(BoardError::new(ExitCode::BoardWrite, e)),
-            None => Ok(()),
-        }
-    }
-
-    fn setup(&mut self) -> Result<()> {
-        let sign = self.sign;
-        let link = self.session.connect()?;
+    fn setup(&self, characteristics: &[Uuid]) -> Result<BleStep> {
         for (uuid, what) in [(NOTIFY_CHAR, "data"), (WRITE_CHAR, "command")] {
-            if !link.has_characteristic(uuid) {
+            if !characteristics.contains(&uuid) {
                 return Err(BoardError::new(
                     ExitCode::BoardNotReady,
                     format!("device has no Ganglion {what} characteristic {uuid}"),
                 ));
             }
         }
+        // The revision read becomes the step's reply; a failed read gives ""
+        // (firmware 2, as BrainFlow assumes).
+        Ok(Box::new(
+            BleSequence::new()
+                .read_or_empty(SOFTWARE_REVISION)
+                .subscribe(NOTIFY_CHAR, NOTIFY_CHAR.to_string()),
+        ))
+    }
+
+    fn setup_done(&mut self, decoder: &mut GanglionDecoder, revision: &str) {
         // BrainFlow: first byte '3' → firmware 3, anything else → 2.
-        let fw = match link.read(SOFTWARE_REVISION) {
-            Ok(rev) => GanglionFirmware::from_revision(&rev),
-            Err(e) => {
-                tracing::warn!("no software revision ({e}); assuming firmware 2 as BrainFlow");
-                GanglionFirmware::V2
-            }
-        };
-        link.subscribe(NOTIFY_CHAR).map_err(|e| {
-            BoardError::new(
-                ExitCode::GeneralError,
-                format!("unable to subscribe to {NOTIFY_CHAR}: {e}"),
-            )
-        })?;
+        let fw = GanglionFirmware::from_revision(revision.as_bytes());
         tracing::info!(?fw, "Ganglion firmware detected");
-        self.session
-            .with_decoder(|d| *d = GanglionDecoder::new(fw).with_sign(sign));
+        *decoder = GanglionDecoder::new(fw).with_sign(self.sign);
         self.firmware = Some(fw);
-        Ok(())
+    }
+
+    fn start(&self) -> BleStep {
+        Box::new(command(&[self.start_cmd]))
+    }
+
+    fn stop(&self) -> BleStep {
+        Box::new(command(&[self.stop_cmd]))
+    }
+
+    fn config(&self, config: &str, streaming: bool) -> Result<BleConfig> {
+        if config == "get_firmware_version" {
+            let v = match self.firmware {
+                Some(GanglionFirmware::V3) => "3",
+                _ => "2",
+            };
+            return Ok(BleConfig::Reply(v.into()));
+        }
+        Ok(BleConfig::Send(Box::new(match config.as_bytes() {
+            [] => return Err(BoardError::new(ExitCode::InvalidArguments, "empty command")),
+            // Impedance mode swaps the start/stop commands; a running stream
+            // is stopped and restarted in the other mode, as BrainFlow does.
+            [c @ (b'z' | b'Z'), ..] if streaming => {
+                let start = if *c == b'z' { "z" } else { "b" };
+                command(&[self.stop_cmd, start])
+            }
+            [b'z' | b'Z', ..] => BleSequence::new(),
+            _ => command(&[config]),
+        })))
+    }
+
+    fn config_done(&mut self, _decoder: &mut GanglionDecoder, config: &str) {
+        match config.as_bytes().first() {
+            Some(b'z') => (self.start_cmd, self.stop_cmd) = ("z", "Z"),
+            Some(b'Z') => (self.start_cmd, self.stop_cmd) = ("b", "s"),
+            _ => {}
+        }
+    }
+
+    fn released(&mut self) {
+        *self = GanglionProtocol {
+            sign: self.sign,
+            ..GanglionProtocol::default()
+        };
     }
 }
 
-impl Board for GanglionBoard {
-    fn board_id(&self) -> BoardId {
-        BoardId::GanglionNative
+/// A Ganglion session over any [`BleConnector`].
+pub type GanglionBoard = BleBoard<GanglionProtocol>;
+
+impl GanglionBoard {
+    /// A session that finds its device through `connector` as BrainFlow does
+    /// with `params` (`mac_address`, `serial_number`, `timeout`).
+    pub fn with_connector(connector: Box<dyn BleConnector>, params: &InputParams) -> Self {
+        Self::new(GanglionProtocol::default(), connector, params)
     }
 
-    fn prepare_session(&mut self) -> Result<()> {
-        if self.session.is_connected() {
-            tracing::info!("session already prepared");
-            return Ok(());
-        }
-        let r = self.setup();
-        if r.is_err() {
-            self.session.release();
-            self.firmware = None;
-        }
-        r
+    /// Chooses the sign convention of 18/19-bit fields (BrainFlow's by default).
+    pub fn with_sign(mut self, sign: SignConvention) -> Self {
+        self.protocol_mut().sign = sign;
+        self
     }
 
-    fn is_prepared(&self) -> bool {
-        self.session.is_connected()
+    /// The firmware detected by `prepare_session`.
+    pub fn firmware(&self) -> Option<GanglionFirmware> {
+        self.protocol().firmware
     }
 
-    fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
-        self.session.begin_stream(buffer_size)?;
-        let cmd = self.start_cmd;
-        if let Err(e) = self.send(cmd) {
-            self.session.abort_stream();
-            return Err(e);
-        }
-        Ok(())
+    /// True while in impedance mode (`z` sent, `Z` not yet).
+    pub fn impedance_mode(&self) -> bool {
+        self.protocol().start_cmd == "z"
     }
 
-    fn stop_stream(&mut self) -> Result<()> {
-        self.session.end_stream()?;
-        if let Some(e) = self.session.link_lost() {
-            return Err(BoardError::new(ExitCode::IncommingMsg, e));
-        }
-        let cmd = self.stop_cmd;
-        self.send(cmd)
-    }
-
-    fn release_session(&mut self) -> Result<()> {
-        if !self.session.is_connected() {
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        if self.session.is_streaming() {
-            let _ = self.stop_stream();
-        }
-        self.session.release();
-        self.firmware = None;
-        self.start_cmd = "b";
-        self.stop_cmd = "s";
-        Ok(())
-    }
-
-    fn config_board(&mut self, config: &str) -> Result<String> {
-        if !self.session.is_connected() {
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        if config == "get_firmware_version" {
-            return Ok(match self.firmware {
-                Some(GanglionFirmware::V3) => "3",
-                _ => "2",
-            }
-            .into());
-        }
-        if config.is_empty() {
-            return Err(BoardError::new(ExitCode::InvalidArguments, "empty command"));
-        }
-        self.check_link()?;
-        match config.as_bytes()[0] {
-            // Impedance mode swaps the start/stop commands; a running stream
-            // is stopped and restarted in the other mode, as BrainFlow does.
-            c @ (b'z' | b'Z') => {
-                let streaming = self.session.is_streaming();
-                if streaming {
-                    let stop = self.stop_cmd;
-                    self.send(stop)?;
-                }
-                (self.start_cmd, self.stop_cmd) = if c == b'z' { ("z", "Z") } else { ("b", "s") };
-                if streaming {
-                    let start = self.start_cmd;
-                    self.send(start)?;
-                }
-            }
-            _ => self.send(config)?,
-        }
-        Ok(String::new())
-    }
-
-    fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
-        self.session.insert_marker(value, preset)
-    }
-
-    fn get_board_data_count(&self, preset: Preset) -> Result<usize> {
-        self.session.data_count(preset)
-    }
-
-    fn get_board_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data> {
-        self.session.pop_data(n, preset)
-    }
-
-    fn get_current_board_data(&self, n: usize, preset: Preset) -> Result<Data> {
-        self.session.peek_data(n, preset)
-    }
-
-    fn stream_stats(&self) -> StreamStats {
-        self.session.total_stats()
+    /// Decoder counters (impedance packets, rejects, range switches too).
+    pub fn ganglion_stats(&self) -> GanglionStats {
+        self.with_decoder(|d| d.stats().clone())
     }
 }
 

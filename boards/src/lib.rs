@@ -8,14 +8,20 @@
 //!   serial backend and an in-memory pair for tests;
 //! * [`ble`]: the BLE transport seam ([`ble::BleLink`], [`ble::BleConnector`])
 //!   with an in-memory peripheral/central pair ([`ble::MemoryBle`]);
-//! * [`board`]: sessions with BrainFlow's semantics, a streaming thread and a
-//!   [`ring::RingBuffer`] per preset;
+//! * [`steps`]: each protocol's handshake, start, stop and config as sans-IO
+//!   state machines (time passed in, actions out);
+//! * [`board`]: sessions with BrainFlow's semantics, implemented once per
+//!   transport ([`serial_board::SerialBoard`], [`ble_board::BleBoard`]) over
+//!   a protocol (`CytonProtocol`, `KnightProtocol`, `GanglionProtocol`,
+//!   `MuseProtocol`), with a streaming thread and a [`ring::RingBuffer`] per
+//!   preset;
 //! * [`registry`]: one declaration per board (id, name, layouts, BrainFlow
 //!   quirks, how to build its driver), which everything else iterates.
 
 #![warn(missing_docs)]
 
 pub mod ble;
+pub mod ble_board;
 mod ble_session;
 pub mod board;
 pub mod codec;
@@ -32,7 +38,9 @@ pub mod params;
 pub mod plugin;
 pub mod registry;
 pub mod ring;
+pub mod serial_board;
 mod serial_session;
+pub mod steps;
 pub mod streamer;
 pub mod synthetic;
 

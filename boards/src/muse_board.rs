@@ -1,5 +1,6 @@
-//! Muse 2 (38), Muse S (39) and Muse 2016 (41) over the host's BLE stack,
-//! following `src/board_controller/muse/muse.cpp`: find by name prefix
+//! The Muse 2 (38), Muse S (39) and Muse 2016 (41) protocol over the host's
+//! BLE stack, run by the generic [`BleBoard`], following
+//! `src/board_controller/muse/muse.cpp`: find by name prefix
 //! `Muse` (or `mac_address`, or `serial_number` as the exact name), subscribe
 //! to every data characteristic present, then `v1` and preset `p21`; `d`
 //! starts, `h` stops. Control frames are `[len + 1, ascii…, 0x0A]`, written
@@ -7,20 +8,17 @@
 //! Presets: default (EEG, 256 Hz), auxiliary (accel + gyro, 52 Hz),
 //! ancillary (PPG, 64 Hz; Muse 2/S), each with its own ring buffer.
 
-use std::time::Duration;
-
-use crate::ble::{BleConnector, DeviceFilter, DeviceInfo};
-use crate::ble_session::BleSession;
-use crate::board::{Board, StreamStats};
+use crate::ble::{BleConnector, Uuid};
+use crate::ble_board::{BleBoard, BleConfig, BleProtocol};
 use crate::codec::muse::{
     control_frame, MuseChar, MuseDecoder, MuseModel, MuseRows, MuseStats, CONTROL,
 };
 use crate::codec::DecodeStats;
 use crate::codec::{Decoder, Input, PresetRows};
-use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
+use crate::steps::{BleSequence, BleStep};
 
 use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout};
 
@@ -130,7 +128,7 @@ pub const DEFAULT_PRESET: &str = "p21";
 const MAX_COMMAND_LEN: usize = 14;
 
 /// The session's decoder plus the scratch rows it fills.
-struct MuseSessionDecoder {
+pub struct MuseSessionDecoder {
     inner: MuseDecoder,
     rows: MuseRows,
 }
@@ -173,12 +171,127 @@ impl Decoder for MuseSessionDecoder {
     }
 }
 
-/// A Muse session over any [`BleConnector`].
-pub struct MuseBoard {
+/// The Muse protocol of one model, and the last preset sent.
+pub struct MuseProtocol {
     model: MuseModel,
-    session: BleSession<MuseSessionDecoder>,
     preset: String,
 }
+
+impl MuseProtocol {
+    /// The protocol of `model`.
+    pub fn new(model: MuseModel) -> Self {
+        MuseProtocol {
+            model,
+            preset: DEFAULT_PRESET.into(),
+        }
+    }
+
+    /// Checks a command: presets the model lacks and frames too long for
+    /// BrainFlow's buffer are `InvalidArguments`.
+    fn check_command(&self, config: &str) -> Result<()> {
+        let bad = |why: String| Err(BoardError::new(ExitCode::InvalidArguments, why));
+        if config.is_empty() || config.len() > MAX_COMMAND_LEN || !config.is_ascii() {
+            return bad(format!(
+                "command {config:?} must be 1..={MAX_COMMAND_LEN} ASCII characters"
+            ));
+        }
+        // `p` followed only by digits (none included) names a preset.
+        let is_preset = config.starts_with('p') && config[1..].bytes().all(|b| b.is_ascii_digit());
+        if is_preset && !self.model.presets().contains(&config) {
+            return bad(format!(
+                "preset {config} is not supported by {}; supported: {}",
+                MuseBoard::id_of(self.model).name(),
+                self.model.presets().join(" ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `seq`, then control frames written without response (BrainFlow 5.x).
+fn commands(seq: BleSequence, cmds: &[&str]) -> BleSequence {
+    cmds.iter()
+        .fold(seq, |s, c| s.write(CONTROL, &control_frame(c), false))
+}
+
+impl BleProtocol for MuseProtocol {
+    type Decoder = MuseSessionDecoder;
+
+    fn board_id(&self) -> BoardId {
+        MuseBoard::id_of(self.model)
+    }
+
+    fn presets(&self) -> &'static [Preset] {
+        if self.model.has_ppg() {
+            &[Preset::Default, Preset::Auxiliary, Preset::Ancillary]
+        } else {
+            &[Preset::Default, Preset::Auxiliary]
+        }
+    }
+
+    fn name_prefixes(&self) -> &'static [&'static str] {
+        &[NAME_PREFIX]
+    }
+
+    fn decoder(&self) -> MuseSessionDecoder {
+        MuseSessionDecoder {
+            inner: MuseDecoder::new(self.model),
+            rows: MuseRows::default(),
+        }
+    }
+
+    fn setup(&self, characteristics: &[Uuid]) -> Result<BleStep> {
+        if !characteristics.contains(&CONTROL) {
+            return Err(BoardError::new(
+                ExitCode::BoardNotReady,
+                format!("device has no Muse control characteristic {CONTROL}"),
+            ));
+        }
+        // Every data characteristic the device has (PPG only on models with
+        // it), then the protocol version and BrainFlow's default preset.
+        let mut seq = BleSequence::new();
+        for ch in MuseChar::ALL {
+            if matches!(ch, MuseChar::Ppg(_)) && !self.model.has_ppg() {
+                continue;
+            }
+            if characteristics.contains(&ch.uuid()) {
+                seq = seq.subscribe(ch.uuid(), format!("{} ({})", ch.name(), ch.uuid()));
+            }
+        }
+        Ok(Box::new(commands(seq, &["v1", DEFAULT_PRESET])))
+    }
+
+    fn setup_done(&mut self, _decoder: &mut MuseSessionDecoder, _reply: &str) {
+        self.preset = DEFAULT_PRESET.into();
+    }
+
+    fn start(&self) -> BleStep {
+        Box::new(commands(BleSequence::new(), &["d"]))
+    }
+
+    fn stop(&self) -> BleStep {
+        Box::new(commands(BleSequence::new(), &["h"]))
+    }
+
+    fn config(&self, config: &str, _streaming: bool) -> Result<BleConfig> {
+        self.check_command(config)?;
+        Ok(BleConfig::Send(Box::new(commands(
+            BleSequence::new(),
+            &[config],
+        ))))
+    }
+
+    fn config_done(&mut self, decoder: &mut MuseSessionDecoder, config: &str) {
+        if config.starts_with('p') {
+            self.preset = config.into();
+            // Presets ending in 0 (p20, p50, p60) stream the AUX electrode.
+            decoder.inner.expect_aux(config.ends_with('0'));
+        }
+    }
+}
+
+/// A Muse session over any [`BleConnector`].
+pub type MuseBoard = BleBoard<MuseProtocol>;
 
 impl MuseBoard {
     /// A session for `model` that finds its device through `connector` as
@@ -188,28 +301,7 @@ impl MuseBoard {
         connector: Box<dyn BleConnector>,
         params: &InputParams,
     ) -> Self {
-        let filter =
-            DeviceFilter::from_params(&params.mac_address, &params.serial_number, &[NAME_PREFIX]);
-        let presets: &[Preset] = if model.has_ppg() {
-            &[Preset::Default, Preset::Auxiliary, Preset::Ancillary]
-        } else {
-            &[Preset::Default, Preset::Auxiliary]
-        };
-        MuseBoard {
-            model,
-            session: BleSession::new(
-                Self::id_of(model),
-                presets,
-                connector,
-                filter,
-                params,
-                MuseSessionDecoder {
-                    inner: MuseDecoder::new(model),
-                    rows: MuseRows::default(),
-                },
-            ),
-            preset: DEFAULT_PRESET.into(),
-        }
+        Self::new(MuseProtocol::new(model), connector, params)
     }
 
     /// The board id of `model`.
@@ -231,182 +323,14 @@ impl MuseBoard {
         }
     }
 
-    /// Overrides the discovery timeout (BrainFlow: `params.timeout`, else 5 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.session.set_timeout(timeout);
-        self
-    }
-
     /// The last preset (`pNN`) sent.
     pub fn preset(&self) -> &str {
-        &self.preset
+        &self.protocol().preset
     }
 
     /// Decoder counters, per characteristic included.
     pub fn muse_stats(&self) -> MuseStats {
-        self.session.with_decoder(|d| d.inner.stats())
-    }
-
-    /// Counters of one BrainFlow preset (exact loss summed over its
-    /// characteristics).
-    pub fn preset_stats(&self, preset: Preset) -> Result<StreamStats> {
-        self.session.descr(preset)?;
-        Ok(self.session.preset_stats(preset))
-    }
-
-    /// The device connected to by `prepare_session`.
-    pub fn device(&self) -> Option<&DeviceInfo> {
-        self.session.device()
-    }
-
-    fn send(&mut self, cmd: &str) -> Result<()> {
-        self.session.write(CONTROL, &control_frame(cmd), false)
-    }
-
-    fn setup(&mut self) -> Result<()> {
-        let model = self.model;
-        let link = self.session.connect()?;
-        if !link.has_characteristic(CONTROL) {
-            return Err(BoardError::new(
-                ExitCode::BoardNotReady,
-                format!("device has no Muse control characteristic {CONTROL}"),
-            ));
-        }
-        let mut subscribed = 0;
-        for ch in MuseChar::ALL {
-            if matches!(ch, MuseChar::Ppg(_)) && !model.has_ppg() {
-                continue;
-            }
-            if link.has_characteristic(ch.uuid()) {
-                link.subscribe(ch.uuid()).map_err(|e| {
-                    BoardError::new(
-                        ExitCode::GeneralError,
-                        format!("unable to subscribe to {} ({}): {e}", ch.name(), ch.uuid()),
-                    )
-                })?;
-                subscribed += 1;
-            }
-        }
-        tracing::debug!(subscribed, "Muse characteristics subscribed");
-        self.send("v1")?;
-        self.send(DEFAULT_PRESET)?;
-        self.preset = DEFAULT_PRESET.into();
-        Ok(())
-    }
-
-    /// Checks a command: presets the model lacks and frames too long for
-    /// BrainFlow's buffer are `InvalidArguments`.
-    fn check_command(&self, config: &str) -> Result<()> {
-        let bad = |why: String| Err(BoardError::new(ExitCode::InvalidArguments, why));
-        if config.is_empty() || config.len() > MAX_COMMAND_LEN || !config.is_ascii() {
-            return bad(format!(
-                "command {config:?} must be 1..={MAX_COMMAND_LEN} ASCII characters"
-            ));
-        }
-        // `p` followed only by digits (none included) names a preset.
-        let is_preset = config.starts_with('p') && config[1..].bytes().all(|b| b.is_ascii_digit());
-        if is_preset && !self.model.presets().contains(&config) {
-            return bad(format!(
-                "preset {config} is not supported by {}; supported: {}",
-                Self::id_of(self.model).name(),
-                self.model.presets().join(" ")
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl Board for MuseBoard {
-    fn board_id(&self) -> BoardId {
-        Self::id_of(self.model)
-    }
-
-    fn prepare_session(&mut self) -> Result<()> {
-        if self.session.is_connected() {
-            tracing::info!("session already prepared");
-            return Ok(());
-        }
-        let r = self.setup();
-        if r.is_err() {
-            self.session.release();
-        }
-        r
-    }
-
-    fn is_prepared(&self) -> bool {
-        self.session.is_connected()
-    }
-
-    fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
-        self.session.begin_stream(buffer_size)?;
-        if let Err(e) = self.send("d") {
-            self.session.abort_stream();
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    fn stop_stream(&mut self) -> Result<()> {
-        self.session.end_stream()?;
-        if let Some(e) = self.session.link_lost() {
-            return Err(BoardError::new(ExitCode::IncommingMsg, e));
-        }
-        self.send("h")
-    }
-
-    fn release_session(&mut self) -> Result<()> {
-        if !self.session.is_connected() {
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        if self.session.is_streaming() {
-            let _ = self.stop_stream();
-        }
-        self.session.release();
-        Ok(())
-    }
-
-    fn config_board(&mut self, config: &str) -> Result<String> {
-        if !self.session.is_connected() {
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        self.check_command(config)?;
-        if let Some(e) = self.session.link_lost() {
-            return Err(BoardError::new(ExitCode::BoardWrite, e));
-        }
-        self.send(config)?;
-        if config.starts_with('p') {
-            self.preset = config.into();
-            // Presets ending in 0 (p20, p50, p60) stream the AUX electrode.
-            let aux = config.ends_with('0');
-            self.session.with_decoder(|d| d.inner.expect_aux(aux));
-        }
-        Ok(String::new())
-    }
-
-    fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
-        self.session.insert_marker(value, preset)
-    }
-
-    fn get_board_data_count(&self, preset: Preset) -> Result<usize> {
-        self.session.data_count(preset)
-    }
-
-    fn get_board_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data> {
-        self.session.pop_data(n, preset)
-    }
-
-    fn get_current_board_data(&self, n: usize, preset: Preset) -> Result<Data> {
-        self.session.peek_data(n, preset)
-    }
-
-    fn stream_stats(&self) -> StreamStats {
-        self.session.total_stats()
+        self.with_decoder(|d| d.inner.stats())
     }
 }
 

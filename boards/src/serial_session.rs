@@ -1,19 +1,20 @@
-//! The streaming plumbing the serial drivers ([`crate::CytonBoard`] and
-//! [`crate::KnightBoard`]) share: the link the session and the reader thread
-//! take turns on, the reader thread itself, what survives a lost link, the
-//! ring buffer the rows are handed to, markers and stats.
+//! The streaming plumbing under [`crate::serial_board::SerialBoard`]: the
+//! link the session and the reader thread take turns on, the reader thread
+//! itself, what survives a lost link, the ring buffer the rows are handed
+//! to, markers and stats.
 //!
 //! What differs between the boards (handshake, start/stop commands, how a
-//! config reply ends, which exit code a failed flush gets) stays in the
-//! drivers; this module only holds what BrainFlow's `OpenBCISerialBoard` and
-//! `KnightBase` do the same way, so a fix to one is a fix to both.
+//! config reply ends, which exit code a failed flush gets) is in the
+//! protocols' sans-IO steps ([`crate::steps`]); this module only holds what
+//! BrainFlow's `OpenBCISerialBoard` and `KnightBase` do the same way, so a
+//! fix to one is a fix to both.
 
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::board::StreamStats;
 use crate::codec::{Decoder, Input, PresetRows};
@@ -107,51 +108,6 @@ struct Shared<D> {
     writer_waiting: AtomicBool,
     keep_alive: AtomicBool,
     state: Mutex<StreamState<D>>,
-}
-
-/// Where a reply to a config command ends, for [`read_reply`].
-pub(crate) struct ReplyEnd {
-    /// Bytes a reply ends with, if the device sends such (Cyton: `$$$`).
-    pub terminator: Option<&'static [u8]>,
-    /// Stop reading once this many bytes are in.
-    pub max_bytes: usize,
-    /// Cut the reply to `max_bytes` (BrainFlow's Knight keeps a fixed 4096
-    /// byte buffer) rather than keep the whole read that crossed it.
-    pub truncate: bool,
-}
-
-/// Collects a reply: waits up to `read_timeout` for the first byte, then until
-/// the device is idle for `idle_gap`, the terminator arrives, `max_bytes` are
-/// in, or five read timeouts have passed (so a babbling device cannot hang a
-/// call).
-pub(crate) fn read_reply(
-    link: &mut dyn SerialLink,
-    t: &Timing,
-    end: &ReplyEnd,
-) -> io::Result<String> {
-    let hard_stop = Instant::now() + t.read_timeout * 5;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    loop {
-        let wait = if got.is_empty() {
-            t.read_timeout
-        } else {
-            t.idle_gap
-        };
-        let n = link.read(&mut buf, wait)?;
-        if n == 0 {
-            break;
-        }
-        got.extend_from_slice(&buf[..n]);
-        let terminated = end.terminator.is_some_and(|term| got.ends_with(term));
-        if terminated || got.len() >= end.max_bytes || Instant::now() > hard_stop {
-            if end.truncate {
-                got.truncate(end.max_bytes);
-            }
-            break;
-        }
-    }
-    Ok(String::from_utf8_lossy(&got).into_owned())
 }
 
 /// Refuses every preset but the default one (the serial boards have only it).

@@ -1,11 +1,12 @@
 //! Driver tests against a tiny scripted fake Cyton on a [`MemoryLink`].
 
 use super::*;
+use crate::board::Board;
 use crate::link::MemoryLink;
 use crate::params::InputParams;
 use crate::serial_session::unix_now;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const BANNER: &[u8] =
     b"OpenBCI V3 8-16 channel\nADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.1\n$$$";
@@ -468,4 +469,117 @@ fn timing_from_params() {
         Timing::from_params(&p).total_timeout,
         Some(Duration::from_secs(3))
     );
+}
+
+// The protocol's steps alone: no threads, no ports, fake time.
+
+mod steps {
+    use super::super::*;
+    use crate::steps::fake::{self, FakeSerial};
+    use crate::steps::SerialIo;
+    use std::time::Duration;
+
+    fn handshake(t: &Timing, dev: FakeSerial) -> (Result<String>, fake::Trace<SerialIo>) {
+        fake::serial(&mut Handshake::new("ttyC", t), dev)
+    }
+
+    #[test]
+    fn handshake_finds_split_banner_then_sends_defaults() {
+        let dev = FakeSerial::script(&[
+            Some(b"OpenBCI V3 $"),
+            None,
+            Some(b"$"),
+            Some(b"$"),
+            Some(b"updating channel settings to default$$$"),
+        ]);
+        let (r, t) = handshake(&Timing::default(), dev);
+        assert_eq!(r.unwrap(), "updating channel settings to default$$$");
+        assert_eq!(t.actions[0], SerialIo::ClearInput);
+        assert_eq!(t.writes(), ["v", "d"]);
+    }
+
+    #[test]
+    fn handshake_gives_up_after_500_bytes_without_dollars() {
+        let dev = FakeSerial::script(&[Some(&[b'a'; 600])]);
+        let e = handshake(&Timing::default(), dev).0.unwrap_err();
+        assert_eq!(e.code, ExitCode::BoardNotReady);
+        assert!(e.message.contains("first 500 bytes"), "{e}");
+        assert!(e.message.contains("received 500 bytes"), "{e}");
+    }
+
+    #[test]
+    fn handshake_gives_up_after_empty_reads_or_total_timeout() {
+        // Default: more than 5 empty reads of 1 s each.
+        let (r, t) = handshake(&Timing::default(), FakeSerial::default());
+        let e = r.unwrap_err();
+        assert_eq!(e.code, ExitCode::BoardNotReady);
+        assert!(e.message.contains("no '$$$' after 6.0 s"), "{e}");
+        assert_eq!(t.elapsed, Duration::from_secs(6));
+        assert_eq!(t.writes(), ["v"]);
+        // A total timeout instead: the last read waits only for what is left.
+        let timing = Timing {
+            total_timeout: Some(Duration::from_millis(2500)),
+            ..Timing::default()
+        };
+        let (r, t) = handshake(&timing, FakeSerial::default());
+        assert!(r.unwrap_err().message.contains("(timeout)"));
+        assert_eq!(t.elapsed, Duration::from_millis(2500));
+        assert_eq!(
+            t.actions.last(),
+            Some(&SerialIo::Read {
+                max: 64,
+                timeout: Duration::from_millis(500)
+            })
+        );
+    }
+
+    #[test]
+    fn handshake_errors_carry_brainflow_codes() {
+        let dev = FakeSerial {
+            fail_writes: Some(std::io::ErrorKind::BrokenPipe),
+            ..FakeSerial::default()
+        };
+        let e = handshake(&Timing::default(), dev).0.unwrap_err();
+        assert_eq!(e.code, ExitCode::BoardWrite);
+        let dev = FakeSerial::script(&[Some(b"$$$"), Some(b"Failure: no$$$")]);
+        let e = handshake(&Timing::default(), dev).0.unwrap_err();
+        assert_eq!(e.code, ExitCode::BoardNotReady);
+        assert!(e.message.contains("refused defaults"), "{e}");
+        let mut dev = FakeSerial::script(&[Some(b"xx")]);
+        dev.fail_reads_after_script = Some(std::io::ErrorKind::NotConnected);
+        let e = handshake(&Timing::default(), dev).0.unwrap_err();
+        assert_eq!(e.code, ExitCode::BoardNotReady);
+        assert!(e.message.contains("read failed"), "{e}");
+    }
+
+    #[test]
+    fn start_stop_and_config_steps() {
+        let p = CytonProtocol::new(CytonVariant::Cyton);
+        let t = Timing::default();
+        let (r, tr) = fake::serial(p.start("c", &t).as_mut(), FakeSerial::default());
+        r.unwrap();
+        assert_eq!(
+            tr.actions,
+            [SerialIo::ClearInput, SerialIo::Write(b"b".to_vec())]
+        );
+        let (_, tr) = fake::serial(p.stop("c", &t).unwrap().as_mut(), FakeSerial::default());
+        assert_eq!(tr.writes(), ["s"]);
+        // Not streaming: the reply ends at `$$$`.
+        let dev = FakeSerial::script(&[Some(b"Success: Channel set for 1$$$"), Some(b"rest")]);
+        let (r, _) = fake::serial(p.config("x1060110X", false, "c", &t).as_mut(), dev);
+        assert_eq!(r.unwrap(), "Success: Channel set for 1$$$");
+        // Streaming: written, nothing read.
+        let (r, tr) = fake::serial(
+            p.config("x1060110X", true, "c", &t).as_mut(),
+            FakeSerial::script(&[Some(b"packets")]),
+        );
+        assert_eq!(r.unwrap(), "");
+        assert_eq!(tr.actions, [SerialIo::Write(b"x1060110X".to_vec())]);
+        // Gains follow the reply.
+        let mut d = p.decoder();
+        p.config_done(&mut d, "x2010000X", "Failure: no$$$");
+        assert_eq!(d.gains()[1], 24.0);
+        p.config_done(&mut d, "x2010000X", "Success$$$");
+        assert_eq!(d.gains()[1], 2.0);
+    }
 }

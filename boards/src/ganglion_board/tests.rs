@@ -2,6 +2,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::ble::{CharProps, MemoryBle, MemoryPeripheral};
+use crate::board::Board;
 
 fn fake(revision: &[u8]) -> (MemoryBle, MemoryPeripheral) {
     let p = MemoryPeripheral::new("Ganglion-1a2b", "C0:FF:EE:00:00:01")
@@ -220,4 +221,103 @@ fn device_never_found_names_the_search() {
     let e = b.prepare_session().unwrap_err();
     assert!(e.message.contains("AA:BB:CC:DD:EE:FF"), "{}", e.message);
     assert!(e.message.contains("Ganglion-1a2b"), "{}", e.message);
+}
+
+// The protocol's steps alone: no threads, no link.
+
+mod steps {
+    use super::super::*;
+    use crate::steps::fake;
+    use crate::steps::BleIo;
+
+    fn writes(step: BleStep) -> Vec<String> {
+        let mut step = step;
+        let (r, t) = fake::ble(step.as_mut(), None, None);
+        r.unwrap();
+        for a in &t.actions {
+            assert!(
+                matches!(a, BleIo::Write { uuid, with_response: false, .. } if *uuid == WRITE_CHAR),
+                "{a:?}"
+            );
+        }
+        t.writes()
+    }
+
+    fn send(p: &GanglionProtocol, config: &str, streaming: bool) -> BleStep {
+        match p.config(config, streaming).unwrap() {
+            BleConfig::Send(s) => s,
+            BleConfig::Reply(r) => panic!("answered locally: {r}"),
+        }
+    }
+
+    #[test]
+    fn setup_reads_firmware_and_subscribes() {
+        let mut p = GanglionProtocol::default();
+        let e = p.setup(&[NOTIFY_CHAR]).err().unwrap();
+        assert_eq!(e.code, ExitCode::BoardNotReady);
+        assert!(e.message.contains("command characteristic"), "{e}");
+        let mut step = p.setup(&[NOTIFY_CHAR, WRITE_CHAR]).unwrap();
+        let (r, t) = fake::ble(step.as_mut(), Some(b"3.1.0"), None);
+        let rev = r.unwrap();
+        assert_eq!(
+            t.actions,
+            [
+                BleIo::Read(SOFTWARE_REVISION),
+                BleIo::Subscribe(NOTIFY_CHAR)
+            ]
+        );
+        let mut d = p.decoder();
+        p.setup_done(&mut d, &rev);
+        assert_eq!(p.firmware, Some(GanglionFirmware::V3));
+        // No revision: firmware 2, as BrainFlow assumes.
+        let mut step = p.setup(&[NOTIFY_CHAR, WRITE_CHAR]).unwrap();
+        let rev = fake::ble(step.as_mut(), None, None).0.unwrap();
+        p.setup_done(&mut d, &rev);
+        assert_eq!(p.firmware, Some(GanglionFirmware::V2));
+        let mut step = p.setup(&[NOTIFY_CHAR, WRITE_CHAR]).unwrap();
+        let e = fake::ble(step.as_mut(), Some(b"3"), Some(NOTIFY_CHAR))
+            .0
+            .unwrap_err();
+        assert_eq!(e.code, ExitCode::GeneralError);
+    }
+
+    #[test]
+    fn impedance_mode_swaps_commands_and_restarts_a_stream() {
+        let mut p = GanglionProtocol::default();
+        let mut d = p.decoder();
+        assert_eq!(writes(p.start()), ["b"]);
+        assert_eq!(writes(send(&p, "z", true)), ["s", "z"]);
+        p.config_done(&mut d, "z");
+        assert_eq!(
+            (writes(p.start()), writes(p.stop())),
+            (vec!["z".into()], vec!["Z".into()])
+        );
+        assert_eq!(writes(send(&p, "Z", true)), ["Z", "b"]);
+        p.config_done(&mut d, "Z");
+        assert_eq!(writes(p.stop()), ["s"]);
+        // Not streaming: only the mode changes.
+        assert!(writes(send(&p, "z", false)).is_empty());
+        assert_eq!(writes(send(&p, "~4", true)), ["~4"]);
+        p.config_done(&mut d, "z");
+        p.released();
+        assert_eq!(writes(p.start()), ["b"]);
+    }
+
+    #[test]
+    fn config_answered_locally_or_refused() {
+        let p = GanglionProtocol::default();
+        match p.config("get_firmware_version", false).unwrap() {
+            BleConfig::Reply(r) => assert_eq!(r, "2"),
+            BleConfig::Send(_) => panic!("sent"),
+        }
+        assert_eq!(
+            p.config("", false).err().unwrap().code,
+            ExitCode::InvalidArguments
+        );
+        let mut step = send(&p, "n", false);
+        let e = fake::ble(step.as_mut(), None, Some(WRITE_CHAR))
+            .0
+            .unwrap_err();
+        assert_eq!(e.code, ExitCode::BoardWrite);
+    }
 }

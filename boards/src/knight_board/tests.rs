@@ -1,6 +1,7 @@
 //! Driver tests against a scripted fake Knight on a [`MemoryLink`].
 
 use super::*;
+use crate::board::Board;
 use crate::codec::knight::exg_microvolts;
 use crate::link::{MemoryLink, SerialLink};
 use std::time::{Duration, Instant};
@@ -131,4 +132,50 @@ fn empty_port_is_invalid_arguments() {
         b.prepare_session().unwrap_err().code,
         ExitCode::InvalidArguments
     );
+}
+
+// The protocol's steps alone: no threads, no ports, fake time.
+
+#[test]
+fn config_reply_is_cut_at_4096_bytes() {
+    use crate::steps::fake::{self, FakeSerial};
+    let t = fast();
+    let p = KnightProtocol;
+    let (long, rest) = (vec![b'k'; 5000], vec![b'z'; 10]);
+    let dev = FakeSerial::script(&[Some(b"12345"), Some(&long), Some(&rest)]);
+    let (r, tr) = fake::serial(p.config("chon_1_12", false, "k", &t).as_mut(), dev);
+    let r = r.unwrap();
+    assert_eq!(r.len(), 4096);
+    assert!(r.starts_with("12345k"));
+    assert_eq!(tr.writes(), ["chon_1_12"]);
+    // Idle ends a short reply; a reply read failing is BoardWrite.
+    let dev = FakeSerial::script(&[Some(b"ok"), None, Some(b"late")]);
+    let (r, _) = fake::serial(p.config("x", false, "k", &t).as_mut(), dev);
+    assert_eq!(r.unwrap(), "ok");
+    let dev = FakeSerial {
+        fail_reads_after_script: Some(std::io::ErrorKind::NotConnected),
+        ..FakeSerial::default()
+    };
+    let (r, _) = fake::serial(p.config("x", false, "k", &t).as_mut(), dev);
+    assert_eq!(r.unwrap_err().code, ExitCode::BoardWrite);
+}
+
+#[test]
+fn start_only_clears_input_and_a_failed_clear_is_incomming_msg() {
+    use crate::steps::fake::{self, FakeSerial};
+    use crate::steps::SerialIo;
+    let p = KnightProtocol;
+    let (r, tr) = fake::serial(p.start("k", &fast()).as_mut(), FakeSerial::default());
+    r.unwrap();
+    assert_eq!(tr.actions, [SerialIo::ClearInput]);
+    let dev = FakeSerial {
+        fail_clear: Some(std::io::ErrorKind::NotConnected),
+        ..FakeSerial::default()
+    };
+    let e = fake::serial(p.start("k", &fast()).as_mut(), dev)
+        .0
+        .unwrap_err();
+    assert_eq!(e.code, ExitCode::IncommingMsg);
+    assert!(p.stop("k", &fast()).is_none());
+    assert!(p.handshake("k", &fast()).is_none());
 }

@@ -2,6 +2,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::ble::{CharProps, MemoryBle, MemoryPeripheral};
+use crate::board::Board;
 use crate::codec::muse::SERVICE;
 
 fn fake(model: MuseModel) -> (MemoryBle, MemoryPeripheral) {
@@ -288,4 +289,82 @@ fn device_never_found_names_the_search() {
     let e = b.prepare_session().unwrap_err();
     assert_eq!(e.code, ExitCode::BoardNotReady);
     assert!(e.message.contains("named \"Muse-XYZ\""), "{}", e.message);
+}
+
+// The protocol's steps alone: no threads, no link.
+
+mod steps {
+    use super::super::*;
+    use crate::steps::fake;
+    use crate::steps::BleIo;
+
+    fn frames(step: BleStep) -> Vec<String> {
+        let mut step = step;
+        let (r, t) = fake::ble(step.as_mut(), None, None);
+        r.unwrap();
+        t.writes()
+            .into_iter()
+            .map(|f| f[1..f.len() - 1].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn setup_subscribes_what_the_model_has_then_v1_and_p21() {
+        let mut p = MuseProtocol::new(MuseModel::Muse2016);
+        assert_eq!(p.setup(&[]).err().unwrap().code, ExitCode::BoardNotReady);
+        let all: Vec<Uuid> = std::iter::once(CONTROL)
+            .chain(MuseChar::ALL.iter().map(|c| c.uuid()))
+            .collect();
+        let mut step = p.setup(&all).unwrap();
+        let (r, t) = fake::ble(step.as_mut(), None, None);
+        r.unwrap();
+        let subscribed: Vec<Uuid> = t
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                BleIo::Subscribe(u) => Some(*u),
+                _ => None,
+            })
+            .collect();
+        let expected: Vec<Uuid> = MuseChar::ALL
+            .iter()
+            .filter(|c| !matches!(c, MuseChar::Ppg(_)))
+            .map(|c| c.uuid())
+            .collect();
+        assert_eq!(subscribed, expected);
+        assert_eq!(t.writes(), ["\x03v1\n", "\x04p21\n"]);
+        p.preset = "p20".into();
+        p.setup_done(&mut p.decoder(), "");
+        assert_eq!(p.preset, "p21");
+        // A failed subscription stops the setup before any command.
+        let mut step = p.setup(&all).unwrap();
+        let (r, t) = fake::ble(step.as_mut(), None, Some(MuseChar::Accel.uuid()));
+        assert_eq!(r.unwrap_err().code, ExitCode::GeneralError);
+        assert!(t.writes().is_empty());
+    }
+
+    #[test]
+    fn start_stop_and_presets() {
+        let mut p = MuseProtocol::new(MuseModel::Muse2);
+        assert_eq!(frames(p.start()), ["d"]);
+        assert_eq!(frames(p.stop()), ["h"]);
+        let BleConfig::Send(step) = p.config("p50", true).unwrap() else {
+            panic!("answered locally")
+        };
+        assert_eq!(frames(step), ["p50"]);
+        p.config_done(&mut p.decoder(), "p50");
+        assert_eq!(p.preset, "p50");
+        for bad in ["p61", "", "abcdefghijklmno"] {
+            assert_eq!(
+                p.config(bad, false).err().unwrap().code,
+                ExitCode::InvalidArguments,
+                "{bad}"
+            );
+        }
+        let BleConfig::Send(mut step) = p.config("v1", false).unwrap() else {
+            panic!("answered locally")
+        };
+        let e = fake::ble(step.as_mut(), None, Some(CONTROL)).0.unwrap_err();
+        assert_eq!(e.code, ExitCode::BoardWrite);
+    }
 }
