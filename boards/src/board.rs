@@ -80,7 +80,10 @@ pub fn create_board(id: BoardId, params: InputParams) -> Result<Box<dyn Board>> 
             ),
         ));
     }
-    let opener = registry::serial_port_opener(&params);
+    let baud = decl
+        .serial_baud()
+        .unwrap_or(crate::link::SerialPortLink::OPENBCI_BAUD);
+    let opener = registry::serial_port_opener(&params, baud);
     registry::create_board_on(id, &params, Connection::Serial(opener))
 }
 

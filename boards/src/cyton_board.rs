@@ -15,7 +15,8 @@ use crate::steps::{Command, Next, ReplyEnd, Resume, SerialIo, SerialStep, Step};
 // defined, so `cyton_board::Timing` and friends keep working.
 pub use crate::serial_board::{LinkOpener, Timing, MAX_CAPTURE_SAMPLES};
 
-use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout};
+use crate::link::SerialPortLink;
+use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout, SerialDriver};
 
 /// The OpenBCI boards put the packet's end byte (0xC0-0xC6) in the first
 /// "other" row; checked only where a scenario asks (it changes with the mode).
@@ -34,13 +35,16 @@ pub static CYTON: BoardDecl = BoardDecl {
     }],
     other_rows: END_BYTE_ROW,
     brainflow_withheld_rows: [0; 3],
-    driver: Driver::Serial(|params, opener| {
-        Box::new(CytonBoard::with_opener(
-            CytonVariant::Cyton,
-            params.serial_port.clone(),
-            opener,
-            Timing::from_params(params),
-        ))
+    driver: Driver::Serial(SerialDriver {
+        baud: SerialPortLink::OPENBCI_BAUD,
+        build: |params, opener| {
+            Box::new(CytonBoard::with_opener(
+                CytonVariant::Cyton,
+                params.serial_port.clone(),
+                opener,
+                Timing::from_params(params),
+            ))
+        },
     }),
     cpp_plugin: None,
 };
@@ -55,13 +59,16 @@ pub static CYTON_DAISY: BoardDecl = BoardDecl {
     }],
     other_rows: END_BYTE_ROW,
     brainflow_withheld_rows: [0; 3],
-    driver: Driver::Serial(|params, opener| {
-        Box::new(CytonBoard::with_opener(
-            CytonVariant::Daisy,
-            params.serial_port.clone(),
-            opener,
-            Timing::from_params(params),
-        ))
+    driver: Driver::Serial(SerialDriver {
+        baud: SerialPortLink::OPENBCI_BAUD,
+        build: |params, opener| {
+            Box::new(CytonBoard::with_opener(
+                CytonVariant::Daisy,
+                params.serial_port.clone(),
+                opener,
+                Timing::from_params(params),
+            ))
+        },
     }),
     cpp_plugin: None,
 };

@@ -12,7 +12,8 @@ use crate::ids::{BoardId, Preset};
 use crate::serial_board::{LinkOpener, SerialBoard, SerialProtocol, Timing};
 use crate::steps::{Command, ReplyEnd, SerialStep};
 
-use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout};
+use crate::link::SerialPortLink;
+use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout, SerialDriver};
 
 /// NeuroPawn Knight (BrainFlow id 57).
 pub static NEUROPAWN_KNIGHT: BoardDecl = BoardDecl {
@@ -34,12 +35,15 @@ pub static NEUROPAWN_KNIGHT: BoardDecl = BoardDecl {
         },
     ],
     brainflow_withheld_rows: [0; 3],
-    driver: Driver::Serial(|params, opener| {
-        Box::new(KnightBoard::with_opener(
-            params.serial_port.clone(),
-            opener,
-            Timing::from_params(params),
-        ))
+    driver: Driver::Serial(SerialDriver {
+        baud: SerialPortLink::OPENBCI_BAUD,
+        build: |params, opener| {
+            Box::new(KnightBoard::with_opener(
+                params.serial_port.clone(),
+                opener,
+                Timing::from_params(params),
+            ))
+        },
     }),
     // The C++ implementation (ffi/cpp, built by ci/build-plugins.sh).
     cpp_plugin: Some("libboardloop_knight_cpp.so"),

@@ -29,6 +29,7 @@ pub mod cyton_board;
 pub mod data;
 pub mod descr;
 pub mod error;
+pub mod freeeeg_board;
 pub mod ganglion_board;
 pub mod ids;
 pub mod knight_board;

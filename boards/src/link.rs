@@ -27,11 +27,13 @@ pub struct SerialPortLink {
 }
 
 impl SerialPortLink {
-    /// Baud rate of the OpenBCI dongle.
-    pub const BAUD: u32 = 115_200;
+    /// Baud rate of the OpenBCI dongle (and of most boards BrainFlow reads).
+    pub const OPENBCI_BAUD: u32 = 115_200;
 
-    /// Opens `path` at 115200 8N1. Fails with `UnableToOpenPort` naming the path.
-    pub fn open(path: &str) -> Result<Self> {
+    /// Opens `path` at `baud` 8N1 (a pseudo-terminal ignores the rate; a
+    /// USB-serial bridge needs the device's). Fails with `UnableToOpenPort`
+    /// naming the path.
+    pub fn open(path: &str, baud: u32) -> Result<Self> {
         if path.is_empty() {
             return Err(BoardError::new(
                 ExitCode::UnableToOpenPort,
@@ -43,7 +45,7 @@ impl SerialPortLink {
         // reason (the OS error) is in the returned error, which the C library
         // logs as well.
         tracing::info!("opening port {path}");
-        let port = serialport::new(path, Self::BAUD)
+        let port = serialport::new(path, baud)
             .data_bits(serialport::DataBits::Eight)
             .parity(serialport::Parity::None)
             .stop_bits(serialport::StopBits::One)
@@ -316,11 +318,16 @@ mod tests {
 
     #[test]
     fn serial_open_failure_names_path() {
-        let e = SerialPortLink::open("/nonexistent/ttyFOO").err().unwrap();
+        let e = SerialPortLink::open("/nonexistent/ttyFOO", SerialPortLink::OPENBCI_BAUD)
+            .err()
+            .unwrap();
         assert_eq!(e.code, ExitCode::UnableToOpenPort);
         assert!(e.message.contains("/nonexistent/ttyFOO"));
         assert_eq!(
-            SerialPortLink::open("").err().unwrap().code,
+            SerialPortLink::open("", SerialPortLink::OPENBCI_BAUD)
+                .err()
+                .unwrap()
+                .code,
             ExitCode::UnableToOpenPort
         );
     }

@@ -47,6 +47,15 @@ pub struct OtherRow {
 /// of its port (called by `prepare_session`).
 pub type SerialBuilder = fn(&InputParams, LinkOpener) -> Box<dyn Board>;
 
+/// How a serial board is opened and built.
+#[derive(Debug, Clone, Copy)]
+pub struct SerialDriver {
+    /// The port's baud rate (BrainFlow's `set_custom_baudrate`, or 115200).
+    pub baud: u32,
+    /// Builds the driver.
+    pub build: SerialBuilder,
+}
+
 /// Builds a BLE board: the params (`mac_address`, `serial_number`,
 /// `timeout`, …) and the connector that finds and connects its device.
 pub type BleBuilder = fn(&InputParams, Box<dyn BleConnector>) -> Box<dyn Board>;
@@ -55,7 +64,7 @@ pub type BleBuilder = fn(&InputParams, Box<dyn BleConnector>) -> Box<dyn Board>;
 #[derive(Debug, Clone, Copy)]
 pub enum Driver {
     /// A serial device (a port such as `/dev/ttyUSB0`).
-    Serial(SerialBuilder),
+    Serial(SerialDriver),
     /// A BLE peripheral.
     Ble(BleBuilder),
     /// Described (BrainFlow's layout) but no driver yet.
@@ -114,6 +123,14 @@ impl BoardDecl {
         }
     }
 
+    /// The serial port's baud rate, for a serial board.
+    pub fn serial_baud(&self) -> Option<u32> {
+        match self.driver {
+            Driver::Serial(d) => Some(d.baud),
+            _ => None,
+        }
+    }
+
     /// The board's presets in BrainFlow's order (`get_board_presets`: the
     /// JSON keys `ancillary`, `auxiliary`, `default` sorted by name).
     pub fn presets(&self) -> Vec<Preset> {
@@ -156,6 +173,9 @@ pub static BOARDS: &[&BoardDecl] = &[
     &crate::muse_board::MUSE_S,
     &crate::muse_board::MUSE_2016,
     &crate::knight_board::NEUROPAWN_KNIGHT,
+    &crate::freeeeg_board::FREEEEG32,
+    &crate::freeeeg_board::FREEEEG128,
+    &crate::freeeeg_board::IRONBCI32,
     &crate::synthetic::SYNTHETIC,
 ];
 
@@ -229,7 +249,7 @@ pub fn create_board_on(
 ) -> Result<Box<dyn Board>> {
     let decl = by_id(id)?;
     match (decl.driver, connection) {
-        (Driver::Serial(build), Connection::Serial(opener)) => Ok(build(params, opener)),
+        (Driver::Serial(d), Connection::Serial(opener)) => Ok((d.build)(params, opener)),
         (Driver::Ble(build), Connection::Ble(connector)) => Ok(build(params, connector)),
         (Driver::None, _) => Err(BoardError::new(
             ExitCode::UnsupportedBoard,
@@ -248,10 +268,10 @@ pub fn create_board_on(
     }
 }
 
-/// The opener of the serial port named in `params.serial_port`.
-pub fn serial_port_opener(params: &InputParams) -> LinkOpener {
+/// The opener of the serial port named in `params.serial_port`, at `baud`.
+pub fn serial_port_opener(params: &InputParams, baud: u32) -> LinkOpener {
     let path = params.serial_port.clone();
-    Box::new(move || SerialPortLink::open(&path).map(|l| Box::new(l) as Box<dyn SerialLink>))
+    Box::new(move || SerialPortLink::open(&path, baud).map(|l| Box::new(l) as Box<dyn SerialLink>))
 }
 
 #[cfg(test)]
@@ -317,7 +337,7 @@ mod tests {
         let e = create_board_on(
             BoardId::Muse2,
             &params,
-            Connection::Serial(serial_port_opener(&params)),
+            Connection::Serial(serial_port_opener(&params, SerialPortLink::OPENBCI_BAUD)),
         )
         .err()
         .unwrap();
@@ -326,7 +346,7 @@ mod tests {
         let e = create_board_on(
             BoardId::Synthetic,
             &params,
-            Connection::Serial(serial_port_opener(&params)),
+            Connection::Serial(serial_port_opener(&params, SerialPortLink::OPENBCI_BAUD)),
         )
         .err()
         .unwrap();
