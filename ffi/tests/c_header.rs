@@ -77,3 +77,30 @@ fn header_compiles_as_c99_and_cpp() {
     compiles_with("gcc", &["-std=c99"]);
     compiles_with("g++", &["-x", "c++", "-std=c++11"]);
 }
+
+/// The C++ wrapper's `BoardIds` lists every BrainFlow id, named and numbered
+/// as `boardloop_boards::BoardId` (one table, `boards/src/ids.rs`), so adding
+/// a board never touches the header and C++ users get every id by name.
+#[test]
+fn cpp_board_ids_match_the_rust_table() {
+    let hpp = std::fs::read_to_string(crate_dir().join("cpp/include/boardloop/board_shim.hpp"))
+        .unwrap();
+    let body = hpp
+        .split_once("enum class BoardIds : int {")
+        .and_then(|(_, rest)| rest.split_once("};"))
+        .map(|(body, _)| body)
+        .expect("board_shim.hpp declares enum class BoardIds");
+    let cpp: Vec<(String, i32)> = body
+        .lines()
+        .filter_map(|l| {
+            let (name, rest) = l.trim().split_once(" = ")?;
+            let num = rest.split(',').next()?.trim().parse().ok()?;
+            Some((name.to_string(), num))
+        })
+        .collect();
+    let rust: Vec<(String, i32)> = boardloop_boards::BoardId::ALL
+        .iter()
+        .map(|b| (format!("{b:?}"), *b as i32))
+        .collect();
+    assert_eq!(cpp, rust);
+}

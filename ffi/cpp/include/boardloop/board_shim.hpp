@@ -184,15 +184,77 @@ enum class Preset : int {
     Ancillary = 2, ///< Ancillary stream (e.g. Muse PPG).
 };
 
-/// BrainFlow's board ids for the boards boardloop implements (its registry).
+/// BrainFlow's board ids, every one of BrainFlow 5.23 (as boardloop_boards::BoardId;
+/// ffi/tests/c_header.rs checks they agree). Which of them boardloop implements is
+/// in its registry: `boardloop boards`, or get_board_descr failing with
+/// UNSUPPORTED_BOARD_ERROR.
 enum class BoardIds : int {
-    Cyton = 0,            ///< OpenBCI Cyton (serial).
-    CytonDaisy = 2,       ///< OpenBCI Cyton + Daisy (serial).
-    Muse2 = 38,           ///< Muse 2 (BLE).
-    MuseS = 39,           ///< Muse S (BLE).
-    Muse2016 = 41,        ///< Muse 2016 (BLE).
-    GanglionNative = 46,  ///< OpenBCI Ganglion over the host's BLE stack.
-    NeuropawnKnight = 57, ///< NeuroPawn Knight (serial).
+    PlaybackFile = -3, ///< BrainFlow's PLAYBACK_FILE_BOARD.
+    Streaming = -2, ///< BrainFlow's STREAMING_BOARD.
+    Synthetic = -1, ///< BrainFlow's SYNTHETIC_BOARD.
+    Cyton = 0, ///< BrainFlow's CYTON_BOARD.
+    Ganglion = 1, ///< BrainFlow's GANGLION_BOARD.
+    CytonDaisy = 2, ///< BrainFlow's CYTON_DAISY_BOARD.
+    Galea = 3, ///< BrainFlow's GALEA_BOARD.
+    GanglionWifi = 4, ///< BrainFlow's GANGLION_WIFI_BOARD.
+    CytonWifi = 5, ///< BrainFlow's CYTON_WIFI_BOARD.
+    CytonDaisyWifi = 6, ///< BrainFlow's CYTON_DAISY_WIFI_BOARD.
+    BrainBit = 7, ///< BrainFlow's BRAINBIT_BOARD.
+    Unicorn = 8, ///< BrainFlow's UNICORN_BOARD.
+    CallibriEeg = 9, ///< BrainFlow's CALLIBRI_EEG_BOARD.
+    CallibriEmg = 10, ///< BrainFlow's CALLIBRI_EMG_BOARD.
+    CallibriEcg = 11, ///< BrainFlow's CALLIBRI_ECG_BOARD.
+    Notion1 = 13, ///< BrainFlow's NOTION_1_BOARD.
+    Notion2 = 14, ///< BrainFlow's NOTION_2_BOARD.
+    GforcePro = 16, ///< BrainFlow's GFORCE_PRO_BOARD.
+    FreeEeg32 = 17, ///< BrainFlow's FREEEEG32_BOARD.
+    BrainBitBled = 18, ///< BrainFlow's BRAINBIT_BLED_BOARD.
+    GforceDual = 19, ///< BrainFlow's GFORCE_DUAL_BOARD.
+    MuseSBled = 21, ///< BrainFlow's MUSE_S_BLED_BOARD.
+    Muse2Bled = 22, ///< BrainFlow's MUSE_2_BLED_BOARD.
+    Crown = 23, ///< BrainFlow's CROWN_BOARD.
+    AntNeuroEe410 = 24, ///< BrainFlow's ANT_NEURO_EE_410_BOARD.
+    AntNeuroEe411 = 25, ///< BrainFlow's ANT_NEURO_EE_411_BOARD.
+    AntNeuroEe430 = 26, ///< BrainFlow's ANT_NEURO_EE_430_BOARD.
+    AntNeuroEe211 = 27, ///< BrainFlow's ANT_NEURO_EE_211_BOARD.
+    AntNeuroEe212 = 28, ///< BrainFlow's ANT_NEURO_EE_212_BOARD.
+    AntNeuroEe213 = 29, ///< BrainFlow's ANT_NEURO_EE_213_BOARD.
+    AntNeuroEe214 = 30, ///< BrainFlow's ANT_NEURO_EE_214_BOARD.
+    AntNeuroEe215 = 31, ///< BrainFlow's ANT_NEURO_EE_215_BOARD.
+    AntNeuroEe221 = 32, ///< BrainFlow's ANT_NEURO_EE_221_BOARD.
+    AntNeuroEe222 = 33, ///< BrainFlow's ANT_NEURO_EE_222_BOARD.
+    AntNeuroEe223 = 34, ///< BrainFlow's ANT_NEURO_EE_223_BOARD.
+    AntNeuroEe224 = 35, ///< BrainFlow's ANT_NEURO_EE_224_BOARD.
+    AntNeuroEe225 = 36, ///< BrainFlow's ANT_NEURO_EE_225_BOARD.
+    Enophone = 37, ///< BrainFlow's ENOPHONE_BOARD.
+    Muse2 = 38, ///< BrainFlow's MUSE_2_BOARD.
+    MuseS = 39, ///< BrainFlow's MUSE_S_BOARD.
+    BrainAlive = 40, ///< BrainFlow's BRAINALIVE_BOARD.
+    Muse2016 = 41, ///< BrainFlow's MUSE_2016_BOARD.
+    Muse2016Bled = 42, ///< BrainFlow's MUSE_2016_BLED_BOARD.
+    Explore4Chan = 44, ///< BrainFlow's EXPLORE_4_CHAN_BOARD.
+    Explore8Chan = 45, ///< BrainFlow's EXPLORE_8_CHAN_BOARD.
+    GanglionNative = 46, ///< BrainFlow's GANGLION_NATIVE_BOARD.
+    Emotibit = 47, ///< BrainFlow's EMOTIBIT_BOARD.
+    NtlWifi = 50, ///< BrainFlow's NTL_WIFI_BOARD.
+    AntNeuroEe511 = 51, ///< BrainFlow's ANT_NEURO_EE_511_BOARD.
+    FreeEeg128 = 52, ///< BrainFlow's FREEEEG128_BOARD.
+    AavaaV3 = 53, ///< BrainFlow's AAVAA_V3_BOARD.
+    ExplorePlus8Chan = 54, ///< BrainFlow's EXPLORE_PLUS_8_CHAN_BOARD.
+    ExplorePlus32Chan = 55, ///< BrainFlow's EXPLORE_PLUS_32_CHAN_BOARD.
+    Pieeg = 56, ///< BrainFlow's PIEEG_BOARD.
+    NeuropawnKnight = 57, ///< BrainFlow's NEUROPAWN_KNIGHT_BOARD.
+    SynchroniTrio3Channels = 58, ///< BrainFlow's SYNCHRONI_TRIO_3_CHANNELS_BOARD.
+    SynchroniOcto8Channels = 59, ///< BrainFlow's SYNCHRONI_OCTO_8_CHANNELS_BOARD.
+    Ob50008Channels = 60, ///< BrainFlow's OB5000_8_CHANNELS_BOARD.
+    SynchroniPento8Channels = 61, ///< BrainFlow's SYNCHRONI_PENTO_8_CHANNELS_BOARD.
+    SynchroniUno1Channels = 62, ///< BrainFlow's SYNCHRONI_UNO_1_CHANNELS_BOARD.
+    Ob300024Channels = 63, ///< BrainFlow's OB3000_24_CHANNELS_BOARD.
+    Biolistener = 64, ///< BrainFlow's BIOLISTENER_BOARD.
+    IronBci32 = 65, ///< BrainFlow's IRONBCI_32_BOARD.
+    NeuropawnKnightImu = 66, ///< BrainFlow's NEUROPAWN_KNIGHT_BOARD_IMU.
+    MuseSAthena = 67, ///< BrainFlow's MUSE_S_ATHENA_BOARD.
+    Shimmer3 = 68, ///< BrainFlow's SHIMMER3_BOARD.
 };
 
 /// BrainFlow's input params. `to_json()` always writes all 16 keys, since
