@@ -60,6 +60,12 @@ enum Cmd {
     Check {
         /// Files to check (default: everything under scenarios/).
         files: Vec<PathBuf>,
+        /// Let scenarios name device profiles and CSV files outside their
+        /// scenarios folder (refused by default: files from a pull request
+        /// could read anything on the machine). BOARDLOOP_ALLOW_OUTSIDE_PATHS=1
+        /// does the same for every command.
+        #[arg(long)]
+        allow_outside_paths: bool,
     },
 }
 
@@ -85,7 +91,13 @@ fn main() -> ExitCode {
             uncapped,
         } => cmd_emulate(scenario, max, speed, adapter, uncapped),
         Cmd::Boards => cmd_boards(),
-        Cmd::Check { files } => cmd_check(files),
+        Cmd::Check {
+            files,
+            allow_outside_paths,
+        } => {
+            boardloop_emulators::load::allow_outside_paths(allow_outside_paths);
+            cmd_check(files)
+        }
     }
 }
 
