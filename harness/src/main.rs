@@ -1,5 +1,6 @@
 //! `boardloop`: run the scenario matrix, emulate a device, list boards, check files.
 
+use boardloop_emulators::limits::SPEED_RANGE;
 use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
 use boardloop_harness::catalog::{check_files, scenarios_dir};
 use boardloop_harness::rig::Rig;
@@ -236,9 +237,14 @@ fn cmd_emulate(
     };
     let pacing = match (max, speed) {
         (true, _) => Some(Pacing::Max),
-        (_, Some(s)) if s > 0.0 => Some(Pacing::Speed(s)),
+        // The same range a scenario's `pacing: { speed }` is held to.
+        (_, Some(s)) if SPEED_RANGE.contains(&s) => Some(Pacing::Speed(s)),
         (_, Some(_)) => {
-            eprintln!("--speed must be positive");
+            eprintln!(
+                "--speed must be {}..={}",
+                SPEED_RANGE.start(),
+                SPEED_RANGE.end()
+            );
             return ExitCode::FAILURE;
         }
         _ => None,
