@@ -462,9 +462,16 @@ mod tests {
         let long = vec!["x"; 2_000_000].join("+");
         let e = Expr::parse(&long).unwrap_err();
         assert!(e.message.contains("more than 1024"), "{e}");
-        // At the limits, both still parse, and walk without recursion.
+        // At the limits, both still parse (the deepest within a quarter of the
+        // 2 MiB a spawned thread gets), and walk without recursion.
         let ok = format!("{}x{}", "(".repeat(255), ")".repeat(255));
-        assert_eq!(Expr::parse(&ok).unwrap(), Expr::Var("x".into()));
+        let parsed = std::thread::Builder::new()
+            .stack_size(512 << 10)
+            .spawn(move || Expr::parse(&ok).unwrap())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(parsed, Expr::Var("x".into()));
         let ok = Expr::parse(&vec!["x"; 512].join("+")).unwrap();
         assert_eq!(ok.size(), 1023);
         let mut names = 0;
