@@ -149,13 +149,14 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
             format!("larger than the limit of {MAX_FILE_BYTES} bytes"),
         ));
     }
-    let at = |mark: Mark, message: String| LoadError {
+    let at = |mark: Mark, field: &str, message: String| LoadError {
         file: path.to_path_buf(),
         line: Some(mark.line + 1),
         column: Some(mark.column + 1),
-        field: None,
+        field: (!field.is_empty()).then(|| field.to_string()),
         message,
     };
+    let mut paths = Paths::default();
     // Open collections: anchor, nodes counted before it, deepest level reached
     // inside it (aliases expanded).
     let mut open: Vec<(Option<Vec<u8>>, usize, usize)> = Vec::new();
@@ -165,6 +166,11 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
     let mut nodes = 0usize;
     let mut events = EventReader::new(text);
     while let Some((event, mark)) = events.next() {
+        // The field the event is in, for errors.
+        let field = match paths.step(&event, mark) {
+            Some((p, _)) => p,
+            None => paths.current().unwrap_or_default().to_string(),
+        };
         let reach = match event {
             YamlEvent::Start(anchor, _) => {
                 nodes += 1;
@@ -190,7 +196,7 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
             }
             YamlEvent::Alias(name) => {
                 if open.iter().any(|(a, ..)| a.as_deref() == Some(&name[..])) {
-                    return Err(at(mark, "an alias inside the node it names".into()));
+                    return Err(at(mark, &field, "an alias inside the node it names".into()));
                 }
                 // An unknown anchor is the deserializer's error to report.
                 let (size, levels) = anchors.get(&name).copied().unwrap_or((1, 0));
@@ -206,12 +212,14 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
         if nodes > MAX_YAML_NODES {
             return Err(at(
                 mark,
+                &field,
                 format!("more than {MAX_YAML_NODES} YAML nodes (aliases expanded)"),
             ));
         }
         if reach > MAX_YAML_DEPTH {
             return Err(at(
                 mark,
+                &field,
                 format!("nested more than {MAX_YAML_DEPTH} levels deep"),
             ));
         }
@@ -478,28 +486,67 @@ pub fn semantic_error(
 /// is written: its key (or list item), and whether that is the field itself
 /// (`true`) or the nearest enclosing field found (`false`).
 fn locate(source: &str, field: &str) -> (Option<Mark>, bool) {
-    // Per open collection: its path, and for a mapping the key awaiting its
-    // value, for a sequence the next index.
-    enum Open {
-        Map(String, Option<(String, Mark)>),
-        Seq(String, usize),
-    }
-    let mut open: Vec<Open> = Vec::new();
+    let mut paths = Paths::default();
     let mut best: Option<(usize, Mark)> = None;
     let mut events = EventReader::new(source);
     while let Some((event, mark)) = events.next() {
-        let path = match open.last_mut() {
+        if let YamlEvent::Error = event {
+            break;
+        }
+        if let Some((p, m)) = paths.step(&event, mark) {
+            if p == field {
+                return (Some(m), true);
+            }
+            let encloses = field.starts_with(p.as_str())
+                && (p.is_empty() || matches!(field.as_bytes()[p.len()], b'.' | b'['));
+            if encloses && best.as_ref().is_none_or(|(len, _)| p.len() > *len) {
+                best = Some((p.len(), m));
+            }
+        }
+    }
+    (best.map(|(_, m)| m), false)
+}
+
+/// Follows the field path (`stream.packets[0].bits`, as serde_yaml_ng and
+/// the semantic checks name fields) through a YAML event stream.
+#[derive(Default)]
+struct Paths {
+    /// Per open collection: its path, and for a mapping the key awaiting its
+    /// value, for a sequence the next index.
+    open: Vec<PathStep>,
+}
+
+/// One open collection of [`Paths`].
+enum PathStep {
+    Map(String, Option<(String, Mark)>),
+    Seq(String, usize),
+}
+
+impl Paths {
+    /// Takes the next event; for a node that is a value (not a mapping key),
+    /// returns its path and where it is written (its key, or itself).
+    fn step(&mut self, event: &YamlEvent, mark: Mark) -> Option<(String, Mark)> {
+        if !matches!(
+            event,
+            YamlEvent::Start(..) | YamlEvent::Scalar(..) | YamlEvent::Alias(_)
+        ) {
+            if let YamlEvent::End = event {
+                self.open.pop();
+            }
+            return None;
+        }
+        let path = match self.open.last_mut() {
             None => Some((String::new(), mark)),
-            Some(Open::Map(_, key @ None)) => {
-                // A key: remembered (a complex key matches nothing).
-                let name = match &event {
+            Some(PathStep::Map(_, key @ None)) => {
+                // A key: remembered (a complex key matches no field).
+                let name = match event {
                     YamlEvent::Scalar(_, v) => String::from_utf8_lossy(v).into_owned(),
-                    _ => "\u{0}".into(),
+                    _ => "?".into(),
                 };
                 *key = Some((name, mark));
                 None
             }
-            Some(Open::Map(parent, key @ Some(_))) => {
+            Some(PathStep::Map(parent, key @ Some(_))) => {
                 let (k, key_mark) = key.take().unwrap_or_default();
                 let p = if parent.is_empty() {
                     k
@@ -508,33 +555,30 @@ fn locate(source: &str, field: &str) -> (Option<Mark>, bool) {
                 };
                 Some((p, key_mark))
             }
-            Some(Open::Seq(parent, next)) => {
+            Some(PathStep::Seq(parent, next)) => {
                 *next += 1;
                 Some((format!("{parent}[{}]", *next - 1), mark))
             }
         };
-        if let Some((p, m)) = &path {
-            if p == field {
-                return (Some(*m), true);
-            }
-            let encloses = field.starts_with(p.as_str())
-                && (p.is_empty() || matches!(field.as_bytes()[p.len()], b'.' | b'['));
-            if encloses && best.as_ref().is_none_or(|(len, _)| p.len() > *len) {
-                best = Some((p.len(), *m));
-            }
+        if let YamlEvent::Start(_, is_map) = event {
+            // A collection that is a key: its path, and its children's, match
+            // no field.
+            let here = path.as_ref().map_or_else(|| "?".into(), |(p, _)| p.clone());
+            self.open.push(if *is_map {
+                PathStep::Map(here, None)
+            } else {
+                PathStep::Seq(here, 0)
+            });
         }
-        let here = path.map(|(p, _)| p).unwrap_or_else(|| "\u{0}".into());
-        match event {
-            YamlEvent::Start(_, true) => open.push(Open::Map(here, None)),
-            YamlEvent::Start(_, false) => open.push(Open::Seq(here, 0)),
-            YamlEvent::End => {
-                open.pop();
-            }
-            YamlEvent::Error => break,
-            _ => {}
-        }
+        path
     }
-    (best.map(|(_, m)| m), false)
+
+    /// The path of the innermost open collection.
+    fn current(&self) -> Option<&str> {
+        self.open.last().map(|s| match s {
+            PathStep::Map(p, _) | PathStep::Seq(p, _) => p.as_str(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -661,6 +705,7 @@ mod tests {
         }
         let e = parse_yaml::<Outer>(Path::new("b.yaml"), &bomb).unwrap_err();
         assert_eq!(e.line, Some(5), "{e}");
+        assert_eq!(e.field.as_deref(), Some("a4[7]"), "{e}");
         assert!(e.message.contains("more than 100000 YAML nodes"), "{e}");
         // An alias used sensibly is fine.
         let text = "name: &n x\nitems: [{ rate: 1 }]\n";
