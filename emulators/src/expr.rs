@@ -5,6 +5,7 @@
 //! device is a YAML file rather than Rust code. Expressions are parsed once at load
 //! time (so a typo is reported with the file and field) and evaluated per packet.
 
+use crate::limits::{MAX_EXPR_DEPTH, MAX_EXPR_NODES};
 use std::fmt;
 
 /// A parsed expression.
@@ -91,11 +92,15 @@ pub trait Env {
 pub struct EvalError(pub String);
 
 impl Expr {
-    /// Parses an expression from text.
+    /// Parses an expression from text. Nesting deeper than [`MAX_EXPR_DEPTH`]
+    /// or more than [`MAX_EXPR_NODES`] nodes is an error: the parser recurses
+    /// per level, and evaluation per level of the tree.
     pub fn parse(text: &str) -> Result<Expr, ParseError> {
         let mut p = Parser {
             src: text.as_bytes(),
             pos: 0,
+            depth: 0,
+            nodes: 0,
         };
         let e = p.or()?;
         p.skip_ws();
@@ -151,19 +156,36 @@ impl Expr {
         })
     }
 
-    /// Calls `f` with every variable name the expression reads (array names included).
+    /// Calls `f` with every variable name the expression reads (array names
+    /// included), left to right, with the flag set for an array.
     pub fn visit_names(&self, f: &mut dyn FnMut(&str, bool)) {
-        match self {
-            Expr::Num(_) => {}
+        self.walk(|e| match e {
             Expr::Var(n) => f(n, false),
-            Expr::Index(n, i) => {
-                f(n, true);
-                i.visit_names(f);
-            }
-            Expr::Unary(_, e) => e.visit_names(f),
-            Expr::Binary(_, a, b) => {
-                a.visit_names(f);
-                b.visit_names(f);
+            Expr::Index(n, _) => f(n, true),
+            _ => {}
+        });
+    }
+
+    /// How many nodes (numbers, names, operators) the expression has.
+    pub fn size(&self) -> usize {
+        let mut n = 0;
+        self.walk(|_| n += 1);
+        n
+    }
+
+    /// Calls `f` on every node, parents before children, left to right; with a
+    /// stack of its own rather than recursion, so no tree overflows the thread's.
+    fn walk(&self, mut f: impl FnMut(&Expr)) {
+        let mut todo = vec![self];
+        while let Some(e) = todo.pop() {
+            f(e);
+            match e {
+                Expr::Num(_) | Expr::Var(_) => {}
+                Expr::Index(_, i) | Expr::Unary(_, i) => todo.push(i),
+                Expr::Binary(_, a, b) => {
+                    todo.push(b);
+                    todo.push(a);
+                }
             }
         }
     }
@@ -180,6 +202,10 @@ fn truth(b: bool) -> f64 {
 struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
+    /// Levels of parentheses, brackets and unary operators open.
+    depth: usize,
+    /// Nodes built so far.
+    nodes: usize,
 }
 
 type PResult = Result<Expr, ParseError>;
@@ -190,6 +216,28 @@ impl Parser<'_> {
             at: self.pos,
             message: m.to_string(),
         }
+    }
+
+    /// Counts a node built, failing past [`MAX_EXPR_NODES`].
+    fn node(&mut self, e: Expr) -> PResult {
+        self.nodes += 1;
+        if self.nodes > MAX_EXPR_NODES {
+            return Err(self.err(&format!(
+                "more than {MAX_EXPR_NODES} numbers, names and operators"
+            )));
+        }
+        Ok(e)
+    }
+
+    /// Parses `inner` one level deeper, failing past [`MAX_EXPR_DEPTH`].
+    fn nested(&mut self, inner: fn(&mut Self) -> PResult) -> PResult {
+        if self.depth >= MAX_EXPR_DEPTH {
+            return Err(self.err(&format!("nested more than {MAX_EXPR_DEPTH} levels deep")));
+        }
+        self.depth += 1;
+        let e = inner(self);
+        self.depth -= 1;
+        e
     }
 
     fn skip_ws(&mut self) {
@@ -216,7 +264,7 @@ impl Parser<'_> {
                 if self.peek_op(tok) {
                     self.pos += tok.len();
                     let rhs = next(self)?;
-                    lhs = Expr::Binary(*op, Box::new(lhs), Box::new(rhs));
+                    lhs = self.node(Expr::Binary(*op, Box::new(lhs), Box::new(rhs)))?;
                     continue 'outer;
                 }
             }
@@ -264,11 +312,13 @@ impl Parser<'_> {
     }
     fn unary(&mut self) -> PResult {
         if self.eat("-") {
-            return Ok(Expr::Unary(UnOp::Neg, Box::new(self.unary()?)));
+            let e = self.nested(Self::unary)?;
+            return self.node(Expr::Unary(UnOp::Neg, Box::new(e)));
         }
         if self.peek_op("!") {
             self.pos += 1;
-            return Ok(Expr::Unary(UnOp::Not, Box::new(self.unary()?)));
+            let e = self.nested(Self::unary)?;
+            return self.node(Expr::Unary(UnOp::Not, Box::new(e)));
         }
         self.atom()
     }
@@ -280,7 +330,7 @@ impl Parser<'_> {
         };
         if c == b'(' {
             self.pos += 1;
-            let e = self.or()?;
+            let e = self.nested(Self::or)?;
             if !self.eat(")") {
                 return Err(self.err("expected `)`"));
             }
@@ -299,13 +349,13 @@ impl Parser<'_> {
             }
             let name = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
             if self.eat("[") {
-                let idx = self.or()?;
+                let idx = self.nested(Self::or)?;
                 if !self.eat("]") {
                     return Err(self.err("expected `]`"));
                 }
-                return Ok(Expr::Index(name, Box::new(idx)));
+                return self.node(Expr::Index(name, Box::new(idx)));
             }
-            return Ok(Expr::Var(name));
+            return self.node(Expr::Var(name));
         }
         Err(self.err(&format!("unexpected character `{}`", c as char)))
     }
@@ -321,12 +371,11 @@ impl Parser<'_> {
                 self.pos += 1;
             }
             let text = std::str::from_utf8(&self.src[s..self.pos]).unwrap_or("");
-            return u64::from_str_radix(text, 16)
-                .map(|v| Expr::Num(v as f64))
-                .map_err(|_| ParseError {
-                    at: start,
-                    message: "bad hex number".into(),
-                });
+            let v = u64::from_str_radix(text, 16).map_err(|_| ParseError {
+                at: start,
+                message: "bad hex number".into(),
+            })?;
+            return self.node(Expr::Num(v as f64));
         }
         while self
             .src
@@ -345,10 +394,11 @@ impl Parser<'_> {
             }
         }
         let text = std::str::from_utf8(&self.src[start..self.pos]).unwrap_or("");
-        text.parse::<f64>().map(Expr::Num).map_err(|_| ParseError {
+        let v = text.parse::<f64>().map_err(|_| ParseError {
             at: start,
             message: format!("bad number `{text}`"),
-        })
+        })?;
+        self.node(Expr::Num(v))
     }
 }
 
@@ -399,5 +449,33 @@ mod tests {
         let env = M(HashMap::new());
         let err = Expr::parse("nope + 1").unwrap().eval(&env).unwrap_err();
         assert!(err.0.contains("nope"));
+    }
+
+    #[test]
+    fn deep_and_long_expressions_are_refused_not_overflowed() {
+        // Each was a stack overflow (abort) before the limits.
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = Expr::parse(&deep).unwrap_err();
+        assert!(e.message.contains("nested more than 256"), "{e}");
+        let e = Expr::parse(&"-".repeat(10_000)).unwrap_err();
+        assert!(e.message.contains("nested"), "{e}");
+        let long = vec!["x"; 2_000_000].join("+");
+        let e = Expr::parse(&long).unwrap_err();
+        assert!(e.message.contains("more than 1024"), "{e}");
+        // At the limits, both still parse (the deepest within a quarter of the
+        // 2 MiB a spawned thread gets), and walk without recursion.
+        let ok = format!("{}x{}", "(".repeat(255), ")".repeat(255));
+        let parsed = std::thread::Builder::new()
+            .stack_size(512 << 10)
+            .spawn(move || Expr::parse(&ok).unwrap())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(parsed, Expr::Var("x".into()));
+        let ok = Expr::parse(&vec!["x"; 512].join("+")).unwrap();
+        assert_eq!(ok.size(), 1023);
+        let mut names = 0;
+        ok.visit_names(&mut |n, arr| names += usize::from(n == "x" && !arr));
+        assert_eq!(names, 512);
     }
 }

@@ -2,6 +2,7 @@
 //! declared signals. This is the emulator's encoder; it never uses a driver's decoder.
 
 use crate::expr::Expr;
+use crate::limits::{MAX_LAYOUT_ITEMS, MAX_ONE_OF_ALTERNATIVES, MAX_PACKET_BYTES};
 use crate::load::LoadError;
 use crate::profile::{compile_expr, FieldDecl, PACKET_VARS};
 use crate::signal::SignalSet;
@@ -110,16 +111,27 @@ pub struct PacketVars {
 }
 
 impl Layout {
+    /// Compiles a packet's fields, spending from `budget` (what is left of
+    /// [`MAX_LAYOUT_ITEMS`] for the whole profile) one per field, `repeat`
+    /// iteration and expression node.
     pub(crate) fn compile(
         fields: &[FieldDecl],
         path: &str,
         slot: usize,
         state: &State,
         err: &dyn Fn(String, &str, String) -> LoadError,
+        budget: &mut usize,
     ) -> Result<Layout, LoadError> {
-        let mut c = Compiler { state, err };
+        let mut c = Compiler { state, err, budget };
         let nodes = c.fields(fields, &format!("{path}.fields"), &[], &[])?;
-        let bits: u32 = nodes.iter().map(node_bits).sum();
+        let bits = total_bits(&nodes);
+        if bits > MAX_PACKET_BYTES * 8 {
+            return Err(err(
+                format!("{path}.fields"),
+                "",
+                format!("fields add up to {bits} bits, over the limit of {MAX_PACKET_BYTES} bytes"),
+            ));
+        }
         if !bits.is_multiple_of(8) {
             return Err(err(
                 format!("{path}.fields"),
@@ -174,11 +186,16 @@ fn collect_leaves<'a>(nodes: &'a [Node], out: &mut Vec<&'a Leaf>) {
     }
 }
 
-fn node_bits(n: &Node) -> u32 {
-    match n {
-        Node::Leaf(l) => l.bits,
-        Node::OneOf { bits, .. } => *bits,
-    }
+/// The width of `nodes` in bits: a u64, which a sum of u32 widths cannot
+/// overflow (two `bits: 4294967288` overflowed a u32 sum).
+fn total_bits(nodes: &[Node]) -> u64 {
+    nodes
+        .iter()
+        .map(|n| match n {
+            Node::Leaf(l) => u64::from(l.bits),
+            Node::OneOf { bits, .. } => u64::from(*bits),
+        })
+        .sum()
 }
 
 fn check_alignment(
@@ -400,6 +417,8 @@ impl BitWriter {
 struct Compiler<'a> {
     state: &'a State,
     err: &'a dyn Fn(String, &str, String) -> LoadError,
+    /// What is left of [`MAX_LAYOUT_ITEMS`].
+    budget: &'a mut usize,
 }
 
 impl Compiler<'_> {
@@ -427,14 +446,35 @@ impl Compiler<'_> {
     }
 
     fn expr(
-        &self,
+        &mut self,
         text: &str,
         field: &str,
         bindings: &[(String, f64)],
     ) -> Result<Arc<Expr>, LoadError> {
         let names = self.names(bindings);
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        compile_expr(text, field, self.state, &names, self.err).map(Arc::new)
+        let e = compile_expr(text, field, self.state, &names, self.err)?;
+        self.spend(e.size(), field, text)?;
+        Ok(Arc::new(e))
+    }
+
+    /// Takes `n` from the budget, failing once it is spent: the layout's size
+    /// after `repeat` expansion is known only while it is being built.
+    fn spend(&mut self, n: usize, field: &str, needle: &str) -> Result<(), LoadError> {
+        match self.budget.checked_sub(n) {
+            Some(left) => {
+                *self.budget = left;
+                Ok(())
+            }
+            None => Err(self.fail(
+                field.to_string(),
+                needle,
+                &format!(
+                    "the profile's layouts expand to more than {MAX_LAYOUT_ITEMS} fields, \
+                     repeats and expression terms"
+                ),
+            )),
+        }
     }
 
     fn fail(&self, field: String, needle: &str, msg: &str) -> LoadError {
@@ -468,6 +508,7 @@ impl Compiler<'_> {
                 "a field needs exactly one of `value`, `signal`, `repeat` or `one_of`",
             ));
         }
+        self.spend(1, p, needle)?;
         let mut when = when.to_vec();
         if let Some(w) = &f.when {
             when.push(self.expr(w, &format!("{p}.when"), bindings)?);
@@ -479,7 +520,15 @@ impl Compiler<'_> {
                 .ok_or_else(|| self.fail(p.to_string(), needle, "`repeat` needs `fields`"))?;
             let var = f.var.clone().unwrap_or_else(|| "i".to_string());
             let from = f.from.unwrap_or(1);
-            for k in 0..count as i64 {
+            if from.checked_add(i64::from(count)).is_none() {
+                return Err(self.fail(
+                    format!("{p}.from"),
+                    needle,
+                    "`from` + `repeat` is past the largest integer",
+                ));
+            }
+            for k in 0..i64::from(count) {
+                self.spend(1, p, needle)?;
                 let mut b = bindings.to_vec();
                 b.push((var.clone(), (from + k) as f64));
                 let nodes = self.fields(body, &format!("{p}.fields"), &b, &when)?;
@@ -495,6 +544,20 @@ impl Compiler<'_> {
                     "`one_of` needs `bits` (the width of every alternative)",
                 )
             })?;
+            if bits == 0 || u64::from(bits) > MAX_PACKET_BYTES * 8 {
+                return Err(self.fail(
+                    format!("{p}.bits"),
+                    needle,
+                    &format!("`bits` must be 1..={}", MAX_PACKET_BYTES * 8),
+                ));
+            }
+            if alts.is_empty() || alts.len() > MAX_ONE_OF_ALTERNATIVES {
+                return Err(self.fail(
+                    format!("{p}.one_of"),
+                    needle,
+                    &format!("needs 1..={MAX_ONE_OF_ALTERNATIVES} alternatives"),
+                ));
+            }
             let mut compiled = Vec::new();
             let mut earlier: Vec<Arc<Expr>> = Vec::new();
             for (k, a) in alts.iter().enumerate() {
@@ -503,14 +566,18 @@ impl Compiler<'_> {
                 // A leaf of this alternative carries data only when this alternative
                 // is the one sent: its condition holds and no earlier one does.
                 let mut alt_when = when.clone();
-                alt_when.extend(earlier.iter().map(|e| {
-                    Arc::new(Expr::Unary(crate::expr::UnOp::Not, Box::new((**e).clone())))
-                }));
+                for e in &earlier {
+                    self.spend(e.size() + 1, &ap, &a.when)?;
+                    alt_when.push(Arc::new(Expr::Unary(
+                        crate::expr::UnOp::Not,
+                        Box::new((**e).clone()),
+                    )));
+                }
                 alt_when.push(cond.clone());
                 earlier.push(cond.clone());
                 let nodes = self.fields(&a.fields, &format!("{ap}.fields"), bindings, &alt_when)?;
-                let w: u32 = nodes.iter().map(node_bits).sum();
-                if w != bits {
+                let w = total_bits(&nodes);
+                if w != u64::from(bits) {
                     return Err(self.fail(
                         ap,
                         &a.when,
@@ -526,8 +593,9 @@ impl Compiler<'_> {
             return Ok(());
         }
         let bits = match (f.bits, f.ascii_digits) {
-            (_, Some(0)) => {
-                return Err(self.fail(format!("{p}.ascii_digits"), needle, "must be at least 1"))
+            // Eight digits are 64 bits, the widest field.
+            (_, Some(d)) if !(1..=8).contains(&d) => {
+                return Err(self.fail(format!("{p}.ascii_digits"), needle, "must be 1..=8"))
             }
             (None, Some(d)) => d * 8,
             (Some(b), Some(d)) if b != d * 8 => {

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod device;
 pub mod expr;
 pub mod layout;
+pub mod limits;
 pub mod load;
 pub mod profile;
 pub mod pty;

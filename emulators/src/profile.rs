@@ -8,6 +8,7 @@
 use crate::commands::{CommandRule, CommandSet};
 use crate::expr::Expr;
 use crate::layout::{Endian, Layout};
+use crate::limits::{MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_STATE_ARRAY};
 use crate::load::{read_yaml, semantic_error, LoadError};
 use crate::state::{State, StateValue};
 use serde::{Deserialize, Deserializer};
@@ -426,12 +427,29 @@ impl Profile {
             }
             let v = match s {
                 StateDecl::Scalar(v) => StateValue::Scalar(*v),
+                StateDecl::Array { size, .. } if *size > MAX_STATE_ARRAY => {
+                    return Err(err(
+                        format!("state.{name}.size"),
+                        name,
+                        format!("must be at most {MAX_STATE_ARRAY}"),
+                    ));
+                }
                 StateDecl::Array { size, default } => StateValue::Array(vec![*default; *size]),
             };
             vars.insert(name.clone(), v);
         }
         vars.insert("streaming".into(), StateValue::Scalar(0.0));
         let initial_state = State::new(vars);
+        for (i, c) in decl.commands.iter().enumerate() {
+            let timeout = c.frame.as_ref().and_then(|f| f.timeout_ms);
+            if timeout.is_some_and(|t| t > MAX_DURATION_MS) {
+                return Err(err(
+                    format!("commands[{i}].frame.timeout_ms"),
+                    "timeout_ms",
+                    format!("must be at most {MAX_DURATION_MS} (one hour)"),
+                ));
+            }
+        }
         let commands = CommandSet::compile(&decl.commands, &initial_state, &err)?;
         let mut streams = Vec::new();
         if decl.stream.is_some() && !decl.streams.is_empty() {
@@ -452,13 +470,14 @@ impl Profile {
             .map(|c| c.name.as_str())
             .collect();
         let all: Vec<&StreamDecl> = decl.stream.iter().chain(decl.streams.iter()).collect();
+        let mut budget = MAX_LAYOUT_ITEMS;
         for (i, s) in all.iter().enumerate() {
             let path = if decl.stream.is_some() {
                 "stream".to_string()
             } else {
                 format!("streams[{i}]")
             };
-            let c = compile_stream(s, &path, &initial_state, &err)?;
+            let c = compile_stream(s, &path, &initial_state, &err, &mut budget)?;
             for ch in c.characteristics.iter() {
                 match (ch, &ble) {
                     (Some(n), Some(_)) if !char_names.contains(&n.as_str()) => {
@@ -517,11 +536,16 @@ pub(crate) fn compile_expr(
     extra: &[&str],
     err: &ErrFn<'_>,
 ) -> Result<Expr, LoadError> {
+    // A long expression is shown by its start: the error should fit a line.
+    let shown = match text.char_indices().nth(60) {
+        Some((i, _)) => format!("{}… ({} bytes)", &text[..i], text.len()),
+        None => text.to_string(),
+    };
     let e = Expr::parse(text).map_err(|e| {
         err(
             field.to_string(),
             text,
-            format!("bad expression `{text}`: {e}"),
+            format!("bad expression `{shown}`: {e}"),
         )
     })?;
     let mut bad = None;
@@ -541,7 +565,7 @@ pub(crate) fn compile_expr(
         Some(name) => Err(err(
             field.to_string(),
             text,
-            format!("`{text}`: unknown name `{name}` (or used with the wrong shape)"),
+            format!("`{shown}`: unknown name `{name}` (or used with the wrong shape)"),
         )),
         None => Ok(e),
     }
@@ -552,6 +576,7 @@ fn compile_stream(
     path: &str,
     state: &State,
     err: &ErrFn<'_>,
+    budget: &mut usize,
 ) -> Result<Stream, LoadError> {
     let rate = compile_expr(&s.rate, &format!("{path}.rate"), state, &[], err)?;
     let opt = |text: &Option<String>, field: &str, names: &[&str]| {
@@ -573,18 +598,27 @@ fn compile_stream(
             "at least one packet is needed".into(),
         ));
     }
-    if s.counter.modulo == 0 {
+    // `start` below `modulo`, and `modulo` at most 2^32, keep the counter's
+    // `start + packet` from overflowing.
+    if s.counter.modulo == 0 || s.counter.modulo > MAX_COUNTER_MODULO {
         return Err(err(
             format!("{path}.counter.modulo"),
             "modulo",
-            "must be positive".into(),
+            format!("must be 1..={MAX_COUNTER_MODULO}"),
+        ));
+    }
+    if s.counter.start >= s.counter.modulo {
+        return Err(err(
+            format!("{path}.counter.start"),
+            "start",
+            "must be below `modulo`".into(),
         ));
     }
     let mut packets = Vec::new();
     let mut characteristics = Vec::new();
     for (i, p) in s.packets.iter().enumerate() {
         let ppath = format!("{path}.packets[{i}]");
-        packets.push(Layout::compile(&p.fields, &ppath, i, state, err)?);
+        packets.push(Layout::compile(&p.fields, &ppath, i, state, err, budget)?);
         characteristics.push(
             p.characteristic
                 .clone()

@@ -2,7 +2,10 @@
 //! faults the device injects, and what the board under test must produce.
 
 use crate::device::ChannelModel;
-use crate::load::{read_yaml, semantic_error, LoadError};
+use crate::limits::{
+    MAX_BUFFER_SIZE, MAX_DURATION_MS, MAX_FAULT_PACKETS, MAX_PACKETS, MAX_WAIT_SAMPLES, SPEED_RANGE,
+};
+use crate::load::{confine, read_yaml, semantic_error, LoadError};
 use crate::profile::{Profile, StateDecl};
 use crate::signal::{SignalDecl, SignalSet};
 use crate::state::State;
@@ -330,16 +333,19 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Loads a scenario; its profile is found in `devices_dir`.
+    /// Loads a scenario; its profile is found in `devices_dir` (and must be
+    /// there, see [`confine`]).
     pub fn load(path: &Path, devices_dir: &Path) -> Result<Scenario, LoadError> {
         let (decl, text): (ScenarioDecl, String) = read_yaml(path)?;
-        let profile_path = devices_dir.join(format!("{}.yaml", decl.device));
+        let needle = format!("device: {}", decl.device);
+        let profile_path = confine(devices_dir, devices_dir, &format!("{}.yaml", decl.device))
+            .map_err(|m| semantic_error(path, &text, "device", &needle, m))?;
         if !profile_path.exists() {
             return Err(semantic_error(
                 path,
                 &text,
                 "device",
-                &format!("device: {}", decl.device),
+                &needle,
                 format!("no device profile {}", profile_path.display()),
             ));
         }
@@ -358,7 +364,10 @@ impl Scenario {
             semantic_error(path, text, field, needle, msg)
         };
         let base = path.parent().unwrap_or(Path::new("."));
-        let signals = Arc::new(SignalSet::build(&decl.signals, base, path)?);
+        // CSV files stay inside the scenarios folder: the one holding the
+        // profile's `devices` folder.
+        let root = profile.path.parent().and_then(Path::parent).unwrap_or(base);
+        let signals = Arc::new(SignalSet::build(&decl.signals, base, root, path, text)?);
         let mut state = profile.initial_state.clone();
         for (k, v) in &decl.state {
             let scalar = matches!(profile.decl.state.get(k), Some(StateDecl::Scalar(_)));
@@ -429,15 +438,7 @@ impl Scenario {
                 }
             }
         }
-        if let Pacing::Speed(s) = decl.pacing {
-            if s.is_nan() || s <= 0.0 {
-                return Err(err(
-                    "pacing.speed".into(),
-                    "speed",
-                    "must be positive".into(),
-                ));
-            }
-        }
+        check_numbers(&decl, &err)?;
         if decl.boards.is_empty() {
             if let Some(dir) = base.file_name().and_then(|d| d.to_str()) {
                 decl.boards.push(dir.to_string());
@@ -465,6 +466,69 @@ impl Scenario {
             .iter()
             .any(|f| matches!(f.kind, FaultKind::Mute(true)))
     }
+}
+
+/// Refuses numbers that make no sense (`speed: .inf`, `u64::MAX` packets or
+/// milliseconds): each would hang a trial or overflow a clock rather than test
+/// anything. The limits are in [`crate::limits`].
+fn check_numbers(
+    decl: &ScenarioDecl,
+    err: &dyn Fn(String, &str, String) -> LoadError,
+) -> Result<(), LoadError> {
+    let at_most = |field: String, needle: String, v: u64, max: u64| {
+        if v > max {
+            Err(err(field, &needle, format!("must be at most {max}")))
+        } else {
+            Ok(())
+        }
+    };
+    if let Pacing::Speed(s) = decl.pacing {
+        if !SPEED_RANGE.contains(&s) {
+            return Err(err(
+                "pacing.speed".into(),
+                "speed",
+                format!(
+                    "must be {}..={} (`max` streams as fast as the host reads)",
+                    SPEED_RANGE.start(),
+                    SPEED_RANGE.end()
+                ),
+            ));
+        }
+    }
+    if let Some(n) = decl.packets {
+        at_most("packets".into(), format!("packets: {n}"), n, MAX_PACKETS)?;
+    }
+    let b = decl.buffer_size as u64;
+    at_most(
+        "buffer_size".into(),
+        format!("buffer_size: {b}"),
+        b,
+        MAX_BUFFER_SIZE,
+    )?;
+    for (i, step) in decl.steps.iter().enumerate() {
+        let field = format!("steps[{i}]");
+        match step {
+            Step::WaitMs(ms) => at_most(field, format!("wait_ms: {ms}"), *ms, MAX_DURATION_MS)?,
+            Step::WaitSamples(n) => {
+                let n = *n as u64;
+                at_most(field, format!("wait_samples: {n}"), n, MAX_WAIT_SAMPLES)?
+            }
+            _ => {}
+        }
+    }
+    for (i, f) in decl.faults.iter().enumerate() {
+        let field = format!("faults[{i}]");
+        let (key, v, max) = match f.kind {
+            FaultKind::Drop(n) => ("drop", n, MAX_FAULT_PACKETS),
+            FaultKind::Burst(n) => ("burst", n, MAX_FAULT_PACKETS),
+            FaultKind::StallMs(ms) => ("stall_ms", ms, MAX_DURATION_MS),
+            FaultKind::AdvertiseAfterMs(ms) => ("advertise_after_ms", ms, MAX_DURATION_MS),
+            FaultKind::OutOfRangeMs(ms) => ("out_of_range_ms", ms, MAX_DURATION_MS),
+            _ => continue,
+        };
+        at_most(field, format!("{key}: {v}"), v, max)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

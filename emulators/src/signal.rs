@@ -4,6 +4,7 @@
 //! harness can compute the value any sample should have without replaying the
 //! emulator (random access: noise is a hash of seed and index, not a stream).
 
+use crate::limits::MAX_CSV_BYTES;
 use crate::load::LoadError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -144,11 +145,15 @@ pub struct SignalSet {
 }
 
 impl SignalSet {
-    /// Builds the set from a scenario's declarations; CSV paths are relative to `base`.
+    /// Builds the set from a scenario's declarations; CSV paths are relative to
+    /// `base` and must stay inside `root` (see [`crate::load::confine`]);
+    /// errors name the `scenario` file and their line in its text, `source`.
     pub fn build(
         decls: &BTreeMap<String, SignalDecl>,
         base: &Path,
+        root: &Path,
         scenario: &Path,
+        source: &str,
     ) -> Result<Self, LoadError> {
         let mut set = SignalSet::default();
         for (name, decl) in decls {
@@ -158,9 +163,13 @@ impl SignalSet {
                 SignalDecl::Sawtooth(p) => Signal::Sawtooth(p.clone()),
                 SignalDecl::Constant(v) => Signal::Constant(*v),
                 SignalDecl::Noise(n) => Signal::Noise(n.clone()),
-                SignalDecl::Csv(c) => {
-                    Signal::Samples(Arc::new(read_csv_column(c, base, scenario, name)?))
-                }
+                SignalDecl::Csv(c) => Signal::Samples(Arc::new(read_csv_column(
+                    c,
+                    base,
+                    root,
+                    (scenario, source),
+                    name,
+                )?)),
             };
             match name.strip_suffix('*') {
                 Some(prefix) => set.patterns.push((prefix.to_string(), sig)),
@@ -193,17 +202,20 @@ impl SignalSet {
 fn read_csv_column(
     c: &CsvDecl,
     base: &Path,
-    scenario: &Path,
+    root: &Path,
+    (scenario, source): (&Path, &str),
     name: &str,
 ) -> Result<Vec<f64>, LoadError> {
-    let path = base.join(&c.file);
     let field = format!("signals.{name}.csv");
-    let err = |m: String| crate::load::semantic_error(scenario, "", field.clone(), "", m);
+    let err = |m: String| crate::load::semantic_error(scenario, source, field.clone(), &c.file, m);
+    let path = crate::load::confine(root, base, &c.file).map_err(err)?;
+    // A regular file of bounded size: `/dev/zero` grew without bound.
+    let bytes = crate::load::read_limited(&path, MAX_CSV_BYTES)
+        .map_err(|e| err(format!("{}: {}", path.display(), e.message)))?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(c.header)
         .flexible(true)
-        .from_path(&path)
-        .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        .from_reader(&bytes[..]);
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| err(format!("{}: {e}", path.display())))?;
@@ -275,7 +287,8 @@ mod tests {
         let mut d = BTreeMap::new();
         d.insert("eeg*".to_string(), SignalDecl::Constant(1.0));
         d.insert("eeg3".to_string(), SignalDecl::Constant(3.0));
-        let s = SignalSet::build(&d, Path::new("."), Path::new("s.yaml")).unwrap();
+        let s =
+            SignalSet::build(&d, Path::new("."), Path::new("."), Path::new("s.yaml"), "").unwrap();
         assert_eq!(s.value("eeg1", 0, 250.0), 1.0);
         assert_eq!(s.value("eeg3", 0, 250.0), 3.0);
         assert_eq!(s.value("accel_x", 0, 250.0), 0.0);

@@ -1,5 +1,7 @@
 //! Finding and loading every scenario and profile under `scenarios/`.
 
+use boardloop_emulators::limits::MAX_FILE_BYTES;
+use boardloop_emulators::load::read_limited;
 use boardloop_emulators::{LoadError, Profile, Scenario};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -92,9 +94,13 @@ pub fn check_files(files: &[PathBuf]) -> Vec<(PathBuf, Result<String, LoadError>
                 .parent()
                 .and_then(|p| p.file_name())
                 .is_some_and(|n| n == "devices")
-                || std::fs::read_to_string(f)
-                    .map(|t| t.lines().any(|l| l.starts_with("transport:")))
-                    .unwrap_or(false);
+                // Bounded, as the load itself is: the file may be a link to
+                // `/dev/zero`.
+                || read_limited(f, MAX_FILE_BYTES).is_ok_and(|t| {
+                    String::from_utf8_lossy(&t)
+                        .lines()
+                        .any(|l| l.starts_with("transport:"))
+                });
             let r = if is_profile {
                 Profile::load(f).map(|p| {
                     format!(

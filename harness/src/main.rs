@@ -1,5 +1,6 @@
 //! `boardloop`: run the scenario matrix, emulate a device, list boards, check files.
 
+use boardloop_emulators::limits::SPEED_RANGE;
 use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
 use boardloop_harness::catalog::{check_files, scenarios_dir};
 use boardloop_harness::rig::Rig;
@@ -60,6 +61,12 @@ enum Cmd {
     Check {
         /// Files to check (default: everything under scenarios/).
         files: Vec<PathBuf>,
+        /// Let scenarios name device profiles and CSV files outside their
+        /// scenarios folder (refused by default: files from a pull request
+        /// could read anything on the machine). BOARDLOOP_ALLOW_OUTSIDE_PATHS=1
+        /// does the same for every command.
+        #[arg(long)]
+        allow_outside_paths: bool,
     },
 }
 
@@ -85,7 +92,13 @@ fn main() -> ExitCode {
             uncapped,
         } => cmd_emulate(scenario, max, speed, adapter, uncapped),
         Cmd::Boards => cmd_boards(),
-        Cmd::Check { files } => cmd_check(files),
+        Cmd::Check {
+            files,
+            allow_outside_paths,
+        } => {
+            boardloop_emulators::load::allow_outside_paths(allow_outside_paths);
+            cmd_check(files)
+        }
     }
 }
 
@@ -224,9 +237,14 @@ fn cmd_emulate(
     };
     let pacing = match (max, speed) {
         (true, _) => Some(Pacing::Max),
-        (_, Some(s)) if s > 0.0 => Some(Pacing::Speed(s)),
+        // The same range a scenario's `pacing: { speed }` is held to.
+        (_, Some(s)) if SPEED_RANGE.contains(&s) => Some(Pacing::Speed(s)),
         (_, Some(_)) => {
-            eprintln!("--speed must be positive");
+            eprintln!(
+                "--speed must be {}..={}",
+                SPEED_RANGE.start(),
+                SPEED_RANGE.end()
+            );
             return ExitCode::FAILURE;
         }
         _ => None,
