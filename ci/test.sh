@@ -14,6 +14,8 @@
 #   C              a C program linked against libBoardController.so and .a
 #   C++            the C++ wrapper's CTest suite plain, under ASan/UBSan and under
 #                  valgrind; a find_package(boardloop) consumer
+#   fuzz           every cargo-fuzz target of fuzz/ for 20 s (nightly), so a
+#                  regression shows; long campaigns: bash ci/fuzz.sh SECONDS
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -43,5 +45,8 @@ bash ci/c-smoke.sh
 
 step "C++ wrapper: CTest plain, ASan/UBSan, valgrind"
 bash ci/cpp-test.sh
+
+step "fuzz targets, 20 s each"
+bash ci/fuzz.sh 20
 
 step "done"
