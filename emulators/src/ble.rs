@@ -5,11 +5,12 @@
 use crate::commands::render;
 use crate::device::{CommandRecord, Device, Output};
 use crate::profile::{full_uuid, BleDecl};
-use crate::scenario::{FaultKind, Pacing, Scenario};
+use crate::scenario::{Pacing, Scenario};
+use crate::schedule::{Packet, Schedule, Step};
 use crate::serial::EmulatorStats;
 use crate::state::State;
 use crate::transcript::{Dir, Transcript};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -92,13 +93,6 @@ impl BleEmulator {
             writes_handled: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
-        let mut faults: Vec<(u64, FaultKind)> = scenario
-            .decl
-            .faults
-            .iter()
-            .map(|f| (f.at_packet, f.kind.clone()))
-            .collect();
-        faults.sort_by_key(|f| f.0);
         let worker = Worker {
             uuids: uuid_map(&ble),
             command_uuids: ble
@@ -113,10 +107,8 @@ impl BleEmulator {
             peripheral: peripheral.clone(),
             inner: inner.clone(),
             stop: stop.clone(),
-            pacing: opts.pacing.unwrap_or(scenario.decl.pacing),
-            limit: scenario.decl.packets,
+            schedule: Schedule::for_scenario(scenario, opts.pacing),
             muted: scenario.muted(),
-            faults: faults.into(),
             started: Instant::now(),
         };
         // Read values exist before any central can connect and read them.
@@ -241,18 +233,10 @@ struct Worker {
     peripheral: Arc<dyn Peripheral>,
     inner: Arc<Mutex<Inner>>,
     stop: Arc<AtomicBool>,
-    pacing: Pacing,
-    limit: Option<u64>,
+    /// When each stream's next notification is due and the faults on them.
+    schedule: Schedule,
     muted: bool,
-    faults: VecDeque<(u64, FaultKind)>,
     started: Instant,
-}
-
-/// Per-stream schedule.
-#[derive(Clone, Copy)]
-struct Schedule {
-    next_due: Instant,
-    built: u64,
 }
 
 impl Worker {
@@ -282,24 +266,18 @@ impl Worker {
     }
 
     fn run(mut self) {
-        let mut schedules: Vec<Schedule> = Vec::new();
-        let mut total: u64 = 0;
-        let mut burst_left: u64 = 0;
-        let mut drop_left: u64 = 0;
         while !self.stop.load(Ordering::Relaxed) {
             let now = Instant::now();
-            let wait = schedules
-                .iter()
-                .zip(0..)
-                .filter(|(s, i)| {
-                    self.device.runs_stream(*i) && self.limit.is_none_or(|l| s.built < l)
+            let device = &self.device;
+            let wait = self
+                .schedule
+                .next_due(|i| device.runs_stream(i))
+                .map_or(Duration::from_millis(20), |d| {
+                    d.saturating_duration_since(now)
                 })
-                .map(|(s, _)| s.next_due.saturating_duration_since(now))
-                .min()
-                .unwrap_or(Duration::from_millis(20))
                 .min(Duration::from_millis(20));
             if let Some((uuid, bytes)) = self.peripheral.recv_write(wait) {
-                self.write(&uuid, &bytes, &mut schedules);
+                self.write(&uuid, &bytes);
                 continue;
             }
             // Streams due now, one packet each per pass, so characteristics that
@@ -315,70 +293,40 @@ impl Worker {
                 // central (as the serial emulator reads the host's flushes and
                 // bytes before writing overdue packets).
                 if let Some((uuid, bytes)) = self.peripheral.recv_write(Duration::ZERO) {
-                    self.write(&uuid, &bytes, &mut schedules);
+                    self.write(&uuid, &bytes);
                     break;
                 }
-                for i in 0..schedules.len() {
-                    if self.device.runs_stream(i)
-                        && self.limit.is_none_or(|l| schedules[i].built < l)
-                        && (burst_left > 0 || schedules[i].next_due <= now)
-                    {
+                'streams: for i in 0..self.schedule.streams() {
+                    // The faults before this stream's packet, then the packet.
+                    loop {
+                        let device = &self.device;
+                        let Some(step) = self.schedule.poll(i, now, |j| device.runs_stream(j))
+                        else {
+                            break;
+                        };
                         sent_any = true;
-                        match self.fault_at(
-                            total,
-                            &mut schedules,
-                            i,
-                            &mut drop_left,
-                            &mut burst_left,
-                        ) {
-                            FaultStep::Continue => {}
-                            FaultStep::Wait => {
+                        match step {
+                            Step::Garbage(g) => self.garbage(i, &g),
+                            Step::Stall(ms) => {
+                                self.note(Dir::ToHost, &[], Some(&format!("stall {ms} ms")));
                                 sent_any = false;
+                                break 'streams;
+                            }
+                            Step::Unplug => {
+                                self.note(Dir::ToHost, &[], Some("link lost"));
+                                self.peripheral.drop_link();
+                                self.lock().stats.unplugged = true;
+                                return;
+                            }
+                            Step::OutOfRange(ms) => {
+                                self.out_of_range(ms);
+                                sent_any = false;
+                                break 'streams;
+                            }
+                            Step::Packet(faults) => {
+                                self.send(i, &faults);
                                 break;
                             }
-                            FaultStep::Unplugged => return,
-                        }
-                        let Some((ch, mut bytes)) = self.device.next_packet_of(i) else {
-                            continue;
-                        };
-                        total += 1;
-                        let rate = self.device.stream_packet_rate(i);
-                        let interval = self.pacing.interval(rate);
-                        let s = &mut schedules[i];
-                        s.built += 1;
-                        if burst_left > 0 {
-                            burst_left -= 1;
-                        } else if interval == 0.0 {
-                            s.next_due = now;
-                        } else {
-                            s.next_due += Duration::from_secs_f64(interval);
-                            if now.saturating_duration_since(s.next_due)
-                                > Duration::from_millis(500)
-                            {
-                                s.next_due = now;
-                            }
-                        }
-                        self.lock().stats.packets_built += 1;
-                        if drop_left > 0 {
-                            drop_left -= 1;
-                            self.note(Dir::ToHost, &bytes, Some("dropped"));
-                            self.lock().stats.packets_dropped += 1;
-                            continue;
-                        }
-                        self.apply_packet_faults(total - 1, &mut bytes);
-                        let uuid = ch
-                            .as_ref()
-                            .and_then(|n| self.uuids.get(n))
-                            .cloned()
-                            .unwrap_or_default();
-                        self.note(Dir::ToHost, &bytes, None);
-                        let delivered = self.peripheral.notify(&uuid, &bytes);
-                        let mut g = self.lock();
-                        if delivered {
-                            g.stats.packets_sent += 1;
-                            g.stats.bytes_to_host += bytes.len() as u64;
-                        } else {
-                            g.unsubscribed += 1;
                         }
                     }
                 }
@@ -390,22 +338,80 @@ impl Worker {
                 // were still queued when the trial ended. Between passes, so
                 // streams in lockstep still end on a complete batch.
                 while let Some((uuid, bytes)) = self.peripheral.recv_write(Duration::ZERO) {
-                    self.write(&uuid, &bytes, &mut schedules);
+                    self.write(&uuid, &bytes);
                 }
             }
         }
     }
 
+    /// Builds stream `i`'s next notification and sends it, unless `faults`
+    /// drop it.
+    fn send(&mut self, i: usize, faults: &Packet) {
+        let Some((ch, mut bytes)) = self.device.next_packet_of(i) else {
+            return;
+        };
+        self.lock().stats.packets_built += 1;
+        if faults.dropped {
+            self.note(Dir::ToHost, &bytes, Some("dropped"));
+            self.lock().stats.packets_dropped += 1;
+            return;
+        }
+        faults.apply(&mut bytes);
+        let uuid = ch
+            .as_ref()
+            .and_then(|n| self.uuids.get(n))
+            .cloned()
+            .unwrap_or_default();
+        self.note(Dir::ToHost, &bytes, None);
+        let delivered = self.peripheral.notify(&uuid, &bytes);
+        let mut g = self.lock();
+        if delivered {
+            g.stats.packets_sent += 1;
+            g.stats.bytes_to_host += bytes.len() as u64;
+        } else {
+            g.unsubscribed += 1;
+        }
+    }
+
+    /// A malformed notification on stream `i`'s characteristic.
+    fn garbage(&mut self, i: usize, g: &[u8]) {
+        let ch = self.device.profile().streams[i].characteristics[0].clone();
+        let uuid = ch
+            .and_then(|n| self.uuids.get(&n).cloned())
+            .unwrap_or_default();
+        self.note(Dir::ToHost, g, Some("garbage"));
+        self.lock().stats.garbage_bytes += g.len() as u64;
+        self.peripheral.notify(&uuid, g);
+    }
+
+    /// The device goes out of range for `ms` milliseconds.
+    fn out_of_range(&mut self, ms: u64) {
+        self.note(
+            Dir::ToHost,
+            &[],
+            Some(&format!("link lost (out of range for {ms} ms)")),
+        );
+        self.peripheral.drop_link();
+        // A device that loses its central stops streaming; the host starts it
+        // again after reconnecting.
+        self.device.stop_streaming();
+        let state = self.device.state().clone();
+        self.lock().state = state;
+        // Out of range: nothing to send, nobody to hear it.
+        std::thread::sleep(Duration::from_millis(ms));
+        self.note(Dir::ToHost, &[], Some("back in range"));
+    }
+
     /// Handles one write, then counts it (see [`BleEmulator::settle`]: a
     /// counted write's commands are recorded).
-    fn write(&mut self, uuid: &str, bytes: &[u8], schedules: &mut Vec<Schedule>) {
-        self.handle_write(uuid, bytes, schedules);
+    fn write(&mut self, uuid: &str, bytes: &[u8]) {
+        self.handle_write(uuid, bytes);
         let mut g = self.lock();
         g.last_write = Some(Instant::now());
         g.writes_handled += 1;
     }
 
-    fn handle_write(&mut self, uuid: &str, bytes: &[u8], schedules: &mut Vec<Schedule>) {
+    fn handle_write(&mut self, uuid: &str, bytes: &[u8]) {
         self.note(Dir::ToDevice, bytes, None);
         self.lock().stats.bytes_from_host += bytes.len() as u64;
         if self.muted || !self.command_uuids.iter().any(|u| u == uuid) {
@@ -418,14 +424,10 @@ impl Worker {
                 // characteristic; replies would go on a notify characteristic.
                 Output::Reply(_) => {}
                 Output::StreamStarted => {
-                    let start = Instant::now();
-                    *schedules = vec![
-                        Schedule {
-                            next_due: start,
-                            built: 0,
-                        };
-                        self.device.profile().streams.len()
-                    ];
+                    let device = &self.device;
+                    let rates =
+                        (0..device.profile().streams.len()).map(|i| device.stream_packet_rate(i));
+                    self.schedule.start(Instant::now(), rates);
                     self.lock().stats.streams += 1;
                 }
                 Output::StreamStopped => {}
@@ -436,107 +438,4 @@ impl Worker {
         g.commands = self.device.commands().to_vec();
         g.state = self.device.state().clone();
     }
-
-    /// Faults scheduled at notification `total` that change the schedule.
-    fn fault_at(
-        &mut self,
-        total: u64,
-        schedules: &mut [Schedule],
-        i: usize,
-        drop_left: &mut u64,
-        burst_left: &mut u64,
-    ) -> FaultStep {
-        while let Some((at, _)) = self.faults.front() {
-            if *at > total {
-                break;
-            }
-            match &self.faults[0].1 {
-                FaultKind::Drop(n) => *drop_left += n,
-                FaultKind::Burst(n) => *burst_left += n,
-                FaultKind::StallMs(ms) => {
-                    let ms = *ms;
-                    self.faults.pop_front();
-                    self.note(Dir::ToHost, &[], Some(&format!("stall {ms} ms")));
-                    for s in schedules.iter_mut() {
-                        s.next_due = s.next_due.max(Instant::now()) + Duration::from_millis(ms);
-                    }
-                    return FaultStep::Wait;
-                }
-                // A link-dropping fault waits for the start of a pass (the
-                // first running stream's turn), so streams that run in lockstep, like
-                // Muse's EEG channels, end on a complete batch whatever the
-                // interleaving of the other streams.
-                FaultKind::Unplug(true) | FaultKind::OutOfRangeMs(_)
-                    if (0..schedules.len()).find(|&j| self.device.runs_stream(j)) != Some(i) =>
-                {
-                    return FaultStep::Continue;
-                }
-                FaultKind::Unplug(true) => {
-                    self.note(Dir::ToHost, &[], Some("link lost"));
-                    self.peripheral.drop_link();
-                    self.lock().stats.unplugged = true;
-                    return FaultStep::Unplugged;
-                }
-                FaultKind::Garbage(g) => {
-                    // A malformed notification on the same characteristic.
-                    let ch = self.device.profile().streams[i].characteristics[0].clone();
-                    let uuid = ch
-                        .and_then(|n| self.uuids.get(&n).cloned())
-                        .unwrap_or_default();
-                    let g = g.clone();
-                    self.note(Dir::ToHost, &g, Some("garbage"));
-                    self.lock().stats.garbage_bytes += g.len() as u64;
-                    self.peripheral.notify(&uuid, &g);
-                }
-                // Applied to the packet itself.
-                FaultKind::Corrupt { .. } | FaultKind::Truncate(_) => return FaultStep::Continue,
-                FaultKind::OutOfRangeMs(ms) => {
-                    let ms = *ms;
-                    self.faults.pop_front();
-                    self.note(
-                        Dir::ToHost,
-                        &[],
-                        Some(&format!("link lost (out of range for {ms} ms)")),
-                    );
-                    self.peripheral.drop_link();
-                    // A device that loses its central stops streaming; the
-                    // host starts it again after reconnecting.
-                    self.device.stop_streaming();
-                    let state = self.device.state().clone();
-                    self.lock().state = state;
-                    // Out of range: nothing to send, nobody to hear it.
-                    std::thread::sleep(Duration::from_millis(ms));
-                    self.note(Dir::ToHost, &[], Some("back in range"));
-                    return FaultStep::Wait;
-                }
-                FaultKind::Unplug(false) | FaultKind::Mute(_) | FaultKind::AdvertiseAfterMs(_) => {}
-            }
-            self.faults.pop_front();
-        }
-        FaultStep::Continue
-    }
-
-    fn apply_packet_faults(&mut self, index: u64, bytes: &mut Vec<u8>) {
-        while let Some((at, kind)) = self.faults.front() {
-            if *at != index {
-                break;
-            }
-            match kind {
-                FaultKind::Corrupt { offset, xor } => {
-                    if let Some(b) = bytes.get_mut(*offset) {
-                        *b ^= xor;
-                    }
-                }
-                FaultKind::Truncate(n) => bytes.truncate(*n),
-                _ => break,
-            }
-            self.faults.pop_front();
-        }
-    }
-}
-
-enum FaultStep {
-    Continue,
-    Wait,
-    Unplugged,
 }

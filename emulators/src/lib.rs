@@ -12,6 +12,7 @@ pub mod load;
 pub mod profile;
 pub mod pty;
 pub mod scenario;
+pub mod schedule;
 pub mod serial;
 pub mod signal;
 pub mod state;

@@ -3,7 +3,8 @@
 
 use crate::device::{CommandRecord, Device, Output};
 use crate::pty::Pty;
-use crate::scenario::{FaultKind, Pacing, Scenario};
+use crate::scenario::{Pacing, Scenario};
+use crate::schedule::{Schedule, Step};
 use crate::state::State;
 use crate::transcript::{Dir, Transcript};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -139,23 +140,12 @@ impl SerialEmulator {
             hold: Mutex::new(HoldState::Off),
             held: Condvar::new(),
         });
-        let mut faults: Vec<(u64, FaultKind)> = scenario
-            .decl
-            .faults
-            .iter()
-            .map(|f| (f.at_packet, f.kind.clone()))
-            .collect();
-        faults.sort_by_key(|f| f.0);
-        let armed = faults.clone();
         let worker = Worker {
             pty: Some(pty),
             device,
             shared: shared.clone(),
-            pacing: opts.pacing.unwrap_or(scenario.decl.pacing),
-            limit: scenario.decl.packets,
+            schedule: Schedule::for_scenario(scenario, opts.pacing),
             muted: scenario.muted(),
-            faults: faults.into(),
-            armed,
             record_write_times: opts.record_write_times,
             started: Instant::now(),
         };
@@ -298,23 +288,12 @@ struct Worker {
     pty: Option<Pty>,
     device: Device,
     shared: Arc<Shared>,
-    pacing: Pacing,
-    limit: Option<u64>,
+    /// When packets are due and the faults on them (the device's one stream
+    /// is stream 0).
+    schedule: Schedule,
     muted: bool,
-    faults: VecDeque<(u64, FaultKind)>,
-    /// Every fault of the scenario, re-armed when an autostart stream restarts.
-    armed: Vec<(u64, FaultKind)>,
     record_write_times: bool,
     started: Instant,
-}
-
-/// Per-stream production state.
-struct Production {
-    built_total: u64,
-    built_in_stream: u64,
-    next_due: Instant,
-    drop_left: u64,
-    burst_left: u64,
 }
 
 /// Bytes waiting for the host, and where the packets among them end: a packet
@@ -381,31 +360,25 @@ impl Worker {
 
     fn serve(&mut self) -> io::Result<()> {
         let mut out = Outbox::default();
-        let mut prod = Production {
-            built_total: 0,
-            built_in_stream: 0,
-            next_due: Instant::now(),
-            drop_left: 0,
-            burst_left: 0,
-        };
         while !self.shared.stop.load(Ordering::Relaxed) {
             let Some(pty) = self.pty.as_mut() else {
                 return Ok(());
             };
-            let producing = self.device.streaming()
-                && self.limit.is_none_or(|l| prod.built_in_stream < l)
-                && out.len() < HIGH_WATER;
+            // When the next packet is due, unless none is (not streaming, or
+            // the limit reached) or the host's queue is full.
+            let due = self
+                .schedule
+                .next_due(|i| self.device.runs_stream(i))
+                .filter(|_| out.len() < HIGH_WATER);
             let now = Instant::now();
-            let wait = if producing {
-                prod.next_due.saturating_duration_since(now)
-            } else {
-                Duration::from_millis(20)
-            };
+            let wait = due.map_or(Duration::from_millis(20), |d| {
+                d.saturating_duration_since(now)
+            });
             let mut flags = PollFlags::POLLIN;
             if !out.is_empty() {
                 flags |= PollFlags::POLLOUT;
             }
-            if producing && !wait.is_zero() && wait < Duration::from_millis(1) {
+            if due.is_some() && !wait.is_zero() && wait < Duration::from_millis(1) {
                 // poll() counts whole milliseconds; sleeping the last fraction keeps
                 // the pace exact without spinning on poll(0).
                 std::thread::sleep(wait);
@@ -421,16 +394,16 @@ impl Worker {
             }
             // What the host did while this thread waited or was not running
             // comes first: a flush discards what fell due before it.
-            self.take_host_events(&mut out, &mut prod)?;
+            self.take_host_events(&mut out)?;
             self.hold_point();
-            self.produce(&mut out, &mut prod, None)?;
+            self.produce(&mut out, None)?;
             // And once more right before writing, for what the host did while
             // the packets were built, so that only the write itself is left
             // between seeing no flush and the bytes reaching the host's queue.
             // That gap cannot be closed from here (no pty call writes only if
             // the other side has not flushed); a thread held inside it still
             // writes what was due before a flush the host made meanwhile.
-            self.take_host_events(&mut out, &mut prod)?;
+            self.take_host_events(&mut out)?;
             self.write_out(&mut out)?;
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
@@ -438,7 +411,7 @@ impl Worker {
     }
 
     /// Handles everything the host has written or done so far.
-    fn take_host_events(&mut self, out: &mut Outbox, prod: &mut Production) -> io::Result<()> {
+    fn take_host_events(&mut self, out: &mut Outbox) -> io::Result<()> {
         loop {
             let (flags, bytes) = self.read_host()?;
             if flags == 0 && bytes.is_empty() {
@@ -453,10 +426,10 @@ impl Worker {
             // made while the command was on its way (a USB frame alone takes
             // 1 ms), so the flush is applied first.
             if flags != 0 {
-                self.host_flushed(flags, out, prod)?;
+                self.host_flushed(flags, out)?;
             }
             if !bytes.is_empty() {
-                self.host_bytes(&bytes, out, prod);
+                self.host_bytes(&bytes, out);
                 let mut hold = lock_hold(&self.shared);
                 if *hold == HoldState::Armed {
                     *hold = HoldState::InputSeen;
@@ -500,12 +473,7 @@ impl Worker {
     }
 
     /// The host flushed its input or output queue (packet-mode status `flags`).
-    fn host_flushed(
-        &mut self,
-        flags: u8,
-        out: &mut Outbox,
-        prod: &mut Production,
-    ) -> io::Result<()> {
+    fn host_flushed(&mut self, flags: u8, out: &mut Outbox) -> io::Result<()> {
         // TIOCPKT_FLUSHREAD and TIOCPKT_FLUSHWRITE (<linux/tty.h>; not in libc).
         const FLUSHREAD: u8 = 0x01;
         const FLUSHWRITE: u8 = 0x02;
@@ -514,22 +482,18 @@ impl Worker {
         }
         if self.device.autostart() {
             self.note(Dir::ToDevice, &[], Some("host flushed: stream (re)starts"));
-            // The host discarded everything so far: replay the scenario from
-            // its first packet, faults included.
-            self.faults = self.armed.clone().into();
             // Bytes not yet written would reach the host after its flush:
             // they belong to the discarded stream.
             out.discard();
-            prod.built_total = 0;
-            prod.built_in_stream = 0;
-            prod.drop_left = 0;
-            prod.burst_left = 0;
-            // BrainFlow flushes at prepare and again at start, often within a
-            // millisecond; packets written in between land after the host's second
-            // flush (it notices before we do). A short quiet start lets both
-            // flushes arrive first (250 ms covers a loaded machine), so the host
-            // counts from packet 0.
-            prod.next_due = Instant::now() + Duration::from_millis(250);
+            // The host discarded everything so far: replay the scenario from
+            // its first packet, faults included. BrainFlow flushes at prepare
+            // and again at start, often within a millisecond; packets written
+            // in between land after the host's second flush (it notices before
+            // we do). A short quiet start lets both flushes arrive first
+            // (250 ms covers a loaded machine), so the host counts from packet 0.
+            let first_due = Instant::now() + Duration::from_millis(250);
+            self.schedule
+                .restart(first_due, [self.device.packet_rate()]);
             let mut g = self.lock();
             g.stats.streams += 1;
             g.state = self.device.state().clone();
@@ -550,7 +514,7 @@ impl Worker {
         // the banner past BrainFlow's 500-byte handshake window.
         let queued = out.discard();
         let mut void = Outbox::default();
-        self.produce(&mut void, prod, Some(Instant::now()))?;
+        self.produce(&mut void, Some(Instant::now()))?;
         let n = queued + void.discard();
         let note = if n == 0 {
             "host flushed its input".to_string()
@@ -562,7 +526,7 @@ impl Worker {
         Ok(())
     }
 
-    fn host_bytes(&mut self, bytes: &[u8], out: &mut Outbox, prod: &mut Production) {
+    fn host_bytes(&mut self, bytes: &[u8], out: &mut Outbox) {
         self.note(Dir::ToDevice, bytes, None);
         let inner_stats = |s: &mut EmulatorStats| s.bytes_from_host += bytes.len() as u64;
         inner_stats(&mut self.lock().stats);
@@ -577,8 +541,8 @@ impl Worker {
                     out.push(&r);
                 }
                 Output::StreamStarted => {
-                    prod.built_in_stream = 0;
-                    prod.next_due = Instant::now();
+                    self.schedule
+                        .start(Instant::now(), [self.device.packet_rate()]);
                     self.lock().stats.streams += 1;
                 }
                 Output::StreamStopped => {}
@@ -649,127 +613,72 @@ impl Worker {
     /// Builds the packets that are due into `out`. With `flushed_at`, builds
     /// those due by then as the host's flush discards them: the stream and its
     /// faults advance as on the device, and nothing is written.
-    fn produce(
-        &mut self,
-        out: &mut Outbox,
-        prod: &mut Production,
-        flushed_at: Option<Instant>,
-    ) -> io::Result<()> {
+    fn produce(&mut self, out: &mut Outbox, flushed_at: Option<Instant>) -> io::Result<()> {
         loop {
-            if !self.device.streaming()
-                || self.limit.is_some_and(|l| prod.built_in_stream >= l)
-                || (flushed_at.is_none() && out.len() >= HIGH_WATER)
-                || self.pty.is_none()
-            {
+            if (flushed_at.is_none() && out.len() >= HIGH_WATER) || self.pty.is_none() {
                 return Ok(());
             }
-            if flushed_at.is_some() && self.pacing.interval(self.device.packet_rate()) == 0.0 {
+            if flushed_at.is_some() && self.schedule.follows_reader() {
                 // `max` pacing has no due times: packets follow the reader.
                 return Ok(());
             }
             let now = flushed_at.unwrap_or_else(Instant::now);
-            if prod.burst_left == 0 && now < prod.next_due {
-                return Ok(());
-            }
-            // Faults scheduled at this packet, in file order.
-            let mut corrupt = Vec::new();
-            let mut truncate = None;
-            while self.faults.front().is_some_and(|f| f.0 <= prod.built_total) {
-                let (_, kind) = self.faults.pop_front().expect("checked");
-                match kind {
-                    FaultKind::Drop(n) => prod.drop_left += n,
-                    FaultKind::Garbage(g) => {
-                        let note = match flushed_at {
-                            Some(_) => "garbage, flushed by host",
-                            None => "garbage",
-                        };
-                        self.note(Dir::ToHost, &g, Some(note));
-                        self.lock().stats.garbage_bytes += g.len() as u64;
-                        out.push(&g);
-                    }
-                    FaultKind::Corrupt { offset, xor } => corrupt.push((offset, xor)),
-                    FaultKind::Truncate(n) => truncate = Some(n),
-                    FaultKind::StallMs(ms) => {
-                        self.note(Dir::ToHost, &[], Some(&format!("stall {ms} ms")));
-                        prod.next_due = now.max(prod.next_due) + Duration::from_millis(ms);
-                        // Corrupt/truncate at the same packet still apply once it is due.
-                        for (o, x) in corrupt.drain(..) {
-                            self.faults.push_front((
-                                prod.built_total,
-                                FaultKind::Corrupt { offset: o, xor: x },
-                            ));
-                        }
-                        if let Some(n) = truncate.take() {
-                            self.faults
-                                .push_front((prod.built_total, FaultKind::Truncate(n)));
-                        }
-                        return Ok(());
-                    }
-                    FaultKind::Burst(n) => prod.burst_left += n,
-                    FaultKind::Unplug(true) if flushed_at.is_some() => {
-                        // The unplug waits for the host to read what came
-                        // before it: leave it to the next turn.
-                        self.faults.push_front((prod.built_total, kind));
-                        return Ok(());
-                    }
-                    FaultKind::Unplug(true) => {
-                        self.note(Dir::ToHost, &[], Some("unplug"));
-                        self.drain_before_unplug(out)?;
-                        // Closing both sides makes the port vanish: the host's next read fails.
-                        self.pty = None;
-                        self.lock().stats.unplugged = true;
-                        return Ok(());
-                    }
-                    // BLE faults (refused at load for serial devices).
-                    FaultKind::Unplug(false)
-                    | FaultKind::Mute(_)
-                    | FaultKind::AdvertiseAfterMs(_)
-                    | FaultKind::OutOfRangeMs(_) => {}
-                }
-            }
-            let index = self.device.packet_index();
-            let Some(mut pkt) = self.device.next_packet() else {
+            let device = &self.device;
+            let Some(step) = self.schedule.poll(0, now, |i| device.runs_stream(i)) else {
                 return Ok(());
             };
-            prod.built_total += 1;
-            prod.built_in_stream += 1;
-            let interval = self.pacing.interval(self.device.packet_rate());
-            if prod.burst_left > 0 {
-                prod.burst_left -= 1;
-            } else if interval == 0.0 {
-                prod.next_due = now;
-            } else {
-                prod.next_due += Duration::from_secs_f64(interval);
-                // After a long scheduling hiccup, resume the pace instead of flooding.
-                if now.saturating_duration_since(prod.next_due) > Duration::from_millis(500) {
-                    prod.next_due = now;
+            match step {
+                Step::Garbage(g) => {
+                    let note = match flushed_at {
+                        Some(_) => "garbage, flushed by host",
+                        None => "garbage",
+                    };
+                    self.note(Dir::ToHost, &g, Some(note));
+                    self.lock().stats.garbage_bytes += g.len() as u64;
+                    out.push(&g);
                 }
-            }
-            let dropped = prod.drop_left > 0;
-            if dropped {
-                prod.drop_left -= 1;
-                self.note(Dir::ToHost, &pkt, Some("dropped"));
-            } else {
-                for (o, x) in &corrupt {
-                    if let Some(b) = pkt.get_mut(*o) {
-                        *b ^= x;
+                Step::Stall(ms) => {
+                    self.note(Dir::ToHost, &[], Some(&format!("stall {ms} ms")));
+                    return Ok(());
+                }
+                Step::Unplug if flushed_at.is_some() => {
+                    // The unplug waits for the host to read what came before
+                    // it: the schedule keeps it for the next turn.
+                    return Ok(());
+                }
+                Step::Unplug => {
+                    self.note(Dir::ToHost, &[], Some("unplug"));
+                    self.drain_before_unplug(out)?;
+                    // Closing both sides makes the port vanish: the host's next read fails.
+                    self.pty = None;
+                    self.lock().stats.unplugged = true;
+                    return Ok(());
+                }
+                // A BLE fault (refused at load for serial devices).
+                Step::OutOfRange(_) => {}
+                Step::Packet(faults) => {
+                    let index = self.device.packet_index();
+                    let Some(mut pkt) = self.device.next_packet() else {
+                        return Ok(());
+                    };
+                    if faults.dropped {
+                        self.note(Dir::ToHost, &pkt, Some("dropped"));
+                    } else {
+                        faults.apply(&mut pkt);
+                        let note = match (faults.corrupt.is_empty(), faults.truncate, flushed_at) {
+                            (false, _, _) => Some("corrupted"),
+                            (_, Some(_), _) => Some("truncated"),
+                            (_, _, Some(_)) => Some("flushed by host"),
+                            _ => None,
+                        };
+                        self.note(Dir::ToHost, &pkt, note);
+                        out.push_packet(&pkt, index);
                     }
+                    let mut g = self.lock();
+                    g.stats.packets_built += 1;
+                    g.stats.packets_dropped += u64::from(faults.dropped);
                 }
-                if let Some(n) = truncate {
-                    pkt.truncate(n);
-                }
-                let note = match (corrupt.is_empty(), truncate, flushed_at) {
-                    (false, _, _) => Some("corrupted"),
-                    (_, Some(_), _) => Some("truncated"),
-                    (_, _, Some(_)) => Some("flushed by host"),
-                    _ => None,
-                };
-                self.note(Dir::ToHost, &pkt, note);
-                out.push_packet(&pkt, index);
             }
-            let mut g = self.lock();
-            g.stats.packets_built += 1;
-            g.stats.packets_dropped += u64::from(dropped);
         }
     }
 }
