@@ -14,6 +14,9 @@
 #   C              a C program linked against libBoardController.so and .a
 #   C++            the C++ wrapper's CTest suite plain, under ASan/UBSan and under
 #                  valgrind; a find_package(boardloop) consumer
+#   soak           500,000 Cyton packets through the C ABI with faults: exact
+#                  loss reconciliation, flat RSS, no fd or thread leak
+#                  (ci/soak.sh; the full run is a day's 21.6 M packets)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -34,6 +37,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "tests (unit, property, CLI, FFI, scenario matrix)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc -q
+
+step "soak (short): 500,000 Cyton packets through the C ABI, faults sprinkled in"
+bash ci/soak.sh 500000
 
 step "BLE through real BlueZ (lab VM): bluez and brainflow_bluez trials"
 bash ci/ble-test.sh
