@@ -17,6 +17,8 @@
 #   soak           500,000 Cyton packets through the C ABI with faults: exact
 #                  loss reconciliation, flat RSS, no fd or thread leak
 #                  (ci/soak.sh; the full run is a day's 21.6 M packets)
+#   sanitizers     the Rust side of the C ABI: Miri on the ring buffer, the panic
+#                  boundary and caller-buffer writes; the ffi tests under ASan
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -49,5 +51,8 @@ bash ci/c-smoke.sh
 
 step "C++ wrapper: CTest plain, ASan/UBSan, valgrind"
 bash ci/cpp-test.sh
+
+step "Rust side of the C ABI: Miri on its unsafe paths, the ffi tests under ASan"
+bash ci/sanitizers.sh
 
 step "done"
