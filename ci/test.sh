@@ -14,6 +14,11 @@
 #   C              a C program linked against libBoardController.so and .a
 #   C++            the C++ wrapper's CTest suite plain, under ASan/UBSan and under
 #                  valgrind; a find_package(boardloop) consumer
+#   soak           500,000 Cyton packets through the C ABI with faults: exact
+#                  loss reconciliation, flat RSS, no fd or thread leak
+#                  (ci/soak.sh; the full run is a day's 21.6 M packets)
+#   sanitizers     the Rust side of the C ABI: Miri on the ring buffer, the panic
+#                  boundary and caller-buffer writes; the ffi tests under ASan
 #   fuzz           every cargo-fuzz target of fuzz/ for 20 s (nightly), so a
 #                  regression shows; long campaigns: bash ci/fuzz.sh SECONDS
 set -euo pipefail
@@ -37,6 +42,9 @@ step "tests (unit, property, CLI, FFI, scenario matrix)"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc -q
 
+step "soak (short): 500,000 Cyton packets through the C ABI, faults sprinkled in"
+bash ci/soak.sh 500000
+
 step "BLE through real BlueZ (lab VM): bluez and brainflow_bluez trials"
 bash ci/ble-test.sh
 
@@ -46,6 +54,8 @@ bash ci/c-smoke.sh
 step "C++ wrapper: CTest plain, ASan/UBSan, valgrind"
 bash ci/cpp-test.sh
 
+step "Rust side of the C ABI: Miri on its unsafe paths, the ffi tests under ASan"
+bash ci/sanitizers.sh
 step "fuzz targets, 20 s each"
 bash ci/fuzz.sh 20
 

@@ -36,14 +36,19 @@ pub fn quiet() {
 
 /// A streaming Cyton emulator on a fresh pty, paced `speed` times real time.
 pub fn cyton_emulator(speed: u32) -> SerialEmulator {
+    cyton_scenario_emulator(&format!(
+        "device: cyton\nsteps: []\npacing: {{ speed: {speed} }}\nsignals:\n  eeg1: {{ constant: 10 }}\n"
+    ))
+}
+
+/// A Cyton emulator on a fresh pty playing the scenario YAML `text`
+/// (`device: cyton`).
+pub fn cyton_scenario_emulator(text: &str) -> SerialEmulator {
     let devices = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices");
     let profile = Arc::new(Profile::load(&devices.join("cyton.yaml")).unwrap());
-    let text = format!(
-        "device: cyton\nsteps: []\npacing: {{ speed: {speed} }}\nsignals:\n  eeg1: {{ constant: 10 }}\n"
-    );
     let path = Path::new("/virtual/ffi/test.yaml");
-    let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, &text).unwrap();
-    let scenario = Scenario::with_profile(path, &text, decl, profile).unwrap();
+    let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, text).unwrap();
+    let scenario = Scenario::with_profile(path, text, decl, profile).unwrap();
     SerialEmulator::spawn(&scenario, SerialOptions::default()).unwrap()
 }
 
