@@ -10,7 +10,11 @@
 
 use std::ffi::{c_char, c_double, c_int};
 
+#[cfg(feature = "ble")]
 use boardloop_bluez::create_board;
+// Without the BLE backend, BLE boards answer UNSUPPORTED_BOARD_ERROR.
+#[cfg(not(feature = "ble"))]
+use boardloop_boards::create_board;
 use boardloop_boards::params::InputParams;
 use boardloop_boards::{board_descr, Board, BoardError, BoardId, ExitCode, Preset};
 

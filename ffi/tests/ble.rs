@@ -4,6 +4,8 @@
 //! time, without a panic. The same boards stream from the BlueZ-served
 //! emulator in the VM (`brainflow_dropin_bluez` trials, `ci/ble-test.sh`).
 
+#![cfg(feature = "ble")]
+
 mod common;
 
 use std::ffi::CString;
