@@ -83,8 +83,8 @@ fn header_compiles_as_c99_and_cpp() {
 /// a board never touches the header and C++ users get every id by name.
 #[test]
 fn cpp_board_ids_match_the_rust_table() {
-    let hpp = std::fs::read_to_string(crate_dir().join("cpp/include/boardloop/board_shim.hpp"))
-        .unwrap();
+    let hpp =
+        std::fs::read_to_string(crate_dir().join("cpp/include/boardloop/board_shim.hpp")).unwrap();
     let body = hpp
         .split_once("enum class BoardIds : int {")
         .and_then(|(_, rest)| rest.split_once("};"))
