@@ -7,12 +7,16 @@
 //! generic [`SerialBoard`]; the decoder is [`FreeEegDecoder`]. IronBCI32
 //! differs from FreeEEG32 only in its name.
 
+use crate::board::Board;
 use crate::codec::freeeeg::{FreeEegDecoder, CHANNELS_128, CHANNELS_32};
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
+use crate::params::InputParams;
 use crate::registry::{BoardDecl, Driver, PresetLayout, SerialDriver};
-use crate::serial_board::{SerialBoard, SerialProtocol, Timing};
-use crate::steps::{Command, ReplyEnd, SerialStep};
+use crate::serial_board::{
+    discard_stale_input, refuse_empty_port, LinkOpener, SerialBoard, SerialProtocol, Timing,
+};
+use crate::steps::{ReplyEnd, SerialStep};
 
 /// BrainFlow's `set_custom_baudrate (921600)`.
 const BAUD: u32 = 921_600;
@@ -37,14 +41,7 @@ pub static FREEEEG32: BoardDecl = BoardDecl {
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
     driver: Driver::Serial(SerialDriver {
         baud: BAUD,
-        build: |params, opener| {
-            Box::new(SerialBoard::from_opener(
-                FreeEegProtocol::new(BoardId::FreeEeg32),
-                params.serial_port.clone(),
-                opener,
-                Timing::from_params(params),
-            ))
-        },
+        build: |params, opener| build(BoardId::FreeEeg32, params, opener),
     }),
     cpp_plugin: None,
 };
@@ -61,14 +58,7 @@ pub static FREEEEG128: BoardDecl = BoardDecl {
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
     driver: Driver::Serial(SerialDriver {
         baud: BAUD,
-        build: |params, opener| {
-            Box::new(SerialBoard::from_opener(
-                FreeEegProtocol::new(BoardId::FreeEeg128),
-                params.serial_port.clone(),
-                opener,
-                Timing::from_params(params),
-            ))
-        },
+        build: |params, opener| build(BoardId::FreeEeg128, params, opener),
     }),
     cpp_plugin: None,
 };
@@ -85,17 +75,20 @@ pub static IRONBCI32: BoardDecl = BoardDecl {
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
     driver: Driver::Serial(SerialDriver {
         baud: BAUD,
-        build: |params, opener| {
-            Box::new(SerialBoard::from_opener(
-                FreeEegProtocol::new(BoardId::IronBci32),
-                params.serial_port.clone(),
-                opener,
-                Timing::from_params(params),
-            ))
-        },
+        build: |params, opener| build(BoardId::IronBci32, params, opener),
     }),
     cpp_plugin: None,
 };
+
+/// The session of `id` (one of the three FreeEEG-family ids).
+fn build(id: BoardId, params: &InputParams, opener: LinkOpener) -> Box<dyn Board> {
+    Box::new(SerialBoard::from_opener(
+        FreeEegProtocol::new(id),
+        params.serial_port.clone(),
+        opener,
+        Timing::from_params(params),
+    ))
+}
 
 /// The protocol of the FreeEEG family; `id` picks the channel count.
 pub struct FreeEegProtocol {
@@ -139,14 +132,7 @@ impl SerialProtocol for FreeEegProtocol {
     }
 
     fn check_port(&self, port: &str) -> Result<()> {
-        // BrainFlow refuses an empty `serial_port` before opening anything.
-        if port.is_empty() {
-            return Err(BoardError::new(
-                ExitCode::InvalidArguments,
-                "serial port is empty",
-            ));
-        }
-        Ok(())
+        refuse_empty_port(port)
     }
 
     fn handshake(&self, _port: &str, _timing: &Timing) -> Option<SerialStep> {
@@ -154,9 +140,7 @@ impl SerialProtocol for FreeEegProtocol {
     }
 
     fn start(&self, port: &str, _timing: &Timing) -> SerialStep {
-        // The board streams all the time: what arrived before now is stale
-        // (BrainFlow's `serial->flush_buffer ()`).
-        Box::new(Command::new(port).clear_input(Some(ExitCode::IncommingMsg)))
+        discard_stale_input(port)
     }
 
     fn stop(&self, _port: &str, _timing: &Timing) -> Option<SerialStep> {

@@ -7,10 +7,12 @@
 //! is [`KnightDecoder`].
 
 use crate::codec::knight::KnightDecoder;
-use crate::error::{BoardError, ExitCode, Result};
+use crate::error::{ExitCode, Result};
 use crate::ids::{BoardId, Preset};
-use crate::serial_board::{LinkOpener, SerialBoard, SerialProtocol, Timing};
-use crate::steps::{Command, ReplyEnd, SerialStep};
+use crate::serial_board::{
+    discard_stale_input, refuse_empty_port, LinkOpener, SerialBoard, SerialProtocol, Timing,
+};
+use crate::steps::{ReplyEnd, SerialStep};
 
 use crate::link::SerialPortLink;
 use crate::registry::{BoardDecl, Driver, OtherRow, PresetLayout, SerialDriver};
@@ -77,14 +79,7 @@ impl SerialProtocol for KnightProtocol {
     }
 
     fn check_port(&self, port: &str) -> Result<()> {
-        // BrainFlow refuses an empty `serial_port` before opening anything.
-        if port.is_empty() {
-            return Err(BoardError::new(
-                ExitCode::InvalidArguments,
-                "serial port is empty",
-            ));
-        }
-        Ok(())
+        refuse_empty_port(port)
     }
 
     fn handshake(&self, _port: &str, _timing: &Timing) -> Option<SerialStep> {
@@ -92,9 +87,7 @@ impl SerialProtocol for KnightProtocol {
     }
 
     fn start(&self, port: &str, _timing: &Timing) -> SerialStep {
-        // The board streams all the time: what arrived before now is stale
-        // (BrainFlow's `serial->flush_buffer ()`).
-        Box::new(Command::new(port).clear_input(Some(ExitCode::IncommingMsg)))
+        discard_stale_input(port)
     }
 
     fn stop(&self, _port: &str, _timing: &Timing) -> Option<SerialStep> {

@@ -352,3 +352,22 @@ impl<P: SerialProtocol> Drop for SerialBoard<P> {
         }
     }
 }
+
+/// `check_port` of the boards whose BrainFlow driver refuses an empty
+/// `serial_port` before opening anything (Knight, FreeEEG).
+pub fn refuse_empty_port(port: &str) -> Result<()> {
+    if port.is_empty() {
+        return Err(BoardError::new(
+            ExitCode::InvalidArguments,
+            "serial port is empty",
+        ));
+    }
+    Ok(())
+}
+
+/// `start` of the boards that stream on their own (Knight, FreeEEG): what
+/// arrived before now is stale, so the input is discarded (BrainFlow's
+/// `serial->flush_buffer ()`) and nothing is sent.
+pub fn discard_stale_input(port: &str) -> SerialStep {
+    Box::new(Command::new(port).clear_input(Some(ExitCode::IncommingMsg)))
+}

@@ -3,6 +3,7 @@
 use super::*;
 use crate::board::Board;
 use crate::codec::knight::exg_microvolts;
+use crate::error::BoardError;
 use crate::link::{MemoryLink, SerialLink};
 use std::time::{Duration, Instant};
 
