@@ -23,4 +23,4 @@ pub use device::{ChannelModel, CounterModel, Device, Expected, Output};
 pub use load::LoadError;
 pub use profile::Profile;
 pub use scenario::{Pacing, Scenario};
-pub use serial::{SerialEmulator, SerialOptions};
+pub use serial::{HoldAt, SerialEmulator, SerialOptions};

@@ -34,6 +34,15 @@ impl Pty {
         Ok(n.max(0) as usize)
     }
 
+    /// Discards what the host has not read yet (`tcflush(TCIFLUSH)` on the
+    /// slave, the host's own call): bytes the emulator wrote after a flush of
+    /// the host's that it had not seen yet. In packet mode the master then
+    /// reads a `TIOCPKT_FLUSHREAD` status of its own, set before this returns.
+    pub fn discard_unread(&self) -> io::Result<()> {
+        nix::sys::termios::tcflush(&self.slave, nix::sys::termios::FlushArg::TCIFLUSH)
+            .map_err(io::Error::from)
+    }
+
     /// Opens a pair in raw mode: no echo, no line editing, no CR/LF translation,
     /// no flow-control or signal characters, so every byte passes unchanged
     /// (0x03, 0x11, 0x13 and 0x0D occur in packets).

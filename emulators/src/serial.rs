@@ -73,15 +73,26 @@ struct Shared {
     held: Condvar,
 }
 
+/// Where [`SerialEmulator::hold_after_next_input`] stops the emulator's thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldAt {
+    /// Before it builds packets: what fell due before the host's bytes is
+    /// written, nothing due later is built.
+    BeforeBuild,
+    /// After its last look at the host, before it writes what it built: the
+    /// one gap no pty call closes (see [`SerialEmulator`]).
+    BeforeWrite,
+}
+
 /// Where [`SerialEmulator::hold_after_next_input`] stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HoldState {
     Off,
     /// Waiting for bytes from the host.
-    Armed,
+    Armed(HoldAt),
     /// The thread has handled bytes from the host since it was armed, and
-    /// stops at its next hold point.
-    InputSeen,
+    /// stops at its next hold point of this kind.
+    InputSeen(HoldAt),
     /// The thread is stopped until the [`Hold`] is dropped.
     Held,
 }
@@ -106,6 +117,15 @@ struct Inner {
 /// pty's packet mode) are discarded with it, as the real port discards what
 /// the device had sent, so no catch-up burst reaches a host that flushed (or
 /// released, reopened and flushed) in the meantime.
+///
+/// One gap is left between the thread's last look at the host and its write
+/// (no pty call writes only if the other side has not flushed): a host that
+/// flushes inside it receives bytes that were due before its flush. The
+/// thread sees that flush on its next look, before it reads what the host
+/// sent after it, and then flushes the host's input queue itself: everything
+/// still there was due before the flush, so a real port would have discarded
+/// it. (At max pacing this gap held 2 KiB of packets, which pushed a
+/// reopened host's banner past BrainFlow's 500-byte handshake window.)
 pub struct SerialEmulator {
     path: PathBuf,
     shared: Arc<Shared>,
@@ -146,6 +166,7 @@ impl SerialEmulator {
             shared: shared.clone(),
             schedule: Schedule::for_scenario(scenario, opts.pacing),
             muted: scenario.muted(),
+            own_flush: false,
             record_write_times: opts.record_write_times,
             started: Instant::now(),
         };
@@ -214,14 +235,12 @@ impl SerialEmulator {
     }
 
     /// Stops the emulator's thread once it has handled bytes the host writes
-    /// after this call, at the start of its next step that builds packets
-    /// (whatever was due before those bytes is written by then, nothing due
-    /// after them is built), until the returned [`Hold`] is dropped: what a
-    /// busy machine's scheduler does to it at random, made deterministic, so
-    /// tests can place host actions (stop, reopen, flush) inside that gap and
-    /// check what the host receives afterwards.
-    pub fn hold_after_next_input(&self) -> Hold<'_> {
-        *lock_hold(&self.shared) = HoldState::Armed;
+    /// after this call, at its next point `at`, until the returned [`Hold`]
+    /// is dropped: what a busy machine's scheduler does to it at random, made
+    /// deterministic, so tests can place host actions (stop, reopen, flush)
+    /// inside that gap and check what the host receives afterwards.
+    pub fn hold_after_next_input(&self, at: HoldAt) -> Hold<'_> {
+        *lock_hold(&self.shared) = HoldState::Armed(at);
         Hold {
             shared: &self.shared,
         }
@@ -292,6 +311,9 @@ struct Worker {
     /// is stream 0).
     schedule: Schedule,
     muted: bool,
+    /// This thread flushed the host's input queue; the status that flush
+    /// sets is not the host's.
+    own_flush: bool,
     record_write_times: bool,
     started: Instant,
 }
@@ -338,9 +360,23 @@ impl Outbox {
     }
 }
 
+/// `TIOCPKT_FLUSHREAD` and `TIOCPKT_FLUSHWRITE`, packet-mode status bits
+/// (<linux/tty.h>; not in libc).
+const FLUSHREAD: u8 = 0x01;
+const FLUSHWRITE: u8 = 0x02;
+
 /// Bytes queued for the host before the engine stops building packets, so that
 /// `max` pacing follows the reader and commands are still read while it lags.
 const HIGH_WATER: usize = 2048;
+
+/// Bytes written between two looks at the host: what a host that flushes in
+/// the gap before a write (see [`SerialEmulator`]) can receive after its flush
+/// if it reads before the next look. A real device has about as much in
+/// flight (a Cyton's dongle holds 16 ms of packets, 132 bytes, for the FTDI
+/// latency timer); a whole `HIGH_WATER` queue written at once put 2 KiB there,
+/// past BrainFlow's 500-byte handshake window for `$$$` (2 of 30 runs of the
+/// timeline test, with the emulator's own flush already in place).
+const WRITE_CHUNK: usize = 256;
 
 impl Worker {
     fn run(mut self) {
@@ -378,7 +414,8 @@ impl Worker {
             if !out.is_empty() {
                 flags |= PollFlags::POLLOUT;
             }
-            if due.is_some() && !wait.is_zero() && wait < Duration::from_millis(1) {
+            if out.is_empty() && due.is_some() && !wait.is_zero() && wait < Duration::from_millis(1)
+            {
                 // poll() counts whole milliseconds; sleeping the last fraction keeps
                 // the pace exact without spinning on poll(0).
                 std::thread::sleep(wait);
@@ -395,15 +432,15 @@ impl Worker {
             // What the host did while this thread waited or was not running
             // comes first: a flush discards what fell due before it.
             self.take_host_events(&mut out)?;
-            self.hold_point();
+            self.hold_point(HoldAt::BeforeBuild);
             self.produce(&mut out, None)?;
             // And once more right before writing, for what the host did while
             // the packets were built, so that only the write itself is left
             // between seeing no flush and the bytes reaching the host's queue.
-            // That gap cannot be closed from here (no pty call writes only if
-            // the other side has not flushed); a thread held inside it still
-            // writes what was due before a flush the host made meanwhile.
+            // A flush inside that gap is undone on the next look (see
+            // `host_flushed`).
             self.take_host_events(&mut out)?;
+            self.hold_point(HoldAt::BeforeWrite);
             self.write_out(&mut out)?;
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
@@ -413,7 +450,13 @@ impl Worker {
     /// Handles everything the host has written or done so far.
     fn take_host_events(&mut self, out: &mut Outbox) -> io::Result<()> {
         loop {
-            let (flags, bytes) = self.read_host()?;
+            let (mut flags, bytes) = self.read_host()?;
+            if std::mem::take(&mut self.own_flush) {
+                // The status of our own flush, set before it returned, so it
+                // is in this read; a host flush merged into it came after
+                // ours, when nothing of ours was left in its queue to discard.
+                flags &= !FLUSHREAD;
+            }
             if flags == 0 && bytes.is_empty() {
                 return Ok(());
             }
@@ -431,8 +474,8 @@ impl Worker {
             if !bytes.is_empty() {
                 self.host_bytes(&bytes, out);
                 let mut hold = lock_hold(&self.shared);
-                if *hold == HoldState::Armed {
-                    *hold = HoldState::InputSeen;
+                if let HoldState::Armed(at) = *hold {
+                    *hold = HoldState::InputSeen(at);
                 }
             }
         }
@@ -456,13 +499,11 @@ impl Worker {
         Ok((flags, bytes))
     }
 
-    /// Stops here while a test holds the thread (see
-    /// [`SerialEmulator::hold_after_next_input`]): before building packets,
-    /// never between the last look at the host and a write, where a hold
-    /// would show the one gap this design leaves (see `serve`).
-    fn hold_point(&self) {
+    /// Stops here while a test holds the thread at `at` (see
+    /// [`SerialEmulator::hold_after_next_input`]).
+    fn hold_point(&self, at: HoldAt) {
         let mut g = lock_hold(&self.shared);
-        if *g != HoldState::InputSeen {
+        if *g != HoldState::InputSeen(at) {
             return;
         }
         *g = HoldState::Held;
@@ -474,11 +515,19 @@ impl Worker {
 
     /// The host flushed its input or output queue (packet-mode status `flags`).
     fn host_flushed(&mut self, flags: u8, out: &mut Outbox) -> io::Result<()> {
-        // TIOCPKT_FLUSHREAD and TIOCPKT_FLUSHWRITE (<linux/tty.h>; not in libc).
-        const FLUSHREAD: u8 = 0x01;
-        const FLUSHWRITE: u8 = 0x02;
         if flags & (FLUSHREAD | FLUSHWRITE) == 0 || self.muted {
             return Ok(());
+        }
+        if flags & FLUSHREAD != 0 {
+            // Whatever of ours is still in the host's queue was written
+            // before this look, so it was due before this flush, which the
+            // last look did not see yet: a real port discarded it. What the
+            // host sent after its flush is handled after this (see
+            // `take_host_events`), so no reply is lost.
+            if let Some(pty) = self.pty.as_ref() {
+                pty.discard_unread()?;
+                self.own_flush = true;
+            }
         }
         if self.device.autostart() {
             self.note(Dir::ToDevice, &[], Some("host flushed: stream (re)starts"));
@@ -558,13 +607,16 @@ impl Worker {
             *out = Outbox::default();
             return Ok(());
         };
-        while !out.is_empty() {
+        let mut chunk_left = WRITE_CHUNK;
+        while !out.is_empty() && chunk_left > 0 {
             let (a, _) = out.bytes.as_slices();
+            let a = &a[..a.len().min(chunk_left)];
             match pty.master.write(a) {
                 Ok(0) => break,
                 Ok(n) => {
                     out.bytes.drain(..n);
                     out.written += n as u64;
+                    chunk_left -= n;
                 }
                 Err(e) if would_block(&e) => break,
                 Err(e) => return Err(e),

@@ -6,7 +6,7 @@
 //! tests fail on every run without that rule, not 1 run in 10 under load.
 
 use boardloop_emulators::scenario::ScenarioDecl;
-use boardloop_emulators::{Profile, Scenario, SerialEmulator, SerialOptions};
+use boardloop_emulators::{HoldAt, Profile, Scenario, SerialEmulator, SerialOptions};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{cfmakeraw, tcflush, tcgetattr, tcsetattr, FlushArg, SetArg};
 use std::fs::File;
@@ -22,12 +22,17 @@ const BANNER: &[u8] =
 
 /// A Cyton at 8 times real time (2000 packets/s), as the C ABI stress test runs it.
 fn cyton() -> Scenario {
+    cyton_paced("{ speed: 8 }")
+}
+
+/// A Cyton at `pacing` (YAML).
+fn cyton_paced(pacing: &str) -> Scenario {
     let devices = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices");
     let profile = Arc::new(Profile::load(&devices.join("cyton.yaml")).unwrap());
-    let text = "device: cyton\nsteps: []\npacing: { speed: 8 }\n";
+    let text = format!("device: cyton\nsteps: []\npacing: {pacing}\n");
     let path = Path::new("/virtual/cyton/timeline.yaml");
-    let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, text).unwrap();
-    Scenario::with_profile(path, text, decl, profile).unwrap()
+    let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, &text).unwrap();
+    Scenario::with_profile(path, &text, decl, profile).unwrap()
 }
 
 /// Opens the port as a host does: raw, then its input flushed.
@@ -83,7 +88,7 @@ fn packets_due_while_held_do_not_reach_a_host_that_reopened_and_flushed() {
     handshake(&mut port);
     // `b`: the stream is due at once, and the thread is held once it has
     // read it, before it builds a packet.
-    let hold = emu.hold_after_next_input();
+    let hold = emu.hold_after_next_input(HoldAt::BeforeBuild);
     port.write_all(b"b").unwrap();
     assert!(hold.wait_held(Duration::from_secs(10)), "never held");
     // Meanwhile the host stops, releases, opens the port again (flushing its
@@ -119,7 +124,7 @@ fn a_flush_mid_stream_discards_what_fell_due_before_it() {
     // `!` (channel 1 on, already on; no reply while streaming) makes the
     // thread stop once it has read it and written what was due before; then
     // the host flushes its input.
-    let hold = emu.hold_after_next_input();
+    let hold = emu.hold_after_next_input(HoldAt::BeforeBuild);
     port.write_all(b"!").unwrap();
     assert!(hold.wait_held(Duration::from_secs(10)), "never held");
     let built = emu.stats().packets_built;
@@ -140,4 +145,58 @@ fn a_flush_mid_stream_discards_what_fell_due_before_it() {
         next[1],
         s.packets_flushed
     );
+}
+
+#[test]
+fn bytes_written_after_a_flush_the_emulator_had_not_seen_are_bounded_and_flushed() {
+    // At max pacing the emulator keeps 2 KiB queued behind a host that does
+    // not read, and writes as soon as there is room.
+    let emu = SerialEmulator::spawn(&cyton_paced("max"), SerialOptions::default()).unwrap();
+    let mut port = open(&emu);
+    handshake(&mut port);
+    port.write_all(b"b").unwrap();
+    let first = read_exact(&mut port, 33);
+    assert_eq!(first[0], 0xA0);
+    // The host stops reading; the thread is held once it has read `s`, after
+    // its last look at the host and before it writes its queue: the gap.
+    let hold = emu.hold_after_next_input(HoldAt::BeforeWrite);
+    port.write_all(b"s").unwrap();
+    assert!(hold.wait_held(Duration::from_secs(10)), "never held");
+    let sent_before_gap = emu.stats().packets_sent;
+    // Inside the gap the host releases the port, opens it again (flushing
+    // its input) and asks for the banner, as a new session's prepare does.
+    drop(port);
+    let mut port = open(&emu);
+    port.write_all(b"v").unwrap();
+    drop(hold);
+    // The thread now writes packets that were due before that flush: one
+    // write of at most 256 bytes (about what a real dongle has in flight),
+    // not its 2 KiB queue. It sees the flush on its next look and discards
+    // what the host has not read yet, as the real port would have. Whatever
+    // the host read first, the banner follows well inside BrainFlow's
+    // 500-byte handshake window.
+    let mut got = Vec::new();
+    while !got.ends_with(b"$$$") {
+        got.extend(read_exact(&mut port, 1));
+        assert!(
+            got.len() <= 256 + BANNER.len(),
+            "{} bytes: {got:02x?}",
+            got.len()
+        );
+    }
+    let stale = got.len() - BANNER.len();
+    assert_eq!(&got[stale..], BANNER);
+    emu.settle();
+    let s = emu.stats();
+    assert!(
+        s.packets_sent > sent_before_gap,
+        "nothing was written in the gap: {s:?}"
+    );
+    // Nothing more: the rest of the queue went with the flush.
+    let mut rest = [0u8; 64];
+    std::thread::sleep(Duration::from_millis(50));
+    match port.read(&mut rest) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("bytes after the banner: {other:?} {:02x?}", &rest),
+    }
 }

@@ -203,16 +203,17 @@ fn soak_a_day_of_cyton_through_the_c_abi() {
     let plan = plan(packets);
     // Both emulators live for the whole test, so their thread and pty are in
     // every count. The soak's emulator streams once: faults are placed by its
-    // packets since spawning. The cycles' emulator runs at 8 times real time,
-    // not `max`: at `max` it keeps 2 KiB queued at every moment, and a host
-    // that stops, releases, reopens and flushes inside one scheduling gap of
-    // the emulator's thread (between its last look at the host and its write,
-    // the gap `serve` in emulators/src/serial.rs documents) receives those
-    // stale packets after its flush: 62 packets, past the handshake's
-    // 500-byte window for `$$$`, so `prepare_session` gives
-    // BOARD_NOT_READY_ERROR. Seen in 2 of 4 full runs at load 8 on 2 cores,
-    // in the cycles after the soak; a real Cyton queues no such backlog.
-    let cycler = cyton_emulator(8);
+    // packets since spawning. The cycles' emulator runs at `max` too: it
+    // keeps 2 KiB queued at every moment, and a host that stops, releases,
+    // reopens and flushes inside one scheduling gap of the emulator's thread
+    // (between its last look at the host and its write) once received those
+    // stale packets after its flush, pushing `$$$` past the handshake's
+    // 500-byte window (BOARD_NOT_READY_ERROR in 2 of 4 full runs at load 8).
+    // The emulator now flushes them itself when it sees the host's flush
+    // (emulators/tests/timeline.rs shows it with the gap held open).
+    let cycler = cyton_scenario_emulator(
+        "device: cyton\nsteps: []\npacing: max\nsignals:\n  eeg1: { constant: 10 }\n",
+    );
     let soaker = cyton_scenario_emulator(&format!(
         "device: cyton\nsteps: []\npacing: max\npackets: {packets}\nsignals:\n  eeg1: {{ constant: {EEG1_UV} }}\nfaults:\n{}",
         if plan.yaml.is_empty() { "  []\n" } else { &plan.yaml }
@@ -222,7 +223,7 @@ fn soak_a_day_of_cyton_through_the_c_abi() {
     // Warm-up: lazily started things (the logger's thread, lazy statics,
     // allocator arenas) start here, not inside the counted window.
     for _ in 0..2 {
-        cycle(&cycler, 500);
+        cycle(&cycler, 2_000);
     }
     let (fds_before, threads_before) = fds_threads();
     let rss_before = rss_kib();
@@ -282,7 +283,7 @@ fn soak_a_day_of_cyton_through_the_c_abi() {
     let (fds_soak, threads_soak) = fds_threads();
     let rss_after = rss_kib();
     for _ in 0..CYCLES {
-        cycle(&cycler, 500);
+        cycle(&cycler, 2_000);
     }
     let (fds_cycles, threads_cycles) = fds_threads();
     let stats = soaker.stats();
