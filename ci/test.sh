@@ -39,7 +39,13 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "tests (unit, property, CLI, FFI, scenario matrix)"
-cargo nextest run --workspace --no-fail-fast
+cargo nextest run --workspace --profile ci
+# The JUnit a CI system would show: every test, the matrix's trials among them.
+junit="${CARGO_TARGET_DIR:-target}/nextest/ci/junit.xml"
+cases=$(grep -c '<testcase ' "$junit")
+trials=$(grep -c '<testcase name="[a-z0-9_]*::[a-z0-9_]*::[a-z_]*"' "$junit" || true)
+echo "JUnit: $junit, $cases test cases, $trials of them matrix trials"
+[ "$trials" -gt 100 ]
 cargo test --workspace --doc -q
 
 step "soak (short): 500,000 Cyton packets through the C ABI, faults sprinkled in"

@@ -13,7 +13,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 pub fn find_python() -> Result<PathBuf, String> {
     let candidates: Vec<PathBuf> = match std::env::var_os("BOARDLOOP_PYTHON") {
         Some(p) => vec![PathBuf::from(p)],
-        None => vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")],
+        None => vec![crate::catalog::repo_root().join(".venv/bin/python")],
     };
     for py in candidates {
         let ok = Command::new(&py)
@@ -42,9 +42,7 @@ pub fn find_python() -> Result<PathBuf, String> {
 pub fn find_dropin_python() -> Result<PathBuf, String> {
     let py = std::env::var_os("BOARDLOOP_DROPIN_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-dropin/bin/python")
-        });
+        .unwrap_or_else(|| crate::catalog::repo_root().join(".venv-dropin/bin/python"));
     if py.exists() {
         Ok(py)
     } else {
@@ -58,7 +56,7 @@ pub fn find_dropin_python() -> Result<PathBuf, String> {
 
 /// The script that drives BoardShim.
 pub fn host_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/brainflow_host.py")
+    crate::catalog::repo_root().join("ci/brainflow_host.py")
 }
 
 /// One `ci/brainflow_host.py` process.

@@ -6,6 +6,25 @@ use boardloop_emulators::{LoadError, Profile, Scenario};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The repository this harness was built from (no `harness/..` in the paths
+/// people read).
+pub fn repo_root() -> &'static Path {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest)
+}
+
+/// `path` as a person reads it: relative to the current directory when it is
+/// inside it, else as given.
+pub fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// The scenarios folder: `$BOARDLOOP_SCENARIOS`, else `./scenarios` when it exists,
 /// else the one in this source tree.
 pub fn scenarios_dir() -> PathBuf {
@@ -16,7 +35,7 @@ pub fn scenarios_dir() -> PathBuf {
     if local.join("devices").is_dir() {
         return local;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+    repo_root().join("scenarios")
 }
 
 /// Where failure artifacts go: `$CARGO_TARGET_DIR/boardloop` or `target/boardloop`
@@ -24,7 +43,7 @@ pub fn scenarios_dir() -> PathBuf {
 pub fn artifacts_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+        .unwrap_or_else(|| repo_root().join("target"));
     target.join("boardloop")
 }
 

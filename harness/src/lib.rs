@@ -9,7 +9,9 @@ pub mod bluez_ble;
 pub mod brainflow;
 pub mod catalog;
 pub mod check;
+pub mod console;
 pub mod host;
+pub mod junit;
 pub mod memory_ble;
 pub mod plan;
 pub mod report;
@@ -35,7 +37,7 @@ pub fn describe_failure(t: &Trial, o: &Outcome) -> String {
     if let Some(a) = &o.artifacts {
         s.push_str(&format!(
             "  data, transcript and steps kept in {}\n",
-            a.display()
+            crate::catalog::shown(a)
         ));
     }
     s

@@ -2,11 +2,14 @@
 
 use boardloop_emulators::limits::SPEED_RANGE;
 use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
+use boardloop_harness::catalog::shown;
 use boardloop_harness::catalog::{check_files, scenarios_dir};
+use boardloop_harness::console::{summary, Progress, Status, TrialResult};
+use boardloop_harness::junit::junit;
 use boardloop_harness::rig::Rig;
 use boardloop_harness::{describe_failure, plan, run, PlanOptions};
 use clap::{Parser, Subcommand};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -34,6 +37,12 @@ enum Cmd {
         /// Trials run at once.
         #[arg(long, short = 'j', default_value_t = 2)]
         jobs: usize,
+        /// List every ignored trial, not only the count per reason.
+        #[arg(long, short = 'v')]
+        verbose: bool,
+        /// Also write the results as JUnit XML to this file.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Make a scenario's device appear on this machine until Ctrl-C.
     Emulate {
@@ -71,19 +80,39 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // `run` reports what each trial saw in its own result; the drivers' own
+    // log lines (an unplug trial's "link lost" is expected) would only land
+    // between the progress lines, unattributed. RUST_LOG=warn shows them.
+    let default_filter = match cli.cmd {
+        Cmd::Run { .. } => "off",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
+        // Escapes only for a person at a terminal, never into a CI log or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match Cli::parse().cmd {
+    match cli.cmd {
         Cmd::Run {
             filter,
             rig,
             scenarios,
             jobs,
-        } => cmd_run(filter, rig, scenarios, jobs),
+            verbose,
+            junit,
+        } => cmd_run(RunArgs {
+            filter,
+            rig,
+            scenarios,
+            jobs,
+            verbose,
+            junit,
+        }),
         Cmd::Emulate {
             scenario,
             max,
@@ -102,94 +131,97 @@ fn main() -> ExitCode {
     }
 }
 
-fn cmd_run(
+/// What `boardloop run` was asked for.
+struct RunArgs {
     filter: Option<String>,
     rig: Option<PathBuf>,
     scenarios: Option<PathBuf>,
     jobs: usize,
-) -> ExitCode {
+    verbose: bool,
+    junit: Option<PathBuf>,
+}
+
+fn cmd_run(a: RunArgs) -> ExitCode {
     let mut opts = PlanOptions::from_env();
-    if let Some(s) = scenarios {
+    if let Some(s) = a.scenarios {
         opts.scenarios = s;
     }
-    if let Some(r) = rig {
+    if let Some(r) = a.rig {
         opts.rig = Some(Rig::load(&r).map_err(|e| e.to_string()));
     }
     let all = plan(&opts);
     let selected: Vec<_> = all
         .into_iter()
-        .filter(|p| filter.as_deref().is_none_or(|f| p.name.contains(f)))
+        .filter(|p| a.filter.as_deref().is_none_or(|f| p.name.contains(f)))
         .collect();
     if selected.is_empty() {
         eprintln!("no trial matches");
         return ExitCode::FAILURE;
     }
     let started = Instant::now();
-    let total = selected.len();
-    let queue = std::sync::Mutex::new(selected.into_iter().enumerate());
-    let results = std::sync::Mutex::new(Vec::new());
+    // Ignored trials are not run: their reasons are summed up at the end
+    // (each one listed with --verbose), and the progress counts the rest.
+    let mut results: Vec<Option<TrialResult>> = Vec::new();
+    let mut to_run = Vec::new();
+    for p in selected {
+        match (&p.ignored, p.trial) {
+            (Some(why), _) => results.push(Some(TrialResult {
+                name: p.name,
+                status: Status::Ignored,
+                elapsed: Duration::ZERO,
+                detail: why.clone(),
+                failures: Vec::new(),
+                description: String::new(),
+            })),
+            (None, trial) => {
+                to_run.push((results.len(), p.name, trial));
+                results.push(None);
+            }
+        }
+    }
+    let ignored = results.len() - to_run.len();
+    println!(
+        "boardloop: {} trials to run, {} at once; {ignored} ignored here",
+        to_run.len(),
+        a.jobs.max(1)
+    );
+    let progress = Progress::new(to_run.len(), std::io::stdout().is_terminal());
+    let queue = std::sync::Mutex::new(to_run.into_iter().enumerate());
+    let done = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..jobs.max(1) {
+        for _ in 0..a.jobs.max(1) {
             s.spawn(|| loop {
-                let next = queue.lock().unwrap().next();
-                let Some((i, p)) = next else { break };
-                let row = match (&p.ignored, p.trial) {
-                    (Some(why), _) => Row::new(&p.name, "IGNORED", Duration::ZERO, why.clone()),
-                    (None, Err(e)) => Row::new(&p.name, "FAIL", Duration::ZERO, e),
-                    (None, Ok(t)) => {
-                        let o = run(&t);
-                        let detail = match &o.stats {
-                            Some(st) => format!(
-                                "rows {} values {} lost {} garbage {}",
-                                o.rows,
-                                o.values_checked,
-                                st.decode.lost_packets,
-                                st.decode.garbage_bytes
-                            ),
-                            None => format!("rows {} values {}", o.rows, o.values_checked),
-                        };
-                        if o.passed() {
-                            Row::new(&p.name, "PASS", o.elapsed, detail)
-                        } else {
-                            eprint!("{}", describe_failure(&t, &o));
-                            Row::new(&p.name, "FAIL", o.elapsed, detail)
-                        }
-                    }
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                let Some((k, (slot, name, trial))) = next else {
+                    break;
                 };
-                println!(
-                    "[{:>3}/{total}] {:<7} {:<55} {:>6.2} s  {}",
-                    i + 1,
-                    row.status,
-                    row.name,
-                    row.elapsed.as_secs_f64(),
-                    row.detail
-                );
-                results.lock().unwrap().push((i, row));
+                progress.started(k, &name);
+                let result = run_one(name, trial);
+                progress.finished(k, &result);
+                done.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((slot, result));
             });
         }
     });
-    let mut rows = results.into_inner().unwrap();
-    rows.sort_by_key(|r| r.0);
-    let count = |s: &str| rows.iter().filter(|r| r.1.status == s).count();
-    let (pass, fail, ign) = (count("PASS"), count("FAIL"), count("IGNORED"));
-    println!("\n{:<7} {:<55} {:>8}  detail", "status", "trial", "time");
-    for (_, r) in &rows {
-        println!(
-            "{:<7} {:<55} {:>6.2} s  {}",
-            r.status,
-            r.name,
-            r.elapsed.as_secs_f64(),
-            r.detail
-        );
+    progress.finish();
+    for (slot, r) in done.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        results[slot] = Some(r);
     }
-    println!(
-        "\n{pass} passed, {fail} failed, {ign} ignored in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    if fail > 0 {
+    let results: Vec<TrialResult> = results.into_iter().flatten().collect();
+    let elapsed = started.elapsed();
+    print!("{}", summary(&results, elapsed, a.verbose));
+    if let Some(path) = &a.junit {
+        if let Err(e) = std::fs::write(path, junit(&results, elapsed)) {
+            eprintln!("cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("JUnit: {}", shown(path));
+    }
+    if results.iter().any(|r| r.status == Status::Fail) {
         println!(
             "failure artifacts: {}",
-            boardloop_harness::catalog::artifacts_dir().display()
+            shown(&boardloop_harness::catalog::artifacts_dir())
         );
         ExitCode::FAILURE
     } else {
@@ -197,21 +229,41 @@ fn cmd_run(
     }
 }
 
-struct Row {
-    name: String,
-    status: &'static str,
-    elapsed: Duration,
-    detail: String,
-}
-
-impl Row {
-    fn new(name: &str, status: &'static str, elapsed: Duration, detail: String) -> Row {
-        Row {
-            name: name.to_string(),
-            status,
-            elapsed,
-            detail,
+/// Runs one planned trial (or reports why it could not be built).
+fn run_one(name: String, trial: Result<boardloop_harness::Trial, String>) -> TrialResult {
+    let t = match trial {
+        Ok(t) => t,
+        Err(e) => {
+            return TrialResult {
+                description: format!("{name} failed:\n  - {e}\n"),
+                name,
+                status: Status::Fail,
+                elapsed: Duration::ZERO,
+                detail: "not built".to_string(),
+                failures: vec![e],
+            }
         }
+    };
+    let o = run(&t);
+    let detail = match &o.stats {
+        Some(st) => format!(
+            "rows {} values {} lost {} garbage {}",
+            o.rows, o.values_checked, st.decode.lost_packets, st.decode.garbage_bytes
+        ),
+        None => format!("rows {} values {}", o.rows, o.values_checked),
+    };
+    let passed = o.passed();
+    TrialResult {
+        name,
+        status: if passed { Status::Pass } else { Status::Fail },
+        elapsed: o.elapsed,
+        detail,
+        description: if passed {
+            String::new()
+        } else {
+            describe_failure(&t, &o)
+        },
+        failures: o.failures,
     }
 }
 

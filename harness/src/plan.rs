@@ -55,7 +55,7 @@ pub fn plugin_dir() -> PathBuf {
     }
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(t) => PathBuf::from(t).join("plugins"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins"),
+        None => crate::catalog::repo_root().join("target/plugins"),
     }
 }
 
@@ -129,7 +129,7 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                     name: format!("{bname}::{name}::load"),
                     trial: Err(format!(
                         "{}: unknown board `{bname}` (see `boardloop boards`)",
-                        scenario.path.display()
+                        crate::catalog::shown(&scenario.path)
                     )),
                     ignored: None,
                 });

@@ -30,7 +30,7 @@ pub fn keep(
         r,
         "trial {}\nscenario {}\n",
         trial.name(),
-        trial.scenario.path.display()
+        crate::catalog::shown(&trial.scenario.path)
     );
     for f in &out.failures {
         let _ = writeln!(r, "FAIL {f}");

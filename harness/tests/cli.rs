@@ -169,3 +169,128 @@ fn boards_lists_brainflow_ids_and_layouts() {
         "{text}"
     );
 }
+
+/// A scenarios folder of two Cyton scenarios, one that passes and one whose
+/// expectation cannot hold, beside a copy of the Cyton profile.
+fn two_cyton_scenarios() -> PathBuf {
+    let dir = scratch("run-report");
+    std::fs::create_dir_all(dir.join("devices")).unwrap();
+    std::fs::create_dir_all(dir.join("cyton")).unwrap();
+    std::fs::copy(
+        root().join("scenarios/devices/cyton.yaml"),
+        dir.join("devices/cyton.yaml"),
+    )
+    .unwrap();
+    let scenario = |lost: u32| {
+        format!(
+            "device: cyton\npacing: max\npackets: 300\nsignals:\n  eeg*: {{ sine: {{ hz: 4, amplitude: 90 }} }}\n\
+             steps: [prepare, start, {{ wait_samples: {} }}, stop, release]\n\
+             expect:\n  lost_packets: {lost}\n",
+            300 - lost
+        )
+    };
+    std::fs::write(dir.join("cyton/a_pass.yaml"), scenario(0)).unwrap();
+    // Nothing is dropped, so 5 lost packets never show.
+    std::fs::write(dir.join("cyton/b_fail.yaml"), scenario(5)).unwrap();
+    dir
+}
+
+#[test]
+fn run_prints_in_order_sums_up_and_writes_junit() {
+    let dir = two_cyton_scenarios();
+    let junit = dir.join("junit.xml");
+    let out = Command::new(exe())
+        .current_dir(root())
+        .env_remove("BOARDLOOP_RIG")
+        .env_remove("BOARDLOOP_SCENARIOS")
+        .args(["run", "--scenarios"])
+        .arg(&dir)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let all = format!("{stdout}{stderr}");
+    assert!(!out.status.success(), "one trial fails: {all}");
+    // Piped: plain lines, no escapes, no `harness/..` in a path.
+    assert!(
+        !all.contains('\x1b'),
+        "ANSI escape in piped output: {all:?}"
+    );
+    assert!(!all.contains("harness/.."), "{all}");
+    // Progress counts the trials that run, in the plan's order, although two
+    // run at once and either may finish first; ignored trials are not listed.
+    let progress: Vec<&str> = stdout.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(progress.len(), 2, "{stdout}");
+    assert!(
+        progress[0].starts_with("[1/2] PASS    cyton::a_pass::emulated "),
+        "{stdout}"
+    );
+    assert!(
+        progress[1].starts_with("[2/2] FAIL    cyton::b_fail::emulated "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("IGNORED"), "{stdout}");
+    // Ignored trials: one line per reason with its count.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("     2  no rig: set BOARDLOOP_RIG")),
+        "{stdout}"
+    );
+    // The board × target table.
+    let row = |target: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().take(2).eq(["cyton", target]))
+            .map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>())
+    };
+    assert_eq!(row("emulated"), Some(vec!["1", "1", "0"]), "{stdout}");
+    assert_eq!(row("device"), Some(vec!["0", "0", "2"]), "{stdout}");
+    // The failure again at the end, with its first difference.
+    let failures = stdout.split("\nfailures:\n").nth(1).expect(&stdout);
+    assert!(
+        failures.starts_with("  cyton::b_fail::emulated\n    first difference: "),
+        "{failures}"
+    );
+    assert!(failures.contains("lost"), "{failures}");
+    assert!(
+        stdout.contains("\n1 passed, 1 failed, 2 ignored in "),
+        "{stdout}"
+    );
+    // JUnit: every trial a test case, each with its status.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
+    for name in [
+        "cyton::a_pass::emulated",
+        "cyton::a_pass::device",
+        "cyton::b_fail::emulated",
+        "cyton::b_fail::device",
+    ] {
+        assert!(xml.contains(&format!("name=\"{name}\"")), "{name}: {xml}");
+    }
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    assert_eq!(xml.matches("<skipped ").count(), 2, "{xml}");
+    assert!(xml.contains("tests=\"4\" failures=\"1\""), "{xml}");
+
+    // --verbose lists each ignored trial with its reason.
+    let verbose = Command::new(exe())
+        .current_dir(root())
+        .env_remove("BOARDLOOP_RIG")
+        .args(["run", "::device", "--verbose", "--scenarios"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&verbose.stdout);
+    assert!(
+        verbose.status.success(),
+        "only ignored trials: nothing fails: {out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("cyton::a_pass::device") && l.contains("no rig")),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
