@@ -173,6 +173,7 @@ pub static BOARDS: &[&BoardDecl] = &[
     &crate::muse_board::MUSE_S,
     &crate::muse_board::MUSE_2016,
     &crate::knight_board::NEUROPAWN_KNIGHT,
+    &crate::knight_board::NEUROPAWN_KNIGHT_IMU,
     &crate::freeeeg_board::FREEEEG32,
     &crate::freeeeg_board::FREEEEG128,
     &crate::freeeeg_board::IRONBCI32,

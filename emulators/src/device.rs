@@ -7,7 +7,8 @@
 
 use crate::commands::{apply, render, CommandParser, Parsed};
 use crate::layout::{
-    leaf_present, leaf_raw, quantize_with_zero, signal_index, zero_of, Leaf, PacketVars, Source,
+    float_count, leaf_present, leaf_raw, quantize_with_zero, signal_index, zero_of, Leaf,
+    PacketVars, Source,
 };
 use crate::profile::Stream;
 use crate::profile::{Profile, StreamAction};
@@ -541,6 +542,44 @@ impl ChannelModel {
                 name,
                 scale,
                 offset,
+                ..
+            } if leaf.float => {
+                // The float as the device holds it, in physical units; a
+                // value is only as exact as its float, so its lsb is one ulp.
+                let scale = scale.eval(&scope).unwrap_or(f64::NAN);
+                let n = signal_index(offset.as_deref(), &scope, vars);
+                let count = float_count(signals.value(name, n, rate), scale, leaf.bits);
+                let value = if present { count * scale } else { 0.0 };
+                let ulp = float_ulp(count, leaf.bits) * scale.abs();
+                return (
+                    n,
+                    Expected {
+                        value,
+                        lsb: ulp,
+                        present,
+                    },
+                );
+            }
+            Source::Value(_) if leaf.float => {
+                let (raw, _) = leaf_raw(leaf, state, signals, vars, extra);
+                let value = if leaf.bits == 32 {
+                    f64::from(f32::from_bits(raw as u32))
+                } else {
+                    f64::from_bits(raw as u64)
+                };
+                return (
+                    vars.first,
+                    Expected {
+                        value: if present { value } else { 0.0 },
+                        lsb: float_ulp(value, leaf.bits),
+                        present,
+                    },
+                );
+            }
+            Source::Signal {
+                name,
+                scale,
+                offset,
                 zero,
                 ..
             } => {
@@ -570,6 +609,18 @@ impl ChannelModel {
                 present,
             },
         )
+    }
+}
+
+/// The spacing of floats of `bits` (32 or 64) at `x`: one unit in the last
+/// place, the resolution a float field's value has.
+fn float_ulp(x: f64, bits: u32) -> f64 {
+    if bits == 32 {
+        let f = (x as f32).abs();
+        f64::from(f32::from_bits(f.to_bits() + 1) - f)
+    } else {
+        let f = x.abs();
+        f64::from_bits(f.to_bits() + 1) - f
     }
 }
 

@@ -64,6 +64,9 @@ pub struct Leaf {
     pub ascii_digits: Option<u32>,
     /// Added to negative raw values before packing (a device quirk).
     pub negative_bias: i64,
+    /// Sent as an IEEE 754 float of `bits` (32 or 64): the raw value is the
+    /// float's bit pattern, not a rounded count.
+    pub float: bool,
 }
 
 /// One alternative of a `one_of`: its condition, the repeat bindings the
@@ -255,7 +258,19 @@ pub fn leaf_raw(
         bindings: &l.bindings,
     };
     match &l.source {
+        Source::Value(e) if l.float => (float_bits(e.eval(&scope).unwrap_or(0.0), l.bits), None),
         Source::Value(e) => (e.eval(&scope).unwrap_or(0.0).round() as i64, None),
+        Source::Signal {
+            name,
+            scale,
+            offset,
+            ..
+        } if l.float => {
+            let scale = scale.eval(&scope).unwrap_or(f64::NAN);
+            let n = signal_index(offset.as_deref(), &scope, v);
+            let count = float_count(signals.value(name, n, v.rate), scale, l.bits);
+            (float_bits(count, l.bits), Some(scale))
+        }
         Source::Signal {
             name,
             scale,
@@ -277,6 +292,30 @@ pub fn leaf_raw(
             };
             (raw, Some(scale))
         }
+    }
+}
+
+/// The count a float field carries for `phys`: `phys / scale` rounded to the
+/// field's precision (binary32 or binary64), as the device's float holds it.
+/// A scale that is not finite and non-zero sends 0, as [`quantize`] does.
+pub fn float_count(phys: f64, scale: f64, bits: u32) -> f64 {
+    if !scale.is_finite() || scale == 0.0 {
+        return 0.0;
+    }
+    let count = phys / scale;
+    if bits == 32 {
+        f64::from(count as f32)
+    } else {
+        count
+    }
+}
+
+/// The bit pattern of `x` as a float of `bits` (32 or 64), for packing.
+pub fn float_bits(x: f64, bits: u32) -> i64 {
+    if bits == 32 {
+        i64::from((x as f32).to_bits())
+    } else {
+        x.to_bits() as i64
     }
 }
 
@@ -625,6 +664,24 @@ impl Compiler<'_> {
         if bits == 0 || bits > 64 {
             return Err(self.fail(format!("{p}.bits"), needle, "`bits` must be 1..=64"));
         }
+        if f.float {
+            // A float is its bit pattern: no count to offset, difference,
+            // bias, print as digits or sign-extend.
+            if bits != 32 && bits != 64 {
+                return Err(self.fail(
+                    format!("{p}.bits"),
+                    needle,
+                    "a `float` field is 32 or 64 bits",
+                ));
+            }
+            if f.delta || f.zero.is_some() || f.negative_bias != 0 || f.ascii_digits.is_some() {
+                return Err(self.fail(
+                    format!("{p}.float"),
+                    needle,
+                    "`float` does not go with `delta`, `zero`, `negative_bias` or `ascii_digits`",
+                ));
+            }
+        }
         let source = if let Some(v) = &f.value {
             if f.scale.is_some() {
                 return Err(self.fail(
@@ -665,6 +722,7 @@ impl Compiler<'_> {
             bindings: bindings.to_vec(),
             ascii_digits: f.ascii_digits,
             negative_bias: f.negative_bias,
+            float: f.float,
         }));
         Ok(())
     }
@@ -700,6 +758,20 @@ mod tests {
         w.put(0x1234, 16, Endian::Little);
         w.put(-2, 24, Endian::Big);
         assert_eq!(w.finish(), vec![0b1011_1111, 0x34, 0x12, 0xFF, 0xFF, 0xFE]);
+    }
+
+    #[test]
+    fn float_fields_carry_ieee_bits() {
+        // 1.5 / 0.5 = 3.0f32 = 0x40400000; 0.1 is rounded to binary32 first.
+        assert_eq!(float_count(1.5, 0.5, 32), 3.0);
+        assert_eq!(float_bits(3.0, 32), 0x4040_0000);
+        assert_eq!(float_count(0.1, 1.0, 32), f64::from(0.1f32));
+        assert_eq!(float_count(0.1, 1.0, 64), 0.1);
+        assert_eq!(float_bits(-2.0, 64), (-2.0f64).to_bits() as i64);
+        assert_eq!(float_count(1.0, 0.0, 32), 0.0);
+        let mut w = BitWriter::with_capacity(4);
+        w.put(float_bits(3.0, 32), 32, Endian::Little);
+        assert_eq!(w.finish(), vec![0x00, 0x00, 0x40, 0x40]);
     }
 
     #[test]

@@ -307,6 +307,11 @@ pub struct FieldDecl {
     /// which BrainFlow's decoder undoes: "a quirk in ganglion data").
     #[serde(default)]
     pub negative_bias: i64,
+    /// Send the value as an IEEE 754 binary float (`bits: 32` or `64`) instead of
+    /// a rounded integer count: a signal's value / `scale`, or `value`'s result,
+    /// as devices that send floats do (NeuroPawn Knight IMU's accel, gyro, mag).
+    #[serde(default)]
+    pub float: bool,
     /// Send `value` as this many ASCII decimal digits, zero-padded (impedance text).
     pub ascii_digits: Option<u32>,
     /// The field carries data only when this holds; otherwise zeros.

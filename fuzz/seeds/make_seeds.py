@@ -8,6 +8,7 @@ Run from anywhere: python3 fuzz/seeds/make_seeds.py
 """
 import os
 import random
+import struct
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus")
 
@@ -47,6 +48,16 @@ def cyton(c, rnd, end=0xC0):
 serial_seeds("decode_cyton", cyton)
 serial_seeds("decode_daisy", cyton)
 serial_seeds("decode_knight", lambda c, rnd: framed(c, [rnd.randrange(256) for _ in range(18)]))
+# Knight IMU: the Knight's 18 bytes, then nine float32 LE (IMU-like values, so the
+# floats are ordinary numbers, not random bit patterns).
+serial_seeds(
+    "decode_knight_imu",
+    lambda c, rnd: framed(
+        c,
+        [rnd.randrange(256) for _ in range(18)]
+        + list(struct.pack("<9f", *(rnd.uniform(-300, 300) for _ in range(9)))),
+    ),
+)
 serial_seeds("decode_freeeeg32", lambda c, rnd: framed(c, [rnd.randrange(256) for _ in range(96)]))
 serial_seeds("decode_freeeeg128", lambda c, rnd: framed(c, [rnd.randrange(256) for _ in range(384)]))
 # Cyton's other end bytes (0xC1-0xC6: timestamped and analog modes).

@@ -141,7 +141,7 @@ fn empty_port_is_invalid_arguments() {
 fn config_reply_is_cut_at_4096_bytes() {
     use crate::steps::fake::{self, FakeSerial};
     let t = fast();
-    let p = KnightProtocol;
+    let p = KnightProtocol::default();
     let (long, rest) = (vec![b'k'; 5000], vec![b'z'; 10]);
     let dev = FakeSerial::script(&[Some(b"12345"), Some(&long), Some(&rest)]);
     let (r, tr) = fake::serial(p.config("chon_1_12", false, "k", &t).as_mut(), dev);
@@ -165,7 +165,7 @@ fn config_reply_is_cut_at_4096_bytes() {
 fn start_only_clears_input_and_a_failed_clear_is_incomming_msg() {
     use crate::steps::fake::{self, FakeSerial};
     use crate::steps::SerialIo;
-    let p = KnightProtocol;
+    let p = KnightProtocol::default();
     let (r, tr) = fake::serial(p.start("k", &fast()).as_mut(), FakeSerial::default());
     r.unwrap();
     assert_eq!(tr.actions, [SerialIo::ClearInput]);
@@ -179,4 +179,40 @@ fn start_only_clears_input_and_a_failed_clear_is_incomming_msg() {
     assert_eq!(e.code, ExitCode::IncommingMsg);
     assert!(p.stop("k", &fast()).is_none());
     assert!(p.handshake("k", &fast()).is_none());
+}
+
+#[test]
+fn imu_board_streams_its_57_byte_packets_into_22_rows() {
+    let (host, mut dev) = MemoryLink::pair();
+    let mut slot = Some(host);
+    let opener: LinkOpener = Box::new(move || {
+        slot.take()
+            .map(|l| Box::new(l) as Box<dyn SerialLink>)
+            .ok_or_else(|| BoardError::new(ExitCode::UnableToOpenPort, "gone"))
+    });
+    let mut b = KnightBoard::with_frame(KnightFrame::Imu, "mem".into(), opener, fast());
+    assert_eq!(b.board_id(), BoardId::NeuropawnKnightImu);
+    b.prepare_session().unwrap();
+    b.start_stream(100).unwrap();
+    for c in [0u8, 1, 3] {
+        let mut p = packet(c);
+        p.pop();
+        for k in 0..9u8 {
+            p.extend_from_slice(&(f32::from(c) + f32::from(k) / 4.0).to_le_bytes());
+        }
+        p.push(0xC0);
+        dev.write_all(&p).unwrap();
+    }
+    wait_rows(&b, 3);
+    b.stop_stream().unwrap();
+    assert_eq!(b.stream_stats().decode.lost_packets, 1);
+    let d = b.get_board_data(None, Preset::Default).unwrap();
+    assert_eq!(d.num_rows, 22);
+    assert_eq!(d.row(0), &[0.0, 1.0, 3.0]);
+    assert_eq!(d.row(2)[2], exg_microvolts(29));
+    assert_eq!((d.row(9)[0], d.row(10)[0]), (3.0, 4.0));
+    assert_eq!(d.row(11), &[0.0, 1.0, 3.0]);
+    assert_eq!(d.row(19), &[2.0, 3.0, 5.0]);
+    assert!(d.row(20)[0] > 1.6e9);
+    b.release_session().unwrap();
 }
