@@ -390,7 +390,7 @@ impl Step<SerialIo> for Script {
                 self.op += 1;
                 self.begin_op()
             }
-            Resume::Bytes(b) if b.is_empty() => self.on_timeout(),
+            Resume::Bytes([]) => self.on_timeout(),
             Resume::Bytes(b) => self.on_bytes(b),
             Resume::TimedOut => self.on_timeout(),
             Resume::Failed(e) => {

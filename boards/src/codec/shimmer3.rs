@@ -451,7 +451,7 @@ impl Shimmer3Decoder {
             let on_grid = self.buf[pos] == DATA_PACKET
                 && self
                     .last
-                    .is_none_or(|(last, _)| Self::follows(last, ts, divider));
+                    .map_or(true, |(last, _)| Self::follows(last, ts, divider));
             if !on_grid {
                 self.skip_garbage(1);
                 pos += 1;
