@@ -43,6 +43,9 @@ pub struct BoardDescr {
     /// Gyroscope rows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gyro_channels: Vec<usize>,
+    /// Magnetometer rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub magnetometer_channels: Vec<usize>,
     /// Marker row (always the last row).
     pub marker_channel: usize,
     /// Device name.

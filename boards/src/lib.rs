@@ -41,6 +41,7 @@ pub mod registry;
 pub mod ring;
 pub mod serial_board;
 mod serial_session;
+pub mod shimmer3_board;
 pub mod steps;
 pub mod streamer;
 pub mod synthetic;

@@ -177,6 +177,7 @@ pub static BOARDS: &[&BoardDecl] = &[
     &crate::freeeeg_board::FREEEEG32,
     &crate::freeeeg_board::FREEEEG128,
     &crate::freeeeg_board::IRONBCI32,
+    &crate::shimmer3_board::SHIMMER3,
     &crate::synthetic::SYNTHETIC,
 ];
 

@@ -380,7 +380,9 @@ fn reader_loop<D: Decoder>(
             )),
         };
         let n = match res {
-            Ok(0) => continue,
+            // A quiet poll is passed on as empty input: a decoder that
+            // confirms a packet by the start of the next one (Shimmer3) then
+            // takes the last one; the others ignore it.
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {

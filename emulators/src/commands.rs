@@ -7,7 +7,7 @@
 use crate::expr::Expr;
 use crate::layout::format_num;
 use crate::load::LoadError;
-use crate::profile::{compile_expr, CommandDecl, StreamAction};
+use crate::profile::{compile_expr, Charset, CommandDecl, StreamAction};
 use crate::state::{Scope, State};
 use std::collections::BTreeMap;
 
@@ -60,6 +60,8 @@ pub enum Target {
 pub struct CommandSet {
     /// Rules in file order.
     pub rules: Vec<CommandRule>,
+    /// How command text maps to bytes (and received bytes back to text).
+    pub charset: Charset,
 }
 
 /// What the parser made of the host's bytes.
@@ -91,14 +93,23 @@ impl CommandSet {
     pub(crate) fn compile(
         decls: &[CommandDecl],
         state: &State,
+        charset: Charset,
         err: &dyn Fn(String, &str, String) -> LoadError,
     ) -> Result<CommandSet, LoadError> {
         let mut rules: Vec<CommandRule> = Vec::new();
         for (i, d) in decls.iter().enumerate() {
             let p = format!("commands[{i}]");
             let fail = |f: String, m: &str| err(f, &d.name, m.to_string());
+            let bytes = |s: &str, f: &str| -> Result<Vec<u8>, LoadError> {
+                charset.encode(s).ok_or_else(|| {
+                    fail(
+                        format!("{p}.{f}"),
+                        "has a character beyond U+00FF (charset: latin1)",
+                    )
+                })
+            };
             let one_byte = |s: &str, f: &str| -> Result<u8, LoadError> {
-                match s.as_bytes() {
+                match bytes(s, f)?.as_slice() {
                     [b] => Ok(*b),
                     _ => Err(fail(format!("{p}.{f}"), "must be exactly one character")),
                 }
@@ -106,8 +117,23 @@ impl CommandSet {
             let mut fields = Vec::new();
             for (name, fm) in &d.fields {
                 let mut map = BTreeMap::new();
+                if fm.any_byte {
+                    if !fm.map.is_empty() {
+                        return Err(fail(
+                            format!("{p}.fields.{name}"),
+                            "has both `map` and `any_byte`",
+                        ));
+                    }
+                    map.extend((0..=255u8).map(|b| (b, f64::from(b))));
+                }
                 for (k, v) in &fm.map {
                     map.insert(one_byte(k, &format!("fields.{name}.map"))?, *v);
+                }
+                if map.is_empty() {
+                    return Err(fail(
+                        format!("{p}.fields.{name}"),
+                        "needs `map` or `any_byte: true`",
+                    ));
                 }
                 fields.push((name.clone(), fm.at, map));
             }
@@ -122,7 +148,7 @@ impl CommandSet {
                         if lit.is_empty() {
                             return Err(fail(format!("{p}.match"), "empty command"));
                         }
-                        let b = lit.as_bytes();
+                        let b = bytes(lit, "match")?;
                         let fixed = b.iter().enumerate().map(|(i, c)| (i, *c)).collect();
                         (vec![b[0]], b.len(), None, fixed, None, None, None)
                     }
@@ -214,7 +240,7 @@ impl CommandSet {
             }
             rules.push(rule);
         }
-        Ok(CommandSet { rules })
+        Ok(CommandSet { rules, charset })
     }
 
     fn group_of(&self, b: u8) -> Option<(usize, Option<u8>, Option<std::time::Duration>)> {
@@ -223,6 +249,20 @@ impl CommandSet {
             .find(|r| r.starts.contains(&b))
             .map(|r| (r.length, r.end, r.timeout))
     }
+}
+
+/// Width in bytes and byte order (little endian?) of a binary reply format.
+fn binary_format(f: &str) -> Option<(usize, bool)> {
+    Some(match f {
+        "u8" => (1, true),
+        "u16le" => (2, true),
+        "u16be" => (2, false),
+        "u24le" => (3, true),
+        "u24be" => (3, false),
+        "u32le" => (4, true),
+        "u32be" => (4, false),
+        _ => return None,
+    })
 }
 
 fn parse_target(
@@ -285,7 +325,7 @@ impl CommandParser {
             };
             if expired {
                 out.push(Parsed::Rejected {
-                    text: self.take(),
+                    text: self.take(set.charset),
                     reason: "incomplete command timed out".into(),
                     reply: None,
                 });
@@ -305,11 +345,12 @@ impl CommandParser {
         let n = self.pending.len();
         if n < self.want {
             if n > 1 && Some(b) == self.end {
-                let text = self.take();
+                let first = self.pending[0];
+                let text = self.take(set.charset);
                 let reply = set
                     .rules
                     .iter()
-                    .find(|r| r.starts.contains(&text.as_bytes()[0]))
+                    .find(|r| r.starts.contains(&first))
                     .and_then(|r| r.too_few.clone());
                 out.push(Parsed::Rejected {
                     text,
@@ -329,13 +370,13 @@ impl CommandParser {
         self.pending.len()
     }
 
-    fn take(&mut self) -> String {
-        String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned()
+    fn take(&mut self, charset: Charset) -> String {
+        charset.decode(&std::mem::take(&mut self.pending))
     }
 }
 
 fn match_frame(set: &CommandSet, frame: &[u8]) -> Parsed {
-    let text = String::from_utf8_lossy(frame).into_owned();
+    let text = set.charset.decode(frame);
     let group: Vec<(usize, &CommandRule)> = set
         .rules
         .iter()
@@ -415,7 +456,10 @@ pub fn apply(
     Ok(rule.reply.as_ref().map(|t| render(t, &extra, state)))
 }
 
-/// Replaces `{name}` with a field or state value.
+/// Replaces `{name}` with a field or state value, as decimal text; `{name:FMT}`
+/// writes it as binary bytes instead, one character U+0000..U+00FF per byte
+/// (meant for `charset: latin1`), FMT one of `u8`, `u16le`, `u16be`, `u24le`,
+/// `u24be`, `u32le`, `u32be` (the value rounded, wrapped to the width).
 pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -424,17 +468,30 @@ pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
         let after = &rest[open + 1..];
         match after.find('}') {
             Some(close) => {
-                let name = &after[..close];
+                let (name, format) = match after[..close].split_once(':') {
+                    Some((n, f)) => (n, binary_format(f)),
+                    None => (&after[..close], None),
+                };
                 let v = fields
                     .iter()
                     .find(|(n, _)| *n == name)
                     .map(|(_, v)| *v)
                     .or_else(|| state.get(name));
-                match v {
-                    Some(v) => out.push_str(&format_num(v)),
-                    None => {
+                match (v, format) {
+                    (Some(v), Some((width, little))) => {
+                        let raw = (v.round() as i64 as u64).to_be_bytes();
+                        let mut b = raw[8 - width..].to_vec();
+                        if little {
+                            b.reverse();
+                        }
+                        out.extend(b.into_iter().map(char::from));
+                    }
+                    (Some(v), None) if !after[..close].contains(':') => {
+                        out.push_str(&format_num(v))
+                    }
+                    _ => {
                         out.push('{');
-                        out.push_str(name);
+                        out.push_str(&after[..close]);
                         out.push('}');
                     }
                 }

@@ -298,7 +298,15 @@ impl Device {
         if self.profile.decl.quiet_while_streaming && self.streaming {
             return;
         }
-        out.push(Output::Reply(text.as_bytes().to_vec()));
+        // A reply's characters are checked at load only as a template: a
+        // character without a byte in the charset is sent as '?'.
+        let charset = self.profile.decl.charset;
+        let bytes = charset.encode(text).unwrap_or_else(|| {
+            text.chars()
+                .map(|c| u8::try_from(c).unwrap_or(b'?'))
+                .collect()
+        });
+        out.push(Output::Reply(bytes));
     }
 
     /// (Re)starts the streams of an `autostart` device at packet 0 (see

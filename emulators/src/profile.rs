@@ -32,6 +32,12 @@ pub struct ProfileDecl {
     /// Whether command replies are suppressed while streaming (Cyton: yes).
     #[serde(default)]
     pub quiet_while_streaming: bool,
+    /// How the text of commands and replies maps to bytes. `utf8` (the
+    /// default) suits text protocols; `latin1` makes every character
+    /// U+0000..U+00FF one byte, so a binary protocol writes any byte as
+    /// YAML's `"\xA3"` (Shimmer3's opcodes and ACK 0xFF).
+    #[serde(default)]
+    pub charset: Charset,
     /// What each command does.
     #[serde(default)]
     pub commands: Vec<CommandDecl>,
@@ -120,6 +126,35 @@ pub fn full_uuid(u: &str) -> String {
     }
 }
 
+/// How command and reply text maps to bytes (see [`ProfileDecl::charset`]).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Charset {
+    /// UTF-8: the text's own bytes.
+    #[default]
+    Utf8,
+    /// ISO 8859-1: one byte per character, U+0000..U+00FF only.
+    Latin1,
+}
+
+impl Charset {
+    /// The bytes of `text`, or `None` when a character has no byte here.
+    pub fn encode(self, text: &str) -> Option<Vec<u8>> {
+        match self {
+            Charset::Utf8 => Some(text.as_bytes().to_vec()),
+            Charset::Latin1 => text.chars().map(|c| u8::try_from(c).ok()).collect(),
+        }
+    }
+
+    /// `bytes` as text (lossy for invalid UTF-8).
+    pub fn decode(self, bytes: &[u8]) -> String {
+        match self {
+            Charset::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
+            Charset::Latin1 => bytes.iter().map(|b| *b as char).collect(),
+        }
+    }
+}
+
 /// A state variable: a number, or an array of numbers indexed from 1.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(untagged)]
@@ -190,8 +225,12 @@ pub struct FieldMatchDecl {
     /// Zero-based character position.
     pub at: usize,
     /// Accepted characters and the value each stands for.
-    #[serde(deserialize_with = "char_map")]
+    #[serde(default, deserialize_with = "char_map")]
     pub map: BTreeMap<String, f64>,
+    /// Accepts every byte, standing for its own value (0..255): a binary
+    /// argument such as a little-endian divider's low byte. Replaces `map`.
+    #[serde(default)]
+    pub any_byte: bool,
 }
 
 /// What a command does to the stream.
@@ -455,7 +494,7 @@ impl Profile {
                 ));
             }
         }
-        let commands = CommandSet::compile(&decl.commands, &initial_state, &err)?;
+        let commands = CommandSet::compile(&decl.commands, &initial_state, decl.charset, &err)?;
         let mut streams = Vec::new();
         if decl.stream.is_some() && !decl.streams.is_empty() {
             return Err(err(

@@ -60,6 +60,18 @@ serial_seeds(
 )
 serial_seeds("decode_freeeeg32", lambda c, rnd: framed(c, [rnd.randrange(256) for _ in range(96)]))
 serial_seeds("decode_freeeeg128", lambda c, rnd: framed(c, [rnd.randrange(256) for _ in range(384)]))
+
+
+def shimmer3(c, rnd):
+    """0x00, a 3-byte LE timestamp (64 ticks a sample: 512 Hz), 41 data bytes."""
+    ts = (c * 64) % (1 << 24)
+    return [0x00, ts & 0xFF, (ts >> 8) & 0xFF, ts >> 16] + [rnd.randrange(256) for _ in range(41)]
+
+
+# Counters 254..1 are timestamps near 16,000 ticks: the wrap seed is ordinary.
+serial_seeds("decode_shimmer3", shimmer3)
+rnd = random.Random(3)
+write("decode_shimmer3", "timestamp_wrap", [1, 2, 3, 4] + sum((shimmer3(c, rnd) for c in range(262140, 262148)), []))
 # Cyton's other end bytes (0xC1-0xC6: timestamped and analog modes).
 rnd = random.Random(1)
 write("decode_cyton", "end_bytes", [1, 2, 3, 4] + sum((cyton(c, rnd, 0xC0 + c % 7) for c in range(8)), []))

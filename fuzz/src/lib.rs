@@ -20,7 +20,10 @@ use boardloop_boards::codec::cyton::CytonDecoder;
 use boardloop_boards::codec::framed::{FrameFormat, FramedDecoder};
 use boardloop_boards::codec::ganglion::{GanglionDecoder, GanglionFirmware};
 use boardloop_boards::codec::muse::{MuseChar, MuseDecoder, MuseModel, MuseRows};
+use boardloop_boards::codec::shimmer3::{Inquiry, Shimmer3Decoder, NUM_ROWS};
 use boardloop_boards::codec::DecodeStats;
+use boardloop_boards::codec::{Decoder, Input, PresetRows};
+use boardloop_boards::Preset;
 
 /// A byte-stream decoder as the fuzz targets drive it.
 pub trait SerialDecoder {
@@ -69,6 +72,41 @@ impl<F: FrameFormat> SerialDecoder for FramedDecoder<F> {
     }
     fn width(&self) -> usize {
         self.format().num_rows()
+    }
+}
+
+/// The Shimmer3 inquiry of `scenarios/devices/shimmer3.yaml` (512 Hz,
+/// buffer size 1, 19 channels of every width and byte order).
+pub const SHIMMER3_INQUIRY: [u8; 27] = [
+    64, 0, 0, 0, 0, 0, 19, 1, 0x03, 0x1C, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C,
+    0x1A, 0x1B, 0x1D, 0x1E, 0x1F, 0x20, 0x21, 0x22,
+];
+
+/// A Shimmer3 decoder with the profile's layout.
+pub fn shimmer3_decoder() -> Shimmer3Decoder {
+    // The constant is a valid inquiry (the boards crate's tests parse it too).
+    Shimmer3Decoder::with_layout(Inquiry::parse(&SHIMMER3_INQUIRY).expect("valid inquiry"))
+}
+
+impl SerialDecoder for Shimmer3Decoder {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
+        // Never empty here: an empty input means an idle link, which the
+        // chunking must not invent.
+        let mut rows = PresetRows::default();
+        self.decode(Input::Bytes(bytes), &mut rows);
+        out.append(&mut rows[0]);
+    }
+    fn counters(&self) -> DecodeStats {
+        self.stats(Preset::Default)
+    }
+    fn pending(&self) -> usize {
+        self.pending_bytes()
+    }
+    fn packet_len(&self) -> usize {
+        self.layout().map_or(1, Inquiry::packet_len)
+    }
+    fn width(&self) -> usize {
+        NUM_ROWS
     }
 }
 

@@ -118,6 +118,44 @@ fn binding(decl: &'static BoardDecl) -> Option<BoardBinding> {
             true,
         );
     }
+    // Sensor rows, named after BrainFlow's channel kinds; a row already
+    // bound (FreeEEG's ECG rows are its EEG rows) keeps its first name, and
+    // a name the device profile does not send is skipped by the checks.
+    let mut sensors: Vec<(String, usize)> = Vec::new();
+    for (kind, rows) in [
+        ("gyro", &descr.gyro_channels),
+        ("mag", &descr.magnetometer_channels),
+    ] {
+        for (axis, row) in ["x", "y", "z"].iter().zip(rows) {
+            sensors.push((format!("{kind}_{axis}"), *row));
+        }
+    }
+    for (kind, rows) in [
+        ("ecg", &descr.ecg_channels),
+        ("eda", &descr.eda_channels),
+        ("temperature", &descr.temperature_channels),
+    ] {
+        for (i, row) in rows.iter().enumerate() {
+            sensors.push((format!("{kind}{}", i + 1), *row));
+        }
+    }
+    if let Some(row) = descr.battery_channel {
+        sensors.push(("battery".into(), row));
+    }
+    let bound: Vec<usize> = [
+        &descr.eeg_channels,
+        &descr.accel_channels,
+        &descr.analog_channels,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect();
+    for (signal, row) in sensors {
+        if !bound.contains(&row) {
+            add(signal, row, CheckMode::Exact, true);
+        }
+    }
     for (other, row) in decl.other_rows.iter().zip(&descr.other_channels) {
         add(
             other.signal.to_string(),

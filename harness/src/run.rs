@@ -119,8 +119,12 @@ fn run_once(trial: &Trial) -> Outcome {
     if let Some(e) = &emulator {
         e.settle();
     }
-    if let Some(e) = emulator.as_ref().filter(|_| trial.target.pins_spans()) {
-        pin_spans(&mut played, e, sc);
+    if let Some(e) = &emulator {
+        if trial.target.pins_spans() {
+            pin_spans(&mut played, e, sc);
+        } else {
+            start_states(&mut played, e, sc);
+        }
     }
     let data = played.data.take().unwrap_or_else(|| Data {
         num_rows: trial.board.descr.num_rows,
@@ -194,6 +198,32 @@ fn preset_tracks(sc: &Scenario) -> Vec<PresetTrack> {
             })
         })
         .collect()
+}
+
+/// For targets not held to the emulator's packets (BrainFlow's drivers): the
+/// state each stream started in, from the emulator's record of the command
+/// that started it, and the signals' time base from that state. The shadow
+/// cannot know it when the driver turns a config string into other bytes
+/// (Shimmer3's `sampling_rate:256` is `0x05 0x80 0x00` on the wire).
+fn start_states(played: &mut Played, emulator: &Emulator, scenario: &Scenario) {
+    let records = emulator.commands();
+    let starts: Vec<&CommandRecord> = records.iter().filter(|r| r.started_stream).collect();
+    for (k, seg) in played.segments.iter_mut().enumerate() {
+        // Only a segment without mid-stream commands: their spans keep the
+        // shadow's states, which row-based settling is written for.
+        if seg.states.len() != 1 {
+            continue;
+        }
+        let Some(state) = starts.get(k).and_then(|r| r.state.clone()) else {
+            continue;
+        };
+        seg.states[0].state = state.clone();
+        let mut dev = Device::new(scenario.profile.clone(), scenario.signals.clone(), state);
+        dev.start_streaming();
+        if let Some(i) = dev.active_streams().first() {
+            seg.rate = dev.stream_sample_rate(*i);
+        }
+    }
 }
 
 /// Where the emulator reports what each command did, takes from it the state

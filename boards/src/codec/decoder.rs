@@ -50,6 +50,8 @@ pub enum Input<'a> {
 /// reads a port, sleeps or spawns.
 pub trait Decoder: Send + 'static {
     /// Decodes `input`, appending complete rows to the presets they belong to.
+    /// The serial session passes empty `Bytes` when a poll found the link
+    /// quiet, which a decoder may take as "nothing follows yet".
     /// Input a decoder does not take (a notification of another
     /// characteristic, bytes to a BLE decoder) is ignored.
     fn decode(&mut self, input: Input<'_>, out: &mut PresetRows);

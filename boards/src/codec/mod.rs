@@ -11,5 +11,6 @@ pub mod knight;
 pub mod lockstep;
 pub mod muse;
 mod resync;
+pub mod shimmer3;
 
 pub use decoder::{DecodeStats, Decoder, Input, PresetRows};
