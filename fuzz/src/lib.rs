@@ -284,3 +284,137 @@ pub fn check_muse(data: &[u8], model: MuseModel) {
         assert_eq!(r.len(), 6);
     }
 }
+
+pub mod profile_gen;
+pub mod scenario_gen;
+pub mod yaml;
+
+use boardloop_emulators::load::{parse_yaml, LoadError};
+use boardloop_emulators::profile::{Profile, ProfileDecl};
+use boardloop_emulators::scenario::{Scenario, ScenarioDecl};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+/// What the loader targets assert of an error: it names the file and a line.
+fn located(e: &LoadError, file: &str) {
+    assert!(e.to_string().contains(file), "error without the file: {e}");
+    assert!(e.line.is_some(), "error without a line: {e}");
+}
+
+/// Outcome of one loader run, for the generators' statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    /// Loaded and validated.
+    Ok,
+    /// Refused, with a located error.
+    Err,
+    /// Not checked (a scenario naming no shipped device).
+    Skipped,
+}
+
+/// The device-profile loader on `text`, as file `fuzz/dev.yaml`: it loads
+/// or fails with an error naming the file and a line. (Memory is bounded by
+/// the run's `-rss_limit_mb`.)
+pub fn check_profile(text: &str) -> Loaded {
+    match load_profile(text) {
+        Ok(_) => Loaded::Ok,
+        Err(e) => {
+            located(&e, "dev.yaml");
+            Loaded::Err
+        }
+    }
+}
+
+fn load_profile(text: &str) -> Result<Profile, LoadError> {
+    let path = Path::new("fuzz/dev.yaml");
+    parse_yaml::<ProfileDecl>(path, text).and_then(|decl| Profile::from_decl(path, text, decl))
+}
+
+/// The profile loader's verdict on `text`: `Ok(true)` loaded, or the error.
+pub fn check_profile_result(text: &str) -> Result<bool, String> {
+    load_profile(text).map(|_| true).map_err(|e| e.to_string())
+}
+
+/// The scenario loader's verdict on `text`: `Ok(true)` loaded, `Ok(false)`
+/// no shipped device named, or the error.
+pub fn check_scenario_result(text: &str) -> Result<bool, String> {
+    load_scenario(text)
+        .map(|s| s.is_some())
+        .map_err(|e| e.to_string())
+}
+
+/// Every shipped profile, loaded once.
+pub fn shipped_profiles() -> &'static [Arc<Profile>] {
+    static P: OnceLock<Vec<Arc<Profile>>> = OnceLock::new();
+    P.get_or_init(|| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/devices");
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .expect("scenarios/devices")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        v.sort();
+        v.iter()
+            .map(|p| Arc::new(Profile::load(p).expect("a shipped profile loads")))
+            .collect()
+    })
+}
+
+/// The scenario loader on `text`, as file `scenarios/fuzz/sc.yaml` (inside
+/// the scenario tree, so relative CSV paths resolve as they would), with
+/// every shipped profile available by name: it loads or fails with an error
+/// naming the file and a line.
+pub fn check_scenario(text: &str) -> Loaded {
+    match load_scenario(text) {
+        Ok(Some(_)) => Loaded::Ok,
+        Ok(None) => Loaded::Skipped,
+        Err(e) => {
+            located(&e, "sc.yaml");
+            Loaded::Err
+        }
+    }
+}
+
+fn load_scenario(text: &str) -> Result<Option<Scenario>, LoadError> {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/fuzz/sc.yaml"
+    ));
+    parse_yaml::<ScenarioDecl>(path, text).and_then(|decl| {
+        let Some(p) = shipped_profiles()
+            .iter()
+            .find(|p| p.decl.name == decl.device)
+        else {
+            return Ok(None);
+        };
+        Scenario::with_profile(path, text, decl, p.clone()).map(Some)
+    })
+}
+
+/// With `BOARDLOOP_FUZZ_STATS=N` set, prints every N runs how many inputs
+/// loaded, were refused or skipped (how deep a generator gets), to stderr.
+pub fn tally(outcome: Loaded) {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    static EVERY: OnceLock<u64> = OnceLock::new();
+    static COUNTS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+    let every = *EVERY.get_or_init(|| {
+        std::env::var("BOARDLOOP_FUZZ_STATS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    });
+    if every == 0 {
+        return;
+    }
+    COUNTS[outcome as usize].fetch_add(1, Relaxed);
+    let [ok, err, skipped] = [0, 1, 2].map(|i| COUNTS[i].load(Relaxed));
+    let n = ok + err + skipped;
+    if n % every == 0 {
+        eprintln!(
+            "loader outcomes after {n}: ok {ok} ({:.1}%), refused {err} ({:.1}%), skipped {skipped} ({:.1}%)",
+            100.0 * ok as f64 / n as f64,
+            100.0 * err as f64 / n as f64,
+            100.0 * skipped as f64 / n as f64
+        );
+    }
+}
