@@ -29,17 +29,9 @@ pub static NEUROPAWN_KNIGHT: BoardDecl = BoardDecl {
         preset: Preset::Default,
         json: r#"{"eeg_channels":[1,2,3,4,5,6,7,8],"marker_channel":12,"name":"Knight","num_rows":13,"other_channels":[9,10],"package_num_channel":0,"sampling_rate":125,"timestamp_channel":11}"#,
     }],
-    // The two lead-off status bytes, raw (BrainFlow's other rows).
-    other_rows: &[
-        OtherRow {
-            signal: "loff_statp",
-            checked_by_default: true,
-        },
-        OtherRow {
-            signal: "loff_statn",
-            checked_by_default: true,
-        },
-    ],
+    // The two lead-off status bytes, raw (BrainFlow's other rows), which
+    // open the IMU variant's list too.
+    other_rows: IMU_OTHER_ROWS.split_at(2).0,
     brainflow_withheld_rows: [0; 3],
     driver: Driver::Serial(SerialDriver {
         baud: SerialPortLink::OPENBCI_BAUD,
