@@ -192,11 +192,16 @@ fn bytes_written_after_a_flush_the_emulator_had_not_seen_are_bounded_and_flushed
         s.packets_sent > sent_before_gap,
         "nothing was written in the gap: {s:?}"
     );
-    // Nothing more: the rest of the queue went with the flush.
+    // Nothing more: the rest of the queue went with the flush. The emulator
+    // has settled (two turns after the banner), so a byte it wrote would make
+    // the port readable at once; 50 ms bounds the wait for one.
+    let mut fds = [PollFd::new(port.as_fd(), PollFlags::POLLIN)];
+    let ready = poll(&mut fds, PollTimeout::from(50u16)).unwrap();
     let mut rest = [0u8; 64];
-    std::thread::sleep(Duration::from_millis(50));
-    match port.read(&mut rest) {
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        other => panic!("bytes after the banner: {other:?} {:02x?}", &rest),
-    }
+    let n = if ready > 0 {
+        port.read(&mut rest).unwrap_or(0)
+    } else {
+        0
+    };
+    assert_eq!(n, 0, "bytes after the banner: {:02x?}", &rest[..n]);
 }
