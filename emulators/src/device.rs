@@ -10,6 +10,7 @@ use crate::layout::{
     float_count, leaf_present, leaf_raw, quantize_with_zero, signal_index, zero_of, Leaf,
     PacketVars, Source,
 };
+use crate::plan::Plan;
 use crate::profile::Stream;
 use crate::profile::{Profile, StreamAction};
 use crate::signal::SignalSet;
@@ -58,6 +59,9 @@ pub struct Device {
     runs: Vec<Option<Run>>,
     streaming: bool,
     log: Vec<CommandRecord>,
+    /// Every stream's packet layouts planned for the current state (per
+    /// stream, per slot); `None` after anything changed the state.
+    plans: Option<Vec<Vec<Plan>>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +83,7 @@ impl Device {
             runs: Vec::new(),
             streaming: false,
             log: Vec::new(),
+            plans: None,
         }
     }
 
@@ -182,6 +187,7 @@ impl Device {
     }
 
     fn start_streams(&mut self) {
+        self.plans = None;
         let profile = self.profile.clone();
         self.streaming = true;
         self.state.set("streaming", 1.0);
@@ -200,6 +206,7 @@ impl Device {
     }
 
     fn stop_streams(&mut self) {
+        self.plans = None;
         self.streaming = false;
         self.state.set("streaming", 0.0);
         self.runs.clear();
@@ -264,6 +271,7 @@ impl Device {
         let profile = self.profile.clone();
         let rule = &profile.commands.rules[idx];
         let result = apply(rule, fields, &mut self.state, &self.initial);
+        self.plans = None;
         let was_streaming = self.streaming;
         let rejected = result.as_ref().err().cloned();
         if rule.reset && self.streaming {
@@ -329,16 +337,39 @@ impl Device {
     /// Builds the next packet of stream `i` and advances; returns the characteristic
     /// it goes on (BLE) and its bytes; `None` when that stream is not running.
     pub fn next_packet_of(&mut self, i: usize) -> Option<(Option<String>, Vec<u8>)> {
-        let profile = self.profile.clone();
-        let stream = profile.streams.get(i)?;
+        let mut bytes = Vec::new();
+        let slot = self.next_packet_into(i, &mut bytes)?;
+        let ch = self.profile.streams[i].characteristics[slot].clone();
+        Some((ch, bytes))
+    }
+
+    /// Appends the next packet of stream `i` to `out` and advances; returns its
+    /// slot in the stream's packet cycle, `None` (and appends nothing) when
+    /// that stream is not running. With a reused `out` this allocates nothing
+    /// while the state stays the same.
+    pub fn next_packet_into(&mut self, i: usize, out: &mut Vec<u8>) -> Option<usize> {
+        let stream = self.profile.streams.get(i)?;
         let run = self.runs.get_mut(i)?.as_mut()?;
         let p = run.packet;
         run.packet += 1;
         let rate = run.sample_rate;
         let vars = packet_vars(stream, &self.state, p, rate);
         let slot = (p % stream.packets.len() as u64) as usize;
-        let bytes = stream.packets[slot].encode(&self.state, &self.signals, &vars);
-        Some((stream.characteristics[slot].clone(), bytes))
+        let (profile, state, signals) = (&self.profile, &self.state, &self.signals);
+        let plans = self.plans.get_or_insert_with(|| {
+            profile
+                .streams
+                .iter()
+                .map(|s| {
+                    s.packets
+                        .iter()
+                        .map(|l| Plan::new(l, state, signals))
+                        .collect()
+                })
+                .collect()
+        });
+        plans[i][slot].encode_into(&vars, out);
+        Some(slot)
     }
 }
 
@@ -514,7 +545,7 @@ impl ChannelModel {
             // A field may carry data only in some packets (e.g. firmware 2's raw
             // packet 0): prefer the field that is present with this offset.
             if offset as u64 == j {
-                let r = Self::value_of(leaf, state, signals, &vars, &extra, rate);
+                let r = Self::value_of(leaf, state, signals, &vars, *slot as usize, rate);
                 if r.1.present {
                     return r;
                 }
@@ -536,13 +567,14 @@ impl ChannelModel {
         state: &State,
         signals: &SignalSet,
         vars: &PacketVars,
-        extra: &[(&str, f64)],
+        slot: usize,
         rate: f64,
     ) -> (u64, Expected) {
-        let present = leaf_present(leaf, state, extra);
+        let present = leaf_present(leaf, state, vars, slot);
+        let extra = vars.extra(slot);
         let scope = Scope {
             state,
-            extra,
+            extra: &extra,
             bindings: &leaf.bindings,
         };
         let (n, raw, lsb) = match &leaf.source {
@@ -569,7 +601,7 @@ impl ChannelModel {
                 );
             }
             Source::Value(_) if leaf.float => {
-                let (raw, _) = leaf_raw(leaf, state, signals, vars, extra);
+                let raw = leaf_raw(leaf, state, signals, vars, slot);
                 let value = if leaf.bits == 32 {
                     f64::from(f32::from_bits(raw as u32))
                 } else {
@@ -605,7 +637,7 @@ impl ChannelModel {
                 (n, raw - z.round() as i64, scale)
             }
             Source::Value(_) => {
-                let (raw, _) = leaf_raw(leaf, state, signals, vars, extra);
+                let raw = leaf_raw(leaf, state, signals, vars, slot);
                 (vars.first, raw, 1.0)
             }
         };

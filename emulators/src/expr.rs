@@ -122,13 +122,7 @@ impl Expr {
                 env.index(n, idx.round() as i64)
                     .ok_or_else(|| EvalError(format!("`{n}[{idx}]` does not exist")))?
             }
-            Expr::Unary(op, e) => {
-                let v = e.eval(env)?;
-                match op {
-                    UnOp::Neg => -v,
-                    UnOp::Not => truth(v == 0.0),
-                }
-            }
+            Expr::Unary(op, e) => unary(*op, e.eval(env)?),
             Expr::Binary(op, a, b) => {
                 let x = a.eval(env)?;
                 // Short-circuit so `i <= 8 && gain[i] == 24` is safe for i > 8.
@@ -137,21 +131,7 @@ impl Expr {
                     BinOp::Or if x != 0.0 => return Ok(1.0),
                     _ => {}
                 }
-                let y = b.eval(env)?;
-                match op {
-                    BinOp::Add => x + y,
-                    BinOp::Sub => x - y,
-                    BinOp::Mul => x * y,
-                    BinOp::Div => x / y,
-                    BinOp::Rem => x.rem_euclid(y),
-                    BinOp::Eq => truth(x == y),
-                    BinOp::Ne => truth(x != y),
-                    BinOp::Lt => truth(x < y),
-                    BinOp::Le => truth(x <= y),
-                    BinOp::Gt => truth(x > y),
-                    BinOp::Ge => truth(x >= y),
-                    BinOp::And | BinOp::Or => truth(y != 0.0),
-                }
+                binary(*op, x, b.eval(env)?)
             }
         })
     }
@@ -188,6 +168,65 @@ impl Expr {
                 }
             }
         }
+    }
+}
+
+/// A unary operator applied to a value (one home for evaluation and for the
+/// constant folding of [`crate::plan`]).
+pub(crate) fn unary(op: UnOp, v: f64) -> f64 {
+    match op {
+        UnOp::Neg => -v,
+        UnOp::Not => truth(v == 0.0),
+    }
+}
+
+/// A binary operator applied to two values, once `&&` and `||` have not
+/// short-circuited on `x`.
+#[inline]
+pub(crate) fn binary(op: BinOp, x: f64, y: f64) -> f64 {
+    match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => x / y,
+        BinOp::Rem => rem_euclid(x, y),
+        BinOp::Eq => truth(x == y),
+        BinOp::Ne => truth(x != y),
+        BinOp::Lt => truth(x < y),
+        BinOp::Le => truth(x <= y),
+        BinOp::Gt => truth(x > y),
+        BinOp::Ge => truth(x >= y),
+        BinOp::And | BinOp::Or => truth(y != 0.0),
+    }
+}
+
+/// `x.rem_euclid(y)`, in integer arithmetic when both are integers an f64
+/// holds exactly (counters and sample indices, nearly always): the same
+/// result, without libm's `fmod`, which took 20% of the emulator's time per
+/// Cyton packet (`perf` on `cargo bench -p boardloop-emulators --bench engine`).
+fn rem_euclid(x: f64, y: f64) -> f64 {
+    // 2^53: every integer below it is a float.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    // x = 0 keeps the float path: it gives -0 for -0, which integers cannot.
+    // `as i64` saturates and maps NaN to 0, so the round trips hold only for
+    // integers in range (cheaper than `fract`, a libm call here).
+    if x.abs() < EXACT
+        && y.abs() < EXACT
+        && x != 0.0
+        && y != 0.0
+        && (x as i64) as f64 == x
+        && (y as i64) as f64 == y
+    {
+        // Exact: |x|, |y| < 2^53, and the remainder is smaller than |y|.
+        let r = (x as i64).rem_euclid(y as i64) as f64;
+        // fmod's zero has the sign of x.
+        if r == 0.0 && x < 0.0 {
+            -0.0
+        } else {
+            r
+        }
+    } else {
+        x.rem_euclid(y)
     }
 }
 
@@ -404,6 +443,48 @@ impl Parser<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn integer_remainder_is_the_float_remainder() {
+        let big = 9_007_199_254_740_991.0;
+        let xs = [
+            -17.0,
+            -7.0,
+            -1.0,
+            -0.0,
+            0.0,
+            1.0,
+            6.0,
+            7.0,
+            255.0,
+            1e6 + 3.0,
+            big,
+            -big,
+            2.5,
+            1e300,
+        ];
+        let ys = [
+            -7.0,
+            -1.0,
+            1.0,
+            3.0,
+            7.0,
+            256.0,
+            big,
+            0.0,
+            0.5,
+            f64::INFINITY,
+        ];
+        for x in xs {
+            for y in ys {
+                let (got, want) = (super::rem_euclid(x, y), x.rem_euclid(y));
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{x} % {y}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
     use super::*;
     use std::collections::HashMap;
 

@@ -9,6 +9,7 @@ pub mod expr;
 pub mod layout;
 pub mod limits;
 pub mod load;
+pub mod plan;
 pub mod profile;
 pub mod pty;
 pub mod scenario;

@@ -169,6 +169,7 @@ impl SerialEmulator {
             own_flush: false,
             record_write_times: opts.record_write_times,
             started: Instant::now(),
+            packet: Vec::new(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("emulate {}", scenario.name))
@@ -316,6 +317,8 @@ struct Worker {
     own_flush: bool,
     record_write_times: bool,
     started: Instant,
+    /// The packet being built, reused.
+    packet: Vec<u8>,
 }
 
 /// Bytes waiting for the host, and where the packets among them end: a packet
@@ -439,9 +442,15 @@ impl Worker {
             // between seeing no flush and the bytes reaching the host's queue.
             // A flush inside that gap is undone on the next look (see
             // `host_flushed`).
-            self.take_host_events(&mut out)?;
-            self.hold_point(HoldAt::BeforeWrite);
-            self.write_out(&mut out)?;
+            // The queue goes out a chunk at a time, each after its own look,
+            // without a poll between chunks while the pty takes them.
+            loop {
+                self.take_host_events(&mut out)?;
+                self.hold_point(HoldAt::BeforeWrite);
+                if !self.write_out(&mut out)? || out.is_empty() {
+                    break;
+                }
+            }
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
@@ -602,23 +611,32 @@ impl Worker {
         g.state = self.device.state().clone();
     }
 
-    fn write_out(&mut self, out: &mut Outbox) -> io::Result<()> {
+    /// Writes up to [`WRITE_CHUNK`] bytes of `out`; false if the pty took
+    /// less (it is full, or gone).
+    fn write_out(&mut self, out: &mut Outbox) -> io::Result<bool> {
         let Some(pty) = self.pty.as_mut() else {
             *out = Outbox::default();
-            return Ok(());
+            return Ok(false);
         };
         let mut chunk_left = WRITE_CHUNK;
+        let mut took_all = true;
         while !out.is_empty() && chunk_left > 0 {
             let (a, _) = out.bytes.as_slices();
             let a = &a[..a.len().min(chunk_left)];
             match pty.master.write(a) {
-                Ok(0) => break,
+                Ok(0) => {
+                    took_all = false;
+                    break;
+                }
                 Ok(n) => {
                     out.bytes.drain(..n);
                     out.written += n as u64;
                     chunk_left -= n;
                 }
-                Err(e) if would_block(&e) => break,
+                Err(e) if would_block(&e) => {
+                    took_all = false;
+                    break;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -632,7 +650,7 @@ impl Worker {
                 g.write_times.push((index, now));
             }
         }
-        Ok(())
+        Ok(took_all)
     }
 
     /// Writes what is queued and waits (up to 2 s) until the host has read it, so
@@ -666,6 +684,27 @@ impl Worker {
     /// those due by then as the host's flush discards them: the stream and its
     /// faults advance as on the device, and nothing is written.
     fn produce(&mut self, out: &mut Outbox, flushed_at: Option<Instant>) -> io::Result<()> {
+        let mut tally = Tally::default();
+        let res = self.build(out, flushed_at, &mut tally);
+        self.publish(&mut tally);
+        res
+    }
+
+    /// Adds `tally` to the stats (counted per turn rather than under the lock
+    /// per packet) and zeroes it.
+    fn publish(&self, tally: &mut Tally) {
+        let t = std::mem::take(tally);
+        let mut g = self.lock();
+        g.stats.packets_built += t.built;
+        g.stats.packets_dropped += t.dropped;
+    }
+
+    fn build(
+        &mut self,
+        out: &mut Outbox,
+        flushed_at: Option<Instant>,
+        tally: &mut Tally,
+    ) -> io::Result<()> {
         loop {
             if (flushed_at.is_none() && out.len() >= HIGH_WATER) || self.pty.is_none() {
                 return Ok(());
@@ -700,6 +739,8 @@ impl Worker {
                 }
                 Step::Unplug => {
                     self.note(Dir::ToHost, &[], Some("unplug"));
+                    // Counted before the port vanishes, as a host sees it.
+                    self.publish(tally);
                     self.drain_before_unplug(out)?;
                     // Closing both sides makes the port vanish: the host's next read fails.
                     self.pty = None;
@@ -710,9 +751,13 @@ impl Worker {
                 Step::OutOfRange(_) => {}
                 Step::Packet(faults) => {
                     let index = self.device.packet_index();
-                    let Some(mut pkt) = self.device.next_packet() else {
+                    // One buffer for every packet: building one allocates nothing.
+                    let mut pkt = std::mem::take(&mut self.packet);
+                    pkt.clear();
+                    if self.device.next_packet_into(0, &mut pkt).is_none() {
+                        self.packet = pkt;
                         return Ok(());
-                    };
+                    }
                     if faults.dropped {
                         self.note(Dir::ToHost, &pkt, Some("dropped"));
                     } else {
@@ -726,13 +771,20 @@ impl Worker {
                         self.note(Dir::ToHost, &pkt, note);
                         out.push_packet(&pkt, index);
                     }
-                    let mut g = self.lock();
-                    g.stats.packets_built += 1;
-                    g.stats.packets_dropped += u64::from(faults.dropped);
+                    self.packet = pkt;
+                    tally.built += 1;
+                    tally.dropped += u64::from(faults.dropped);
                 }
             }
         }
     }
+}
+
+/// Packets built and dropped during one [`Worker::produce`].
+#[derive(Default)]
+struct Tally {
+    built: u64,
+    dropped: u64,
 }
 
 fn would_block(e: &io::Error) -> bool {

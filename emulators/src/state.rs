@@ -47,6 +47,14 @@ impl State {
         }
     }
 
+    /// An array's values (element 1 first).
+    pub fn array(&self, name: &str) -> Option<&[f64]> {
+        match self.vars.get(name)? {
+            StateValue::Array(a) => Some(a),
+            StateValue::Scalar(_) => None,
+        }
+    }
+
     /// Sets a scalar; returns false if it is not a declared scalar.
     pub fn set(&mut self, name: &str, v: f64) -> bool {
         match self.vars.get_mut(name) {

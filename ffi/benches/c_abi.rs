@@ -208,6 +208,17 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // One call for one sample's count, as a polling loop makes it: BrainFlow's
+    // own library spends 4.5 µs here (issue #15).
+    let mut g = c.benchmark_group("get_board_data_count");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    g.bench_function("c_abi", |b| b.iter(|| black_box(c_session.count())));
+    g.bench_function("rust", |b| b.iter(|| black_box(rust_session.count())));
+    g.finish();
 }
 
 criterion_group!(benches, bench);

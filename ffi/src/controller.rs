@@ -54,7 +54,11 @@ unsafe fn with_board(
     json: *const c_char,
     f: impl FnOnce(&mut dyn Board) -> FfiResult,
 ) -> FfiResult {
-    let session = sessions::find(&key(board_id, json)?)?;
+    if json.is_null() {
+        return Err(invalid("json_brainflow_input_params is a null pointer"));
+    }
+    let bytes = std::ffi::CStr::from_ptr(json).to_bytes();
+    let session = sessions::find_cached(board_id, bytes, || key(board_id, json))?;
     let mut board = session.lock();
     f(board.as_mut())
 }

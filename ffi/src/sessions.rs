@@ -8,8 +8,10 @@
 //! slow handshake or a blocking `config_board` on one board never stalls calls
 //! on other boards, which BrainFlow's single global mutex does.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 
 use boardloop_boards::params::InputParams;
 use boardloop_boards::{Board, BoardError, ExitCode};
@@ -34,8 +36,75 @@ impl Session {
 static SESSIONS: LazyLock<Mutex<HashMap<Key, Arc<Session>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+/// Changes whenever an entry enters or leaves the table, so a cached lookup
+/// (see [`find_cached`]) knows it still names the session the table would.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
 fn table() -> MutexGuard<'static, HashMap<Key, Arc<Session>>> {
     SESSIONS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Entries of [`RECENT`] per thread: a program polls a few boards, each with
+/// one params string.
+const RECENT_ENTRIES: usize = 4;
+
+/// One params string seen by this thread, and the session it named.
+struct Recent {
+    board_id: i32,
+    /// The params exactly as passed (bytes before the NUL).
+    json: Box<[u8]>,
+    /// [`GENERATION`] when the lookup was made.
+    generation: u64,
+    /// Weak, so a released session's board and buffer are not kept alive by
+    /// a thread that never calls again.
+    session: Weak<Session>,
+}
+
+thread_local! {
+    /// The sessions this thread found last, most recent first. BrainFlow's
+    /// bindings pass the same params string on every call; parsing its 16
+    /// keys and hashing the parsed key cost 3.1 µs of a
+    /// `get_board_data_count` call (issue #15), so an exact match of the
+    /// bytes skips both while no session has come or gone.
+    static RECENT: RefCell<Vec<Recent>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The session for `board_id` and the params string `json`: from this
+/// thread's recent lookups if the bytes match exactly and the table has not
+/// changed since, else through `key` (which parses them) and the table.
+pub(crate) fn find_cached(
+    board_id: i32,
+    json: &[u8],
+    key: impl FnOnce() -> Result<Key, BoardError>,
+) -> Result<Arc<Session>, BoardError> {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let hit = RECENT.with(|r| {
+        let r = r.borrow();
+        r.iter()
+            .find(|e| e.board_id == board_id && e.generation == generation && *e.json == *json)
+            .and_then(|e| e.session.upgrade())
+    });
+    if let Some(session) = hit {
+        return Ok(session);
+    }
+    // The generation is read before the table: a change in between makes
+    // the entry stale at once rather than wrongly fresh.
+    let session = find(&key()?)?;
+    RECENT.with(|r| {
+        let mut r = r.borrow_mut();
+        r.retain(|e| !(e.board_id == board_id && *e.json == *json));
+        r.insert(
+            0,
+            Recent {
+                board_id,
+                json: json.into(),
+                generation,
+                session: Arc::downgrade(&session),
+            },
+        );
+        r.truncate(RECENT_ENTRIES);
+    });
+    Ok(session)
 }
 
 fn not_created(key: &Key) -> BoardError {
@@ -69,6 +138,7 @@ pub(crate) fn prepare(
         });
         board = session.lock();
         sessions.insert(key.clone(), session.clone());
+        GENERATION.fetch_add(1, Ordering::AcqRel);
     }
     let res = board.prepare_session();
     drop(board);
@@ -78,6 +148,7 @@ pub(crate) fn prepare(
         // replaced it while the handshake ran.
         if sessions.get(&key).is_some_and(|s| Arc::ptr_eq(s, &session)) {
             sessions.remove(&key);
+            GENERATION.fetch_add(1, Ordering::AcqRel);
         }
     }
     res
@@ -106,6 +177,7 @@ pub(crate) fn release(key: &Key) -> Result<(), BoardError> {
     let mut sessions = table();
     if sessions.get(key).is_some_and(|s| Arc::ptr_eq(s, &session)) {
         sessions.remove(key);
+        GENERATION.fetch_add(1, Ordering::AcqRel);
     }
     res
 }
@@ -113,7 +185,11 @@ pub(crate) fn release(key: &Key) -> Result<(), BoardError> {
 /// Removes and releases every session; returns the errors of those whose
 /// release failed (BrainFlow's `release_all_sessions` still returns OK).
 pub(crate) fn release_all() -> Vec<BoardError> {
-    let all: Vec<Arc<Session>> = table().drain().map(|(_, s)| s).collect();
+    let all: Vec<Arc<Session>> = {
+        let mut sessions = table();
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+        sessions.drain().map(|(_, s)| s).collect()
+    };
     all.into_iter()
         .filter_map(|s| s.lock().release_session().err())
         .collect()

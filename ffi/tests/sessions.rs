@@ -92,6 +92,39 @@ fn double_prepare_and_double_release() {
     assert_eq!(release(CYTON, &j), OK);
 }
 
+/// Calls remember which session a params string named (the string is not
+/// parsed again while no session comes or goes): a release through other
+/// bytes, and a new session under the same string, are seen at once.
+#[test]
+fn a_remembered_params_string_follows_release_and_prepare() {
+    quiet();
+    let emu = cyton_emulator(4);
+    let j = emu_params(&emu);
+    assert_eq!(prepare(CYTON, &j), OK);
+    assert_eq!(start(CYTON, &j, 45000), OK);
+    wait_for_samples(CYTON, &j, 5);
+    assert_eq!(stop(CYTON, &j), OK);
+    let (code, n) = count(CYTON, &j);
+    assert_eq!(code, OK);
+    assert!(n >= 5);
+    assert_eq!(count(CYTON, &j), (OK, n));
+    // Released through the same params in other bytes.
+    let v: serde_json::Value = serde_json::from_str(j.to_str().unwrap()).unwrap();
+    let pretty = CString::new(serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    assert_eq!(release(CYTON, &pretty), OK);
+    assert_eq!(count(CYTON, &j).0, BOARD_NOT_CREATED);
+    // A new session under the same string has no buffer before its first
+    // start (not the old session's n samples).
+    assert_eq!(prepare(CYTON, &j), OK);
+    assert_eq!(count(CYTON, &j).0, INVALID_ARGUMENTS);
+    assert_eq!(start(CYTON, &j, 45000), OK);
+    assert_eq!(stop(CYTON, &j), OK);
+    assert_eq!(count(CYTON, &pretty).0, OK);
+    assert_eq!(release(CYTON, &j), OK);
+    assert_eq!(count(CYTON, &pretty).0, BOARD_NOT_CREATED);
+    assert_eq!(count(CYTON, &j).0, BOARD_NOT_CREATED);
+}
+
 #[test]
 fn another_board_on_the_same_port_cannot_open_it() {
     quiet();
