@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use boardloop_boards::codec::muse::{MuseChar, MuseRows};
-use boardloop_boards::{GanglionDecoder, GanglionFirmware, MuseDecoder, MuseModel};
+use boardloop_boards::{GanglionDecoder, GanglionFirmware, MuseDecoder, MuseModel, Rows};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const N: usize = 10_000;
@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
     ] {
         let packets = ganglion_packets(first);
         g.bench_function(name, |b| {
-            let mut rows = Vec::with_capacity(2 * N);
+            let mut rows = Rows::with_capacity(15, 2 * N);
             b.iter(|| {
                 let mut d = GanglionDecoder::new(fw);
                 rows.clear();

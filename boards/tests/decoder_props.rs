@@ -1,6 +1,6 @@
 //! Property tests of the Cyton decoder against an independent encoder.
 
-use boardloop_boards::{CytonDecoder, CytonVariant};
+use boardloop_boards::{CytonDecoder, CytonVariant, Rows};
 use proptest::prelude::*;
 
 /// Test-side encoder, written from the packet spec, not from the decoder.
@@ -44,7 +44,7 @@ proptest! {
     ) {
         let variant = if daisy { CytonVariant::Daisy } else { CytonVariant::Cyton };
         let mut d = CytonDecoder::new(variant);
-        let mut out = Vec::new();
+        let mut out = Rows::default();
         let mut total = 0u64;
         for c in &chunks {
             d.push(c, &mut out);
@@ -76,7 +76,7 @@ proptest! {
         // A final start byte confirms the last frame if it followed garbage.
         bytes.push(0xA0);
         let mut d = CytonDecoder::new(CytonVariant::Cyton);
-        let mut out = Vec::new();
+        let mut out = Rows::default();
         for c in bytes.chunks(split) {
             d.push(c, &mut out);
         }

@@ -7,6 +7,7 @@
 use super::decoder::DecodeStats;
 use super::gain::GainTracker;
 use super::resync::{self, Confirm, Framing};
+use super::rows::Rows;
 
 /// Packet start byte.
 pub const START_BYTE: u8 = 0xA0;
@@ -222,8 +223,10 @@ impl CytonDecoder {
         self.bf_even = None;
     }
 
-    /// Consumes `bytes` and appends every completed row to `out`.
-    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
+    /// Consumes `bytes` and appends every completed row to `out` (which
+    /// takes this variant's width, see [`Rows::set_width`]).
+    pub fn push(&mut self, bytes: &[u8], out: &mut Rows) {
+        out.set_width(self.num_rows());
         self.buf.extend_from_slice(bytes);
         let mut buf = std::mem::take(&mut self.buf);
         let consumed = self.scan(&buf, out);
@@ -232,7 +235,7 @@ impl CytonDecoder {
     }
 
     /// Walks `buf`, returning how many bytes were consumed.
-    fn scan(&mut self, buf: &[u8], out: &mut Vec<Vec<f64>>) -> usize {
+    fn scan(&mut self, buf: &[u8], out: &mut Rows) -> usize {
         let mut pos = 0;
         while pos < buf.len() {
             if buf[pos] != START_BYTE {
@@ -295,7 +298,7 @@ impl CytonDecoder {
         resync::confirm(&FRAMING, self.last_counter, buf, pos)
     }
 
-    fn accept(&mut self, f: &[u8; PACKET_LEN], out: &mut Vec<Vec<f64>>) {
+    fn accept(&mut self, f: &[u8; PACKET_LEN], out: &mut Rows) {
         let counter = f[1];
         if let Some(prev) = self.last_counter {
             self.stats.lost_packets += u64::from(counter.wrapping_sub(prev).wrapping_sub(1));
@@ -353,9 +356,9 @@ impl CytonDecoder {
         f64::from(raw) * VREF / ADC_FULL_SCALE / gain * 1e6
     }
 
-    fn emit_cyton(&mut self, p: &Packet, out: &mut Vec<Vec<f64>>) {
+    fn emit_cyton(&mut self, p: &Packet, out: &mut Rows) {
         let l = self.layout;
-        let mut row = vec![0.0; self.num_rows()];
+        let row = out.push_zeroed();
         row[0] = f64::from(p.counter);
         for (i, raw) in p.eeg_raw.iter().enumerate() {
             row[1 + i] = self.scale(i, *raw);
@@ -366,13 +369,12 @@ impl CytonDecoder {
             row[l.other + 1 + i] = f64::from(*b);
         }
         row[l.analog..l.analog + 3].copy_from_slice(&p.analog);
-        out.push(row);
         self.stats.rows += 1;
     }
 
     /// Odd counters carry channels 1–8, even ones 9–16; a row needs an even
     /// packet immediately followed by the next odd one.
-    fn pair_daisy(&mut self, p: Packet, out: &mut Vec<Vec<f64>>) {
+    fn pair_daisy(&mut self, p: Packet, out: &mut Rows) {
         if p.counter % 2 == 0 {
             if self.pending_even.replace(p).is_some() {
                 // Its partner never came.
@@ -393,7 +395,7 @@ impl CytonDecoder {
             }
         };
         let l = self.layout;
-        let mut row = vec![0.0; self.num_rows()];
+        let row = out.push_zeroed();
         row[0] = f64::from(even.counter);
         for i in 0..8 {
             row[1 + i] = self.scale(i, odd.eeg_raw[i]);
@@ -409,14 +411,13 @@ impl CytonDecoder {
         for i in 0..6 {
             row[l.other + 1 + i] = (f64::from(odd.aux[i]) + f64::from(even.aux[i])) / 2.0;
         }
-        out.push(row);
         self.stats.rows += 1;
     }
 }
 
 impl CytonDecoder {
     /// [`DaisyPairing::BrainFlowCompat`]: BrainFlow 5.23's Daisy assembly.
-    fn brainflow_daisy(&mut self, p: &Packet, out: &mut Vec<Vec<f64>>) {
+    fn brainflow_daisy(&mut self, p: &Packet, out: &mut Rows) {
         let l = self.layout;
         let even = p.counter % 2 == 0;
         let std_accel = p.end == END_STANDARD && p.words[0] != 0;
@@ -469,7 +470,7 @@ impl CytonDecoder {
             row[l.accel..l.accel + 3].copy_from_slice(&self.bf_accel);
         }
         if !even {
-            out.push(row.clone());
+            out.push_row(&row);
             self.stats.rows += 1;
         }
         self.bf_row = row;

@@ -20,6 +20,7 @@
 use serde::Serialize;
 
 use super::decoder::DecodeStats;
+use super::rows::Rows;
 
 /// Notification length of a data packet.
 pub const PACKET_LEN: usize = 20;
@@ -248,14 +249,14 @@ impl GanglionDecoder {
         };
     }
 
-    fn row(&self, id: u8, sample: &[i32]) -> Vec<f64> {
-        let mut row = vec![0.0; NUM_ROWS];
+    /// Appends the row of one sample (4 channels of raw counts).
+    fn push_row(&self, rows: &mut Rows, id: u8, sample: &[i32]) {
+        let row = rows.push_zeroed();
         row[ROW_PACKAGE] = f64::from(id);
         for (i, v) in sample.iter().enumerate() {
             row[ROW_EEG + i] = EEG_SCALE * f64::from(*v);
         }
         row[ROW_ACCEL..ROW_ACCEL + 3].copy_from_slice(&self.accel);
-        row
     }
 
     fn take_accel(&mut self, id: u8, byte: u8) {
@@ -271,8 +272,10 @@ impl GanglionDecoder {
         }
     }
 
-    /// Decodes one notification, appending its rows to `rows`. Never panics.
-    pub fn decode(&mut self, data: &[u8], rows: &mut Vec<Vec<f64>>) {
+    /// Decodes one notification, appending its rows to `rows` (which takes
+    /// the width [`NUM_ROWS`], see [`Rows::set_width`]). Never panics.
+    pub fn decode(&mut self, data: &[u8], rows: &mut Rows) {
+        rows.set_width(NUM_ROWS);
         let Some(&id) = data.first() else {
             return self.reject(data);
         };
@@ -312,15 +315,15 @@ impl GanglionDecoder {
                 for (l, v) in self.last.iter_mut().zip(vals) {
                     *l = v.wrapping_shl(shift);
                 }
-                rows.push(self.row(id, &self.last[..4]));
-                rows.push(self.row(id, &self.last[4..]));
+                self.push_row(rows, id, &self.last[..4]);
+                self.push_row(rows, id, &self.last[4..]);
             }
             GanglionFirmware::V2 if bits == 0 => {
                 self.last.copy_within(4..8, 0);
                 for i in 0..4 {
                     self.last[4 + i] = int24_be(&data[1 + 3 * i..4 + 3 * i]);
                 }
-                rows.push(self.row(0, &self.last[4..]));
+                self.push_row(rows, 0, &self.last[4..]);
             }
             GanglionFirmware::V2 => {
                 // BrainFlow's two loops: the first new sample from the previous
@@ -332,14 +335,14 @@ impl GanglionDecoder {
                 for ((s, f), d) in second.iter_mut().zip(first.iter()).zip(&vals[4..]) {
                     *s = f.wrapping_sub(*d);
                 }
-                rows.push(self.row(id, &self.last[..4]));
-                rows.push(self.row(id, &self.last[4..]));
+                self.push_row(rows, id, &self.last[..4]);
+                self.push_row(rows, id, &self.last[4..]);
             }
         }
         self.stats.decode.rows += (rows.len() - before) as u64;
     }
 
-    fn decode_impedance(&mut self, id: u8, data: &[u8], rows: &mut Vec<Vec<f64>>) {
+    fn decode_impedance(&mut self, id: u8, data: &[u8], rows: &mut Rows) {
         // BrainFlow looks for 'Z' in bytes 1..6 and parses what precedes it.
         let end = (1..data.len().min(6))
             .find(|&i| data[i] == b'Z')
@@ -348,11 +351,10 @@ impl GanglionDecoder {
             return self.reject(data);
         };
         self.resist[usize::from(id - 201)] = f64::from(val);
-        let mut row = vec![0.0; NUM_ROWS];
+        let row = rows.push_zeroed();
         row[ROW_PACKAGE] = f64::from(id);
         // Channels 1–4 then the reference, in the resistance rows 8–12.
         row[ROW_RESIST..ROW_RESIST + 5].copy_from_slice(&self.resist);
-        rows.push(row);
         self.stats.impedance_packets += 1;
         self.stats.decode.packets += 1;
         self.stats.decode.rows += 1;

@@ -335,18 +335,26 @@ impl Shimmer3Decoder {
         };
         let range = l.gsr_range();
         let sample_len = l.sample_len();
+        // A layout passed `Inquiry::check`, so every id has a format; were
+        // one unknown, no row of the packet would be emitted (as before rows
+        // were written in place, when the first sample's loop returned).
+        if l.channels.iter().any(|id| format_for(*id).is_none()) {
+            return;
+        }
+        let out = &mut out[Preset::Default as usize];
+        out.set_width(NUM_ROWS);
         let mut ts = 0;
         for (s, sample) in packet[1..].chunks_exact(sample_len).enumerate() {
             if s > 0 {
                 index += 1;
             }
             ts = u32::from_le_bytes([sample[0], sample[1], sample[2], 0]);
-            let mut row = vec![0.0; NUM_ROWS];
+            let row = out.push_zeroed();
             row[0] = index as f64;
             let mut at = 3;
             let mut other_done = false;
             for id in &l.channels {
-                let Some(f) = format_for(*id) else { return };
+                let Some(f) = format_for(*id) else { continue };
                 let raw = f.decode(&sample[at..]);
                 at += f.width;
                 match route(*id) {
@@ -359,7 +367,6 @@ impl Shimmer3Decoder {
                     None => {}
                 }
             }
-            out[Preset::Default as usize].push(row);
             self.stats.rows += 1;
         }
         self.stats.packets += 1;
@@ -546,6 +553,7 @@ impl Decoder for Shimmer3Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Rows;
 
     /// Battery, GSR, WR accel, mag, gyro, temperature, pressure, ExG1, ExG2:
     /// the emulator profile's layout.
@@ -584,7 +592,7 @@ mod tests {
         Shimmer3Decoder::with_layout(Inquiry::parse(&full_inquiry()).unwrap())
     }
 
-    fn run(d: &mut Shimmer3Decoder, bytes: &[u8]) -> Vec<Vec<f64>> {
+    fn run(d: &mut Shimmer3Decoder, bytes: &[u8]) -> Rows {
         let mut out = PresetRows::default();
         d.decode(Input::Bytes(bytes), &mut out);
         std::mem::take(&mut out[0])
@@ -660,7 +668,7 @@ mod tests {
         let mut rows = run(&mut d, &bytes);
         let mut out = PresetRows::default();
         d.flush(&mut out);
-        rows.extend(std::mem::take(&mut out[0]));
+        rows.append(&mut out[0]);
         let idx: Vec<f64> = rows.iter().map(|r| r[0]).collect();
         assert_eq!(idx, [0.0, 1.0, 5.0, 6.0, 7.0, 10.0]);
         assert_eq!(d.stats(Preset::Default).lost_packets, 5);
@@ -678,9 +686,9 @@ mod tests {
             bytes.extend(packet(64 * i, &VALS));
         }
         // Fed one byte at a time, as a slow port would.
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         for b in &bytes {
-            rows.extend(run(&mut d, std::slice::from_ref(b)));
+            rows.append(&mut run(&mut d, std::slice::from_ref(b)));
         }
         let idx: Vec<f64> = rows.iter().map(|r| r[0]).collect();
         assert_eq!(idx, [0.0, 1.0, 2.0, 3.0, 4.0]);
