@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use boardloop_boards::codec::muse::{MuseChar, MuseRows};
 use boardloop_boards::{GanglionDecoder, GanglionFirmware, MuseDecoder, MuseModel, Rows};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::Measurement;
+use criterion::{Criterion, Throughput};
+
+mod cpu_time;
 
 const N: usize = 10_000;
 
@@ -39,7 +42,7 @@ fn muse_packets() -> Vec<(MuseChar, [u8; 20])> {
         .collect()
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let mut g = c.benchmark_group("ble_decode");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
@@ -76,5 +79,17 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// `criterion_main!`, with the clock chosen at run time (see [`cpu_time`]).
+fn main() {
+    if cpu_time::requested() {
+        let mut c = Criterion::default()
+            .with_measurement(cpu_time::CpuTime)
+            .configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    }
+}

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use boardloop_boards::{CytonDecoder, CytonVariant, Rows};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::Measurement;
+use criterion::{Criterion, Throughput};
+
+mod cpu_time;
 
 fn packets(total: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(total + 33);
@@ -25,7 +28,7 @@ fn packets(total: usize) -> Vec<u8> {
     out
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let data = packets(1 << 20);
     let mut g = c.benchmark_group("cyton_decode");
     g.sample_size(20)
@@ -49,5 +52,17 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// `criterion_main!`, with the clock chosen at run time (see [`cpu_time`]).
+fn main() {
+    if cpu_time::requested() {
+        let mut c = Criterion::default()
+            .with_measurement(cpu_time::CpuTime)
+            .configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    }
+}
