@@ -224,14 +224,15 @@ impl CytonDecoder {
     }
 
     /// Consumes `bytes` and appends every completed row to `out` (which
-    /// takes this variant's width, see [`Rows::set_width`]).
+    /// takes this variant's width, see [`Rows::set_width`]). Input is
+    /// scanned in place; only a partial packet at its end is kept.
     pub fn push(&mut self, bytes: &[u8], out: &mut Rows) {
         out.set_width(self.num_rows());
-        self.buf.extend_from_slice(bytes);
-        let mut buf = std::mem::take(&mut self.buf);
-        let consumed = self.scan(&buf, out);
-        buf.drain(..consumed);
-        self.buf = buf;
+        let mut pending = std::mem::take(&mut self.buf);
+        resync::feed(&mut pending, bytes, PACKET_LEN, LOOKAHEAD, |b| {
+            self.scan(b, out)
+        });
+        self.buf = pending;
     }
 
     /// Walks `buf`, returning how many bytes were consumed.
@@ -480,6 +481,11 @@ impl CytonDecoder {
 /// How far past a candidate to look for the next start byte when confirming
 /// it; bounds the bytes held back while resynchronising.
 const MAX_CONFIRM_GAP: usize = 256;
+
+/// Input bytes appended to a pending tail before scanning the rest in place:
+/// enough to decide any pending byte (a candidate, the gap and the frame
+/// that confirms it), see [`resync::feed`].
+const LOOKAHEAD: usize = 2 * PACKET_LEN + MAX_CONFIRM_GAP;
 
 /// Cyton framing for resynchronisation: any of the aux end bytes is valid.
 const FRAMING: Framing = Framing {

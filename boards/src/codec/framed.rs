@@ -85,14 +85,17 @@ impl<F: FrameFormat> FramedDecoder<F> {
     }
 
     /// Consumes `bytes` and appends every completed row to `out` (which
-    /// takes the format's width, see [`Rows::set_width`]).
+    /// takes the format's width, see [`Rows::set_width`]). Input is scanned
+    /// in place; only a partial packet at its end is kept.
     pub fn push(&mut self, bytes: &[u8], out: &mut Rows) {
         out.set_width(self.format.num_rows());
-        self.buf.extend_from_slice(bytes);
-        let buf = std::mem::take(&mut self.buf);
-        let consumed = self.scan(&buf, out);
-        self.buf = buf;
-        self.buf.drain(..consumed);
+        // Enough to decide any pending byte: a candidate, the gap and the
+        // frame that confirms it (see `resync::feed`).
+        let len = self.format.packet_len();
+        let lookahead = 2 * len + MAX_CONFIRM_GAP;
+        let mut pending = std::mem::take(&mut self.buf);
+        resync::feed(&mut pending, bytes, len, lookahead, |b| self.scan(b, out));
+        self.buf = pending;
     }
 
     fn framing(&self) -> Framing {
