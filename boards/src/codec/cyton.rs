@@ -132,6 +132,11 @@ pub struct CytonDecoder {
     bf_row: Vec<f64>,
     bf_accel: [f64; 3],
     bf_even: Option<u8>,
+    /// µV per count of each channel, `VREF / ADC_FULL_SCALE / gain * 1e6`,
+    /// recomputed whenever a gain may have changed: BrainFlow's
+    /// `eeg_scale`, computed once, times the count, where this decoder
+    /// divided twice per channel and sample.
+    scales: [f64; 16],
     stats: DecodeStats,
 }
 
@@ -152,7 +157,22 @@ impl CytonDecoder {
             bf_row: vec![0.0; variant.num_rows()],
             bf_accel: [0.0; 3],
             bf_even: None,
+            scales: [0.0; 16],
             stats: DecodeStats::default(),
+        }
+        .with_scales()
+    }
+
+    fn with_scales(mut self) -> Self {
+        self.refresh_scales();
+        self
+    }
+
+    /// Recomputes [`CytonDecoder::scales`] from the tracked gains.
+    fn refresh_scales(&mut self) {
+        for (ch, s) in self.scales.iter_mut().enumerate() {
+            let gain = self.gains.gains().get(ch).copied().unwrap_or(24.0);
+            *s = VREF / ADC_FULL_SCALE / gain * 1e6;
         }
     }
 
@@ -179,6 +199,7 @@ impl CytonDecoder {
     /// Sets channel gains directly (index 0 = channel 1).
     pub fn set_gains(&mut self, gains: &[f64]) {
         self.gains.set_gains(gains);
+        self.refresh_scales();
     }
 
     /// Current channel gains.
@@ -195,7 +216,9 @@ impl CytonDecoder {
     /// Tracks gain changes in a configuration command sent to the board
     /// (BrainFlow's gain tracking). Returns true if a gain changed.
     pub fn apply_config(&mut self, cmd: &str) -> bool {
-        self.gains.apply_config(cmd)
+        let changed = self.gains.apply_config(cmd);
+        self.refresh_scales();
+        changed
     }
 
     /// Counters so far.
@@ -253,10 +276,9 @@ impl CytonDecoder {
                 pos += skip;
                 continue;
             }
-            if buf.len() - pos < PACKET_LEN {
+            let Some(frame) = buf.get(pos..pos + PACKET_LEN) else {
                 break; // wait for the rest
-            }
-            let frame = &buf[pos..pos + PACKET_LEN];
+            };
             let end = frame[PACKET_LEN - 1];
             if !is_end_byte(end) {
                 // Not a packet: rescan from the byte after this 0xA0 rather
@@ -285,9 +307,9 @@ impl CytonDecoder {
                 }
             }
             self.in_sync = true;
-            let mut f = [0u8; PACKET_LEN];
-            f.copy_from_slice(frame);
-            self.accept(&f, out);
+            if let Ok(f) = <&[u8; PACKET_LEN]>::try_from(frame) {
+                self.accept(f, out);
+            }
             pos += PACKET_LEN;
         }
         pos
@@ -307,12 +329,7 @@ impl CytonDecoder {
         self.last_counter = Some(counter);
         self.stats.packets += 1;
 
-        let mut eeg_raw = [0i32; 8];
-        for (i, v) in eeg_raw.iter_mut().enumerate() {
-            *v = int24_be(&f[2 + 3 * i..5 + 3 * i]);
-        }
-        let mut aux = [0u8; 6];
-        aux.copy_from_slice(&f[26..32]);
+        let aux = [f[26], f[27], f[28], f[29], f[30], f[31]];
         let end = f[32];
         let words = [
             int16_be(aux[0], aux[1]),
@@ -336,6 +353,13 @@ impl CytonDecoder {
             }
             _ => {}
         }
+        if self.variant == CytonVariant::Cyton {
+            return self.emit_cyton(f, out);
+        }
+        let mut eeg_raw = [0i32; 8];
+        for (i, v) in eeg_raw.iter_mut().enumerate() {
+            *v = int24_be(&f[2 + 3 * i..5 + 3 * i]);
+        }
         let p = Packet {
             counter,
             eeg_raw,
@@ -345,31 +369,38 @@ impl CytonDecoder {
             analog: self.held_analog,
             words,
         };
-        match (self.variant, self.pairing) {
-            (CytonVariant::Cyton, _) => self.emit_cyton(&p, out),
-            (CytonVariant::Daisy, DaisyPairing::EvenThenOdd) => self.pair_daisy(p, out),
-            (CytonVariant::Daisy, DaisyPairing::BrainFlowCompat) => self.brainflow_daisy(&p, out),
+        match self.pairing {
+            DaisyPairing::EvenThenOdd => self.pair_daisy(p, out),
+            DaisyPairing::BrainFlowCompat => self.brainflow_daisy(&p, out),
         }
     }
 
     fn scale(&self, ch: usize, raw: i32) -> f64 {
-        let gain = self.gains.gains().get(ch).copied().unwrap_or(24.0);
-        f64::from(raw) * VREF / ADC_FULL_SCALE / gain * 1e6
+        self.scales[ch] * f64::from(raw)
     }
 
-    fn emit_cyton(&mut self, p: &Packet, out: &mut Rows) {
-        let l = self.layout;
-        let row = out.push_zeroed();
-        row[0] = f64::from(p.counter);
-        for (i, raw) in p.eeg_raw.iter().enumerate() {
-            row[1 + i] = self.scale(i, *raw);
+    /// The Cyton's row, straight from the frame at fixed offsets (the
+    /// 24-value layout of [`CytonVariant::layout`]), so the compiler drops
+    /// the bounds checks.
+    #[inline]
+    fn emit_cyton(&mut self, f: &[u8; PACKET_LEN], out: &mut Rows) {
+        const ACCEL: usize = 9;
+        const OTHER: usize = 12;
+        const ANALOG: usize = 19;
+        let Ok(row) = <&mut [f64; 24]>::try_from(out.push_zeroed()) else {
+            return;
+        };
+        row[0] = f64::from(f[1]);
+        for i in 0..8 {
+            let raw = int24_be(&f[2 + 3 * i..5 + 3 * i]);
+            row[1 + i] = self.scales[i] * f64::from(raw);
         }
-        row[l.accel..l.accel + 3].copy_from_slice(&p.accel);
-        row[l.other] = f64::from(p.end);
-        for (i, b) in p.aux.iter().enumerate() {
-            row[l.other + 1 + i] = f64::from(*b);
+        row[ACCEL..ACCEL + 3].copy_from_slice(&self.held_accel);
+        row[OTHER] = f64::from(f[32]);
+        for i in 0..6 {
+            row[OTHER + 1 + i] = f64::from(f[26 + i]);
         }
-        row[l.analog..l.analog + 3].copy_from_slice(&p.analog);
+        row[ANALOG..ANALOG + 3].copy_from_slice(&self.held_analog);
         self.stats.rows += 1;
     }
 
@@ -399,8 +430,8 @@ impl CytonDecoder {
         let row = out.push_zeroed();
         row[0] = f64::from(even.counter);
         for i in 0..8 {
-            row[1 + i] = self.scale(i, odd.eeg_raw[i]);
-            row[9 + i] = self.scale(8 + i, even.eeg_raw[i]);
+            row[1 + i] = self.scales[i] * f64::from(odd.eeg_raw[i]);
+            row[9 + i] = self.scales[8 + i] * f64::from(even.eeg_raw[i]);
         }
         for i in 0..3 {
             row[l.accel + i] = (odd.accel[i] + even.accel[i]) / 2.0;
