@@ -442,12 +442,15 @@ impl MuseDecoder {
                 }
             }
             self.stats.default.rows += EEG_SAMPLES as u64;
+            self.eeg.recycle(b.values);
         }
     }
 
     fn emit_ppg(&mut self, out: &mut Rows) {
         if !self.model.has_ppg() {
-            self.batches.clear();
+            for b in self.batches.drain(..) {
+                self.ppg.recycle(b.values);
+            }
             return;
         }
         out.set_width(ANC_ROWS);
@@ -458,6 +461,7 @@ impl MuseDecoder {
                 row[1..4].copy_from_slice(&b.values[s * 3..s * 3 + 3]);
             }
             self.stats.anc.rows += PPG_SAMPLES as u64;
+            self.ppg.recycle(b.values);
         }
     }
 
