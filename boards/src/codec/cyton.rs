@@ -387,9 +387,7 @@ impl CytonDecoder {
         const ACCEL: usize = 9;
         const OTHER: usize = 12;
         const ANALOG: usize = 19;
-        let Ok(row) = <&mut [f64; 24]>::try_from(out.push_zeroed()) else {
-            return;
-        };
+        let row = out.push_zeroed_array::<24>();
         row[0] = f64::from(f[1]);
         for i in 0..8 {
             let raw = int24_be(&f[2 + 3 * i..5 + 3 * i]);

@@ -265,9 +265,7 @@ impl GanglionDecoder {
     /// Appends the row of one sample (4 channels of raw counts).
     #[inline]
     fn push_row(&self, rows: &mut Rows, id: u8, sample: &[i32; 4]) {
-        let Ok(row) = <&mut [f64; NUM_ROWS]>::try_from(rows.push_zeroed()) else {
-            return;
-        };
+        let row = rows.push_zeroed_array::<NUM_ROWS>();
         row[ROW_PACKAGE] = f64::from(id);
         for (i, v) in sample.iter().enumerate() {
             row[ROW_EEG + i] = EEG_SCALE * f64::from(*v);
