@@ -4,7 +4,7 @@
 //! Usage: `decode_file <cyton|daisy|daisy-bf> <path> [config ...]`
 //! (`daisy-bf` selects [`DaisyPairing::BrainFlowCompat`]).
 
-use boardloop_boards::{CytonDecoder, CytonVariant, DaisyPairing};
+use boardloop_boards::{CytonDecoder, CytonVariant, DaisyPairing, Rows};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -30,7 +30,7 @@ fn main() {
     for cfg in &args[3..] {
         d.apply_config(cfg);
     }
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.push(&bytes, &mut rows);
     let out = serde_json::json!({ "rows": rows, "stats": d.stats() });
     println!("{out}");

@@ -413,18 +413,22 @@ impl<D: Decoder> Drop for BleSession<D> {
 fn store<D>(st: &mut State<D>, rows: &mut PresetRows, presets: &[PresetInfo], now: f64) {
     for p in presets {
         let i = p.preset as usize;
-        let k = rows[i].len();
-        let period = 1.0 / f64::from(p.descr.sampling_rate.max(1));
-        for (j, mut row) in rows[i].drain(..).enumerate() {
-            if row.len() != p.descr.num_rows {
-                continue;
-            }
-            row[p.descr.timestamp_channel] = now - (k - 1 - j) as f64 * period;
-            row[p.descr.marker_channel] = st.markers[i].pop_front().unwrap_or(0.0);
-            if let Some(r) = st.rings[i].as_mut() {
-                r.push(&row);
+        let out = &mut rows[i];
+        // Rows of another width than the preset's are dropped, as before.
+        if out.width() == p.descr.num_rows {
+            let k = out.len();
+            let period = 1.0 / f64::from(p.descr.sampling_rate.max(1));
+            // Stamped in the decoder's buffer and copied into the ring from
+            // there: no row is allocated on the way.
+            for (j, row) in out.iter_mut().enumerate() {
+                row[p.descr.timestamp_channel] = now - (k - 1 - j) as f64 * period;
+                row[p.descr.marker_channel] = st.markers[i].pop_front().unwrap_or(0.0);
+                if let Some(r) = st.rings[i].as_mut() {
+                    r.push(row);
+                }
             }
         }
+        out.clear();
     }
 }
 

@@ -51,7 +51,7 @@ pub use board::{create_board, Board, StreamStats};
 pub use codec::cyton::{CytonDecoder, CytonVariant, DaisyPairing};
 pub use codec::ganglion::{GanglionDecoder, GanglionFirmware, SignConvention};
 pub use codec::muse::{MuseDecoder, MuseModel};
-pub use codec::{DecodeStats, Decoder, Input};
+pub use codec::{DecodeStats, Decoder, Input, Rows};
 pub use cyton_board::CytonBoard;
 pub use data::Data;
 pub use descr::{board_descr, BoardDescr};

@@ -10,9 +10,7 @@
 
 use crate::ble::{BleConnector, Uuid};
 use crate::ble_board::{BleBoard, BleConfig, BleProtocol};
-use crate::codec::muse::{
-    control_frame, MuseChar, MuseDecoder, MuseModel, MuseRows, MuseStats, CONTROL,
-};
+use crate::codec::muse::{control_frame, MuseChar, MuseDecoder, MuseModel, MuseStats, CONTROL};
 use crate::codec::DecodeStats;
 use crate::codec::{Decoder, Input, PresetRows};
 use crate::error::{BoardError, ExitCode, Result};
@@ -127,38 +125,27 @@ pub const DEFAULT_PRESET: &str = "p21";
 /// Longest command BrainFlow's 16-byte frame buffer holds.
 const MAX_COMMAND_LEN: usize = 14;
 
-/// The session's decoder plus the scratch rows it fills.
+/// The session's decoder: it writes rows straight into the session's
+/// per-preset buffers ([`MuseDecoder::decode_presets`]).
 pub struct MuseSessionDecoder {
     inner: MuseDecoder,
-    rows: MuseRows,
-}
-
-impl MuseSessionDecoder {
-    fn move_rows(&mut self, out: &mut PresetRows) {
-        out[Preset::Default as usize].append(&mut self.rows.default);
-        out[Preset::Auxiliary as usize].append(&mut self.rows.aux);
-        out[Preset::Ancillary as usize].append(&mut self.rows.anc);
-    }
 }
 
 impl Decoder for MuseSessionDecoder {
     fn decode(&mut self, input: Input<'_>, out: &mut PresetRows) {
         if let Input::Notification { uuid, value } = input {
             if let Some(ch) = MuseChar::from_uuid(uuid) {
-                self.inner.decode(ch, value, &mut self.rows);
-                self.move_rows(out);
+                self.inner.decode_presets(ch, value, out);
             }
         }
     }
 
     fn flush(&mut self, out: &mut PresetRows) {
-        self.inner.flush(&mut self.rows);
-        self.move_rows(out);
+        self.inner.flush_presets(out);
     }
 
     fn reset(&mut self) {
         self.inner.reset();
-        self.rows = MuseRows::default();
     }
 
     fn stats(&self, preset: Preset) -> DecodeStats {
@@ -236,7 +223,6 @@ impl BleProtocol for MuseProtocol {
     fn decoder(&self) -> MuseSessionDecoder {
         MuseSessionDecoder {
             inner: MuseDecoder::new(self.model),
-            rows: MuseRows::default(),
         }
     }
 

@@ -398,12 +398,17 @@ fn reader_loop<D: Decoder>(
         st.bytes_read += n as u64;
         // Serial boards have one preset.
         st.decoder.decode(Input::Bytes(&buf[..n]), &mut rows);
-        for mut row in rows[Preset::Default as usize].drain(..) {
+        // Stamped in the decoder's buffer and copied into the ring from
+        // there; cleared, the buffer serves the next read without allocating.
+        let st = &mut *st;
+        let out = &mut rows[Preset::Default as usize];
+        for row in out.iter_mut() {
             row[ts_row] = now;
             row[marker_row] = st.markers.pop_front().unwrap_or(0.0);
             if let Some(ring) = st.ring.as_mut() {
-                ring.push(&row);
+                ring.push(row);
             }
         }
+        out.clear();
     }
 }

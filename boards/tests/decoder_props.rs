@@ -1,6 +1,7 @@
 //! Property tests of the Cyton decoder against an independent encoder.
 
-use boardloop_boards::{CytonDecoder, CytonVariant};
+use boardloop_boards::codec::knight::KnightDecoder;
+use boardloop_boards::{CytonDecoder, CytonVariant, Rows};
 use proptest::prelude::*;
 
 /// Test-side encoder, written from the packet spec, not from the decoder.
@@ -44,7 +45,7 @@ proptest! {
     ) {
         let variant = if daisy { CytonVariant::Daisy } else { CytonVariant::Cyton };
         let mut d = CytonDecoder::new(variant);
-        let mut out = Vec::new();
+        let mut out = Rows::default();
         let mut total = 0u64;
         for c in &chunks {
             d.push(c, &mut out);
@@ -76,7 +77,7 @@ proptest! {
         // A final start byte confirms the last frame if it followed garbage.
         bytes.push(0xA0);
         let mut d = CytonDecoder::new(CytonVariant::Cyton);
-        let mut out = Vec::new();
+        let mut out = Rows::default();
         for c in bytes.chunks(split) {
             d.push(c, &mut out);
         }
@@ -96,5 +97,64 @@ proptest! {
                 prop_assert_eq!(row[13 + k], f64::from(aux[k]));
             }
         }
+    }
+
+    /// Reads of any size, below and above the size where the decoders stop
+    /// copying input into their pending buffer and scan it in place, give the
+    /// rows, counters and pending bytes of one read of everything, also
+    /// through garbage, cut packets and false starts.
+    #[test]
+    fn read_sizes_never_change_the_result(
+        items in prop::collection::vec((garbage(), frame(), 0usize..40), 1..120),
+        sizes in prop::collection::vec(1usize..1500, 1..12),
+        kind in 0u8..3,
+    ) {
+        let mut bytes = Vec::new();
+        for (i, (junk, (eeg, aux, end), cut)) in items.iter().enumerate() {
+            bytes.extend_from_slice(junk);
+            let f = encode(i as u8, eeg, aux, *end);
+            // Some packets are cut short (a false start to resync from).
+            let keep = if *cut < 33 && i % 5 == 4 { *cut } else { 33 };
+            bytes.extend_from_slice(&f[..keep]);
+            if kind == 2 {
+                // Knight-sized frames out of the same bytes: start, counter, 18 bytes, end.
+                bytes.extend_from_slice(&[0xA0, i as u8]);
+                bytes.extend_from_slice(&f[2..20]);
+                bytes.push(0xC0);
+            }
+        }
+        enum D { C(Box<CytonDecoder>), K(KnightDecoder) }
+        impl D {
+            fn push(&mut self, b: &[u8], out: &mut Rows) {
+                match self { D::C(d) => d.push(b, out), D::K(d) => d.push(b, out) }
+            }
+            fn state(&self) -> (boardloop_boards::DecodeStats, usize) {
+                match self {
+                    D::C(d) => (d.stats().clone(), d.pending_bytes()),
+                    D::K(d) => (d.stats().clone(), d.pending_bytes()),
+                }
+            }
+        }
+        let make = || match kind {
+            0 => D::C(Box::new(CytonDecoder::new(CytonVariant::Cyton))),
+            1 => D::C(Box::new(CytonDecoder::new(CytonVariant::Daisy))),
+            _ => D::K(KnightDecoder::new()),
+        };
+        let mut whole = make();
+        let mut want = Rows::default();
+        whole.push(&bytes, &mut want);
+        let mut d = make();
+        let mut got = Rows::default();
+        let mut pos = 0;
+        for n in sizes.iter().cycle() {
+            if pos == bytes.len() {
+                break;
+            }
+            let end = (pos + n).min(bytes.len());
+            d.push(&bytes[pos..end], &mut got);
+            pos = end;
+        }
+        prop_assert_eq!(&got, &want);
+        prop_assert_eq!(d.state(), whole.state());
     }
 }

@@ -22,13 +22,13 @@ use boardloop_boards::codec::ganglion::{GanglionDecoder, GanglionFirmware};
 use boardloop_boards::codec::muse::{MuseChar, MuseDecoder, MuseModel, MuseRows};
 use boardloop_boards::codec::shimmer3::{Inquiry, Shimmer3Decoder, NUM_ROWS};
 use boardloop_boards::codec::DecodeStats;
-use boardloop_boards::codec::{Decoder, Input, PresetRows};
+use boardloop_boards::codec::{Decoder, Input, PresetRows, Rows};
 use boardloop_boards::Preset;
 
 /// A byte-stream decoder as the fuzz targets drive it.
 pub trait SerialDecoder {
     /// Feeds bytes, appending rows.
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>);
+    fn feed(&mut self, bytes: &[u8], out: &mut Rows);
     /// Counters so far.
     fn counters(&self) -> DecodeStats;
     /// Bytes held back for a partial packet.
@@ -40,7 +40,7 @@ pub trait SerialDecoder {
 }
 
 impl SerialDecoder for CytonDecoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
+    fn feed(&mut self, bytes: &[u8], out: &mut Rows) {
         self.push(bytes, out)
     }
     fn counters(&self) -> DecodeStats {
@@ -58,7 +58,7 @@ impl SerialDecoder for CytonDecoder {
 }
 
 impl<F: FrameFormat> SerialDecoder for FramedDecoder<F> {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
+    fn feed(&mut self, bytes: &[u8], out: &mut Rows) {
         self.push(bytes, out)
     }
     fn counters(&self) -> DecodeStats {
@@ -89,7 +89,7 @@ pub fn shimmer3_decoder() -> Shimmer3Decoder {
 }
 
 impl SerialDecoder for Shimmer3Decoder {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
+    fn feed(&mut self, bytes: &[u8], out: &mut Rows) {
         // Never empty here: an empty input means an idle link, which the
         // chunking must not invent.
         let mut rows = PresetRows::default();
@@ -144,7 +144,7 @@ fn monotonic(before: &DecodeStats, after: &DecodeStats) {
     assert!(after.resyncs >= before.resyncs, "resyncs went back");
 }
 
-fn same_rows(a: &[Vec<f64>], b: &[Vec<f64>]) -> bool {
+fn same_rows(a: &Rows, b: &Rows) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
@@ -156,7 +156,7 @@ fn same_rows(a: &[Vec<f64>], b: &[Vec<f64>]) -> bool {
 pub fn check_serial<D: SerialDecoder>(data: &[u8], make: impl Fn() -> D) {
     let (mut state, bytes) = chunks(data);
     let mut d = make();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     let mut fed = 0usize;
     let mut pos = 0;
     while pos < bytes.len() {
@@ -181,7 +181,7 @@ pub fn check_serial<D: SerialDecoder>(data: &[u8], make: impl Fn() -> D) {
         assert_eq!(r.len(), d.width(), "row width");
     }
     let mut whole = make();
-    let mut whole_rows = Vec::new();
+    let mut whole_rows = Rows::default();
     whole.feed(bytes, &mut whole_rows);
     assert!(same_rows(&rows, &whole_rows), "chunking changed the rows");
     assert_eq!(
@@ -215,7 +215,7 @@ fn notifications(data: &[u8], max: usize) -> Vec<(u8, &[u8])> {
 /// Ganglion notifications (the first input byte picks the firmware).
 pub fn check_ganglion(data: &[u8], firmware: GanglionFirmware) {
     let mut d = GanglionDecoder::new(firmware);
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     let (mut n, mut bytes_rejected) = (0u64, 0u64);
     for (_, value) in notifications(data, 24) {
         let before = d.stats().clone();

@@ -317,7 +317,7 @@ mod tests {
             let (_, g) = dev.next_packet_of(gyro).unwrap();
             decoder.decode(MuseChar::Gyro, &g, &mut rows);
         }
-        Data::from_samples(9, &rows.aux)
+        Data::from_samples(9, &rows.aux.iter().collect::<Vec<_>>())
     }
 
     fn one_stream(sc: &Scenario, rows: usize) -> Vec<Segment> {

@@ -64,7 +64,7 @@ proptest! {
             }
             wire.extend(dev.next_packet().unwrap());
         }
-        let mut rows = Vec::new();
+        let mut rows = boardloop_boards::Rows::default();
         dec.push(&wire, &mut rows);
         prop_assert!(rows.len() >= samples, "{} rows for {} samples", rows.len(), samples);
         rows.truncate(samples);

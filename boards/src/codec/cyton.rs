@@ -7,6 +7,7 @@
 use super::decoder::DecodeStats;
 use super::gain::GainTracker;
 use super::resync::{self, Confirm, Framing};
+use super::rows::Rows;
 
 /// Packet start byte.
 pub const START_BYTE: u8 = 0xA0;
@@ -131,6 +132,11 @@ pub struct CytonDecoder {
     bf_row: Vec<f64>,
     bf_accel: [f64; 3],
     bf_even: Option<u8>,
+    /// µV per count of each channel, `VREF / ADC_FULL_SCALE / gain * 1e6`,
+    /// recomputed whenever a gain may have changed: BrainFlow's
+    /// `eeg_scale`, computed once, times the count, where this decoder
+    /// divided twice per channel and sample.
+    scales: [f64; 16],
     stats: DecodeStats,
 }
 
@@ -151,7 +157,22 @@ impl CytonDecoder {
             bf_row: vec![0.0; variant.num_rows()],
             bf_accel: [0.0; 3],
             bf_even: None,
+            scales: [0.0; 16],
             stats: DecodeStats::default(),
+        }
+        .with_scales()
+    }
+
+    fn with_scales(mut self) -> Self {
+        self.refresh_scales();
+        self
+    }
+
+    /// Recomputes [`CytonDecoder::scales`] from the tracked gains.
+    fn refresh_scales(&mut self) {
+        for (ch, s) in self.scales.iter_mut().enumerate() {
+            let gain = self.gains.gains().get(ch).copied().unwrap_or(24.0);
+            *s = VREF / ADC_FULL_SCALE / gain * 1e6;
         }
     }
 
@@ -178,6 +199,7 @@ impl CytonDecoder {
     /// Sets channel gains directly (index 0 = channel 1).
     pub fn set_gains(&mut self, gains: &[f64]) {
         self.gains.set_gains(gains);
+        self.refresh_scales();
     }
 
     /// Current channel gains.
@@ -194,7 +216,9 @@ impl CytonDecoder {
     /// Tracks gain changes in a configuration command sent to the board
     /// (BrainFlow's gain tracking). Returns true if a gain changed.
     pub fn apply_config(&mut self, cmd: &str) -> bool {
-        self.gains.apply_config(cmd)
+        let changed = self.gains.apply_config(cmd);
+        self.refresh_scales();
+        changed
     }
 
     /// Counters so far.
@@ -222,17 +246,20 @@ impl CytonDecoder {
         self.bf_even = None;
     }
 
-    /// Consumes `bytes` and appends every completed row to `out`.
-    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
-        self.buf.extend_from_slice(bytes);
-        let mut buf = std::mem::take(&mut self.buf);
-        let consumed = self.scan(&buf, out);
-        buf.drain(..consumed);
-        self.buf = buf;
+    /// Consumes `bytes` and appends every completed row to `out` (which
+    /// takes this variant's width, see [`Rows::set_width`]). Input is
+    /// scanned in place; only a partial packet at its end is kept.
+    pub fn push(&mut self, bytes: &[u8], out: &mut Rows) {
+        out.set_width(self.num_rows());
+        let mut pending = std::mem::take(&mut self.buf);
+        resync::feed(&mut pending, bytes, PACKET_LEN, LOOKAHEAD, |b| {
+            self.scan(b, out)
+        });
+        self.buf = pending;
     }
 
     /// Walks `buf`, returning how many bytes were consumed.
-    fn scan(&mut self, buf: &[u8], out: &mut Vec<Vec<f64>>) -> usize {
+    fn scan(&mut self, buf: &[u8], out: &mut Rows) -> usize {
         let mut pos = 0;
         while pos < buf.len() {
             if buf[pos] != START_BYTE {
@@ -249,10 +276,9 @@ impl CytonDecoder {
                 pos += skip;
                 continue;
             }
-            if buf.len() - pos < PACKET_LEN {
+            let Some(frame) = buf.get(pos..pos + PACKET_LEN) else {
                 break; // wait for the rest
-            }
-            let frame = &buf[pos..pos + PACKET_LEN];
+            };
             let end = frame[PACKET_LEN - 1];
             if !is_end_byte(end) {
                 // Not a packet: rescan from the byte after this 0xA0 rather
@@ -281,9 +307,9 @@ impl CytonDecoder {
                 }
             }
             self.in_sync = true;
-            let mut f = [0u8; PACKET_LEN];
-            f.copy_from_slice(frame);
-            self.accept(&f, out);
+            if let Ok(f) = <&[u8; PACKET_LEN]>::try_from(frame) {
+                self.accept(f, out);
+            }
             pos += PACKET_LEN;
         }
         pos
@@ -295,7 +321,7 @@ impl CytonDecoder {
         resync::confirm(&FRAMING, self.last_counter, buf, pos)
     }
 
-    fn accept(&mut self, f: &[u8; PACKET_LEN], out: &mut Vec<Vec<f64>>) {
+    fn accept(&mut self, f: &[u8; PACKET_LEN], out: &mut Rows) {
         let counter = f[1];
         if let Some(prev) = self.last_counter {
             self.stats.lost_packets += u64::from(counter.wrapping_sub(prev).wrapping_sub(1));
@@ -303,12 +329,7 @@ impl CytonDecoder {
         self.last_counter = Some(counter);
         self.stats.packets += 1;
 
-        let mut eeg_raw = [0i32; 8];
-        for (i, v) in eeg_raw.iter_mut().enumerate() {
-            *v = int24_be(&f[2 + 3 * i..5 + 3 * i]);
-        }
-        let mut aux = [0u8; 6];
-        aux.copy_from_slice(&f[26..32]);
+        let aux = [f[26], f[27], f[28], f[29], f[30], f[31]];
         let end = f[32];
         let words = [
             int16_be(aux[0], aux[1]),
@@ -332,6 +353,13 @@ impl CytonDecoder {
             }
             _ => {}
         }
+        if self.variant == CytonVariant::Cyton {
+            return self.emit_cyton(f, out);
+        }
+        let mut eeg_raw = [0i32; 8];
+        for (i, v) in eeg_raw.iter_mut().enumerate() {
+            *v = int24_be(&f[2 + 3 * i..5 + 3 * i]);
+        }
         let p = Packet {
             counter,
             eeg_raw,
@@ -341,38 +369,42 @@ impl CytonDecoder {
             analog: self.held_analog,
             words,
         };
-        match (self.variant, self.pairing) {
-            (CytonVariant::Cyton, _) => self.emit_cyton(&p, out),
-            (CytonVariant::Daisy, DaisyPairing::EvenThenOdd) => self.pair_daisy(p, out),
-            (CytonVariant::Daisy, DaisyPairing::BrainFlowCompat) => self.brainflow_daisy(&p, out),
+        match self.pairing {
+            DaisyPairing::EvenThenOdd => self.pair_daisy(p, out),
+            DaisyPairing::BrainFlowCompat => self.brainflow_daisy(&p, out),
         }
     }
 
     fn scale(&self, ch: usize, raw: i32) -> f64 {
-        let gain = self.gains.gains().get(ch).copied().unwrap_or(24.0);
-        f64::from(raw) * VREF / ADC_FULL_SCALE / gain * 1e6
+        self.scales[ch] * f64::from(raw)
     }
 
-    fn emit_cyton(&mut self, p: &Packet, out: &mut Vec<Vec<f64>>) {
-        let l = self.layout;
-        let mut row = vec![0.0; self.num_rows()];
-        row[0] = f64::from(p.counter);
-        for (i, raw) in p.eeg_raw.iter().enumerate() {
-            row[1 + i] = self.scale(i, *raw);
+    /// The Cyton's row, straight from the frame at fixed offsets (the
+    /// 24-value layout of [`CytonVariant::layout`]), so the compiler drops
+    /// the bounds checks.
+    #[inline]
+    fn emit_cyton(&mut self, f: &[u8; PACKET_LEN], out: &mut Rows) {
+        const ACCEL: usize = 9;
+        const OTHER: usize = 12;
+        const ANALOG: usize = 19;
+        let row = out.push_zeroed_array::<24>();
+        row[0] = f64::from(f[1]);
+        for i in 0..8 {
+            let raw = int24_be(&f[2 + 3 * i..5 + 3 * i]);
+            row[1 + i] = self.scales[i] * f64::from(raw);
         }
-        row[l.accel..l.accel + 3].copy_from_slice(&p.accel);
-        row[l.other] = f64::from(p.end);
-        for (i, b) in p.aux.iter().enumerate() {
-            row[l.other + 1 + i] = f64::from(*b);
+        row[ACCEL..ACCEL + 3].copy_from_slice(&self.held_accel);
+        row[OTHER] = f64::from(f[32]);
+        for i in 0..6 {
+            row[OTHER + 1 + i] = f64::from(f[26 + i]);
         }
-        row[l.analog..l.analog + 3].copy_from_slice(&p.analog);
-        out.push(row);
+        row[ANALOG..ANALOG + 3].copy_from_slice(&self.held_analog);
         self.stats.rows += 1;
     }
 
     /// Odd counters carry channels 1–8, even ones 9–16; a row needs an even
     /// packet immediately followed by the next odd one.
-    fn pair_daisy(&mut self, p: Packet, out: &mut Vec<Vec<f64>>) {
+    fn pair_daisy(&mut self, p: Packet, out: &mut Rows) {
         if p.counter % 2 == 0 {
             if self.pending_even.replace(p).is_some() {
                 // Its partner never came.
@@ -393,11 +425,11 @@ impl CytonDecoder {
             }
         };
         let l = self.layout;
-        let mut row = vec![0.0; self.num_rows()];
+        let row = out.push_zeroed();
         row[0] = f64::from(even.counter);
         for i in 0..8 {
-            row[1 + i] = self.scale(i, odd.eeg_raw[i]);
-            row[9 + i] = self.scale(8 + i, even.eeg_raw[i]);
+            row[1 + i] = self.scales[i] * f64::from(odd.eeg_raw[i]);
+            row[9 + i] = self.scales[8 + i] * f64::from(even.eeg_raw[i]);
         }
         for i in 0..3 {
             row[l.accel + i] = (odd.accel[i] + even.accel[i]) / 2.0;
@@ -409,14 +441,13 @@ impl CytonDecoder {
         for i in 0..6 {
             row[l.other + 1 + i] = (f64::from(odd.aux[i]) + f64::from(even.aux[i])) / 2.0;
         }
-        out.push(row);
         self.stats.rows += 1;
     }
 }
 
 impl CytonDecoder {
     /// [`DaisyPairing::BrainFlowCompat`]: BrainFlow 5.23's Daisy assembly.
-    fn brainflow_daisy(&mut self, p: &Packet, out: &mut Vec<Vec<f64>>) {
+    fn brainflow_daisy(&mut self, p: &Packet, out: &mut Rows) {
         let l = self.layout;
         let even = p.counter % 2 == 0;
         let std_accel = p.end == END_STANDARD && p.words[0] != 0;
@@ -469,7 +500,7 @@ impl CytonDecoder {
             row[l.accel..l.accel + 3].copy_from_slice(&self.bf_accel);
         }
         if !even {
-            out.push(row.clone());
+            out.push_row(&row);
             self.stats.rows += 1;
         }
         self.bf_row = row;
@@ -479,6 +510,11 @@ impl CytonDecoder {
 /// How far past a candidate to look for the next start byte when confirming
 /// it; bounds the bytes held back while resynchronising.
 const MAX_CONFIRM_GAP: usize = 256;
+
+/// Input bytes appended to a pending tail before scanning the rest in place:
+/// enough to decide any pending byte (a candidate, the gap and the frame
+/// that confirms it), see [`resync::feed`].
+const LOOKAHEAD: usize = 2 * PACKET_LEN + MAX_CONFIRM_GAP;
 
 /// Cyton framing for resynchronisation: any of the aux end bytes is valid.
 const FRAMING: Framing = Framing {

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::rows::Rows;
 use crate::ble::Uuid;
 use crate::ids::Preset;
 
@@ -29,7 +30,9 @@ pub struct DecodeStats {
 
 /// Rows per preset, indexed by `Preset as usize` (default, auxiliary,
 /// ancillary). Timestamp and marker rows are left 0 for the session to fill.
-pub type PresetRows = [Vec<Vec<f64>>; 3];
+/// Each preset's rows sit in one flat [`Rows`] buffer that the session
+/// clears and reuses, so decoding allocates nothing per row.
+pub type PresetRows = [Rows; 3];
 
 /// One unit of input.
 #[derive(Clone, Copy, Debug)]

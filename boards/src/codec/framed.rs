@@ -7,6 +7,7 @@
 
 use super::decoder::DecodeStats;
 use super::resync::{self, Confirm, Framing};
+use super::rows::Rows;
 
 /// Packet start byte of every framing here.
 pub const START_BYTE: u8 = 0xA0;
@@ -83,13 +84,18 @@ impl<F: FrameFormat> FramedDecoder<F> {
         self.last_counter = None;
     }
 
-    /// Consumes `bytes` and appends every completed row to `out`.
-    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Vec<f64>>) {
-        self.buf.extend_from_slice(bytes);
-        let buf = std::mem::take(&mut self.buf);
-        let consumed = self.scan(&buf, out);
-        self.buf = buf;
-        self.buf.drain(..consumed);
+    /// Consumes `bytes` and appends every completed row to `out` (which
+    /// takes the format's width, see [`Rows::set_width`]). Input is scanned
+    /// in place; only a partial packet at its end is kept.
+    pub fn push(&mut self, bytes: &[u8], out: &mut Rows) {
+        out.set_width(self.format.num_rows());
+        // Enough to decide any pending byte: a candidate, the gap and the
+        // frame that confirms it (see `resync::feed`).
+        let len = self.format.packet_len();
+        let lookahead = 2 * len + MAX_CONFIRM_GAP;
+        let mut pending = std::mem::take(&mut self.buf);
+        resync::feed(&mut pending, bytes, len, lookahead, |b| self.scan(b, out));
+        self.buf = pending;
     }
 
     fn framing(&self) -> Framing {
@@ -108,7 +114,7 @@ impl<F: FrameFormat> FramedDecoder<F> {
         }
     }
 
-    fn scan(&mut self, buf: &[u8], out: &mut Vec<Vec<f64>>) -> usize {
+    fn scan(&mut self, buf: &[u8], out: &mut Rows) -> usize {
         let len = self.format.packet_len();
         let mut pos = 0;
         while pos < buf.len() {
@@ -151,17 +157,16 @@ impl<F: FrameFormat> FramedDecoder<F> {
         pos
     }
 
-    fn accept(&mut self, f: &[u8], out: &mut Vec<Vec<f64>>) {
+    fn accept(&mut self, f: &[u8], out: &mut Rows) {
         let counter = f[1];
         if let Some(prev) = self.last_counter {
             self.stats.lost_packets += u64::from(counter.wrapping_sub(prev).wrapping_sub(1));
         }
         self.last_counter = Some(counter);
         self.stats.packets += 1;
-        let mut row = vec![0.0; self.format.num_rows()];
+        let row = out.push_zeroed();
         row[0] = f64::from(counter);
-        self.format.fill_row(f, &mut row);
-        out.push(row);
+        self.format.fill_row(f, row);
         self.stats.rows += 1;
     }
 }

@@ -74,6 +74,7 @@ impl FramedDecoder<FreeEegFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Rows;
 
     fn packet(counter: u8, raws: &[i32]) -> Vec<u8> {
         let mut p = vec![0xA0, counter];
@@ -92,7 +93,7 @@ mod tests {
         raws[2] = -1;
         raws[31] = 12345;
         let mut d = FreeEegDecoder::new(CHANNELS_32);
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         d.push(&packet(7, &raws), &mut rows);
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
@@ -114,14 +115,14 @@ mod tests {
         for c in [253u8, 254, 2, 3] {
             bytes.extend(packet(c, &raws));
         }
-        let mut whole = Vec::new();
+        let mut whole = Rows::default();
         let mut d = FreeEegDecoder::new(CHANNELS_128);
         d.push(&bytes, &mut whole);
         assert_eq!(whole.len(), 4);
         assert_eq!(d.stats().lost_packets, 3);
         for chunk in [1, 5, 386, 387, 388] {
             let mut d = FreeEegDecoder::new(CHANNELS_128);
-            let mut rows = Vec::new();
+            let mut rows = Rows::default();
             for c in bytes.chunks(chunk) {
                 d.push(c, &mut rows);
             }
@@ -137,7 +138,7 @@ mod tests {
         bytes.extend([0x00, 0xC0, 0xA0, 0x55]);
         bytes.extend(packet(1, &raws));
         let mut d = FreeEegDecoder::new(CHANNELS_32);
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         d.push(&bytes, &mut rows);
         let counters: Vec<f64> = rows.iter().map(|r| r[0]).collect();
         assert_eq!(counters, [0.0, 1.0]);

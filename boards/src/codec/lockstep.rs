@@ -57,6 +57,9 @@ pub struct Lockstep {
     emitted: Option<i64>,
     pending: std::collections::VecDeque<Pending>,
     stats: Vec<SlotStats>,
+    /// Value buffers of emitted batches, handed back by [`Lockstep::recycle`]
+    /// for the next batches, so a steady stream allocates none.
+    free: Vec<Vec<f64>>,
 }
 
 impl Lockstep {
@@ -74,6 +77,16 @@ impl Lockstep {
             emitted: None,
             pending: Default::default(),
             stats: vec![SlotStats::default(); slots],
+            free: Vec::new(),
+        }
+    }
+
+    /// Takes back the `values` of an emitted [`Batch`] once read, to be
+    /// reused by a later batch (a Muse EEG batch is 60 values, allocated
+    /// every fourth notification otherwise). Keeps at most `window + 1`.
+    pub fn recycle(&mut self, values: Vec<f64>) {
+        if self.free.len() <= self.window as usize {
+            self.free.push(values);
         }
     }
 
@@ -131,12 +144,15 @@ impl Lockstep {
             Some(i) if self.pending[i].seq == ext => i,
             _ => {
                 let i = pos.unwrap_or(self.pending.len());
+                let mut values = self.free.pop().unwrap_or_default();
+                values.clear();
+                values.resize(self.per * self.slots, f64::NAN);
                 self.pending.insert(
                     i,
                     Pending {
                         seq: ext,
                         got: 0,
-                        values: vec![f64::NAN; self.per * self.slots],
+                        values,
                     },
                 );
                 i

@@ -11,6 +11,8 @@ pub mod knight;
 pub mod lockstep;
 pub mod muse;
 mod resync;
+pub mod rows;
 pub mod shimmer3;
 
 pub use decoder::{DecodeStats, Decoder, Input, PresetRows};
+pub use rows::Rows;

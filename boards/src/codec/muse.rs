@@ -26,8 +26,9 @@
 
 use serde::Serialize;
 
-use super::decoder::DecodeStats;
+use super::decoder::{DecodeStats, PresetRows};
 use super::lockstep::{Batch, Lockstep, SlotStats};
+use super::rows::Rows;
 use crate::ble::Uuid;
 
 /// Notification length.
@@ -42,6 +43,11 @@ pub const PPG_SAMPLES: usize = 6;
 pub const ACCEL_SCALE: f64 = 1.0 / 16384.0;
 /// °/s per count of the gyroscope (BrainFlow's `MUSE_GYRO_SCALE_FACTOR`).
 pub const GYRO_SCALE: f64 = 0.007476;
+/// Rows of the auxiliary preset: package, accel x/y/z, gyro x/y/z,
+/// timestamp, marker.
+const AUX_ROWS: usize = 9;
+/// Rows of the ancillary preset: package, PPG 0–2, timestamp, marker.
+const ANC_ROWS: usize = 6;
 /// Batches a joiner lets wait before emitting incomplete ones. Eight (about
 /// 375 ms of EEG, 750 ms of PPG): a loaded host delivers one characteristic's
 /// notifications that far behind another's (seen in the BlueZ lab at load 4
@@ -169,11 +175,37 @@ pub fn control_frame(cmd: &str) -> Vec<u8> {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MuseRows {
     /// Default preset (EEG).
-    pub default: Vec<Vec<f64>>,
+    pub default: Rows,
     /// Auxiliary preset (accel + gyro).
-    pub aux: Vec<Vec<f64>>,
+    pub aux: Rows,
     /// Ancillary preset (PPG).
-    pub anc: Vec<Vec<f64>>,
+    pub anc: Rows,
+}
+
+/// Where one call's rows go: a [`MuseRows`] or a session's [`PresetRows`],
+/// written in place either way.
+struct Out<'a> {
+    default: &'a mut Rows,
+    aux: &'a mut Rows,
+    anc: &'a mut Rows,
+}
+
+impl<'a> From<&'a mut MuseRows> for Out<'a> {
+    fn from(r: &'a mut MuseRows) -> Self {
+        Out {
+            default: &mut r.default,
+            aux: &mut r.aux,
+            anc: &mut r.anc,
+        }
+    }
+}
+
+impl<'a> From<&'a mut PresetRows> for Out<'a> {
+    fn from(r: &'a mut PresetRows) -> Self {
+        // `Preset` order: default, auxiliary, ancillary.
+        let [default, aux, anc] = r;
+        Out { default, aux, anc }
+    }
 }
 
 /// Counters of one characteristic.
@@ -316,6 +348,16 @@ impl MuseDecoder {
     /// Decodes one notification of `ch`, appending complete rows to `out`.
     /// Never panics.
     pub fn decode(&mut self, ch: MuseChar, data: &[u8], out: &mut MuseRows) {
+        self.decode_to(ch, data, out.into());
+    }
+
+    /// [`MuseDecoder::decode`] into a session's rows, indexed by preset, so
+    /// rows go straight from the decoder to the session with no copy between.
+    pub fn decode_presets(&mut self, ch: MuseChar, data: &[u8], out: &mut PresetRows) {
+        self.decode_to(ch, data, out.into());
+    }
+
+    fn decode_to(&mut self, ch: MuseChar, data: &[u8], out: Out<'_>) {
         if data.len() != PACKET_LEN {
             self.stats.rejected += 1;
             let st = match ch {
@@ -339,7 +381,7 @@ impl MuseDecoder {
                 }
                 self.eeg
                     .push(usize::from(i.min(4)), seq, &v, &mut self.batches);
-                self.emit_eeg(out);
+                self.emit_eeg(out.default);
             }
             MuseChar::Accel => {
                 self.stats.aux.packets += 1;
@@ -354,14 +396,14 @@ impl MuseDecoder {
             MuseChar::Gyro => {
                 self.stats.aux.packets += 1;
                 if track(&mut self.gyro_seq, &mut self.gyro_stats, seq) {
+                    out.aux.set_width(AUX_ROWS);
                     for s in 0..IMU_SAMPLES {
-                        let mut row = vec![0.0; 9];
+                        let row = out.aux.push_zeroed_array::<AUX_ROWS>();
                         row[0] = f64::from(seq);
                         row[1..4].copy_from_slice(&self.accel[s]);
                         for ax in 0..3 {
                             row[4 + ax] = i16_be(&data[2 + s * 6 + ax * 2..]) * GYRO_SCALE;
                         }
-                        out.aux.push(row);
                         self.stats.aux.rows += 1;
                     }
                 }
@@ -379,43 +421,53 @@ impl MuseDecoder {
                 }
                 self.ppg
                     .push(usize::from(i.min(2)), seq, &v, &mut self.batches);
-                self.emit_ppg(out);
+                self.emit_ppg(out.anc);
             }
         }
     }
 
-    fn emit_eeg(&mut self, out: &mut MuseRows) {
+    fn emit_eeg(&mut self, out: &mut Rows) {
         let rows = self.model.default_rows();
+        out.set_width(rows);
         for b in self.batches.drain(..) {
             if b.got & 0b1111 != 0b1111 {
                 self.stats.incomplete_rows += EEG_SAMPLES as u64;
             }
             for s in 0..EEG_SAMPLES {
-                let mut row = vec![0.0; rows];
-                row[0] = f64::from(b.seq);
-                row[1..5].copy_from_slice(&b.values[s * 5..s * 5 + 4]);
+                let v = &b.values[s * 5..s * 5 + 5];
+                // Fixed widths: a `memset` call per row was a fifth of
+                // the decoder's time (see `Rows::push_zeroed_array`).
                 if rows == 8 {
-                    row[5] = b.values[s * 5 + 4];
+                    let row = out.push_zeroed_array::<8>();
+                    row[0] = f64::from(b.seq);
+                    row[1..6].copy_from_slice(v);
+                } else {
+                    let row = out.push_zeroed_array::<7>();
+                    row[0] = f64::from(b.seq);
+                    row[1..5].copy_from_slice(&v[..4]);
                 }
-                out.default.push(row);
             }
             self.stats.default.rows += EEG_SAMPLES as u64;
+            self.eeg.recycle(b.values);
         }
     }
 
-    fn emit_ppg(&mut self, out: &mut MuseRows) {
+    fn emit_ppg(&mut self, out: &mut Rows) {
         if !self.model.has_ppg() {
-            self.batches.clear();
+            for b in self.batches.drain(..) {
+                self.ppg.recycle(b.values);
+            }
             return;
         }
+        out.set_width(ANC_ROWS);
         for b in self.batches.drain(..) {
             for s in 0..PPG_SAMPLES {
-                let mut row = vec![0.0; 6];
+                let row = out.push_zeroed_array::<ANC_ROWS>();
                 row[0] = f64::from(b.seq);
                 row[1..4].copy_from_slice(&b.values[s * 3..s * 3 + 3]);
-                out.anc.push(row);
             }
             self.stats.anc.rows += PPG_SAMPLES as u64;
+            self.ppg.recycle(b.values);
         }
     }
 
@@ -430,10 +482,19 @@ impl MuseDecoder {
     /// Emits batches still waiting for a characteristic (at stream stop, so
     /// every received sample reaches the buffer).
     pub fn flush(&mut self, out: &mut MuseRows) {
+        self.flush_to(out.into());
+    }
+
+    /// [`MuseDecoder::flush`] into a session's rows, indexed by preset.
+    pub fn flush_presets(&mut self, out: &mut PresetRows) {
+        self.flush_to(out.into());
+    }
+
+    fn flush_to(&mut self, out: Out<'_>) {
         self.eeg.flush(&mut self.batches);
-        self.emit_eeg(out);
+        self.emit_eeg(out.default);
         self.ppg.flush(&mut self.batches);
-        self.emit_ppg(out);
+        self.emit_ppg(out.anc);
     }
 }
 

@@ -335,18 +335,26 @@ impl Shimmer3Decoder {
         };
         let range = l.gsr_range();
         let sample_len = l.sample_len();
+        // A layout passed `Inquiry::check`, so every id has a format; were
+        // one unknown, no row of the packet would be emitted (as before rows
+        // were written in place, when the first sample's loop returned).
+        if l.channels.iter().any(|id| format_for(*id).is_none()) {
+            return;
+        }
+        let out = &mut out[Preset::Default as usize];
+        out.set_width(NUM_ROWS);
         let mut ts = 0;
         for (s, sample) in packet[1..].chunks_exact(sample_len).enumerate() {
             if s > 0 {
                 index += 1;
             }
             ts = u32::from_le_bytes([sample[0], sample[1], sample[2], 0]);
-            let mut row = vec![0.0; NUM_ROWS];
+            let row = out.push_zeroed();
             row[0] = index as f64;
             let mut at = 3;
             let mut other_done = false;
             for id in &l.channels {
-                let Some(f) = format_for(*id) else { return };
+                let Some(f) = format_for(*id) else { continue };
                 let raw = f.decode(&sample[at..]);
                 at += f.width;
                 match route(*id) {
@@ -359,7 +367,6 @@ impl Shimmer3Decoder {
                     None => {}
                 }
             }
-            out[Preset::Default as usize].push(row);
             self.stats.rows += 1;
         }
         self.stats.packets += 1;
@@ -385,8 +392,8 @@ impl Shimmer3Decoder {
     }
 
     /// The timestamp of the packet header at `at` (its first sample's).
-    fn ts_at(&self, at: usize) -> u32 {
-        let b = &self.buf[at + 1..at + 4];
+    fn ts_at(buf: &[u8], at: usize) -> u32 {
+        let b = &buf[at + 1..at + 4];
         u32::from_le_bytes([b[0], b[1], b[2], 0])
     }
 
@@ -398,25 +405,25 @@ impl Shimmer3Decoder {
     /// `Err(())` while the bytes needed to decide have not all arrived, so
     /// the answer never depends on how the input was chunked.
     fn next_start(
-        &self,
+        buf: &[u8],
         pos: usize,
         ts: u32,
         divider: u32,
         len: usize,
     ) -> Result<Option<usize>, ()> {
         for q in pos + 1..=pos + WINDOW * len {
-            if q + 4 > self.buf.len() {
+            if q + 4 > buf.len() {
                 return Err(());
             }
-            if self.buf[q] != DATA_PACKET || !Self::follows(ts, self.ts_at(q), divider) {
+            if buf[q] != DATA_PACKET || !Self::follows(ts, Self::ts_at(buf, q), divider) {
                 continue;
             }
             let next = q + len;
-            if next + 4 > self.buf.len() {
+            if next + 4 > buf.len() {
                 return Err(());
             }
-            if self.buf[next] == DATA_PACKET
-                && Self::next_after(self.ts_at(q), self.ts_at(next), divider)
+            if buf[next] == DATA_PACKET
+                && Self::next_after(Self::ts_at(buf, q), Self::ts_at(buf, next), divider)
             {
                 return Ok(Some(q));
             }
@@ -442,13 +449,26 @@ impl Shimmer3Decoder {
     /// been quiet for a poll: nothing follows yet), a last packet in step
     /// with the stream is taken without.
     fn run(&mut self, idle: bool, out: &mut PresetRows) {
-        let Some(l) = self.layout.clone() else { return };
+        // Taken for the call and put back at its end: cloning it (its channel
+        // list) and each packet (`to_vec`, to release the borrow of `buf`)
+        // were allocations per call and per packet.
+        let Some(l) = self.layout.take() else { return };
+        let buf = std::mem::take(&mut self.buf);
+        let pos = self.run_on(&l, &buf, idle, out);
+        self.layout = Some(l);
+        self.buf = buf;
+        self.buf.drain(..pos);
+    }
+
+    /// [`Shimmer3Decoder::run`] over `buf` (the decoder's own, taken out):
+    /// returns how many bytes were decided.
+    fn run_on(&mut self, l: &Inquiry, buf: &[u8], idle: bool, out: &mut PresetRows) -> usize {
         let len = l.packet_len();
         let divider = u32::from(l.divider);
         let mut pos = 0;
-        while self.buf.len() - pos >= len {
-            let ts = self.ts_at(pos);
-            let on_grid = self.buf[pos] == DATA_PACKET
+        while buf.len() - pos >= len {
+            let ts = Self::ts_at(buf, pos);
+            let on_grid = buf[pos] == DATA_PACKET
                 && self
                     .last
                     .map_or(true, |(last, _)| Self::follows(last, ts, divider));
@@ -458,20 +478,18 @@ impl Shimmer3Decoder {
                 continue;
             }
             let end = pos + len;
-            if self.buf.len() == end {
+            if buf.len() == end {
                 if idle && self.synced {
-                    let packet = self.buf[pos..end].to_vec();
-                    self.emit(&l, &packet, out);
+                    self.emit(l, &buf[pos..end], out);
                     pos = end;
                 }
                 break;
             }
-            if end + 4 <= self.buf.len()
-                && self.buf[end] == DATA_PACKET
-                && Self::next_after(ts, self.ts_at(end), divider)
+            if end + 4 <= buf.len()
+                && buf[end] == DATA_PACKET
+                && Self::next_after(ts, Self::ts_at(buf, end), divider)
             {
-                let packet = self.buf[pos..end].to_vec();
-                self.emit(&l, &packet, out);
+                self.emit(l, &buf[pos..end], out);
                 self.synced = true;
                 pos = end;
                 continue;
@@ -480,12 +498,11 @@ impl Shimmer3Decoder {
             // whole packet, or this one was cut short and the next starts
             // inside its span, or it was never a packet. Where the next
             // packet starts tells which.
-            match self.next_start(pos, ts, divider, len) {
+            match Self::next_start(buf, pos, ts, divider, len) {
                 // Undecided; on a quiet link nothing more is coming for now,
                 // so a packet in step with the stream is taken.
                 Err(()) if idle && self.synced => {
-                    let packet = self.buf[pos..end].to_vec();
-                    self.emit(&l, &packet, out);
+                    self.emit(l, &buf[pos..end], out);
                     pos = end;
                 }
                 Err(()) => break,
@@ -494,8 +511,7 @@ impl Shimmer3Decoder {
                     pos = q;
                 }
                 Ok(Some(q)) => {
-                    let packet = self.buf[pos..end].to_vec();
-                    self.emit(&l, &packet, out);
+                    self.emit(l, &buf[pos..end], out);
                     self.synced = true;
                     self.skip_garbage(q - end);
                     pos = q;
@@ -506,7 +522,7 @@ impl Shimmer3Decoder {
                 }
             }
         }
-        self.buf.drain(..pos);
+        pos
     }
 }
 
@@ -546,6 +562,7 @@ impl Decoder for Shimmer3Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Rows;
 
     /// Battery, GSR, WR accel, mag, gyro, temperature, pressure, ExG1, ExG2:
     /// the emulator profile's layout.
@@ -584,7 +601,7 @@ mod tests {
         Shimmer3Decoder::with_layout(Inquiry::parse(&full_inquiry()).unwrap())
     }
 
-    fn run(d: &mut Shimmer3Decoder, bytes: &[u8]) -> Vec<Vec<f64>> {
+    fn run(d: &mut Shimmer3Decoder, bytes: &[u8]) -> Rows {
         let mut out = PresetRows::default();
         d.decode(Input::Bytes(bytes), &mut out);
         std::mem::take(&mut out[0])
@@ -660,7 +677,7 @@ mod tests {
         let mut rows = run(&mut d, &bytes);
         let mut out = PresetRows::default();
         d.flush(&mut out);
-        rows.extend(std::mem::take(&mut out[0]));
+        rows.append(&mut out[0]);
         let idx: Vec<f64> = rows.iter().map(|r| r[0]).collect();
         assert_eq!(idx, [0.0, 1.0, 5.0, 6.0, 7.0, 10.0]);
         assert_eq!(d.stats(Preset::Default).lost_packets, 5);
@@ -678,9 +695,9 @@ mod tests {
             bytes.extend(packet(64 * i, &VALS));
         }
         // Fed one byte at a time, as a slow port would.
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         for b in &bytes {
-            rows.extend(run(&mut d, std::slice::from_ref(b)));
+            rows.append(&mut run(&mut d, std::slice::from_ref(b)));
         }
         let idx: Vec<f64> = rows.iter().map(|r| r[0]).collect();
         assert_eq!(idx, [0.0, 1.0, 2.0, 3.0, 4.0]);

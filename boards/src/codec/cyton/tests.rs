@@ -26,9 +26,9 @@ fn simple(counter: u8) -> Vec<u8> {
     frame(counter, [counter as i32; 8], [0; 6], 0xC0)
 }
 
-fn decode(variant: CytonVariant, bytes: &[u8]) -> (Vec<Vec<f64>>, DecodeStats) {
+fn decode(variant: CytonVariant, bytes: &[u8]) -> (Rows, DecodeStats) {
     let mut d = CytonDecoder::new(variant);
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     d.push(bytes, &mut out);
     (out, d.stats().clone())
 }
@@ -125,7 +125,7 @@ fn loss_counted_across_wrap() {
 #[test]
 fn reset_stream_forgets_counter() {
     let mut d = CytonDecoder::new(CytonVariant::Cyton);
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     d.push(&simple(10), &mut out);
     d.reset_stream();
     d.push(&simple(200), &mut out);
@@ -184,7 +184,7 @@ fn invalid_end_byte_rejected() {
 #[test]
 fn resync_waits_for_confirming_start_byte() {
     let mut d = CytonDecoder::new(CytonVariant::Cyton);
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     d.push(&[0x42], &mut out); // garbage: now resyncing
     d.push(&simple(1), &mut out);
     assert!(out.is_empty(), "needs the next start byte to confirm");
@@ -201,7 +201,7 @@ fn partial_packets_across_pushes() {
         bytes.extend(simple(c));
     }
     let mut d = CytonDecoder::new(CytonVariant::Cyton);
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     for chunk in bytes.chunks(7) {
         d.push(chunk, &mut out);
     }
@@ -215,7 +215,7 @@ fn partial_packets_across_pushes() {
 fn gain_tracking_changes_scaling() {
     let mut d = CytonDecoder::new(CytonVariant::Cyton);
     assert!(d.apply_config("x2010000X")); // channel 2 gain index 1 -> 2
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     d.push(&frame(1, [1000; 8], [0; 6], 0xC0), &mut out);
     assert!(close(out[0][1], 1000.0 * UV_PER_COUNT_G24));
     assert!(close(out[0][2], 1000.0 * 4.5 / 8_388_607.0 / 2.0 * 1e6));
@@ -239,7 +239,7 @@ fn daisy_pairs_and_averages() {
     bytes.extend(frame(5, [0; 8], [4, 4, 4, 4, 4, 4], 0xC1));
     let mut d = CytonDecoder::new(CytonVariant::Daisy);
     d.apply_config("xQ000000X"); // Daisy channel 9: gain 1
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     d.push(&bytes, &mut out);
     assert_eq!(out.len(), 3);
     let a = |v: f64| v * 0.002 / 16.0;
@@ -306,7 +306,7 @@ fn daisy_discards_unpaired() {
 #[test]
 fn never_panics_on_nasty_input() {
     let mut d = CytonDecoder::new(CytonVariant::Daisy);
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     d.push(&[], &mut out);
     d.push(&[0xA0; 100], &mut out);
     d.push(&[0xC0; 100], &mut out);
@@ -374,7 +374,7 @@ fn accel_and_analog_held_across_end_bytes_like_brainflow() {
         assert_eq!(&r[9..12], &[a(160.0), a(32.0), a(-16.0)]);
     }
     assert_eq!(&rows[0][19..22], &[0.0; 3]);
-    for r in &rows[1..] {
+    for r in rows.iter().skip(1) {
         assert_eq!(&r[19..22], &[100.0, 200.0, -300.0]);
     }
 }
@@ -388,7 +388,7 @@ fn brainflow_compat_daisy_pairing() {
     let mut d = CytonDecoder::new(CytonVariant::Daisy);
     d.set_daisy_pairing(DaisyPairing::BrainFlowCompat);
     assert_eq!(d.daisy_pairing(), DaisyPairing::BrainFlowCompat);
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     d.push(&bytes, &mut out);
     // Rows commit on odd packets; the first has no Daisy half yet.
     let pk: Vec<f64> = out.iter().map(|r| r[0]).collect();

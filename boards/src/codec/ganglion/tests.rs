@@ -68,7 +68,7 @@ fn brainflow_sign_quirk() {
     p[1] = 0xFF;
     p[2] = 0xFF;
     p[3] = 0xC0;
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     GanglionDecoder::new(GanglionFirmware::V3).decode(&p, &mut rows);
     assert_eq!(rows[0][1], -128.0 * EEG_SCALE);
     rows.clear();
@@ -83,7 +83,7 @@ fn fw3_values_accel_and_layout() {
     let mut d =
         GanglionDecoder::new(GanglionFirmware::V3).with_sign(SignConvention::TwosComplement);
     let vals = [1, -1, 131_071, -131_072, 0, 7, -7, 100];
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.decode(&fw3_packet(10, &vals, -5), &mut rows);
     d.decode(&fw3_packet(11, &vals, 3), &mut rows);
     d.decode(&fw3_packet(12, &vals, 2), &mut rows);
@@ -121,7 +121,7 @@ fn fw2_raw_then_deltas() {
     for (i, v) in start.iter().enumerate() {
         raw[1 + 3 * i..4 + 3 * i].copy_from_slice(&v.to_be_bytes()[1..]);
     }
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.decode(&raw, &mut rows);
     assert_eq!(rows.len(), 1);
     assert_eq!(eeg(&rows[0]), scaled(&start));
@@ -161,7 +161,7 @@ fn fw2_brainflow_convention_matches_brainflow_arithmetic() {
     for _ in 0..8 {
         w.put(-1, 18);
     }
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.decode(&w.out, &mut rows);
     assert_eq!(eeg(&rows[0]), scaled(&[2, 2, 2, 2]));
     assert_eq!(eeg(&rows[1]), scaled(&[4, 4, 4, 4]));
@@ -170,7 +170,7 @@ fn fw2_brainflow_convention_matches_brainflow_arithmetic() {
 #[test]
 fn exact_loss_and_wrap() {
     let mut d = GanglionDecoder::new(GanglionFirmware::V3);
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     for id in [97u8, 98, 0, 1, 5, 6] {
         d.decode(&fw3_packet(id, &[0; 8], 0), &mut rows);
     }
@@ -190,7 +190,7 @@ fn exact_loss_and_wrap() {
 #[test]
 fn impedance_and_rejects() {
     let mut d = GanglionDecoder::new(GanglionFirmware::V3);
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.decode(b"\xC9123Z", &mut rows);
     d.decode(b"\xCD45Z\0\0\0", &mut rows);
     d.decode(b"\xCA7", &mut rows);
@@ -240,7 +240,7 @@ proptest! {
         let fw = if v3 { GanglionFirmware::V3 } else { GanglionFirmware::V2 };
         let sign = if bf { SignConvention::BrainFlow } else { SignConvention::TwosComplement };
         let mut d = GanglionDecoder::new(fw).with_sign(sign);
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         for c in &chunks {
             d.decode(c, &mut rows);
         }
@@ -254,7 +254,7 @@ proptest! {
             (proptest::array::uniform8(-(1i32 << 17)..(1i32 << 17)), any::<bool>(), any::<i8>()), 1..30),
     ) {
         let mut d = GanglionDecoder::new(GanglionFirmware::V3).with_sign(SignConvention::TwosComplement);
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         for (k, (vals, wide, acc)) in samples.iter().enumerate() {
             let id = (k % 100) as u8 + if *wide { 100 } else { 0 };
             rows.clear();
@@ -277,7 +277,7 @@ proptest! {
         for (i, v) in start.iter().enumerate() {
             raw[1 + 3 * i..4 + 3 * i].copy_from_slice(&v.to_be_bytes()[1..]);
         }
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         d.decode(&raw, &mut rows);
         let mut cur = start;
         let mut lost = 0u64;

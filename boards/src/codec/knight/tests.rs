@@ -1,4 +1,5 @@
 use super::*;
+use crate::codec::Rows;
 
 fn packet(counter: u8, raw: [i16; 8], statp: u8, statn: u8) -> Vec<u8> {
     let mut p = vec![START_BYTE, counter];
@@ -30,7 +31,7 @@ fn scale_is_brainflows_float() {
 fn decodes_every_field() {
     let raw = [1, -1, 32767, -32768, 0, 100, -200, 12345];
     let mut d = KnightDecoder::new();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.push(&packet(7, raw, 0x0F, 0xF0), &mut rows);
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
@@ -45,11 +46,11 @@ fn decodes_every_field() {
 #[test]
 fn any_chunking_gives_the_same_rows() {
     let bytes = stream(0..40);
-    let mut whole = Vec::new();
+    let mut whole = Rows::default();
     KnightDecoder::new().push(&bytes, &mut whole);
     for chunk in [1, 2, 5, 20, 21, 22, 64] {
         let mut d = KnightDecoder::new();
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         for c in bytes.chunks(chunk) {
             d.push(c, &mut rows);
         }
@@ -64,7 +65,7 @@ fn any_chunking_gives_the_same_rows() {
 fn exact_loss_across_the_wrap() {
     let counters: Vec<u8> = (250..=255).chain(3..10).collect();
     let mut d = KnightDecoder::new();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.push(&stream(counters), &mut rows);
     assert_eq!(rows.len(), 13);
     assert_eq!(d.stats().lost_packets, 3);
@@ -80,7 +81,7 @@ fn resyncs_after_garbage_and_counts_it() {
     bytes.extend_from_slice(&fake);
     bytes.extend(stream(5..10));
     let mut d = KnightDecoder::new();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.push(&bytes, &mut rows);
     let counters: Vec<f64> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(counters, (0..10).map(f64::from).collect::<Vec<_>>());
@@ -95,7 +96,7 @@ fn truncated_packet_is_one_lost() {
     bytes.extend_from_slice(&packet(3, [0xA0C0u16 as i16; 8], 0xA0, 0xC0)[..20]);
     bytes.extend(stream(4..8));
     let mut d = KnightDecoder::new();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     for c in bytes.chunks(7) {
         d.push(c, &mut rows);
     }
@@ -107,7 +108,7 @@ fn truncated_packet_is_one_lost() {
 #[test]
 fn reset_forgets_the_counter() {
     let mut d = KnightDecoder::new();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.push(&stream([10]), &mut rows);
     d.reset_stream();
     d.push(&stream([200]), &mut rows);
@@ -163,7 +164,7 @@ fn imu_decodes_every_field() {
         f32::MAX,
     ];
     let mut d = KnightDecoder::imu();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.push(&imu_packet(200, raw, [0x0F, 0xF0], imu), &mut rows);
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
@@ -186,7 +187,7 @@ fn imu_decodes_every_field() {
     );
     assert_eq!(&p[20..24], &[0x00, 0x00, 0x80, 0x3F]);
     assert_eq!(&p[52..56], &[0x00, 0x00, 0x00, 0xC0]);
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     KnightDecoder::imu().push(&p, &mut rows);
     assert_eq!((rows[0][11], rows[0][19]), (1.0, -2.0));
 }
@@ -194,12 +195,12 @@ fn imu_decodes_every_field() {
 #[test]
 fn imu_any_chunking_gives_the_same_rows() {
     let bytes = imu_stream(0..40);
-    let mut whole = Vec::new();
+    let mut whole = Rows::default();
     KnightDecoder::imu().push(&bytes, &mut whole);
     assert_eq!(whole.len(), 40);
     for chunk in [1, 3, 21, 56, 57, 58, 200] {
         let mut d = KnightDecoder::imu();
-        let mut rows = Vec::new();
+        let mut rows = Rows::default();
         for c in bytes.chunks(chunk) {
             d.push(c, &mut rows);
         }
@@ -213,7 +214,7 @@ fn imu_any_chunking_gives_the_same_rows() {
 fn imu_exact_loss_across_the_wrap() {
     let counters: Vec<u8> = (250..=255).chain(3..10).chain(12..14).collect();
     let mut d = KnightDecoder::imu();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     d.push(&imu_stream(counters), &mut rows);
     assert_eq!(rows.len(), 15);
     assert_eq!(d.stats().lost_packets, 3 + 2);
@@ -238,7 +239,7 @@ fn imu_resyncs_after_garbage_and_a_truncated_packet() {
     bytes.extend_from_slice(&fake[..31]);
     bytes.extend(imu_stream(6..12));
     let mut d = KnightDecoder::imu();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     for c in bytes.chunks(13) {
         d.push(c, &mut rows);
     }
@@ -249,7 +250,7 @@ fn imu_resyncs_after_garbage_and_a_truncated_packet() {
     assert_eq!(d.stats().garbage_bytes, 5 + 31);
     // A Knight decoder never reads an IMU stream as packets of its own.
     let mut k = KnightDecoder::new();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     k.push(&imu_stream(0..20), &mut rows);
     assert!(rows.is_empty());
 }
