@@ -52,17 +52,4 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
     g.finish();
 }
 
-/// `criterion_main!`, with the clock chosen at run time (see [`cpu_time`]).
-fn main() {
-    if cpu_time::requested() {
-        let mut c = Criterion::default()
-            .with_measurement(cpu_time::CpuTime)
-            .configure_from_args();
-        bench(&mut c);
-        c.final_summary();
-    } else {
-        let mut c = Criterion::default().configure_from_args();
-        bench(&mut c);
-        c.final_summary();
-    }
-}
+main_with_clock!(bench);

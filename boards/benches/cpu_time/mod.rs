@@ -19,32 +19,35 @@ pub fn requested() -> bool {
     std::env::var("BOARDLOOP_BENCH_CLOCK").is_ok_and(|v| v == "cpu")
 }
 
+/// `criterion_main!` for a `fn bench<M: Measurement>(&mut Criterion<M>)`,
+/// with the clock chosen at run time: [`CpuTime`] if [`requested`], else
+/// criterion's wall clock.
+#[macro_export]
+macro_rules! main_with_clock {
+    ($bench:ident) => {
+        fn main() {
+            if cpu_time::requested() {
+                let mut c = Criterion::default()
+                    .with_measurement(cpu_time::CpuTime)
+                    .configure_from_args();
+                $bench(&mut c);
+                c.final_summary();
+            } else {
+                let mut c = Criterion::default().configure_from_args();
+                $bench(&mut c);
+                c.final_summary();
+            }
+        }
+    };
+}
+
 /// CPU time of the calling thread, in nanoseconds.
 pub struct CpuTime;
 
-#[repr(C)]
-struct Timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
-extern "C" {
-    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-}
-
-/// Linux's `CLOCK_THREAD_CPUTIME_ID`.
-const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-
 fn thread_cpu_ns() -> u64 {
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec (64-bit Linux layout:
-    // two i64), and the clock id is a constant the kernel knows.
-    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    let ts = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .expect("clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec() as u64 * 1_000_000_000 + ts.tv_nsec() as u64
 }
 
 impl Measurement for CpuTime {
