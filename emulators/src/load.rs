@@ -164,6 +164,7 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
     let mut anchors: HashMap<Vec<u8>, (usize, usize)> = HashMap::new();
     // Nodes with every alias expanded, as serde_yaml_ng will build them.
     let mut nodes = 0usize;
+    let mut documents = 0usize;
     let mut events = EventReader::new(text);
     while let Some((event, mark)) = events.next() {
         // The field the event is in, for errors.
@@ -203,6 +204,18 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
                 nodes = nodes.saturating_add(size);
                 open.len() + levels
             }
+            YamlEvent::Document => {
+                documents += 1;
+                // serde_yaml_ng refuses a second document with no position.
+                if documents > 1 {
+                    return Err(at(
+                        mark,
+                        "",
+                        "a second YAML document starts here (`---`): a file holds one".into(),
+                    ));
+                }
+                open.len()
+            }
             YamlEvent::Other => open.len(),
             YamlEvent::Error => break,
         };
@@ -237,7 +250,9 @@ enum YamlEvent {
     Scalar(Option<Vec<u8>>, Vec<u8>),
     /// An alias, by anchor name.
     Alias(Vec<u8>),
-    /// Stream and document boundaries.
+    /// A document starts.
+    Document,
+    /// Stream boundaries, and a document's end.
     Other,
     /// A syntax error: the deserializer will report it.
     Error,
@@ -316,6 +331,7 @@ impl<'a> EventReader<'a> {
                 unsafe_libyaml::YAML_ALIAS_EVENT => {
                     YamlEvent::Alias(anchor((*e).data.alias.anchor).unwrap_or_default())
                 }
+                unsafe_libyaml::YAML_DOCUMENT_START_EVENT => YamlEvent::Document,
                 unsafe_libyaml::YAML_STREAM_END_EVENT => {
                     self.done = true;
                     YamlEvent::Other
@@ -608,6 +624,19 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("items[1]"));
         assert!(e.message.contains("unknown field `rat`"), "{e}");
         assert!(e.to_string().starts_with("f.yaml:4:"), "{e}");
+    }
+
+    #[test]
+    fn a_second_document_is_located() {
+        // serde_yaml_ng says "more than one document" with no line; found by
+        // the scenario_loader and profile_loader fuzz targets.
+        let text = "name: x\nitems: []\n---\nname: y\n";
+        let e = parse_yaml::<Outer>(Path::new("f.yaml"), text).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("second YAML document"), "{e}");
+        // One document, with its own `---` and `...`, is fine.
+        let one = "---\nname: x\nitems: []\n...\n";
+        assert!(parse_yaml::<Outer>(Path::new("f.yaml"), one).is_ok());
     }
 
     #[test]
