@@ -17,12 +17,13 @@
 #   FUZZ_JOBS   targets run at once (default 1; libFuzzer uses one core each).
 #   FUZZ_FLAGS  cargo fuzz build flags (default "-O": release, AddressSanitizer).
 #               Campaigns use "-O -a -s none": overflow checks on, no ASan.
-#               Our code the targets reach is safe Rust, where ASan finds
-#               nothing a panic would not, and without it they run 5 to 20
-#               times faster (profile_loader 545 -> 2,900 executions/s,
-#               decode_muse_s 2,800 -> 56,000 on a 2-core VM). The YAML
-#               parser under the loaders (unsafe-libyaml) keeps ASan in the
-#               default build CI runs.
+#               The code the decoder, parser and matcher targets reach is
+#               safe Rust, where ASan finds nothing a panic would not, and
+#               every target runs 5 to 20 times faster without it
+#               (profile_loader 545 -> 2,900 executions/s, decode_muse_s
+#               2,800 -> 56,000 on a 2-core VM). The loaders reach unsafe
+#               code in one place, libyaml driven by emulators/src/load.rs's
+#               event reader: that keeps ASan in the default build CI runs.
 #               Each set of flags builds in its own target directory.
 set -euo pipefail
 

@@ -6,7 +6,11 @@
 #                  drivers (brainflow), BrainFlow's binding over our C library
 #                  (brainflow_dropin), C++ boards through the plugin ABI (cpp),
 #                  BLE boards over the in-memory link (memory); `device`
-#                  trials need a rig and are skipped
+#                  trials need a rig and are skipped. Archived once and run
+#                  in 2 nextest partitions, whose JUnit must add up to the
+#                  whole matrix (ci/partitions.sh)
+#   rig groups     nextest accepts `boardloop rig-groups` output: one test
+#                  group of one thread per device (ci/rig-groups-check.sh)
 #   BLE (BlueZ)    in a small qemu VM with bluetoothd: the `bluez` trials (Rust
 #                  boards over btleplug) and `brainflow_bluez` (BrainFlow's own
 #                  native BLE drivers) and `brainflow_dropin_bluez` (BrainFlow's
@@ -20,7 +24,7 @@
 #   sanitizers     the Rust side of the C ABI: Miri on the ring buffer, the panic
 #                  boundary and caller-buffer writes; the ffi tests under ASan
 #   fuzz           every cargo-fuzz target of fuzz/ for 20 s (nightly), so a
-#                  regression shows; long campaigns: bash ci/fuzz.sh SECONDS
+#                  regression shows; campaigns: FUZZ_RUNS=10000000 (fuzz/README.md)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -38,15 +42,22 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "tests (unit, property, CLI, FFI, scenario matrix)"
-cargo nextest run --workspace --profile ci
-# The JUnit a CI system would show: every test, the matrix's trials among them.
-junit="${CARGO_TARGET_DIR:-target}/nextest/ci/junit.xml"
-cases=$(grep -c '<testcase ' "$junit")
-trials=$(grep -c 'classname="boardloop-harness::matrix"' "$junit" || true)
-echo "JUnit: $junit, $cases test cases, $trials of them matrix trials"
-[ "$trials" -gt 100 ]
+step "tests (unit, property, CLI, FFI)"
+# The scenario matrix runs in the next step, from an archive, in partitions.
+cargo nextest run --workspace --profile ci -E 'not binary(matrix)'
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+echo "JUnit: $target/nextest/ci/junit.xml, $(grep -c '<testcase ' "$target/nextest/ci/junit.xml") test cases"
 cargo test --workspace --doc -q
+
+step "scenario matrix: archived once, run in 2 partitions, JUnit union = the matrix"
+bash ci/partitions.sh 2
+# The JUnit a CI system would show: the matrix's trials, one case each.
+trials=$(cat "$target"/partitions/partition-*.xml | grep -c 'classname="boardloop-harness::matrix"')
+echo "matrix trials in the partitions' JUnit: $trials"
+[ "$trials" -gt 100 ]
+
+step "rig: nextest runs one trial at a time per device (generated test groups)"
+bash ci/rig-groups-check.sh
 
 step "soak (short): 500,000 Cyton packets through the C ABI, faults sprinkled in"
 bash ci/soak.sh 500000

@@ -6,11 +6,24 @@ use boardloop_emulators::{LoadError, Profile, Scenario};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The repository this harness was built from (no `harness/..` in the paths
-/// people read).
+/// The repository (no `harness/..` in the paths people read): the one cargo
+/// or nextest names at run time, so a test binary from a nextest archive
+/// (`--workspace-remap`) reads the runner's checkout; else the one this
+/// harness was built from.
 pub fn repo_root() -> &'static Path {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest)
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let built = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            // Only this harness's own manifest folder: `CARGO_MANIFEST_DIR`
+            // of some other package (a `cargo run` elsewhere) is no repo of ours.
+            .filter(|m| m.ends_with("harness") && m.join("../scenarios").is_dir())
+            .unwrap_or_else(|| built.to_path_buf())
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| built.to_path_buf())
+    })
 }
 
 /// `path` as a person reads it: relative to the current directory when it is

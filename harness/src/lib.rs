@@ -10,6 +10,7 @@ pub mod brainflow;
 pub mod catalog;
 pub mod check;
 pub mod console;
+pub mod device_lock;
 pub mod host;
 pub mod junit;
 pub mod memory_ble;

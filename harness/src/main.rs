@@ -66,6 +66,15 @@ enum Cmd {
     },
     /// List the boards, their BrainFlow ids and data layouts.
     Boards,
+    /// Write nextest test groups for a rig: one per device, one trial at a
+    /// time (`cargo nextest run --tool-config-file boardloop:$PWD/FILE`).
+    RigGroups {
+        /// The rig file.
+        rig: PathBuf,
+        /// Write here instead of to stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Validate device profiles and scenarios.
     Check {
         /// Files to check (default: everything under scenarios/).
@@ -121,12 +130,35 @@ fn main() -> ExitCode {
             uncapped,
         } => cmd_emulate(scenario, max, speed, adapter, uncapped),
         Cmd::Boards => cmd_boards(),
+        Cmd::RigGroups { rig, output } => cmd_rig_groups(rig, output),
         Cmd::Check {
             files,
             allow_outside_paths,
         } => {
             boardloop_emulators::load::allow_outside_paths(allow_outside_paths);
             cmd_check(files)
+        }
+    }
+}
+
+fn cmd_rig_groups(rig: PathBuf, output: Option<PathBuf>) -> ExitCode {
+    let rig = match Rig::load(&rig) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let toml = rig.nextest_groups();
+    let written = match &output {
+        Some(path) => std::fs::write(path, toml),
+        None => std::io::stdout().write_all(toml.as_bytes()),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot write the groups: {e}");
+            ExitCode::FAILURE
         }
     }
 }

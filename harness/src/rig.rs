@@ -104,4 +104,42 @@ impl Rig {
             _ => Ok(b),
         }
     }
+
+    /// nextest's view of the rig: one test group per device, of one thread,
+    /// holding the `::device` trials of every board on it, as a nextest tool
+    /// config (`cargo nextest run --tool-config-file boardloop:FILE`). So
+    /// nextest never runs two trials on one device at once, and no test slot
+    /// sits waiting on a device lock ([`crate::device_lock`], which still
+    /// holds between separate runs).
+    pub fn nextest_groups(&self) -> String {
+        let mut devices: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (board, dev) in &self.boards {
+            // Board names are the registry's (`cyton_daisy`); anything else
+            // names no trial and could not sit in the filter unescaped.
+            if board.is_empty() || !board.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let key = crate::device_lock::device_key(dev);
+            devices.entry(key).or_default().push(board);
+        }
+        let rig = if self.rig.is_empty() { "" } else { " " };
+        let mut toml = format!(
+            "# nextest test groups for the rig{rig}{}: one device, one trial at a time.\n\
+             # Made by `boardloop rig-groups`; use with\n\
+             # cargo nextest run --tool-config-file boardloop:$PWD/<this file>\n",
+            self.rig
+        );
+        for (key, boards) in devices {
+            let file = crate::device_lock::lock_file_name(&key);
+            let group = format!("@tool:boardloop:{}", file.trim_end_matches(".lock"));
+            toml.push_str(&format!(
+                "\n# {key}\n[test-groups.\"{group}\"]\nmax-threads = 1\n\n\
+                 [[profile.default.overrides]]\n\
+                 filter = 'binary(matrix) & test(/^({})::[^:]+::device$/)'\n\
+                 test-group = \"{group}\"\n",
+                boards.join("|")
+            ));
+        }
+        toml
+    }
 }

@@ -294,3 +294,130 @@ fn run_prints_in_order_sums_up_and_writes_junit() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The flock(2) locks on `file` in /proc/locks: (pid, blocked waiter?).
+fn flocks_on(file: &Path) -> Vec<(u32, bool)> {
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(file).unwrap().ino().to_string();
+    let table = std::fs::read_to_string("/proc/locks").unwrap();
+    table
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let waiter = f.get(1) == Some(&"->");
+            let f = if waiter { &f[2..] } else { &f[1..] };
+            // FLOCK ADVISORY WRITE pid maj:min:ino start end
+            (f.first() == Some(&"FLOCK") && f.get(4)?.rsplit(':').next()? == ino)
+                .then(|| (f[3].parse().unwrap(), waiter))
+        })
+        .collect()
+}
+
+/// Waits (bounded) until the locks on `file` are as `want` says.
+fn until_flocks(file: &Path, what: &str, want: impl Fn(&[(u32, bool)]) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let locks = flocks_on(file);
+        if want(&locks) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw {what}: {locks:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn two_runs_on_one_rig_take_turns_at_the_device() {
+    use boardloop_harness::device_lock;
+    let emu = Emulate::start("scenarios/cyton/markers.yaml");
+    let dir = scratch("lock");
+    let locks = dir.join("locks");
+    let rig = dir.join("rig.yaml");
+    std::fs::write(
+        &rig,
+        format!(
+            "rig: shared\nboards:\n  cyton: {{ serial_port: {} }}\n",
+            emu.port
+        ),
+    )
+    .unwrap();
+    let device = &boardloop_harness::rig::Rig::load(&rig).unwrap().boards["cyton"];
+    // The test holds the device first, so both runs are surely under way and
+    // waiting before either can have it.
+    let held = device_lock::acquire_in(&locks, device, "the test", &mut Vec::new()).unwrap();
+    let file = held.path.clone();
+    let spawn = || {
+        Command::new(exe())
+            .current_dir(root())
+            .env("BOARDLOOP_LOCK_DIR", &locks)
+            .args(["run", "cyton::markers::device", "--rig"])
+            .arg(&rig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let runs = [a.id(), b.id()];
+    until_flocks(&file, "both runs waiting", |l| {
+        runs.iter().all(|p| l.contains(&(*p, true)))
+    });
+    drop(held);
+    // One run has the device and the other still waits for it: they take
+    // turns, never both at once.
+    until_flocks(&file, "one run holding, the other waiting", |l| {
+        let holding: Vec<u32> = l.iter().filter(|x| !x.1).map(|x| x.0).collect();
+        holding.len() == 1
+            && runs.contains(&holding[0])
+            && runs
+                .iter()
+                .filter(|p| **p != holding[0])
+                .all(|p| l.contains(&(*p, true)))
+    });
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed, 0 failed, 0 ignored"), "{text}");
+        assert!(
+            text.contains("cyton::markers::device: waiting for ")
+                && text.contains(&format!("in use by pid {} (the test)", std::process::id())),
+            "{text}"
+        );
+    }
+    assert!(flocks_on(&file).is_empty());
+}
+
+#[test]
+fn rig_groups_give_each_device_a_one_thread_nextest_group() {
+    let dir = scratch("groups");
+    let rig = dir.join("rig.yaml");
+    std::fs::write(
+        &rig,
+        "rig: bench-3\nboards:\n  cyton: { serial_port: /dev/ttyS0 }\n  \
+         freeeeg32: { serial_port: /dev/ttyS1 }\n  ironbci32: { serial_port: /dev/ttyS1 }\n  \
+         muse_2: { mac_address: \"00:55:DA:B0:06:D6\", adapter: hci0 }\n",
+    )
+    .unwrap();
+    let (ok, toml) = run(&["rig-groups", rig.to_str().unwrap()]);
+    assert!(ok, "{toml}");
+    // One group per device: two boards on one port share theirs.
+    assert_eq!(toml.matches("max-threads = 1").count(), 3, "{toml}");
+    for (group, filter) in [
+        ("dev_ttyS0", "(cyton)"),
+        ("dev_ttyS1", "(freeeeg32|ironbci32)"),
+        ("ble-00_55_DA_B0_06_D6-on-hci0", "(muse_2)"),
+    ] {
+        let block = format!(
+            "[test-groups.\"@tool:boardloop:{group}\"]\nmax-threads = 1\n\n\
+             [[profile.default.overrides]]\n\
+             filter = 'binary(matrix) & test(/^{filter}::[^:]+::device$/)'\n\
+             test-group = \"@tool:boardloop:{group}\"\n"
+        );
+        assert!(toml.contains(&block), "{block}\nnot in\n{toml}");
+    }
+}

@@ -32,6 +32,9 @@ impl TargetKind for Device {
         log: &mut Vec<String>,
     ) -> Result<Session, String> {
         let device = &self.device;
+        // Held until the trial is over (the session's guard): two trials
+        // never share one device (`device_lock`).
+        let lock = crate::device_lock::acquire(device, &trial.name(), log)?;
         // The scenario's profile says what the device is, as for the plan.
         let host = if trial.scenario.profile.ble.is_some() {
             // A BLE device on a rig: BrainFlow's params, as a user gives them.
@@ -57,7 +60,7 @@ impl TargetKind for Device {
         Ok(Session {
             host,
             emulator: None,
-            guard: None,
+            guard: Some(Box::new(lock)),
         })
     }
 }
