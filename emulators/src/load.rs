@@ -165,6 +165,7 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
     // Nodes with every alias expanded, as serde_yaml_ng will build them.
     let mut nodes = 0usize;
     let mut documents = 0usize;
+    let mut ended: Option<Mark> = None;
     let mut events = EventReader::new(text);
     while let Some((event, mark)) = events.next() {
         // The field the event is in, for errors.
@@ -216,8 +217,24 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
                 }
                 open.len()
             }
+            YamlEvent::DocumentEnd => {
+                // An implicit end is marked where the next token starts.
+                ended = Some(mark);
+                open.len()
+            }
             YamlEvent::Other => open.len(),
-            YamlEvent::Error => break,
+            // After a document, serde_yaml_ng takes any error for the start
+            // of a second document and says so with no position.
+            YamlEvent::Error => match ended {
+                Some(end) => {
+                    return Err(at(
+                        end,
+                        "",
+                        "text after the end of the document that starts no other".into(),
+                    ))
+                }
+                None => break,
+            },
         };
         if let Some(top) = open.last_mut() {
             top.2 = top.2.max(reach);
@@ -252,9 +269,12 @@ enum YamlEvent {
     Alias(Vec<u8>),
     /// A document starts.
     Document,
+    /// A document ends.
+    DocumentEnd,
     /// Stream boundaries, and a document's end.
     Other,
-    /// A syntax error: the deserializer will report it.
+    /// A syntax error: the deserializer reports it, unless it comes after
+    /// the first document.
     Error,
 }
 
@@ -302,6 +322,7 @@ impl<'a> EventReader<'a> {
             let p = self.parser.as_mut_ptr();
             if unsafe_libyaml::yaml_parser_parse(p, event.as_mut_ptr()).fail {
                 self.done = true;
+                // libyaml keeps the problem's position in private fields.
                 return Some((YamlEvent::Error, Mark::default()));
             }
             let e = event.as_mut_ptr();
@@ -332,6 +353,7 @@ impl<'a> EventReader<'a> {
                     YamlEvent::Alias(anchor((*e).data.alias.anchor).unwrap_or_default())
                 }
                 unsafe_libyaml::YAML_DOCUMENT_START_EVENT => YamlEvent::Document,
+                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => YamlEvent::DocumentEnd,
                 unsafe_libyaml::YAML_STREAM_END_EVENT => {
                     self.done = true;
                     YamlEvent::Other
@@ -634,6 +656,15 @@ mod tests {
         let e = parse_yaml::<Outer>(Path::new("f.yaml"), text).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("second YAML document"), "{e}");
+        // What libyaml cannot start a document with, after one: serde_yaml_ng
+        // calls it a second document too (found by the scenario_loader target).
+        let text = "&a {name: x, items: []},####\n";
+        let e = parse_yaml::<Outer>(Path::new("f.yaml"), text).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(1), Some(24)), "{e}"); // the comma
+        assert!(
+            e.message.starts_with("text after the end of the document"),
+            "{e}"
+        );
         // One document, with its own `---` and `...`, is fine.
         let one = "---\nname: x\nitems: []\n...\n";
         assert!(parse_yaml::<Outer>(Path::new("f.yaml"), one).is_ok());

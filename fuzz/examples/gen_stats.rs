@@ -2,6 +2,8 @@
 //! fixed xorshift), renders each, runs the loader, and prints the share that
 //! loaded and the most common refusals. Usage:
 //! `cargo run --release --example gen_stats -- scenario|profile [N] [BYTES]`
+//! With `RENDER=FILE` it prints instead the YAML the fuzz target made of the
+//! input FILE (a crash in `artifacts/`), to turn it into a unit test.
 use arbitrary::{Arbitrary, Unstructured};
 use boardloop_fuzz::profile_gen::ProfileGen;
 use boardloop_fuzz::scenario_gen::ScenarioGen;
@@ -15,6 +17,18 @@ fn main() {
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let len: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(512);
     let show = std::env::var_os("SHOW").is_some();
+    if let Some(file) = std::env::var_os("RENDER") {
+        let bytes = std::fs::read(file).expect("RENDER names a readable file");
+        let mut u = Unstructured::new(&bytes);
+        let style = Style::arbitrary(&mut u).expect("a style");
+        let text = if which == "scenario" {
+            render_with(&ScenarioGen::arbitrary_take_rest(u).expect("a model"), &style, ScenarioGen::y)
+        } else {
+            render_with(&ProfileGen::arbitrary_take_rest(u).expect("a model"), &style, ProfileGen::y)
+        };
+        print!("{text}");
+        return;
+    }
     let mut s = 0x1234_5678_9abc_def1u64;
     let mut counts = [0usize; 3];
     let mut why: BTreeMap<String, usize> = BTreeMap::new();
