@@ -11,6 +11,7 @@
 #                  whole matrix (ci/partitions.sh)
 #   rig groups     nextest accepts `boardloop rig-groups` output: one test
 #                  group of one thread per device (ci/rig-groups-check.sh)
+#   HTML report    loaded in headless chromium (ci/report-browser.sh)
 #   BLE (BlueZ)    in a small qemu VM with bluetoothd: the `bluez` trials (Rust
 #                  boards over btleplug) and `brainflow_bluez` (BrainFlow's own
 #                  native BLE drivers) and `brainflow_dropin_bluez` (BrainFlow's
@@ -58,6 +59,9 @@ echo "matrix trials in the partitions' JUnit: $trials"
 
 step "rig: nextest runs one trial at a time per device (generated test groups)"
 bash ci/rig-groups-check.sh
+
+step "HTML report in headless chromium: plots rendered, the failed trial marked"
+bash ci/report-browser.sh
 
 step "soak (short): 500,000 Cyton packets through the C ABI, faults sprinkled in"
 bash ci/soak.sh 500000

@@ -119,6 +119,47 @@ pub struct SignalReport {
     pub channels: Vec<String>,
     /// Problems that are not value mismatches (unknown channel, counter anomalies).
     pub problems: Vec<String>,
+    /// Each compared channel's values, for the HTML report.
+    pub plots: Vec<ChannelPlot>,
+}
+
+/// Rows of a channel the HTML report plots: enough to show a few periods of a
+/// slow signal; a window of them, around the first mismatch if there is one.
+pub const PLOT_ROWS: usize = 250;
+
+/// One compared channel, expected beside received, for the HTML report: a
+/// window of [`PLOT_ROWS`] compared rows (the first ones, or centred on the
+/// channel's first mismatch), each with whether it was outside tolerance.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChannelPlot {
+    /// The preset's key (`default`, `auxiliary`, `ancillary`).
+    pub preset: String,
+    /// The signal's name.
+    pub channel: String,
+    /// The data row holding it.
+    pub data_row: usize,
+    /// (row index in the collected data, expected, received, outside
+    /// tolerance), in row order.
+    pub points: Vec<(usize, f64, f64, bool)>,
+    /// Values compared in all, and how many were outside tolerance.
+    pub compared: usize,
+    /// Of them, outside tolerance.
+    pub mismatches: usize,
+}
+
+impl ChannelPlot {
+    /// Keeps [`PLOT_ROWS`] points: the first, or those around the first
+    /// mismatch.
+    fn cut_window(&mut self) {
+        let n = self.points.len();
+        if n <= PLOT_ROWS {
+            return;
+        }
+        let first_bad = self.points.iter().position(|p| p.3).unwrap_or(0);
+        let start = first_bad.saturating_sub(PLOT_ROWS / 4).min(n - PLOT_ROWS);
+        self.points.drain(start + PLOT_ROWS..);
+        self.points.drain(..start);
+    }
 }
 
 /// Compares `data`, the rows of `preset`, with the declared signals; `segments`
@@ -192,6 +233,15 @@ pub fn check_signals(
         )
         .collect();
     report.channels = models.iter().map(|(c, _)| c.signal.clone()).collect();
+    report.plots = models
+        .iter()
+        .map(|(c, _)| ChannelPlot {
+            preset: preset_key(preset).to_string(),
+            channel: c.signal.clone(),
+            data_row: c.row,
+            ..Default::default()
+        })
+        .collect();
     // Rows are placed by the counter of the stream that carries the channels.
     let counter = models.first().map_or(counter, |(_, m)| m.counter());
     let pkg_row = descr.package_num_channel;
@@ -255,7 +305,12 @@ pub fn check_signals(
                 let got = data.row(binding.row)[row];
                 report.values_checked += 1;
                 let tol = check.tolerance_lsb * e.lsb.abs() + 1e-9 * expected.abs().max(1.0);
-                if (got - expected).abs() > tol || got.is_nan() {
+                let bad = (got - expected).abs() > tol || got.is_nan();
+                let plot = &mut report.plots[k];
+                plot.points.push((row, expected, got, bad));
+                plot.compared += 1;
+                if bad {
+                    plot.mismatches += 1;
                     report.mismatches += 1;
                     if report.first.is_none() {
                         report.first = Some(Mismatch {
@@ -273,6 +328,9 @@ pub fn check_signals(
                 }
             }
         }
+    }
+    for p in &mut report.plots {
+        p.cut_window();
     }
     report
 }
@@ -391,6 +449,37 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("(+5.00 LSB)"), "{text}");
+        // The report's plot of gyro_z marks that row, and only it.
+        let plot = r.plots.iter().find(|p| p.channel == "gyro_z").unwrap();
+        assert_eq!((plot.preset.as_str(), plot.data_row), ("auxiliary", 6));
+        let bad: Vec<usize> = plot.points.iter().filter(|p| p.3).map(|p| p.0).collect();
+        assert_eq!(bad, vec![7]);
+        assert_eq!((plot.compared, plot.mismatches), (n, 1));
+    }
+
+    #[test]
+    fn a_plot_keeps_a_window_around_the_first_mismatch() {
+        let mut p = ChannelPlot {
+            points: (0..2000).map(|r| (r, 0.0, 0.0, r == 1500)).collect(),
+            ..Default::default()
+        };
+        p.cut_window();
+        assert_eq!(p.points.len(), PLOT_ROWS);
+        assert_eq!(p.points[0].0, 1500 - PLOT_ROWS / 4);
+        assert!(p.points.iter().any(|x| x.3));
+        // No mismatch: the first rows; one near the end: the last window.
+        let mut p = ChannelPlot {
+            points: (0..2000).map(|r| (r, 0.0, 0.0, r == 1999)).collect(),
+            ..Default::default()
+        };
+        p.cut_window();
+        assert_eq!(p.points[0].0, 2000 - PLOT_ROWS);
+        let mut p = ChannelPlot {
+            points: (0..2000).map(|r| (r, 0.0, 0.0, false)).collect(),
+            ..Default::default()
+        };
+        p.cut_window();
+        assert_eq!(p.points[0].0, 0);
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct TrialResult {
     pub failures: Vec<String>,
     /// For a failure: the full description (driver counters, artifacts).
     pub description: String,
+    /// For a trial that ran: what the HTML report shows of it.
+    pub evidence: Option<Box<crate::html::Evidence>>,
 }
 
 impl TrialResult {
@@ -274,6 +276,7 @@ mod tests {
             detail: detail.to_string(),
             failures: failures.iter().map(|f| f.to_string()).collect(),
             description: format!("{name} failed:\n  - {}\n", failures.join("\n  - ")),
+            evidence: None,
         }
     }
 

@@ -66,6 +66,7 @@ mod tests {
             detail: detail.into(),
             failures,
             description: format!("{name} failed:\n  - <a & b>\n"),
+            evidence: None,
         };
         let xml = junit(
             &[

@@ -12,6 +12,7 @@ pub mod check;
 pub mod console;
 pub mod device_lock;
 pub mod host;
+pub mod html;
 pub mod junit;
 pub mod memory_ble;
 pub mod plan;

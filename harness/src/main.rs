@@ -5,6 +5,7 @@ use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
 use boardloop_harness::catalog::shown;
 use boardloop_harness::catalog::{check_files, scenarios_dir};
 use boardloop_harness::console::{summary, Progress, Status, TrialResult};
+use boardloop_harness::html::Evidence;
 use boardloop_harness::junit::junit;
 use boardloop_harness::rig::Rig;
 use boardloop_harness::{describe_failure, plan, run, PlanOptions};
@@ -43,6 +44,9 @@ enum Cmd {
         /// Also write the results as JUnit XML to this file.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Write the HTML report here (default: target/boardloop/report.html).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Make a scenario's device appear on this machine until Ctrl-C.
     Emulate {
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
             jobs,
             verbose,
             junit,
+            html,
         } => cmd_run(RunArgs {
             filter,
             rig,
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
             jobs,
             verbose,
             junit,
+            html,
         }),
         Cmd::Emulate {
             scenario,
@@ -171,6 +177,7 @@ struct RunArgs {
     jobs: usize,
     verbose: bool,
     junit: Option<PathBuf>,
+    html: Option<PathBuf>,
 }
 
 fn cmd_run(a: RunArgs) -> ExitCode {
@@ -204,6 +211,7 @@ fn cmd_run(a: RunArgs) -> ExitCode {
                 detail: why.clone(),
                 failures: Vec::new(),
                 description: String::new(),
+                evidence: None,
             })),
             (None, trial) => {
                 to_run.push((results.len(), p.name, trial));
@@ -250,6 +258,31 @@ fn cmd_run(a: RunArgs) -> ExitCode {
         }
         println!("JUnit: {}", shown(path));
     }
+    let html = a
+        .html
+        .unwrap_or_else(|| boardloop_harness::catalog::artifacts_dir().join("report.html"));
+    let made = Instant::now();
+    let page = boardloop_harness::html::report(&results, elapsed, &html);
+    // Written whole, then renamed: two runs at once (two rigs) leave one
+    // complete report, never a mix of both.
+    let partial = html.with_extension(format!("html.{}.partial", std::process::id()));
+    let written = html
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|_| std::fs::write(&partial, &page))
+        .and_then(|_| std::fs::rename(&partial, &html));
+    match written {
+        Ok(()) => println!(
+            "report: {} ({} KiB, made in {} ms)",
+            shown(&html),
+            page.len().div_ceil(1024),
+            made.elapsed().as_millis()
+        ),
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", html.display());
+            return ExitCode::FAILURE;
+        }
+    }
     if results.iter().any(|r| r.status == Status::Fail) {
         println!(
             "failure artifacts: {}",
@@ -273,6 +306,7 @@ fn run_one(name: String, trial: Result<boardloop_harness::Trial, String>) -> Tri
                 elapsed: Duration::ZERO,
                 detail: "not built".to_string(),
                 failures: vec![e],
+                evidence: None,
             }
         }
     };
@@ -285,17 +319,25 @@ fn run_one(name: String, trial: Result<boardloop_harness::Trial, String>) -> Tri
         None => format!("rows {} values {}", o.rows, o.values_checked),
     };
     let passed = o.passed();
+    let description = if passed {
+        String::new()
+    } else {
+        describe_failure(&t, &o)
+    };
     TrialResult {
         name,
         status: if passed { Status::Pass } else { Status::Fail },
         elapsed: o.elapsed,
         detail,
-        description: if passed {
-            String::new()
-        } else {
-            describe_failure(&t, &o)
-        },
+        description,
         failures: o.failures,
+        evidence: Some(Box::new(Evidence {
+            scenario: shown(&t.scenario.path),
+            steps: o.log,
+            artifacts: o.artifacts,
+            plots: o.plots,
+            timeline: o.timeline,
+        })),
     }
 }
 

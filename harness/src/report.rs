@@ -3,7 +3,8 @@
 
 use crate::catalog::artifacts_dir;
 use crate::run::{Outcome, Trial};
-use boardloop_boards::Data;
+use boardloop_boards::{BoardDescr, Data};
+use boardloop_emulators::CounterModel;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -65,4 +66,50 @@ pub fn to_csv(data: &Data) -> String {
         s.push('\n');
     }
     s
+}
+
+/// Intervals the HTML report keeps for its jitter histogram: the first ones,
+/// a minute and more of most boards.
+pub const MAX_INTERVALS: usize = 20_000;
+
+/// When rows arrived and where packets were lost, from the host's timestamps
+/// and the packet counter of the collected data (default preset).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    /// Host time from one row to the next, ms (at most [`MAX_INTERVALS`]).
+    pub intervals_ms: Vec<f64>,
+    /// Where the counter jumped: (seconds after the first row, packets lost).
+    pub losses: Vec<(f64, u64)>,
+    /// Seconds from the first row to the last.
+    pub span_s: f64,
+}
+
+/// The timeline of `data`, whose packet counter wraps as `counter` says.
+/// Rows that share a counter (several samples per packet) are one packet.
+pub fn timeline(data: &Data, descr: &BoardDescr, counter: Option<CounterModel>) -> Timeline {
+    let mut t = Timeline::default();
+    let n = data.num_samples;
+    if n == 0 || descr.timestamp_channel >= data.num_rows {
+        return t;
+    }
+    let ts = data.row(descr.timestamp_channel);
+    t.span_s = ts[n - 1] - ts[0];
+    t.intervals_ms = ts
+        .windows(2)
+        .take(MAX_INTERVALS)
+        .map(|w| (w[1] - w[0]) * 1000.0)
+        .collect();
+    let (Some(c), true) = (counter, descr.package_num_channel < data.num_rows) else {
+        return t;
+    };
+    let pkg = data.row(descr.package_num_channel);
+    for i in 1..n {
+        let prev = pkg[i - 1].round() as u64 % c.modulo;
+        let cv = pkg[i].round() as u64 % c.modulo;
+        let step = (cv + c.modulo - prev) % c.modulo;
+        if step > 1 {
+            t.losses.push((ts[i] - ts[0], step - 1));
+        }
+    }
+    t
 }

@@ -62,6 +62,10 @@ pub struct Outcome {
     pub log: Vec<String>,
     /// The first step that failed: its kind (`start`) and exit code.
     pub first_error: Option<(&'static str, i32)>,
+    /// Each compared channel, expected beside received (HTML report).
+    pub plots: Vec<crate::check::ChannelPlot>,
+    /// Row arrival times and packet losses (HTML report).
+    pub timeline: report::Timeline,
 }
 
 impl Outcome {
@@ -132,6 +136,11 @@ fn run_once(trial: &Trial) -> Outcome {
         values: Vec::new(),
     });
     out.rows = data.num_samples;
+    out.timeline = report::timeline(
+        &data,
+        &trial.board.descr,
+        boardloop_emulators::CounterModel::of(&sc.profile),
+    );
     verify(trial, &played, &data, emulator.as_ref(), &mut out);
     out.elapsed = started.elapsed();
     let transcript = emulator.as_ref().map(|e| e.transcript());
@@ -701,8 +710,9 @@ fn verify_signal(
     check: &SignalCheck,
     out: &mut Outcome,
 ) {
-    let r = check_signals(data, &trial.board, preset, &trial.scenario, segments, check);
+    let mut r = check_signals(data, &trial.board, preset, &trial.scenario, segments, check);
     out.values_checked += r.values_checked;
+    out.plots.append(&mut r.plots);
     out.failures.extend(r.problems.iter().cloned());
     let what = match preset {
         Preset::Default => String::new(),

@@ -199,6 +199,7 @@ fn two_cyton_scenarios() -> PathBuf {
 fn run_prints_in_order_sums_up_and_writes_junit() {
     let dir = two_cyton_scenarios();
     let junit = dir.join("junit.xml");
+    let html = dir.join("report.html");
     let out = Command::new(exe())
         .current_dir(root())
         .env_remove("BOARDLOOP_RIG")
@@ -207,6 +208,8 @@ fn run_prints_in_order_sums_up_and_writes_junit() {
         .arg(&dir)
         .arg("--junit")
         .arg(&junit)
+        .arg("--html")
+        .arg(&html)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -273,6 +276,28 @@ fn run_prints_in_order_sums_up_and_writes_junit() {
     assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
     assert_eq!(xml.matches("<skipped ").count(), 2, "{xml}");
     assert!(xml.contains("tests=\"4\" failures=\"1\""), "{xml}");
+    // The HTML report: both trials that ran, the failed one open and marked,
+    // the ignored ones as one reason line; no partial file left beside it.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(stdout.contains("report: "), "{stdout}");
+    assert!(
+        page.contains("<section class=\"trial pass\" id=\"cyton--a_pass--emulated\"")
+            && page.contains("<section class=\"trial fail\" id=\"cyton--b_fail--emulated\""),
+        "{page}"
+    );
+    assert!(page.contains("<tr><td>2</td><td>no rig"), "{page}");
+    assert_eq!(
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial"))
+            .count(),
+        0
+    );
 
     // --verbose lists each ignored trial with its reason.
     let verbose = Command::new(exe())
