@@ -104,6 +104,12 @@ pub enum Step {
     WaitSamples(usize),
     /// Sleep.
     WaitMs(u64),
+    /// Wait until the driver reports its link lost (an unplug, a dropped BLE
+    /// link), at most this many ms: an event to wait on, where a sleep would
+    /// guess how long the device and the host's stack take on a busy machine.
+    /// A host that reports no link state (BrainFlow, C++ plugins) sleeps the
+    /// whole time instead.
+    WaitLinkLost(u64),
 }
 
 /// A `config_board` call and the reply it must get.
@@ -509,6 +515,9 @@ fn check_numbers(
         let field = format!("steps[{i}]");
         match step {
             Step::WaitMs(ms) => at_most(field, format!("wait_ms: {ms}"), *ms, MAX_DURATION_MS)?,
+            Step::WaitLinkLost(ms) => {
+                at_most(field, format!("wait_link_lost: {ms}"), *ms, MAX_DURATION_MS)?
+            }
             Step::WaitSamples(n) => {
                 let n = *n as u64;
                 at_most(field, format!("wait_samples: {n}"), n, MAX_WAIT_SAMPLES)?

@@ -293,6 +293,7 @@ enum StepGen {
     Marker(Float),
     WaitSamples(UInt),
     WaitMs(UInt),
+    WaitLinkLost(UInt),
     /// An unknown step, or a known one with a value it does not take.
     Odd(u8, Name, Option<UInt>),
 }
@@ -313,6 +314,7 @@ impl StepGen {
             StepGen::Marker(f) => one("marker", f.y()),
             StepGen::WaitSamples(n) => one("wait_samples", n.y()),
             StepGen::WaitMs(n) => one("wait_ms", n.y()),
+            StepGen::WaitLinkLost(n) => one("wait_link_lost", n.y()),
             StepGen::Odd(gate, _, _) if *gate >= 24 => Y::s(pick(*gate, &STEPS[..4])),
             StepGen::Odd(_, name, v) => {
                 let k = name.pick(STEPS);

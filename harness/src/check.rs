@@ -123,13 +123,19 @@ pub struct SignalReport {
     pub plots: Vec<ChannelPlot>,
 }
 
-/// Rows of a channel the HTML report plots: enough to show a few periods of a
-/// slow signal; a window of them, around the first mismatch if there is one.
+/// Rows of a channel the HTML report plots where a value was outside
+/// tolerance: a window around the first one.
 pub const PLOT_ROWS: usize = 250;
 
+/// Rows of a channel the HTML report plots where every value held: the
+/// first ones, half a second of a Cyton. Fewer than for a failure, as the
+/// whole matrix has about 4,000 channel plots (22 MB of report at 250).
+pub const PLOT_ROWS_PASSED: usize = 125;
+
 /// One compared channel, expected beside received, for the HTML report: a
-/// window of [`PLOT_ROWS`] compared rows (the first ones, or centred on the
-/// channel's first mismatch), each with whether it was outside tolerance.
+/// window of [`PLOT_ROWS`] compared rows around the channel's first mismatch
+/// (or its first [`PLOT_ROWS_PASSED`]), each with whether it was outside
+/// tolerance.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChannelPlot {
     /// The preset's key (`default`, `auxiliary`, `ancillary`).
@@ -148,16 +154,19 @@ pub struct ChannelPlot {
 }
 
 impl ChannelPlot {
-    /// Keeps [`PLOT_ROWS`] points: the first, or those around the first
-    /// mismatch.
+    /// Keeps the points the report plots: [`PLOT_ROWS`] around the first
+    /// mismatch, else the first [`PLOT_ROWS_PASSED`].
     fn cut_window(&mut self) {
         let n = self.points.len();
-        if n <= PLOT_ROWS {
+        let (keep, first_bad) = match self.points.iter().position(|p| p.3) {
+            Some(i) => (PLOT_ROWS, i),
+            None => (PLOT_ROWS_PASSED, 0),
+        };
+        if n <= keep {
             return;
         }
-        let first_bad = self.points.iter().position(|p| p.3).unwrap_or(0);
-        let start = first_bad.saturating_sub(PLOT_ROWS / 4).min(n - PLOT_ROWS);
-        self.points.drain(start + PLOT_ROWS..);
+        let start = first_bad.saturating_sub(keep / 4).min(n - keep);
+        self.points.drain(start + keep..);
         self.points.drain(..start);
     }
 }
@@ -479,7 +488,7 @@ mod tests {
             ..Default::default()
         };
         p.cut_window();
-        assert_eq!(p.points[0].0, 0);
+        assert_eq!((p.points[0].0, p.points.len()), (0, PLOT_ROWS_PASSED));
     }
 
     #[test]

@@ -453,6 +453,7 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
                     wait_rows(host, open.as_ref(), n, sc, out)?
                 }
                 Step::WaitMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+                Step::WaitLinkLost(ms) => wait_link_lost(host, *ms, out),
             }
             Ok(())
         })();
@@ -570,6 +571,37 @@ fn step_kind(step: &Step) -> &'static str {
         Step::Marker(_) => "marker",
         Step::WaitSamples(_) => "wait_samples",
         Step::WaitMs(_) => "wait_ms",
+        Step::WaitLinkLost(_) => "wait_link_lost",
+    }
+}
+
+/// Waits until the host's driver reports its link lost, at most `ms`; a host
+/// that reports no link state sleeps `ms`. Logged either way.
+fn wait_link_lost(host: &mut dyn Host, ms: u64, out: &mut Outcome) {
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(ms);
+    loop {
+        match host.stats() {
+            Some(st) if st.link_error.is_some() => {
+                out.log.push(format!(
+                    "  link lost after {} ms",
+                    started.elapsed().as_millis()
+                ));
+                return;
+            }
+            Some(_) => {}
+            None => {
+                out.log
+                    .push("  the host reports no link state: slept".to_string());
+                std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                return;
+            }
+        }
+        if Instant::now() >= deadline {
+            out.log.push(format!("  link not lost within {ms} ms"));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
