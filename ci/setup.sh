@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the full test run needs beyond Rust, idempotently, on a fresh
 # Debian machine (as root) or a developer's: cargo-nextest, CMake and g++ for
-# the C++ plugins, chromium for the HTML report check, and a Python venv (.venv) with BrainFlow's own package for
-# the compatibility trials.
+# the C++ plugins, chromium (HTML report check), ser2net (remote ports), and
+# a Python venv (.venv) with BrainFlow's own package for the compatibility
+# trials.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,6 +19,8 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # A real browser for the HTML report's check (ci/report-browser.sh).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# ser2net, serving an emulator's port over RFC 2217 (ci/rfc2217.sh).
+command -v ser2net >/dev/null 2>&1 || missing+=(ser2net)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: apt-get install ${missing[*]}"
     apt-get update -qq

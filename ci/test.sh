@@ -12,6 +12,8 @@
 #   rig groups     nextest accepts `boardloop rig-groups` output: one test
 #                  group of one thread per device (ci/rig-groups-check.sh)
 #   HTML report    loaded in headless chromium (ci/report-browser.sh)
+#   RFC 2217       `device` trials through ser2net serving an emulator's pty
+#                  (ci/rfc2217.sh)
 #   BLE (BlueZ)    in a small qemu VM with bluetoothd: the `bluez` trials (Rust
 #                  boards over btleplug) and `brainflow_bluez` (BrainFlow's own
 #                  native BLE drivers) and `brainflow_dropin_bluez` (BrainFlow's
@@ -62,6 +64,9 @@ bash ci/rig-groups-check.sh
 
 step "HTML report in headless chromium: plots rendered, the failed trial marked"
 bash ci/report-browser.sh
+
+step "remote serial port: the device target over RFC 2217 through a real ser2net"
+bash ci/rfc2217.sh
 
 step "soak (short): 500,000 Cyton packets through the C ABI, faults sprinkled in"
 bash ci/soak.sh 500000

@@ -38,6 +38,7 @@ pub mod muse_board;
 pub mod params;
 pub mod plugin;
 pub mod registry;
+pub mod rfc2217_link;
 pub mod ring;
 pub mod serial_board;
 mod serial_session;

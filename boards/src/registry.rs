@@ -20,6 +20,7 @@ use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::link::{SerialLink, SerialPortLink};
 use crate::params::InputParams;
+use crate::rfc2217_link::Rfc2217Link;
 use crate::serial_session::LinkOpener;
 
 /// One preset of a board and its row layout.
@@ -270,10 +271,18 @@ pub fn create_board_on(
     }
 }
 
-/// The opener of the serial port named in `params.serial_port`, at `baud`.
+/// The opener of the serial port named in `params.serial_port`, at `baud`:
+/// a local port, or `rfc2217://host:port` for one served over the network
+/// (ser2net, labgrid).
 pub fn serial_port_opener(params: &InputParams, baud: u32) -> LinkOpener {
     let path = params.serial_port.clone();
-    Box::new(move || SerialPortLink::open(&path, baud).map(|l| Box::new(l) as Box<dyn SerialLink>))
+    Box::new(move || {
+        if path.starts_with(Rfc2217Link::SCHEME) {
+            Rfc2217Link::open(&path, baud).map(|l| Box::new(l) as Box<dyn SerialLink>)
+        } else {
+            SerialPortLink::open(&path, baud).map(|l| Box::new(l) as Box<dyn SerialLink>)
+        }
+    })
 }
 
 #[cfg(test)]
