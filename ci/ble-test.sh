@@ -6,7 +6,8 @@
 #
 # Usage: bash ci/ble-test.sh [FILTER...]
 #   default: VM steps of under 3 minutes each, each booting its own VM: the
-#     BlueZ tests of boardloop-bluez (bluez/tests: writes in order, no panic);
+#     BlueZ tests of boardloop-bluez (bluez/tests: writes in order, no panic;
+#     the emulated device asks bluetoothd nothing while a central is connected);
 #     every `::bluez` trial (the Rust boards through btleplug), every
 #     `::brainflow_bluez` trial (BrainFlow's own native BLE drivers from the
 #     `brainflow` package in .venv, made by ci/setup.sh) and every
@@ -34,10 +35,13 @@ if [[ -z "$BIN" || ! -x "$BIN" ]]; then
 fi
 echo "ble-test: $BIN"
 WRITES_BIN="$(ci/cargo-exe.sh bluez_writes cargo test -p boardloop-bluez --test bluez_writes --no-run)"
-if [[ -z "$WRITES_BIN" || ! -x "$WRITES_BIN" ]]; then
-    echo "ble-test: could not find the bluez_writes test binary" >&2
-    exit 2
-fi
+QUIET_BIN="$(ci/cargo-exe.sh bluez_quiet cargo test -p boardloop-bluez --test bluez_quiet --no-run)"
+for b in "$WRITES_BIN" "$QUIET_BIN"; do
+    if [[ -z "$b" || ! -x "$b" ]]; then
+        echo "ble-test: could not find the boardloop-bluez lab test binaries" >&2
+        exit 2
+    fi
+done
 
 # One trial at a time: the two adapters are shared, and one emulated device
 # per adapter is all BlueZ offers (its alias is the device's name).
@@ -106,9 +110,11 @@ else
     # stay well under 3 minutes, even on a loaded machine. The trials are
     # listed from the matrix and cut into steps of a fixed size, so a new
     # board or scenario adds steps, never lengthens one past its limit.
-    vm_step bluez-writes "$WRITES_BIN" --ignored --test-threads=1
+    # boardloop-bluez's own lab tests: writes in order, no panic; the emulated
+    # device asks bluetoothd nothing while a central is connected.
+    vm_step bluez-lab bash -c '"$1" --ignored --test-threads=1 && "$2" --ignored --test-threads=1' \
+        _ "$WRITES_BIN" "$QUIET_BIN"
     shard bluez bluez 10
-    # Ganglion's BrainFlow trial may run twice (see harness::run::run).
     shard brainflow brainflow_bluez 2
     # BrainFlow's Python binding on our libBoardController.so (the drop-in
     # venv, made by ci/make-dropin-venv.sh): our BLE boards through btleplug.

@@ -40,6 +40,8 @@
 mod boards;
 mod central;
 #[cfg(feature = "peripheral")]
+mod links;
+#[cfg(feature = "peripheral")]
 mod mgmt;
 #[cfg(feature = "peripheral")]
 mod peripheral;

@@ -2,6 +2,7 @@
 //! table through bluetoothd with bluer 0.17 and implements the emulator's
 //! [`Peripheral`], so `BleEmulator` plays a scenario over a real BlueZ link.
 
+use crate::links::LinkWatch;
 use crate::mgmt::{self, MgmtAddressType};
 use crate::rt::Rt;
 use bluer::adv::{Advertisement, AdvertisementHandle, Type};
@@ -77,6 +78,8 @@ pub struct BluerPeripheral {
     writes: Mutex<mpsc::Receiver<(String, Vec<u8>)>>,
     app: Option<ApplicationHandle>,
     adv: Arc<Mutex<Option<AdvertisementHandle>>>,
+    /// The adapter's links, watched from the first [`BluerPeripheral::advertise`].
+    links: Mutex<Option<LinkWatch>>,
     /// When the next notification may go (see [`MAX_NOTIFY_RATE`]).
     next_notify: Mutex<std::time::Instant>,
     /// The same per characteristic.
@@ -143,6 +146,7 @@ impl BluerPeripheral {
             writes: Mutex::new(wrx),
             app: Some(handle),
             adv: Arc::new(Mutex::new(None)),
+            links: Mutex::new(None),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             uncapped: std::sync::atomic::AtomicBool::new(false),
             next_notify: Mutex::new(std::time::Instant::now()),
@@ -159,12 +163,20 @@ impl BluerPeripheral {
     /// only at the moment advertising or scanning is switched on (no periodic
     /// advertising), and reports lost above HCI at those instants left scans
     /// finding nothing for seconds. A real device advertises continuously, so
-    /// this only restores what the emulated air lacks.
+    /// this only restores what the emulated air lacks. While a central is
+    /// connected, the refresher makes no call to bluetoothd at all: it learns
+    /// of links from signals ([`crate::links`] says why a call would hurt).
     pub fn advertise(&self) -> io::Result<()> {
         let mut adv = lock(&self.adv);
         if adv.is_some() {
             return Ok(());
         }
+        let mut watch = lock(&self.links);
+        if watch.is_none() {
+            *watch = Some(LinkWatch::start(&self.adapter_name)?);
+        }
+        let connected = watch.as_ref().map(LinkWatch::connected);
+        drop(watch);
         let a = self.advertisement();
         let h = self.rt.block_on(self.adapter.advertise(a)).map_err(|e| {
             io::Error::other(format!(
@@ -173,14 +185,15 @@ impl BluerPeripheral {
             ))
         })?;
         *adv = Some(h);
-        let (slot, adapter, stopping, template) = (
-            self.adv.clone(),
-            self.adapter.clone(),
-            self.stopping.clone(),
-            self.advertisement(),
-        );
-        self.rt
-            .spawn(refresh_advertising(slot, adapter, stopping, template));
+        let refresher = Refresher {
+            slot: self.adv.clone(),
+            adapter: self.adapter.clone(),
+            stopping: self.stopping.clone(),
+            template: self.advertisement(),
+        };
+        if let Some(connected) = connected {
+            self.rt.spawn(refresher.run(connected));
+        }
         Ok(())
     }
 
@@ -244,52 +257,57 @@ impl Drop for BluerPeripheral {
 /// [`BluerPeripheral::advertise`]).
 const REFRESH_ADVERTISING: Duration = Duration::from_millis(1000);
 
-/// True if any device is connected to `adapter`.
-async fn any_connected(adapter: &bluer::Adapter) -> bool {
-    for addr in adapter.device_addresses().await.unwrap_or_default() {
-        if let Ok(d) = adapter.device(addr) {
-            if d.is_connected().await.unwrap_or(false) {
-                return true;
-            }
-        }
-    }
-    false
-}
-
-/// The advertising refresher of [`BluerPeripheral::advertise`]; ends when the
-/// peripheral stops (drop) or a registration fails.
-async fn refresh_advertising(
+/// The advertising refresher of [`BluerPeripheral::advertise`].
+struct Refresher {
     slot: Arc<Mutex<Option<AdvertisementHandle>>>,
     adapter: bluer::Adapter,
     stopping: Arc<std::sync::atomic::AtomicBool>,
     template: Advertisement,
-) {
-    loop {
-        tokio::time::sleep(REFRESH_ADVERTISING).await;
-        if stopping.load(Ordering::SeqCst) {
-            return;
-        }
-        if any_connected(&adapter).await {
-            continue;
-        }
-        let Some(old) = lock(&slot).take() else {
-            return;
-        };
-        drop(old);
-        // Wait for the old instance to go, or the new one is merely queued
-        // behind it and advertising is never switched off and on.
-        for _ in 0..20 {
-            if adapter.active_advertising_instances().await.unwrap_or(0) == 0 {
-                break;
+}
+
+impl Refresher {
+    /// Re-registers the advertisement every [`REFRESH_ADVERTISING`] while no
+    /// central is connected (`connected`, from [`LinkWatch`]); ends when the
+    /// peripheral stops (drop) or a registration fails.
+    async fn run(self, mut connected: tokio::sync::watch::Receiver<usize>) {
+        loop {
+            tokio::time::sleep(REFRESH_ADVERTISING).await;
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        if stopping.load(Ordering::SeqCst) {
-            return;
-        }
-        match adapter.advertise(template.clone()).await {
-            Ok(h) => *lock(&slot) = Some(h),
-            Err(_) => return,
+            if *connected.borrow_and_update() > 0 {
+                // Quiet until the last central has gone, then a whole period
+                // before the next refresh.
+                if connected.wait_for(|n| *n == 0).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            let Some(old) = lock(&self.slot).take() else {
+                return;
+            };
+            drop(old);
+            // Wait for the old instance to go, or the new one is merely queued
+            // behind it and advertising is never switched off and on.
+            for _ in 0..20 {
+                if self
+                    .adapter
+                    .active_advertising_instances()
+                    .await
+                    .unwrap_or(0)
+                    == 0
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            match self.adapter.advertise(self.template.clone()).await {
+                Ok(h) => *lock(&self.slot) = Some(h),
+                Err(_) => return,
+            }
         }
     }
 }

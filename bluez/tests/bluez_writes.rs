@@ -7,11 +7,11 @@
 //! `BOARDLOOP_BLUEZ=EMULATOR,BOARD` (e.g. `hci1,hci0`), i.e. the lab VM:
 //! `bash ci/ble-test.sh` runs it there with `--ignored`.
 
-use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral, BtleplugConnector};
-use boardloop_boards::ble::{BleConnector, DeviceFilter, Uuid};
-use boardloop_emulators::profile::Profile;
+mod lab;
+
+use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral};
+use boardloop_boards::ble::Uuid;
 use boardloop_emulators::Peripheral;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,13 +27,6 @@ const WRITES: usize = 150;
 /// response over the emulated air: in the VM ~90 ms, against ~2 ms for a
 /// Write Command (200 writes, every third a request, took 6.3-6.6 s).
 const REQUEST_EVERY: usize = 10;
-
-fn adapters() -> (String, String) {
-    let v = std::env::var("BOARDLOOP_BLUEZ")
-        .expect("BOARDLOOP_BLUEZ=EMULATOR,BOARD (run by `bash ci/ble-test.sh`)");
-    let (e, b) = v.split_once(',').expect("BOARDLOOP_BLUEZ=EMULATOR,BOARD");
-    (e.trim().to_string(), b.trim().to_string())
-}
 
 /// Every panic message from any thread, kept by a panic hook.
 fn record_panics() -> Arc<Mutex<Vec<String>>> {
@@ -55,25 +48,14 @@ fn record_panics() -> Arc<Mutex<Vec<String>>> {
             `bash ci/ble-test.sh` runs it in the BlueZ VM"]
 fn writes_arrive_in_order_and_nothing_panics() {
     let panics = record_panics();
-    let (emu, board) = adapters();
-    let profile = Profile::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices/ganglion.yaml"),
-    )
-    .expect("the Ganglion profile loads");
-    let decl = profile.ble.as_ref().expect("Ganglion is a BLE device");
+    let (emu, board) = lab::adapters();
+    let decl = lab::ganglion();
     let uuid = Uuid::parse(COMMAND).expect("a valid UUID");
     for round in 0..ROUNDS {
         forget_each_other(&emu, &board).expect("adapters forget each other");
-        let p = BluerPeripheral::new(&emu, "Ganglion-order", decl).expect("peripheral serves");
+        let p = BluerPeripheral::new(&emu, "Ganglion-order", &decl).expect("peripheral serves");
         p.advertise().expect("advertising starts");
-        let mut c = BtleplugConnector::new(&board).expect("central opens its adapter");
-        let info = c
-            .find(
-                &DeviceFilter::Address(p.address().to_string()),
-                Duration::from_secs(20),
-            )
-            .expect("the peripheral is found");
-        let mut link = c.connect(&info).expect("connects");
+        let (c, mut link) = lab::connect(&board, &p);
         // Distinct payloads; every REQUEST_EVERY-th write is a Write Request
         // (with response), the others Write Commands, sent as fast as the
         // link takes them.

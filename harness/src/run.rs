@@ -60,8 +60,6 @@ pub struct Outcome {
     pub artifacts: Option<PathBuf>,
     /// The steps as they ran.
     pub log: Vec<String>,
-    /// The first step that failed: its kind (`start`) and exit code.
-    pub first_error: Option<(&'static str, i32)>,
     /// Each compared channel, expected beside received (HTML report).
     pub plots: Vec<crate::check::ChannelPlot>,
     /// Row arrival times and packet losses (HTML report).
@@ -75,22 +73,8 @@ impl Outcome {
     }
 }
 
-/// Runs a trial to completion: once, unless its target asks for a second
-/// attempt after a known race in a driver we do not own (see
-/// [`TargetKind::second_attempt`]); the second attempt's log says so.
+/// Runs a trial to completion, once.
 pub fn run(trial: &Trial) -> Outcome {
-    let out = run_once(trial);
-    let Some(again) = trial.target.second_attempt(&out) else {
-        return out;
-    };
-    // Printed, not logged: a retry must show in every CI log.
-    eprintln!("{}: {}", trial.name(), again.printed);
-    let mut out = run_once(trial);
-    out.log.insert(0, again.logged.into());
-    out
-}
-
-fn run_once(trial: &Trial) -> Outcome {
     let started = Instant::now();
     let sc = &trial.scenario;
     let mut out = Outcome::default();
@@ -459,7 +443,6 @@ fn play(trial: &Trial, host: &mut dyn Host, out: &mut Outcome) -> Played {
         })();
         if let Err(e) = result {
             out.log.push(format!("  failed: {e}"));
-            out.first_error.get_or_insert((kind, e.code));
             match &expect.error {
                 Some(x) if x.step == kind && !played.expected_error_seen => {
                     played.expected_error_seen = true;

@@ -7,13 +7,12 @@
 //! the venv of `ci/make-dropin-venv.sh`). All four set up alike; they differ
 //! only in what the library behind the binding does.
 
-use super::{serial_emulator, Emulator, Planner, SecondAttempt, Session, TargetKind, TargetPlan};
+use super::{serial_emulator, Emulator, Planner, Session, TargetKind, TargetPlan};
 use crate::binding::BoardBinding;
 use crate::brainflow::{Connect, PythonHost};
 use crate::host::Host;
 use crate::plan::Planning;
-use crate::run::{Outcome, Trial};
-use boardloop_boards::error::ExitCode;
+use crate::run::Trial;
 use boardloop_boards::{InputParams, Preset};
 use boardloop_emulators::Scenario;
 use std::path::PathBuf;
@@ -117,26 +116,6 @@ impl TargetKind for Brainflow {
     /// The binding's host is not held to the emulator's packets.
     fn pins_spans(&self) -> bool {
         false
-    }
-
-    /// BrainFlow's own GANGLION_NATIVE driver (5.23) sometimes returns
-    /// STATUS_OK from `prepare_session` although it never found its two
-    /// characteristics (SimpleBLE listed the services before BlueZ had
-    /// exported their characteristics; the driver then releases itself but
-    /// still reports success), so `start_stream` fails with
-    /// BOARD_NOT_CREATED_ERROR. Seen on the first BrainFlow trial of about
-    /// one VM run in three. Such a `brainflow_bluez` trial runs once more;
-    /// a second failure stands. Ours has no such race: no second attempt.
-    fn second_attempt(&self, first: &Outcome) -> Option<SecondAttempt> {
-        let raced = self.library == Library::Own
-            && matches!(self.link, Link::Bluez { .. })
-            && first.first_error == Some(("start", ExitCode::BoardNotCreated as i32));
-        raced.then_some(SecondAttempt {
-            printed: "BrainFlow prepared without its characteristics (start: \
-                      BOARD_NOT_CREATED); running it again",
-            logged: "second attempt: the first one hit BrainFlow's prepare race \
-                     (prepare_session OK, start_stream BOARD_NOT_CREATED_ERROR)",
-        })
     }
 }
 

@@ -23,7 +23,7 @@ pub use memory::Memory;
 use crate::binding::BoardBinding;
 use crate::host::{Host, RustHost};
 use crate::plan::Planning;
-use crate::run::{Outcome, Trial};
+use crate::run::Trial;
 use boardloop_boards::{create_board, InputParams, Preset};
 use boardloop_emulators::device::CommandRecord;
 use boardloop_emulators::state::State;
@@ -73,22 +73,6 @@ pub trait TargetKind: Debug + Send + Sync {
     fn pins_spans(&self) -> bool {
         true
     }
-
-    /// Whether a trial whose first attempt ended as `first` runs once more,
-    /// and why: only for a known race in a driver we do not own, never to
-    /// hide our own flakiness.
-    fn second_attempt(&self, _first: &Outcome) -> Option<SecondAttempt> {
-        None
-    }
-}
-
-/// Why a trial runs a second time (see [`TargetKind::second_attempt`]).
-#[derive(Debug, Clone, Copy)]
-pub struct SecondAttempt {
-    /// Printed to stderr before the second attempt, so every CI log shows it.
-    pub printed: &'static str,
-    /// First line of the second attempt's trial log.
-    pub logged: &'static str,
 }
 
 /// What [`TargetKind::open`] set up for one trial.
