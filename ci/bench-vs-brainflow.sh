@@ -24,6 +24,8 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
+# shellcheck source=ci/lib/emulate.sh
+source ci/lib/emulate.sh
 TARGET="$(mkdir -p "${CARGO_TARGET_DIR:-$REPO/target}" && cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
 OUT="$TARGET/bench-vs-brainflow"
 mkdir -p "$OUT"
@@ -70,26 +72,13 @@ signals:
   eeg*: { sine: { hz: 10, amplitude: 100 } }
 steps: []
 EOF
-    rm -f "$OUT/emulate-$tag.out"
-    # shellcheck disable=SC2086
-    "$BOARDLOOP" emulate $pacing "$scenario" >"$OUT/emulate-$tag.out" 2>"$OUT/emulate-$tag.err" &
-    EMU_PID=$!
-    PORT=""
-    for _ in $(seq 1 500); do
-        PORT="$(sed -n 's/^serial: //p' "$OUT/emulate-$tag.out" 2>/dev/null | head -n 1)"
-        [ -n "$PORT" ] && return 0
-        kill -0 "$EMU_PID" 2>/dev/null || break
-        sleep 0.01
-    done
-    echo "bench-vs-brainflow: the emulator did not come up:" >&2
-    cat "$OUT/emulate-$tag.err" >&2
-    exit 1
+    # shellcheck disable=SC2086 # $pacing is one or two words
+    emulate_start "$BOARDLOOP" "$OUT/emulate-$tag.out" $pacing "$scenario" || exit 1
+    PORT="$EMU_PORT"
 }
 
 stop_emulator() {
-    # SIGTERM: a background job of a script ignores SIGINT.
-    kill "$EMU_PID" 2>/dev/null || true
-    wait "$EMU_PID" 2>/dev/null || true
+    if [[ -n "$EMU_PID" ]]; then emulate_stop "$EMU_PID"; fi
 }
 trap 'stop_emulator' EXIT
 

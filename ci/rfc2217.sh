@@ -9,6 +9,8 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
+# shellcheck source=ci/lib/emulate.sh
+source ci/lib/emulate.sh
 T="${CARGO_TARGET_DIR:-$REPO/target}"
 OUT="$T/rfc2217-check"
 rm -rf "$OUT"
@@ -35,15 +37,9 @@ free_port() {
 # Starts `boardloop emulate SCENARIO` and ser2net in front of it; sets $url.
 serve() {
     local scenario="$1" name="$2" port pty
-    "$bin" emulate "$scenario" >"$OUT/$name.emulate" 2>&1 &
-    pids+=($!)
-    # The emulator's first line names its port: wait for it, not for a time.
-    for _ in $(seq 1 300); do
-        pty="$(sed -n 's/^serial: //p' "$OUT/$name.emulate" | head -n 1)"
-        [[ -n "$pty" ]] && break
-        sleep 0.05
-    done
-    [[ -n "$pty" ]] || { echo "emulate printed no port" >&2; cat "$OUT/$name.emulate" >&2; exit 1; }
+    emulate_start "$bin" "$OUT/$name.emulate" "$scenario" || exit 1
+    pids+=("$EMU_PID")
+    pty="$EMU_PORT"
     port="$(free_port)"
     ser2net -n -u -P "$OUT/$name.ser2net.pid" \
         -Y "connection: &$name" \

@@ -15,7 +15,9 @@ use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
+use crate::serial_session::check_prepared;
 use crate::steps::BleStep;
+use crate::streamer::Streamer;
 
 /// How a protocol answers a config command.
 pub enum BleConfig {
@@ -152,6 +154,10 @@ impl<P: BleProtocol> Board for BleBoard<P> {
         self.session.is_connected()
     }
 
+    fn is_streaming(&self) -> bool {
+        self.session.is_streaming()
+    }
+
     fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
         self.session.begin_stream(buffer_size)?;
         if let Err(e) = self.session.perform(self.protocol.start()) {
@@ -223,5 +229,15 @@ impl<P: BleProtocol> Board for BleBoard<P> {
 
     fn stream_stats(&self) -> StreamStats {
         self.session.total_stats()
+    }
+
+    fn add_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
+        check_prepared(self.session.is_connected())?;
+        self.session.add_streamer(streamer, preset)
+    }
+
+    fn delete_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
+        check_prepared(self.session.is_connected())?;
+        self.session.delete_streamer(streamer, preset)
     }
 }

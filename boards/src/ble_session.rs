@@ -18,17 +18,20 @@ use crate::data::Data;
 use crate::descr::{board_descr, BoardDescr};
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
+use crate::outlet::{Outlet, Running};
 use crate::params::InputParams;
 use crate::ring::RingBuffer;
 use crate::serial_session::{check_buffer_size, lock, unix_now};
 use crate::steps::{run, BleIo, BleStep, Outcome};
+use crate::streamer::Streamer;
 
 /// Poll interval of the reader: bounds how long release waits for it.
 const POLL: Duration = Duration::from_millis(20);
 
 pub(crate) struct State<D> {
     pub(crate) decoder: D,
-    rings: [Option<RingBuffer>; 3],
+    /// Per preset: the caller's buffer and the streamers.
+    outlets: [Outlet; 3],
     markers: [VecDeque<f64>; 3],
     streaming: bool,
     link_error: Option<String>,
@@ -94,7 +97,7 @@ impl<D: Decoder> BleSession<D> {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     decoder,
-                    rings: [None, None, None],
+                    outlets: Default::default(),
                     markers: Default::default(),
                     streaming: false,
                     link_error: None,
@@ -157,7 +160,9 @@ impl<D: Decoder> BleSession<D> {
             let mut st = lock(&self.shared.state);
             st.link_error = None;
             st.streaming = false;
-            st.rings = [None, None, None];
+            for o in &mut st.outlets {
+                o.ring = None;
+            }
             st.markers = Default::default();
         }
         self.spawn_reader(stream, dev.name.clone())?;
@@ -266,7 +271,8 @@ impl<D: Decoder> BleSession<D> {
         st.decoder.reset();
         st.bytes = 0;
         for p in &self.presets {
-            st.rings[p.preset as usize] = Some(RingBuffer::new(buffer_size, p.descr.num_rows));
+            st.outlets[p.preset as usize].ring =
+                Some(RingBuffer::new(buffer_size, p.descr.num_rows));
         }
         st.streaming = true;
         Ok(())
@@ -294,7 +300,8 @@ impl<D: Decoder> BleSession<D> {
         Ok(())
     }
 
-    /// Stops the reader and disconnects; buffers are dropped.
+    /// Stops the reader and disconnects; buffers are dropped, streamers
+    /// closed once they have written their last rows.
     pub(crate) fn release(&mut self) {
         self.shared.keep_alive.store(false, Ordering::Release);
         if let Some(h) = self.reader.take() {
@@ -305,11 +312,38 @@ impl<D: Decoder> BleSession<D> {
         if let Some(mut l) = self.link.take() {
             let _ = l.disconnect();
         }
-        let mut st = lock(&self.shared.state);
-        st.streaming = false;
-        st.rings = [None, None, None];
-        st.markers = Default::default();
+        let gone: Vec<Running> = {
+            let mut st = lock(&self.shared.state);
+            st.streaming = false;
+            st.markers = Default::default();
+            st.outlets
+                .iter_mut()
+                .flat_map(|o| {
+                    o.ring = None;
+                    o.take_streamers()
+                })
+                .collect()
+        };
+        drop(gone);
         self.device = None;
+    }
+
+    /// Adds a streamer to `preset` (see [`Outlet::add`]).
+    pub(crate) fn add_streamer(&mut self, spec: &Streamer, preset: Preset) -> Result<()> {
+        let num_rows = self.descr(preset)?.num_rows;
+        lock(&self.shared.state).outlets[preset as usize].add(spec, num_rows)
+    }
+
+    /// Deletes every streamer equal to `spec` from `preset`; returns once
+    /// they have written what they queued (see [`Outlet::remove`]).
+    pub(crate) fn delete_streamer(&mut self, spec: &Streamer, preset: Preset) -> Result<()> {
+        self.descr(preset)?;
+        let gone = lock(&self.shared.state).outlets[preset as usize].remove(spec)?;
+        for s in gone {
+            let st = s.finish();
+            tracing::info!("streamer {} removed: {st:?}", st.streamer);
+        }
+        Ok(())
     }
 
     pub(crate) fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
@@ -343,7 +377,7 @@ impl<D: Decoder> BleSession<D> {
 
     pub(crate) fn data_count(&self, preset: Preset) -> Result<usize> {
         self.descr(preset)?;
-        match &lock(&self.shared.state).rings[preset as usize] {
+        match &lock(&self.shared.state).outlets[preset as usize].ring {
             Some(r) => Ok(r.count()),
             None => Err(self.no_buffer()),
         }
@@ -357,7 +391,10 @@ impl<D: Decoder> BleSession<D> {
                 "requested 0 samples",
             ));
         }
-        match lock(&self.shared.state).rings[preset as usize].as_mut() {
+        match lock(&self.shared.state).outlets[preset as usize]
+            .ring
+            .as_mut()
+        {
             Some(r) => Ok(r.pop_oldest(n.unwrap_or(usize::MAX))),
             None => Err(self.no_buffer()),
         }
@@ -365,7 +402,7 @@ impl<D: Decoder> BleSession<D> {
 
     pub(crate) fn peek_data(&self, n: usize, preset: Preset) -> Result<Data> {
         self.descr(preset)?;
-        match &lock(&self.shared.state).rings[preset as usize] {
+        match &lock(&self.shared.state).outlets[preset as usize].ring {
             Some(r) => Ok(r.peek_newest(n)),
             None => Err(self.no_buffer()),
         }
@@ -378,6 +415,7 @@ impl<D: Decoder> BleSession<D> {
             decode: st.decoder.stats(preset),
             link_error: st.link_error.clone(),
             bytes_read: st.bytes,
+            streamers: st.outlets[preset as usize].streamer_stats(),
         }
     }
 
@@ -396,6 +434,7 @@ impl<D: Decoder> BleSession<D> {
             decode: d,
             link_error: st.link_error.clone(),
             bytes_read: st.bytes,
+            streamers: st.outlets.iter().flat_map(Outlet::streamer_stats).collect(),
         }
     }
 }
@@ -423,9 +462,7 @@ fn store<D>(st: &mut State<D>, rows: &mut PresetRows, presets: &[PresetInfo], no
             for (j, row) in out.iter_mut().enumerate() {
                 row[p.descr.timestamp_channel] = now - (k - 1 - j) as f64 * period;
                 row[p.descr.marker_channel] = st.markers[i].pop_front().unwrap_or(0.0);
-                if let Some(r) = st.rings[i].as_mut() {
-                    r.push(row);
-                }
+                st.outlets[i].push(row);
             }
         }
         out.clear();
@@ -464,7 +501,8 @@ fn reader_loop<D: Decoder>(
                 let kept: Vec<String> = presets
                     .iter()
                     .map(|p| {
-                        let c = st.rings[p.preset as usize]
+                        let c = st.outlets[p.preset as usize]
+                            .ring
                             .as_ref()
                             .map_or(0, |r| r.count());
                         format!("{:?}: {c}", p.preset)

@@ -6,8 +6,10 @@ use crate::codec::DecodeStats;
 use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
+use crate::outlet::StreamerStats;
 use crate::params::InputParams;
 use crate::registry::{self, Connection, Transport};
+use crate::streamer::Streamer;
 
 /// A board session, mirroring BrainFlow's `BoardShim` calls and error codes.
 pub trait Board: Send {
@@ -18,6 +20,9 @@ pub trait Board: Send {
     fn prepare_session(&mut self) -> Result<()>;
     /// True between a successful `prepare_session` and `release_session`.
     fn is_prepared(&self) -> bool;
+    /// True between a successful `start_stream` and `stop_stream` (or
+    /// `release_session`).
+    fn is_streaming(&self) -> bool;
     /// Allocates a ring buffer of `buffer_size` samples and starts streaming.
     /// 0 gives `InvalidBufferSize`, a running stream `StreamAlreadyRun`, an
     /// unprepared session `BoardNotCreated`.
@@ -43,6 +48,15 @@ pub trait Board: Send {
     fn get_current_board_data(&self, n: usize, preset: Preset) -> Result<Data>;
     /// Decoder counters, link health and byte count of the current session.
     fn stream_stats(&self) -> StreamStats;
+    /// Adds `streamer` to `preset`: every row the preset takes from now on
+    /// also goes to it, on the streamer's own thread (see
+    /// [`crate::outlet`]). An unprepared session gives `BoardNotCreated`, a
+    /// preset the board lacks `InvalidArguments`, a file that cannot be
+    /// opened `GeneralError`, as in BrainFlow.
+    fn add_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()>;
+    /// Removes every streamer equal to `streamer` from `preset`, once each
+    /// has written what it queued; none gives `InvalidArguments`.
+    fn delete_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()>;
 }
 
 /// Streaming health as a harness sees it.
@@ -55,6 +69,8 @@ pub struct StreamStats {
     pub link_error: Option<String>,
     /// Bytes read from the link while streaming.
     pub bytes_read: u64,
+    /// Each running streamer: rows out, dropped and failed.
+    pub streamers: Vec<StreamerStats>,
 }
 
 /// Creates an (unprepared) session for `id`, as BrainFlow's `BoardShim`

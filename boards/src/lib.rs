@@ -35,6 +35,7 @@ pub mod ids;
 pub mod knight_board;
 pub mod link;
 pub mod muse_board;
+pub mod outlet;
 pub mod params;
 pub mod plugin;
 pub mod registry;

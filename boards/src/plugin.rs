@@ -17,6 +17,7 @@ use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::params::InputParams;
+use crate::streamer::Streamer;
 
 /// The ABI version this host implements (`BOARDLOOP_PLUGIN_ABI_VERSION`).
 pub const ABI_VERSION: u32 = 1;
@@ -215,6 +216,9 @@ pub struct PluginBoard {
     plugin: std::sync::Arc<Plugin>,
     session: *mut c_void,
     prepared: bool,
+    /// Set by a successful `start_stream`, cleared by `stop_stream` and
+    /// `release_session` (the ABI has no call that asks the plugin).
+    streaming: bool,
 }
 
 // SAFETY: the ABI requires a session to accept calls from any one thread at a
@@ -253,6 +257,7 @@ impl PluginBoard {
             plugin,
             session,
             prepared: false,
+            streaming: false,
         })
     }
 
@@ -348,6 +353,10 @@ impl Board for PluginBoard {
         self.prepared
     }
 
+    fn is_streaming(&self) -> bool {
+        self.streaming
+    }
+
     fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
         // Out of i32 range is refused here as the plugin would refuse it.
         let size = i32::try_from(buffer_size).map_err(|_| {
@@ -358,12 +367,15 @@ impl Board for PluginBoard {
         })?;
         // SAFETY: live session.
         let code = unsafe { (self.plugin.entries.start_stream)(self.session, size) };
-        self.check("start_stream", code)
+        self.check("start_stream", code)?;
+        self.streaming = true;
+        Ok(())
     }
 
     fn stop_stream(&mut self) -> Result<()> {
         // SAFETY: live session.
         let code = unsafe { (self.plugin.entries.stop_stream)(self.session) };
+        self.streaming = false;
         self.check("stop_stream", code)
     }
 
@@ -372,6 +384,7 @@ impl Board for PluginBoard {
         let code = unsafe { (self.plugin.entries.release_session)(self.session) };
         self.check("release_session", code)?;
         self.prepared = false;
+        self.streaming = false;
         Ok(())
     }
 
@@ -470,6 +483,7 @@ impl Board for PluginBoard {
                 },
                 link_error: s.link_error,
                 bytes_read: s.bytes_read,
+                streamers: Vec::new(),
             },
             // Stats are infallible in the trait: report the broken plugin as
             // a link error so a harness sees it.
@@ -478,6 +492,26 @@ impl Board for PluginBoard {
                 ..StreamStats::default()
             },
         }
+    }
+
+    /// A plugin keeps its rows on its side of the ABI (version 1 has no
+    /// row callback), so the session layer never sees them to stream.
+    fn add_streamer(&mut self, streamer: &Streamer, _preset: Preset) -> Result<()> {
+        Err(BoardError::new(
+            ExitCode::UnsupportedBoard,
+            format!(
+                "streamer {streamer}: a plugin board keeps its rows in the plugin \
+                 (plugin ABI 1 has no row callback), so it has no streamers"
+            ),
+        ))
+    }
+
+    /// No streamer is ever added (see `add_streamer`).
+    fn delete_streamer(&mut self, streamer: &Streamer, _preset: Preset) -> Result<()> {
+        Err(BoardError::new(
+            ExitCode::InvalidArguments,
+            format!("no streamer {streamer} was added to this plugin board"),
+        ))
     }
 }
 

@@ -14,8 +14,11 @@ use crate::descr::{board_descr, BoardDescr};
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::link::SerialLink;
-use crate::serial_session::{check_buffer_size, check_default_preset, SerialStream};
+use crate::serial_session::{
+    check_buffer_size, check_default_preset, check_prepared, SerialStream,
+};
 use crate::steps::{run, Command, Outcome, ReplyEnd, SerialIo, SerialStep, Step};
+use crate::streamer::Streamer;
 
 pub use crate::serial_session::{LinkOpener, Timing, MAX_CAPTURE_SAMPLES};
 
@@ -234,6 +237,10 @@ impl<P: SerialProtocol> Board for SerialBoard<P> {
         self.prepared
     }
 
+    fn is_streaming(&self) -> bool {
+        self.stream.is_streaming()
+    }
+
     fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
         if !self.prepared {
             return Err(BoardError::new(
@@ -341,6 +348,18 @@ impl<P: SerialProtocol> Board for SerialBoard<P> {
 
     fn stream_stats(&self) -> StreamStats {
         self.stream.stats()
+    }
+
+    fn add_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
+        check_prepared(self.prepared)?;
+        check_default_preset(&self.descr.name, preset)?;
+        self.stream.add_streamer(streamer, self.descr.num_rows)
+    }
+
+    fn delete_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
+        check_prepared(self.prepared)?;
+        check_default_preset(&self.descr.name, preset)?;
+        self.stream.delete_streamer(streamer)
     }
 }
 

@@ -22,8 +22,10 @@ use crate::data::Data;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::Preset;
 use crate::link::SerialLink;
+use crate::outlet::{Outlet, Running};
 use crate::params::InputParams;
 use crate::ring::RingBuffer;
+use crate::streamer::Streamer;
 
 /// BrainFlow's upper bound on a ring buffer (`MAX_CAPTURE_SAMPLES`).
 pub const MAX_CAPTURE_SAMPLES: usize = 86_400 * 250;
@@ -92,8 +94,9 @@ pub(crate) struct StreamState<D> {
     /// The board's decoder; drivers reach it through [`SerialStream::state`]
     /// for board-specific settings (e.g. Cyton gains).
     pub decoder: D,
-    /// Rows handed to the caller; `None` until `start_stream`.
-    ring: Option<RingBuffer>,
+    /// Where rows go: the caller's buffer (`None` until `start_stream`)
+    /// and the streamers.
+    outlet: Outlet,
     /// Markers waiting for the next rows, one per row.
     markers: VecDeque<f64>,
     /// Why the reader stopped, if the link failed.
@@ -118,6 +121,19 @@ pub(crate) fn check_default_preset(board: &str, preset: Preset) -> Result<()> {
         Err(BoardError::new(
             ExitCode::InvalidArguments,
             format!("{board} has no {preset:?} preset"),
+        ))
+    }
+}
+
+/// `BoardNotCreated` for an unprepared session, BrainFlow's code for a
+/// call that needs one.
+pub(crate) fn check_prepared(prepared: bool) -> Result<()> {
+    if prepared {
+        Ok(())
+    } else {
+        Err(BoardError::new(
+            ExitCode::BoardNotCreated,
+            "session is not prepared",
         ))
     }
 }
@@ -149,7 +165,7 @@ impl<D: Decoder> SerialStream<D> {
                 keep_alive: AtomicBool::new(false),
                 state: Mutex::new(StreamState {
                     decoder,
-                    ring: None,
+                    outlet: Outlet::default(),
                     markers: VecDeque::new(),
                     link_error: None,
                     bytes_read: 0,
@@ -197,18 +213,39 @@ impl<D: Decoder> SerialStream<D> {
         *lock(&self.shared.link) = Some(link);
         let mut st = self.state();
         st.link_error = None;
-        st.ring = None;
+        st.outlet.ring = None;
         st.markers.clear();
     }
 
-    /// Takes the link back on release and drops the buffer and markers. The
-    /// reader must have been joined first.
+    /// Takes the link back on release and drops the buffer, markers and
+    /// streamers (after their last rows are written, as BrainFlow closes
+    /// them at release). The reader must have been joined first.
     pub fn detach(&self) -> Option<Box<dyn SerialLink>> {
         let link = lock(&self.shared.link).take();
-        let mut st = self.state();
-        st.ring = None;
-        st.markers.clear();
+        let gone = {
+            let mut st = self.state();
+            st.outlet.ring = None;
+            st.markers.clear();
+            st.outlet.take_streamers()
+        };
+        drop(gone);
         link
+    }
+
+    /// Adds a streamer for rows of `num_rows` values (see [`Outlet::add`]).
+    pub fn add_streamer(&self, spec: &Streamer, num_rows: usize) -> Result<()> {
+        self.state().outlet.add(spec, num_rows)
+    }
+
+    /// Deletes every streamer equal to `spec`; returns once they have
+    /// written what they queued (see [`Outlet::remove`]).
+    pub fn delete_streamer(&self, spec: &Streamer) -> Result<()> {
+        let gone: Vec<Running> = self.state().outlet.remove(spec)?;
+        for s in gone {
+            let st = s.finish();
+            tracing::info!("streamer {} removed: {st:?}", st.streamer);
+        }
+        Ok(())
     }
 
     /// Fails with `StreamAlreadyRun` while the reader runs.
@@ -227,7 +264,7 @@ impl<D: Decoder> SerialStream<D> {
     /// BrainFlow drops them when it starts streaming again.
     pub fn reset_for_stream(&self, buffer_size: usize, num_rows: usize) {
         let mut st = self.state();
-        st.ring = Some(RingBuffer::new(buffer_size, num_rows));
+        st.outlet.ring = Some(RingBuffer::new(buffer_size, num_rows));
         st.decoder.reset();
         st.link_error = None;
         st.bytes_read = 0;
@@ -303,7 +340,7 @@ impl<D: Decoder> SerialStream<D> {
 
     /// Rows waiting in the buffer.
     pub fn data_count(&self, prepared: bool) -> Result<usize> {
-        match &self.state().ring {
+        match &self.state().outlet.ring {
             Some(r) => Ok(r.count()),
             None => Err(no_buffer(prepared)),
         }
@@ -317,7 +354,7 @@ impl<D: Decoder> SerialStream<D> {
                 "requested 0 samples",
             ));
         }
-        match self.state().ring.as_mut() {
+        match self.state().outlet.ring.as_mut() {
             Some(r) => Ok(r.pop_oldest(n.unwrap_or(usize::MAX))),
             None => Err(no_buffer(prepared)),
         }
@@ -325,7 +362,7 @@ impl<D: Decoder> SerialStream<D> {
 
     /// Copies the `n` newest rows, leaving them in the buffer.
     pub fn current_data(&self, n: usize, prepared: bool) -> Result<Data> {
-        match &self.state().ring {
+        match &self.state().outlet.ring {
             Some(r) => Ok(r.peek_newest(n)),
             None => Err(no_buffer(prepared)),
         }
@@ -338,6 +375,7 @@ impl<D: Decoder> SerialStream<D> {
             decode: st.decoder.stats(Preset::Default),
             link_error: st.link_error.clone(),
             bytes_read: st.bytes_read,
+            streamers: st.outlet.streamer_stats(),
         }
     }
 }
@@ -405,9 +443,7 @@ fn reader_loop<D: Decoder>(
         for row in out.iter_mut() {
             row[ts_row] = now;
             row[marker_row] = st.markers.pop_front().unwrap_or(0.0);
-            if let Some(ring) = st.ring.as_mut() {
-                ring.push(row);
-            }
+            st.outlet.push(row);
         }
         out.clear();
     }

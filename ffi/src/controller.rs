@@ -16,6 +16,7 @@ use boardloop_bluez::create_board;
 #[cfg(not(feature = "ble"))]
 use boardloop_boards::create_board;
 use boardloop_boards::params::InputParams;
+use boardloop_boards::streamer::Streamer;
 use boardloop_boards::{board_descr, Board, BoardError, BoardId, ExitCode, Preset};
 
 use crate::guard::{
@@ -23,7 +24,6 @@ use crate::guard::{
 };
 
 use crate::sessions::{self, Key};
-use crate::streamers;
 
 /// BrainFlow's `MAX_CAPTURE_SAMPLES` (86400 × 250): the largest ring buffer
 /// `start_stream` accepts (pip brainflow 5.23: 21,600,001 gives
@@ -93,8 +93,8 @@ pub unsafe extern "C" fn prepare_session(
 
 /// Starts streaming into a ring buffer of `buffer_size` samples (1 to
 /// [`MAX_CAPTURE_SAMPLES`], else `INVALID_BUFFER_SIZE_ERROR`).
-/// `streamer_params` may be null or empty; a streamer string is checked and,
-/// streamers not being implemented, refused (see [`crate::streamers`]).
+/// `streamer_params` may be null or empty; a streamer string is added to the
+/// default preset first, as BrainFlow does (see [`add_streamer`]).
 ///
 /// # Safety
 /// String arguments must be null or NUL-terminated.
@@ -113,12 +113,21 @@ pub unsafe extern "C" fn start_stream(
                     format!("buffer_size {buffer_size} is outside 1..={MAX_CAPTURE_SAMPLES}"),
                 ));
             }
-            if let Some(spec) = opt_c_str(streamer_params, "streamer_params")? {
-                if !spec.is_empty() {
-                    streamers::validate(spec)?;
-                    return Err(streamers::unsupported(spec));
-                }
+            let spec = opt_c_str(streamer_params, "streamer_params")?.filter(|s| !s.is_empty());
+            let Some(spec) = spec else {
+                return b.start_stream(buffer_size as usize);
+            };
+            // BrainFlow's order: a running stream is refused first, then the
+            // streamer is added, so that it gets the stream's first row.
+            if b.is_streaming() {
+                return Err(BoardError::new(
+                    ExitCode::StreamAlreadyRun,
+                    "stream is already running",
+                ));
             }
+            let spec = Streamer::parse(spec)?;
+            b.add_streamer(&spec, Preset::Default)?;
+            // If the start fails, the streamer stays added, as in BrainFlow.
             b.start_stream(buffer_size as usize)
         })
     })
@@ -387,7 +396,17 @@ pub unsafe extern "C" fn insert_marker(
     })
 }
 
-/// Adds a streamer to `preset`: see [`crate::streamers`] for the codes.
+/// Adds a streamer to `preset`: from now on, every row the preset takes also
+/// goes to it, on its own thread (`boardloop_boards::outlet`). The codes are
+/// BrainFlow's:
+/// * a malformed string: `INVALID_ARGUMENTS_ERROR`;
+/// * a file that cannot be opened, an address that is no IPv4 address:
+///   `GENERAL_ERROR`;
+/// * a plugin board, or `plotjuggler_udp` (not implemented yet):
+///   `UNSUPPORTED_BOARD_ERROR`.
+///
+/// A write or send that fails later is logged and counted, and the stream
+/// goes on.
 ///
 /// # Safety
 /// Strings must be null or NUL-terminated.
@@ -399,17 +418,15 @@ pub unsafe extern "C" fn add_streamer(
     json_brainflow_input_params: *const c_char,
 ) -> c_int {
     guarded("add_streamer", || {
-        with_board(board_id, json_brainflow_input_params, |_| {
-            let spec = c_str(streamer, "streamer")?;
-            self::preset(preset)?;
-            streamers::validate(spec)?;
-            Err(streamers::unsupported(spec))
+        with_board(board_id, json_brainflow_input_params, |b| {
+            let spec = Streamer::parse(c_str(streamer, "streamer")?)?;
+            b.add_streamer(&spec, self::preset(preset)?)
         })
     })
 }
 
-/// Deletes a streamer from `preset`. None is ever added, so a well-formed
-/// string gives `INVALID_ARGUMENTS_ERROR` (BrainFlow's "no such streamer").
+/// Deletes every streamer equal to `streamer` from `preset`, once each has
+/// written what it queued; one never added gives `INVALID_ARGUMENTS_ERROR`.
 ///
 /// # Safety
 /// Strings must be null or NUL-terminated.
@@ -421,11 +438,9 @@ pub unsafe extern "C" fn delete_streamer(
     json_brainflow_input_params: *const c_char,
 ) -> c_int {
     guarded("delete_streamer", || {
-        with_board(board_id, json_brainflow_input_params, |_| {
-            let spec = c_str(streamer, "streamer")?;
-            self::preset(preset)?;
-            streamers::validate(spec)?;
-            Err(invalid(format!("streamer {spec:?} was never added")))
+        with_board(board_id, json_brainflow_input_params, |b| {
+            let spec = Streamer::parse(c_str(streamer, "streamer")?)?;
+            b.delete_streamer(&spec, self::preset(preset)?)
         })
     })
 }

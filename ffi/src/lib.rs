@@ -20,7 +20,6 @@ mod guard;
 pub mod info;
 pub mod logger;
 mod sessions;
-pub mod streamers;
 mod tracing_bridge;
 
 pub use controller::*;

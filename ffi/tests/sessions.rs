@@ -339,7 +339,7 @@ fn markers_and_streamers() {
         );
         assert_eq!(ffi::insert_marker(1.0, 0, CYTON, j.as_ptr()), OK);
         let bad = CString::new("foo://bar").unwrap();
-        let file = CString::new("file:///tmp/boardloop-never.csv:w").unwrap();
+        let never = CString::new("file:///tmp/boardloop-never.csv:w").unwrap();
         assert_eq!(
             ffi::add_streamer(bad.as_ptr(), 0, CYTON, j.as_ptr()),
             INVALID_ARGUMENTS
@@ -349,31 +349,30 @@ fn markers_and_streamers() {
             INVALID_ARGUMENTS
         );
         assert_eq!(
-            ffi::add_streamer(file.as_ptr(), 9, CYTON, j.as_ptr()),
+            ffi::add_streamer(never.as_ptr(), 9, CYTON, j.as_ptr()),
             INVALID_ARGUMENTS
         );
-        // Well-formed but not implemented: refused, never a silent success.
         assert_eq!(
-            ffi::add_streamer(file.as_ptr(), 0, CYTON, j.as_ptr()),
-            UNSUPPORTED_BOARD
+            ffi::delete_streamer(never.as_ptr(), 0, CYTON, j.as_ptr()),
+            INVALID_ARGUMENTS
+        );
+        let unopenable = CString::new("file:///nonexistent-dir/x.csv:w").unwrap();
+        assert_eq!(
+            ffi::add_streamer(unopenable.as_ptr(), 0, CYTON, j.as_ptr()),
+            GENERAL_ERROR
         );
         assert_eq!(
-            ffi::delete_streamer(file.as_ptr(), 0, CYTON, j.as_ptr()),
-            INVALID_ARGUMENTS
+            ffi::start_stream(1000, bad.as_ptr(), CYTON, j.as_ptr()),
+            STREAM_ALREADY_RUN
         );
     }
     assert_eq!(stop(CYTON, &j), OK);
     let bad = CString::new("foo://bar").unwrap();
-    let file = CString::new("file:///tmp/boardloop-never.csv:w").unwrap();
     let empty = CString::new("").unwrap();
     unsafe {
         assert_eq!(
             ffi::start_stream(1000, bad.as_ptr(), CYTON, j.as_ptr()),
             INVALID_ARGUMENTS
-        );
-        assert_eq!(
-            ffi::start_stream(1000, file.as_ptr(), CYTON, j.as_ptr()),
-            UNSUPPORTED_BOARD
         );
         // An empty streamer string means none.
         assert_eq!(
@@ -382,4 +381,84 @@ fn markers_and_streamers() {
         );
     }
     assert_eq!(release(CYTON, &j), OK);
+}
+
+/// The rows of `get_board_data` (channel-major, `n` samples) as BrainFlow's
+/// file streamer writes them.
+fn as_file_lines(data: &[f64], n: usize) -> Vec<String> {
+    (0..n)
+        .map(|s| {
+            let row: Vec<f64> = (0..CYTON_ROWS).map(|r| data[r * n + s]).collect();
+            let mut line = String::new();
+            boardloop_boards::outlet::format_row(&row, &mut line);
+            line
+        })
+        .collect()
+}
+
+fn take_all(j: &CString) -> (Vec<f64>, usize) {
+    let (code, n) = count(CYTON, j);
+    assert_eq!(code, OK);
+    let n = n as usize;
+    let mut data = vec![f64::NAN; n * CYTON_ROWS];
+    assert_eq!(
+        unsafe { ffi::get_board_data(n as c_int, 0, data.as_mut_ptr(), CYTON, j.as_ptr()) },
+        OK
+    );
+    (data, n)
+}
+
+#[test]
+fn a_file_streamer_gets_every_row_the_buffer_gets() {
+    quiet();
+    let dir = std::env::temp_dir().join(format!("boardloop-ffi-streamer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let whole = dir.join("whole.csv");
+    let middle = dir.join("middle.csv");
+    let emu = cyton_emulator(4);
+    let j = emu_params(&emu);
+    assert_eq!(prepare(CYTON, &j), OK);
+    // From start_stream's streamer_params: every row of the stream.
+    let spec_whole = CString::new(format!("file://{}:w", whole.display())).unwrap();
+    assert_eq!(
+        unsafe { ffi::start_stream(45000, spec_whole.as_ptr(), CYTON, j.as_ptr()) },
+        OK
+    );
+    wait_for_samples(CYTON, &j, 20);
+    // Added and deleted while streaming: a run of consecutive rows.
+    let spec_middle = CString::new(format!("file://{}:w", middle.display())).unwrap();
+    assert_eq!(
+        unsafe { ffi::add_streamer(spec_middle.as_ptr(), 0, CYTON, j.as_ptr()) },
+        OK
+    );
+    wait_for_samples(CYTON, &j, 60);
+    assert_eq!(
+        unsafe { ffi::delete_streamer(spec_middle.as_ptr(), 0, CYTON, j.as_ptr()) },
+        OK
+    );
+    // Deleted means closed: the file is complete now.
+    let middle_lines: Vec<String> = std::fs::read_to_string(&middle)
+        .unwrap()
+        .split_inclusive('\n')
+        .map(str::to_string)
+        .collect();
+    wait_for_samples(CYTON, &j, 80);
+    assert_eq!(stop(CYTON, &j), OK);
+    let (data, n) = take_all(&j);
+    // Release closes the stream's streamer after its last row.
+    assert_eq!(release(CYTON, &j), OK);
+    let lines = as_file_lines(&data, n);
+    assert_eq!(std::fs::read_to_string(&whole).unwrap(), lines.concat());
+    assert!(!middle_lines.is_empty());
+    let at = lines
+        .iter()
+        .position(|l| *l == middle_lines[0])
+        .expect("the middle file's first row is a row of the stream");
+    assert_eq!(middle_lines[..], lines[at..at + middle_lines.len()]);
+    assert!(
+        at > 0 && at + middle_lines.len() < n,
+        "{at} + {} of {n}",
+        middle_lines.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

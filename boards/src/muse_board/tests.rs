@@ -368,3 +368,68 @@ mod steps {
         assert_eq!(e.code, ExitCode::BoardWrite);
     }
 }
+
+#[test]
+fn streamers_get_the_rows_of_their_preset() {
+    use crate::streamer::Streamer;
+    let dir = std::env::temp_dir().join(format!("boardloop-muse-streamers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = |name: &str| Streamer::File {
+        path: dir.join(name).to_string_lossy().into_owned(),
+        append: false,
+    };
+    let (ble, p) = fake(MuseModel::Muse2);
+    let mut b = board(MuseModel::Muse2, &ble);
+    assert_eq!(
+        b.add_streamer(&spec("eeg.csv"), Preset::Default)
+            .unwrap_err()
+            .code,
+        ExitCode::BoardNotCreated
+    );
+    b.prepare_session().unwrap();
+    b.add_streamer(&spec("eeg.csv"), Preset::Default).unwrap();
+    b.add_streamer(&spec("ppg.csv"), Preset::Ancillary).unwrap();
+    b.start_stream(5000).unwrap();
+    // TP10 loses seq 12: a NaN in the file as in the buffer.
+    for seq in 10..=13u16 {
+        for ch in 0..4u8 {
+            if !(ch == 3 && seq == 12) {
+                p.notify(MuseChar::Eeg(ch).uuid(), &eeg(seq, 0x800 + seq));
+            }
+        }
+    }
+    for seq in 0..3u16 {
+        p.notify(MuseChar::Ppg(0).uuid(), &ppg(seq, 100));
+        p.notify(MuseChar::Ppg(1).uuid(), &ppg(seq, 200));
+    }
+    wait_count(&b, Preset::Default, 48);
+    wait_count(&b, Preset::Ancillary, 12);
+    b.stop_stream().unwrap();
+    let stats = b.stream_stats().streamers;
+    assert_eq!(stats.len(), 2, "{stats:?}");
+    for (name, preset) in [("eeg.csv", Preset::Default), ("ppg.csv", Preset::Ancillary)] {
+        b.delete_streamer(&spec(name), preset).unwrap();
+        let d = b.get_board_data(None, preset).unwrap();
+        let mut want = String::new();
+        for s in 0..d.num_samples {
+            let row: Vec<f64> = (0..d.num_rows).map(|r| d.row(r)[s]).collect();
+            crate::outlet::format_row(&row, &mut want);
+        }
+        assert_eq!(
+            std::fs::read_to_string(dir.join(name)).unwrap(),
+            want,
+            "{name}"
+        );
+    }
+    assert!(std::fs::read_to_string(dir.join("eeg.csv"))
+        .unwrap()
+        .contains("\tnan\t"));
+    assert_eq!(
+        b.delete_streamer(&spec("eeg.csv"), Preset::Default)
+            .unwrap_err()
+            .code,
+        ExitCode::InvalidArguments
+    );
+    b.release_session().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,8 +37,8 @@ int prepare_session(int board_id, const char *json_brainflow_input_params);
 
 // Starts streaming into a ring buffer of `buffer_size` samples (1 to
 // [`MAX_CAPTURE_SAMPLES`], else `INVALID_BUFFER_SIZE_ERROR`).
-// `streamer_params` may be null or empty; a streamer string is checked and,
-// streamers not being implemented, refused (see [`crate::streamers`]).
+// `streamer_params` may be null or empty; a streamer string is added to the
+// default preset first, as BrainFlow does (see [`add_streamer`]).
 //
 // # Safety
 // String arguments must be null or NUL-terminated.
@@ -131,14 +131,24 @@ int is_prepared(int *prepared, int board_id, const char *json_brainflow_input_pa
 // The string must be null or NUL-terminated.
 int insert_marker(double marker_value, int preset, int board_id, const char *json_brainflow_input_params);
 
-// Adds a streamer to `preset`: see [`crate::streamers`] for the codes.
+// Adds a streamer to `preset`: from now on, every row the preset takes also
+// goes to it, on its own thread (`boardloop_boards::outlet`). The codes are
+// BrainFlow's:
+// * a malformed string: `INVALID_ARGUMENTS_ERROR`;
+// * a file that cannot be opened, an address that is no IPv4 address:
+//   `GENERAL_ERROR`;
+// * a plugin board, or `plotjuggler_udp` (not implemented yet):
+//   `UNSUPPORTED_BOARD_ERROR`.
+//
+// A write or send that fails later is logged and counted, and the stream
+// goes on.
 //
 // # Safety
 // Strings must be null or NUL-terminated.
 int add_streamer(const char *streamer, int preset, int board_id, const char *json_brainflow_input_params);
 
-// Deletes a streamer from `preset`. None is ever added, so a well-formed
-// string gives `INVALID_ARGUMENTS_ERROR` (BrainFlow's "no such streamer").
+// Deletes every streamer equal to `streamer` from `preset`, once each has
+// written what it queued; one never added gives `INVALID_ARGUMENTS_ERROR`.
 //
 // # Safety
 // Strings must be null or NUL-terminated.

@@ -443,8 +443,8 @@ public:
     }
 
     /// Starts streaming into a ring buffer of `buffer_size` samples.
-    /// `streamer` is BrainFlow's streamer string ("" for none; streamers are
-    /// not implemented by the library and give UNSUPPORTED_BOARD_ERROR).
+    /// `streamer` is BrainFlow's streamer string ("" for none), added to the
+    /// default preset before the stream starts.
     void start_stream(int buffer_size = default_buffer_size, const std::string &streamer = "") {
         detail::check(::start_stream(buffer_size, streamer.c_str(), board_id_, json_.c_str()),
                       "start_stream");

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Streamers against BrainFlow 5.23, on this machine's network stack (no
+# hardware): a Cyton emulator (`boardloop emulate`) streams through
+# BrainFlow's Python binding, once on BrainFlow's own library (.venv, made by
+# ci/setup.sh) and once on ours (.venv-dropin, ci/make-dropin-venv.sh), with
+# a `file://` streamer; then ours with a `streaming_board://` streamer that
+# BrainFlow's own STREAMING_BOARD reads (ci/streamer_interop.py says what
+# each step checks):
+#   * both files are the rows as C's "%lf" prints them, tab-separated, byte
+#     for byte, and DataFilter.read_file reads ours back;
+#   * the rows BrainFlow's STREAMING_BOARD gets from our multicast are a run
+#     of the session's rows, every value equal.
+# Usage: bash ci/streamers.sh. Honours CARGO_TARGET_DIR; output in
+# target/streamers-check.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+# shellcheck source=ci/lib/emulate.sh
+source ci/lib/emulate.sh
+T="${CARGO_TARGET_DIR:-$REPO/target}"
+OUT="$T/streamers-check"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+own="$REPO/.venv/bin/python"
+ours="$REPO/.venv-dropin/bin/python"
+for py in "$own" "$ours"; do
+    [[ -x "$py" ]] || { echo "streamers: $py missing (ci/setup.sh, ci/make-dropin-venv.sh)" >&2; exit 2; }
+done
+cargo build -q -p boardloop-harness
+bin="$T/debug/boardloop"
+interop=(ci/streamer_interop.py)
+
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# serve NAME: a Cyton emulator; sets $pty once it printed its port.
+serve() {
+    emulate_start "$bin" "$OUT/$1.emulate" scenarios/cyton/known_signal.yaml || exit 1
+    pids+=("$EMU_PID")
+    pty="$EMU_PORT"
+}
+
+# The file streamer, on both libraries.
+for lib in own ours; do
+    py="$own"
+    [[ $lib == ours ]] && py="$ours"
+    serve "file-$lib"
+    "$py" "${interop[@]}" session "$pty" "file://$OUT/$lib.csv:w" 2 "$OUT/$lib.json"
+    # BrainFlow's DataFilter reads the file in both cases.
+    "$own" "${interop[@]}" check-file "$OUT/$lib.csv" "$OUT/$lib.json"
+done
+
+# Our multicast streamer, read by BrainFlow's STREAMING_BOARD.
+group=225.1.1.1
+port="$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("", 0)); print(s.getsockname()[1])')"
+serve multicast
+"$own" "${interop[@]}" read-stream "$group" "$port" 0 4 "$OUT/streamed.json" "$OUT/reader.ready" &
+reader=$!
+pids+=($reader)
+# The reader joins the group before it says so: wait for that, not a time.
+for _ in $(seq 1 600); do
+    [[ -e "$OUT/reader.ready" ]] && break
+    kill -0 "$reader" 2>/dev/null || { echo "STREAMING_BOARD reader ended early" >&2; exit 1; }
+    sleep 0.05
+done
+[[ -e "$OUT/reader.ready" ]] || { echo "STREAMING_BOARD reader never streamed" >&2; exit 1; }
+"$ours" "${interop[@]}" session "$pty" "streaming_board://$group:$port" 2 "$OUT/sent.json"
+wait "$reader"
+"$own" "${interop[@]}" check-stream "$OUT/streamed.json" "$OUT/sent.json"
+echo "streamers: file and streaming_board checked against BrainFlow $("$own" -c 'import importlib.metadata as m; print(m.version("brainflow"))')"
