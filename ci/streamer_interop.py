@@ -5,7 +5,11 @@ call, each in the interpreter of the library it needs (BrainFlow's own in
   session PORT SPEC SECONDS OUT.json
       A Cyton session on PORT streaming with streamer SPEC for SECONDS; every
       row of get_board_data goes to OUT.json (row-major), with the library's
-      version.
+      version. For plotjuggler_udp://127.0.0.1:P, the datagrams received on
+      P go there too.
+  check-plotjuggler OURS.json BRAINFLOWS.json
+      Every row gave one message, and our messages have BrainFlow's shape
+      (the same keys at every level); ours carry the row's values.
   check-file CSV DATA.json
       CSV, as the file streamer wrote it, against the rows of DATA.json: each
       line is the row as C's "%lf\\t...%lf\\n" prints it (what BrainFlow's
@@ -26,7 +30,27 @@ from brainflow.board_shim import BoardShim, BrainFlowInputParams, BoardIds
 
 
 def session(port, spec, seconds, out):
+    import socket
+    import threading
+
     BoardShim.disable_board_logger()
+    messages, sock, done = [], None, threading.Event()
+    if spec.startswith("plotjuggler_udp://"):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.bind(("127.0.0.1", int(spec.rsplit(":", 1)[1])))
+        sock.settimeout(0.2)
+
+        def receive():
+            while True:
+                try:
+                    messages.append(json.loads(sock.recv(65536)))
+                except socket.timeout:
+                    if done.is_set():
+                        return
+
+        receiver = threading.Thread(target=receive)
+        receiver.start()
     p = BrainFlowInputParams()
     p.serial_port = port
     b = BoardShim(BoardIds.CYTON_BOARD, p)
@@ -36,10 +60,43 @@ def session(port, spec, seconds, out):
     b.stop_stream()
     data = b.get_board_data()
     b.release_session()
+    if sock is not None:
+        done.set()
+        receiver.join()
     rows = data.T.tolist()
     with open(out, "w") as f:
-        json.dump({"version": BoardShim.get_version(), "rows": rows}, f)
-    print(f"session: {len(rows)} rows through {spec} ({BoardShim.get_version()})")
+        json.dump({"version": BoardShim.get_version(), "rows": rows, "messages": messages}, f)
+    print(f"session: {len(rows)} rows through {spec} ({BoardShim.get_version()})"
+          + (f", {len(messages)} messages received" if sock is not None else ""))
+
+
+def shape(v):
+    """The keys at every level of a message."""
+    if isinstance(v, dict):
+        return {k: shape(x) for k, x in v.items()}
+    return None
+
+
+def leaves(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from leaves(x)
+    else:
+        yield v
+
+
+def check_plotjuggler(ours_json, theirs_json):
+    ours, theirs = json.load(open(ours_json)), json.load(open(theirs_json))
+    for who, d in (("ours", ours), ("BrainFlow's", theirs)):
+        assert len(d["messages"]) == len(d["rows"]), \
+            f"{who}: {len(d['messages'])} messages for {len(d['rows'])} rows"
+    assert shape(ours["messages"][0]) == shape(theirs["messages"][0]), \
+        f"shapes differ:\n ours {shape(ours['messages'][0])}\n BrainFlow's {shape(theirs['messages'][0])}"
+    for m, row in zip(ours["messages"], ours["rows"]):
+        values = set(row)
+        assert all(x in values for x in leaves(m)), f"a value of {m} is not in its row {row}"
+    print(f"check-plotjuggler: {len(ours['messages'])} messages, one per row, "
+          f"shaped as BrainFlow's ({len(theirs['messages'])} from BrainFlow), values from their rows")
 
 
 def check_file(csv, data_json):
@@ -94,4 +151,4 @@ def check_stream(streamed_json, data_json):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"session": session, "check-file": check_file, "read-stream": read_stream,
-     "check-stream": check_stream}[cmd](*args)
+     "check-stream": check_stream, "check-plotjuggler": check_plotjuggler}[cmd](*args)

@@ -3,11 +3,13 @@
 # hardware): a Cyton emulator (`boardloop emulate`) streams through
 # BrainFlow's Python binding, once on BrainFlow's own library (.venv, made by
 # ci/setup.sh) and once on ours (.venv-dropin, ci/make-dropin-venv.sh), with
-# a `file://` streamer; then ours with a `streaming_board://` streamer that
-# BrainFlow's own STREAMING_BOARD reads (ci/streamer_interop.py says what
-# each step checks):
+# a `file://` streamer and a `plotjuggler_udp://` one; then ours with a
+# `streaming_board://` streamer that BrainFlow's own STREAMING_BOARD reads
+# (ci/streamer_interop.py says what each step checks):
 #   * both files are the rows as C's "%lf" prints them, tab-separated, byte
 #     for byte, and DataFilter.read_file reads ours back;
+#   * both libraries send one PlotJuggler message per row, ours shaped as
+#     BrainFlow's (the same keys at every level) with the row's values;
 #   * the rows BrainFlow's STREAMING_BOARD gets from our multicast are a run
 #     of the session's rows, every value equal.
 # Usage: bash ci/streamers.sh. Honours CARGO_TARGET_DIR; output in
@@ -55,9 +57,21 @@ for lib in own ours; do
     "$own" "${interop[@]}" check-file "$OUT/$lib.csv" "$OUT/$lib.json"
 done
 
+# PlotJuggler's JSON over UDP, from both libraries, to a local port.
+free_udp_port() {
+    python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+for lib in own ours; do
+    py="$own"
+    [[ $lib == ours ]] && py="$ours"
+    serve "plotjuggler-$lib"
+    "$py" "${interop[@]}" session "$pty" "plotjuggler_udp://127.0.0.1:$(free_udp_port)" 2 "$OUT/pj-$lib.json"
+done
+"$own" "${interop[@]}" check-plotjuggler "$OUT/pj-ours.json" "$OUT/pj-own.json"
+
 # Our multicast streamer, read by BrainFlow's STREAMING_BOARD.
 group=225.1.1.1
-port="$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("", 0)); print(s.getsockname()[1])')"
+port="$(free_udp_port)"
 serve multicast
 "$own" "${interop[@]}" read-stream "$group" "$port" 0 4 "$OUT/streamed.json" "$OUT/reader.ready" &
 reader=$!
@@ -72,4 +86,4 @@ done
 "$ours" "${interop[@]}" session "$pty" "streaming_board://$group:$port" 2 "$OUT/sent.json"
 wait "$reader"
 "$own" "${interop[@]}" check-stream "$OUT/streamed.json" "$OUT/sent.json"
-echo "streamers: file and streaming_board checked against BrainFlow $("$own" -c 'import importlib.metadata as m; print(m.version("brainflow"))')"
+echo "streamers: file, plotjuggler_udp and streaming_board checked against BrainFlow $("$own" -c 'import importlib.metadata as m; print(m.version("brainflow"))')"

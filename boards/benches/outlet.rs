@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use boardloop_boards::outlet::Outlet;
 use boardloop_boards::streamer::Streamer;
-use boardloop_boards::RingBuffer;
+use boardloop_boards::{board_descr, BoardId, Preset, RingBuffer};
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
 
@@ -40,6 +40,8 @@ fn temp_file(name: &str) -> Streamer {
 
 fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let data = rows();
+    let descr = board_descr(BoardId::Cyton, Preset::Default).unwrap();
+    assert_eq!(descr.num_rows, WIDTH);
     let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
     let udp = Streamer::StreamingBoard {
         ip: "127.0.0.1".into(),
@@ -58,7 +60,7 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
         let mut o = Outlet::default();
         o.ring = Some(RingBuffer::new(45_000, WIDTH));
         if let Some(s) = &spec {
-            o.add(s, WIDTH).unwrap();
+            o.add(s, &descr).unwrap();
         }
         g.bench_function(name, |b| {
             b.iter(|| {
@@ -83,7 +85,7 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
     g.bench_function("write_8000_rows", |b| {
         b.iter(|| {
             let mut o = Outlet::default();
-            o.add(&spec, WIDTH).unwrap();
+            o.add(&spec, &descr).unwrap();
             for r in data.iter().cycle().take(8000) {
                 o.push(r);
             }

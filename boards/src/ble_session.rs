@@ -330,8 +330,8 @@ impl<D: Decoder> BleSession<D> {
 
     /// Adds a streamer to `preset` (see [`Outlet::add`]).
     pub(crate) fn add_streamer(&mut self, spec: &Streamer, preset: Preset) -> Result<()> {
-        let num_rows = self.descr(preset)?.num_rows;
-        lock(&self.shared.state).outlets[preset as usize].add(spec, num_rows)
+        let descr = self.descr(preset)?;
+        lock(&self.shared.state).outlets[preset as usize].add(spec, descr)
     }
 
     /// Deletes every streamer equal to `spec` from `preset`; returns once

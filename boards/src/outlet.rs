@@ -15,6 +15,9 @@
 //! * `streaming_board://IP:PORT`: UDP datagrams to IP (a multicast group, as
 //!   BrainFlow's STREAMING_BOARD joins), each `BRAINFLOW_BATCH_SIZE` rows
 //!   (2 to 99, else 3) of native-endian `f64`, row after row.
+//! * `plotjuggler_udp://IP:PORT` (`plotjuggler_udp_streamer.cpp`): one UDP
+//!   datagram of JSON per row, `{NAME: {KIND: {CHANNEL: value}, ROW: value}}`
+//!   from the preset's description (see [`PlotLayout`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -26,6 +29,7 @@ use std::thread::JoinHandle;
 
 use serde::Serialize;
 
+use crate::descr::BoardDescr;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ring::RingBuffer;
 use crate::streamer::Streamer;
@@ -80,11 +84,11 @@ impl Outlet {
         }
     }
 
-    /// Starts `spec` for rows of `num_rows` values. A file that cannot be
-    /// opened or an address that is no IPv4 address gives
+    /// Starts `spec` for rows laid out as `descr` says. A file that cannot
+    /// be opened or an address that is no IPv4 address gives
     /// `GENERAL_ERROR`, as BrainFlow's `init_streamer` does.
-    pub fn add(&mut self, spec: &Streamer, num_rows: usize) -> Result<()> {
-        self.streamers.push(Running::start(spec, num_rows)?);
+    pub fn add(&mut self, spec: &Streamer, descr: &BoardDescr) -> Result<()> {
+        self.streamers.push(Running::start(spec, descr)?);
         Ok(())
     }
 
@@ -127,7 +131,8 @@ pub struct Running {
 }
 
 impl Running {
-    fn start(spec: &Streamer, num_rows: usize) -> Result<Running> {
+    fn start(spec: &Streamer, descr: &BoardDescr) -> Result<Running> {
+        let num_rows = descr.num_rows;
         let general = |what: String| BoardError::new(ExitCode::GeneralError, what);
         let (tx, rx) = sync_channel::<Vec<f64>>(QUEUE_ROWS);
         let counters = Arc::new(Counters::default());
@@ -144,21 +149,20 @@ impl Running {
                     .map_err(|e| general(format!("streamer {spec}: cannot open {path:?}: {e}")))?;
                 Box::new(move || write_file(file, &rx, &c, &name))
             }
-            Streamer::StreamingBoard { ip, port } => {
-                let group: Ipv4Addr = ip.parse().map_err(|_| {
+            Streamer::StreamingBoard { ip, port } | Streamer::PlotJugglerUdp { ip, port } => {
+                let addr: Ipv4Addr = ip.parse().map_err(|_| {
                     general(format!("streamer {spec}: {ip:?} is not an IPv4 address"))
                 })?;
                 let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
                     .map_err(|e| general(format!("streamer {spec}: no UDP socket: {e}")))?;
-                let to = SocketAddrV4::new(group, *port);
-                let batch = batch_size(std::env::var("BRAINFLOW_BATCH_SIZE").ok().as_deref());
-                Box::new(move || send_datagrams(&socket, to, batch, num_rows, &rx, &c, &name))
-            }
-            Streamer::PlotJugglerUdp { .. } => {
-                return Err(BoardError::new(
-                    ExitCode::UnsupportedBoard,
-                    format!("streamer {spec}: plotjuggler_udp is not implemented yet"),
-                ))
+                let to = SocketAddrV4::new(addr, *port);
+                if matches!(spec, Streamer::StreamingBoard { .. }) {
+                    let batch = batch_size(std::env::var("BRAINFLOW_BATCH_SIZE").ok().as_deref());
+                    Box::new(move || send_datagrams(&socket, to, batch, num_rows, &rx, &c, &name))
+                } else {
+                    let layout = PlotLayout::new(descr);
+                    Box::new(move || send_json(&socket, to, &layout, &rx, &c, &name))
+                }
             }
         };
         let thread = std::thread::Builder::new()
@@ -339,6 +343,112 @@ fn send_datagrams(
             }
             datagram.clear();
             rows = 0;
+        }
+    }
+}
+
+/// BrainFlow's PlotJuggler message for one preset: every key of the
+/// preset's description ending in `_channels` becomes an object of its rows
+/// (`eeg_channels` -> `"eeg": {"Fz": …}`, by electrode name; accelerometer
+/// rows `accel X/Y/Z`; others `channel 0`, `channel 1`, …), every key
+/// containing `_channel` a value (`timestamp_channel` -> `"timestamp"`),
+/// all under the preset's name. Keys sort as BrainFlow's JSON sorts them;
+/// a NaN is `null`, as BrainFlow's JSON library writes it.
+pub struct PlotLayout {
+    name: String,
+    /// (kind, channel name within the kind or `None` for a plain value, row).
+    fields: Vec<(String, Option<String>, usize)>,
+    /// Kinds that are objects, so an empty one still appears, as in BrainFlow.
+    kinds: Vec<String>,
+}
+
+impl PlotLayout {
+    /// The layout of `descr`'s rows.
+    pub fn new(descr: &BoardDescr) -> PlotLayout {
+        let mut fields = Vec::new();
+        let mut kinds = Vec::new();
+        let map = match serde_json::to_value(descr) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let names: Vec<&str> = descr.eeg_names.split(',').collect();
+        for (key, value) in &map {
+            if let Some(at) = key.find("_channels") {
+                let kind = format!("{}{}", &key[..at], &key[at + "_channels".len()..]);
+                let rows: Vec<usize> = serde_json::from_value(value.clone()).unwrap_or_default();
+                for (i, row) in rows.into_iter().enumerate() {
+                    let channel = match (key.as_str(), i) {
+                        ("accel_channels", 0) => "accel X".to_string(),
+                        ("accel_channels", 1) => "accel Y".to_string(),
+                        ("accel_channels", 2) => "accel Z".to_string(),
+                        ("eeg_channels", i) if !descr.eeg_names.is_empty() && i < names.len() => {
+                            names[i].to_string()
+                        }
+                        _ => format!("channel {i}"),
+                    };
+                    if row < descr.num_rows {
+                        fields.push((kind.clone(), Some(channel), row));
+                    }
+                }
+                kinds.push(kind);
+            } else if let Some(at) = key.find("_channel") {
+                let kind = format!("{}{}", &key[..at], &key[at + "_channel".len()..]);
+                if let Some(row) = value.as_u64().map(|r| r as usize) {
+                    if row < descr.num_rows {
+                        fields.push((kind, None, row));
+                    }
+                }
+            }
+        }
+        PlotLayout {
+            name: descr.name.clone(),
+            fields,
+            kinds,
+        }
+    }
+
+    /// The JSON text for `row`.
+    pub fn message(&self, row: &[f64]) -> String {
+        use serde_json::{Map, Value};
+        let mut inner = Map::new();
+        for k in &self.kinds {
+            inner.insert(k.clone(), Value::Object(Map::new()));
+        }
+        for (kind, channel, i) in &self.fields {
+            let v = Value::from(row.get(*i).copied().unwrap_or(0.0));
+            match channel {
+                Some(c) => {
+                    if let Some(Value::Object(o)) = inner.get_mut(kind) {
+                        o.insert(c.clone(), v);
+                    }
+                }
+                None => {
+                    inner.insert(kind.clone(), v);
+                }
+            }
+        }
+        let mut outer = Map::new();
+        outer.insert(self.name.clone(), Value::Object(inner));
+        Value::Object(outer).to_string()
+    }
+}
+
+fn send_json(
+    socket: &UdpSocket,
+    to: SocketAddrV4,
+    layout: &PlotLayout,
+    rx: &Receiver<Vec<f64>>,
+    c: &Counters,
+    name: &str,
+) {
+    let mut trouble = Trouble {
+        name,
+        failing: false,
+    };
+    while let Ok(row) = rx.recv() {
+        match socket.send_to(layout.message(&row).as_bytes(), to) {
+            Ok(_) => trouble.worked(c, 1),
+            Err(e) => trouble.failed(c, 1, &e),
         }
     }
 }

@@ -353,7 +353,7 @@ impl<P: SerialProtocol> Board for SerialBoard<P> {
     fn add_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
         check_prepared(self.prepared)?;
         check_default_preset(&self.descr.name, preset)?;
-        self.stream.add_streamer(streamer, self.descr.num_rows)
+        self.stream.add_streamer(streamer, &self.descr)
     }
 
     fn delete_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {

@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::board::StreamStats;
 use crate::codec::{Decoder, Input, PresetRows};
 use crate::data::Data;
+use crate::descr::BoardDescr;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::Preset;
 use crate::link::SerialLink;
@@ -232,9 +233,9 @@ impl<D: Decoder> SerialStream<D> {
         link
     }
 
-    /// Adds a streamer for rows of `num_rows` values (see [`Outlet::add`]).
-    pub fn add_streamer(&self, spec: &Streamer, num_rows: usize) -> Result<()> {
-        self.state().outlet.add(spec, num_rows)
+    /// Adds a streamer for rows laid out as `descr` says (see [`Outlet::add`]).
+    pub fn add_streamer(&self, spec: &Streamer, descr: &BoardDescr) -> Result<()> {
+        self.state().outlet.add(spec, descr)
     }
 
     /// Deletes every streamer equal to `spec`; returns once they have

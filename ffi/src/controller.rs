@@ -402,8 +402,7 @@ pub unsafe extern "C" fn insert_marker(
 /// * a malformed string: `INVALID_ARGUMENTS_ERROR`;
 /// * a file that cannot be opened, an address that is no IPv4 address:
 ///   `GENERAL_ERROR`;
-/// * a plugin board, or `plotjuggler_udp` (not implemented yet):
-///   `UNSUPPORTED_BOARD_ERROR`.
+/// * a plugin board (its rows stay in the plugin): `UNSUPPORTED_BOARD_ERROR`.
 ///
 /// A write or send that fails later is logged and counted, and the stream
 /// goes on.

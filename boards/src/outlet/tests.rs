@@ -1,7 +1,15 @@
 use super::*;
+use crate::descr::BoardDescr;
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+fn width(num_rows: usize) -> BoardDescr {
+    BoardDescr {
+        num_rows,
+        ..Default::default()
+    }
+}
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("boardloop-outlet-{}", std::process::id()));
@@ -67,7 +75,7 @@ fn a_file_gets_every_row_in_order_and_append_appends() {
     let path = temp("rows.csv");
     let spec = file_spec(&path, false);
     let mut o = Outlet::default();
-    o.add(&spec, 4).unwrap();
+    o.add(&spec, &width(4)).unwrap();
     let first = rows(500, 4, 10.0);
     for r in &first {
         o.push(r);
@@ -79,14 +87,14 @@ fn a_file_gets_every_row_in_order_and_append_appends() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), formatted(&first));
     // `a` appends, `w` truncates.
     let more = rows(3, 4, -7.0);
-    o.add(&file_spec(&path, true), 4).unwrap();
+    o.add(&file_spec(&path, true), &width(4)).unwrap();
     for r in &more {
         o.push(r);
     }
     drop(o.take_streamers());
     let both = [first.clone(), more.clone()].concat();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), formatted(&both));
-    o.add(&spec, 4).unwrap();
+    o.add(&spec, &width(4)).unwrap();
     o.push(&more[0]);
     drop(o.take_streamers());
     assert_eq!(
@@ -100,9 +108,9 @@ fn remove_takes_every_equal_streamer_and_refuses_an_unknown_one() {
     let a = temp("a.csv");
     let b = temp("b.csv");
     let mut o = Outlet::default();
-    o.add(&file_spec(&a, false), 2).unwrap();
-    o.add(&file_spec(&b, false), 2).unwrap();
-    o.add(&file_spec(&a, false), 2).unwrap();
+    o.add(&file_spec(&a, false), &width(2)).unwrap();
+    o.add(&file_spec(&b, false), &width(2)).unwrap();
+    o.add(&file_spec(&a, false), &width(2)).unwrap();
     assert_eq!(o.remove(&file_spec(&a, false)).unwrap().len(), 2);
     let e = o.remove(&file_spec(&a, false)).err().unwrap();
     assert_eq!(e.code, ExitCode::InvalidArguments);
@@ -113,13 +121,16 @@ fn remove_takes_every_equal_streamer_and_refuses_an_unknown_one() {
 fn an_unopenable_file_or_a_bad_address_is_a_general_error() {
     let mut o = Outlet::default();
     let dir = temp("not-a-dir").join("x.csv");
-    let e = o.add(&file_spec(&dir, false), 2).err().unwrap();
+    let e = o.add(&file_spec(&dir, false), &width(2)).err().unwrap();
     assert_eq!(e.code, ExitCode::GeneralError);
     let spec = Streamer::StreamingBoard {
         ip: "not.an.ip".into(),
         port: 6677,
     };
-    assert_eq!(o.add(&spec, 2).err().unwrap().code, ExitCode::GeneralError);
+    assert_eq!(
+        o.add(&spec, &width(2)).err().unwrap().code,
+        ExitCode::GeneralError
+    );
     assert!(o.streamer_stats().is_empty());
 }
 
@@ -134,7 +145,7 @@ fn a_full_disk_is_counted_and_the_stream_goes_on() {
         ring: Some(RingBuffer::new(100, 3)),
         ..Default::default()
     };
-    o.add(&spec, 3).unwrap();
+    o.add(&spec, &width(3)).unwrap();
     let all = rows(50, 3, 1.0);
     for r in &all {
         o.push(r);
@@ -161,7 +172,7 @@ fn a_stalled_reader_costs_the_streamer_rows_never_the_ring_or_the_reader() {
         ring: Some(RingBuffer::new(1_000_000, 8)),
         ..Default::default()
     };
-    o.add(&spec, 8).unwrap();
+    o.add(&spec, &width(8)).unwrap();
     let mut reader = reader.join().unwrap();
     let row = vec![123456.123456; 8];
     let n = QUEUE_ROWS * 4;
@@ -203,7 +214,7 @@ fn datagrams_carry_batches_of_native_doubles() {
         port,
     };
     let mut o = Outlet::default();
-    o.add(&spec, 5).unwrap();
+    o.add(&spec, &width(5)).unwrap();
     let all = rows(3 * 4 + 2, 5, 3.0);
     for r in &all {
         o.push(r);
@@ -233,10 +244,49 @@ fn a_refused_send_is_counted_and_the_streamer_goes_on() {
         port: 6677,
     };
     let mut o = Outlet::default();
-    o.add(&spec, 2).unwrap();
+    o.add(&spec, &width(2)).unwrap();
     for r in rows(9, 2, 0.0) {
         o.push(&r);
     }
     let s = o.remove(&spec).unwrap().remove(0).finish();
     assert_eq!((s.rows_out, s.rows_failed, s.errors), (0, 9, 3), "{s:?}");
+}
+
+#[test]
+fn plotjuggler_gets_one_json_object_per_row_by_channel_kind() {
+    use crate::descr::board_descr;
+    use crate::ids::{BoardId, Preset};
+    let descr = board_descr(BoardId::Cyton, Preset::Default).unwrap();
+    let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let spec = Streamer::PlotJugglerUdp {
+        ip: "127.0.0.1".into(),
+        port: rx.local_addr().unwrap().port(),
+    };
+    let mut o = Outlet::default();
+    o.add(&spec, &descr).unwrap();
+    let mut row: Vec<f64> = (0..descr.num_rows).map(|i| i as f64 * 10.0).collect();
+    row[descr.eeg_channels[1]] = f64::NAN;
+    o.push(&row);
+    let mut buf = [0u8; 65536];
+    let n = rx.recv(&mut buf).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&buf[..n]).unwrap();
+    let m = &v[descr.name.as_str()];
+    let names: Vec<&str> = descr.eeg_names.split(',').collect();
+    assert_eq!(m["eeg"][names[0]], descr.eeg_channels[0] as f64 * 10.0);
+    assert!(m["eeg"][names[1]].is_null(), "NaN is null: {m}");
+    assert_eq!(m["accel"]["accel Y"], descr.accel_channels[1] as f64 * 10.0);
+    assert_eq!(
+        m["other"]["channel 0"],
+        descr.other_channels[0] as f64 * 10.0
+    );
+    assert_eq!(m["timestamp"], descr.timestamp_channel as f64 * 10.0);
+    assert_eq!(m["marker"], descr.marker_channel as f64 * 10.0);
+    assert_eq!(m["package_num"], 0.0);
+    let text = std::str::from_utf8(&buf[..n]).unwrap();
+    let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "{text}");
+    assert_eq!(o.remove(&spec).unwrap().remove(0).finish().rows_out, 1);
 }

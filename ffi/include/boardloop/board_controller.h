@@ -137,8 +137,7 @@ int insert_marker(double marker_value, int preset, int board_id, const char *jso
 // * a malformed string: `INVALID_ARGUMENTS_ERROR`;
 // * a file that cannot be opened, an address that is no IPv4 address:
 //   `GENERAL_ERROR`;
-// * a plugin board, or `plotjuggler_udp` (not implemented yet):
-//   `UNSUPPORTED_BOARD_ERROR`.
+// * a plugin board (its rows stay in the plugin): `UNSUPPORTED_BOARD_ERROR`.
 //
 // A write or send that fails later is logged and counted, and the stream
 // goes on.
