@@ -8,8 +8,8 @@ call, each in the interpreter of the library it needs (BrainFlow's own in
       version. For plotjuggler_udp://127.0.0.1:P, the datagrams received on
       P go there too.
   check-plotjuggler OURS.json BRAINFLOWS.json
-      Every row gave one message, and our messages have BrainFlow's shape
-      (the same keys at every level); ours carry the row's values.
+      Every row of ours gave one message, with BrainFlow's shape (the same
+      keys at every level) and the row's values.
   check-file CSV DATA.json
       CSV, as the file streamer wrote it, against the rows of DATA.json: each
       line is the row as C's "%lf\\t...%lf\\n" prints it (what BrainFlow's
@@ -18,8 +18,8 @@ call, each in the interpreter of the library it needs (BrainFlow's own in
       BrainFlow's STREAMING_BOARD on GROUP:PORT for board MASTER; touches
       READY once it streams, then keeps every row it gets for SECONDS.
   check-stream STREAMED.json DATA.json
-      The rows STREAMING_BOARD got are a run of consecutive rows of DATA.json,
-      every value equal.
+      Every row STREAMING_BOARD got is a row of DATA.json, every value equal,
+      in order; rows it missed in between are counted.
 """
 
 import json
@@ -87,9 +87,12 @@ def leaves(v):
 
 def check_plotjuggler(ours_json, theirs_json):
     ours, theirs = json.load(open(ours_json)), json.load(open(theirs_json))
-    for who, d in (("ours", ours), ("BrainFlow's", theirs)):
-        assert len(d["messages"]) == len(d["rows"]), \
-            f"{who}: {len(d['messages'])} messages for {len(d['rows'])} rows"
+    # Ours sends every row it took, the last ones before release returns.
+    # BrainFlow's thread stops at release with what it has not sent yet,
+    # so only its shape is compared.
+    assert len(ours["messages"]) == len(ours["rows"]), \
+        f"ours: {len(ours['messages'])} messages for {len(ours['rows'])} rows"
+    assert theirs["messages"], "BrainFlow sent no PlotJuggler message"
     assert shape(ours["messages"][0]) == shape(theirs["messages"][0]), \
         f"shapes differ:\n ours {shape(ours['messages'][0])}\n BrainFlow's {shape(theirs['messages'][0])}"
     for m, row in zip(ours["messages"], ours["rows"]):
@@ -141,11 +144,17 @@ def check_stream(streamed_json, data_json):
     got = json.load(open(streamed_json))["rows"]
     sent = json.load(open(data_json))["rows"]
     assert got, "STREAMING_BOARD got no row"
-    at = next((i for i, r in enumerate(sent) if r == got[0]), None)
-    assert at is not None, f"the first streamed row is no row of the session: {got[0]}"
-    assert sent[at:at + len(got)] == got, "streamed rows differ from the session's"
-    print(f"check-stream: {len(got)} rows equal to rows {at}..{at + len(got) - 1} "
-          f"of the session's {len(sent)}")
+    # Every row it got is a row we sent, in order. Rows it did not get are
+    # counted, not failed: its socket buffer is 65,000 bytes, so a reader
+    # thread descheduled long enough loses datagrams (that is BrainFlow's
+    # receiver; our sender never drops a full batch).
+    index = {json.dumps(r): i for i, r in enumerate(sent)}
+    at = [index.get(json.dumps(r)) for r in got]
+    assert None not in at, f"a streamed row is no row of the session: {got[at.index(None)]}"
+    assert at == sorted(at) and len(set(at)) == len(at), "streamed rows out of order or repeated"
+    missing = at[-1] - at[0] + 1 - len(at)
+    print(f"check-stream: {len(got)} rows equal to rows of the session's {len(sent)}, "
+          f"in order, from row {at[0]} to {at[-1]} ({missing} missing in between)")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@
 # (ci/streamer_interop.py says what each step checks):
 #   * both files are the rows as C's "%lf" prints them, tab-separated, byte
 #     for byte, and DataFilter.read_file reads ours back;
-#   * both libraries send one PlotJuggler message per row, ours shaped as
-#     BrainFlow's (the same keys at every level) with the row's values;
-#   * the rows BrainFlow's STREAMING_BOARD gets from our multicast are a run
-#     of the session's rows, every value equal.
+#   * ours sends one PlotJuggler message per row, shaped as BrainFlow's (the
+#     same keys at every level) with the row's values;
+#   * the rows BrainFlow's STREAMING_BOARD gets from our multicast are rows
+#     of the session, every value equal, in order.
 # Usage: bash ci/streamers.sh. Honours CARGO_TARGET_DIR; output in
 # target/streamers-check.
 set -euo pipefail
