@@ -689,4 +689,37 @@ impl CounterModel {
             packets_per_sample: s.packets.len() as u64,
         }
     }
+
+    /// The counter a row carries (its package-number value), wrapped into
+    /// `0..modulo`.
+    pub fn wrap(&self, value: f64) -> u64 {
+        value.round() as u64 % self.modulo
+    }
+
+    /// How many packets the counter advanced from `prev` to `cur` (both
+    /// wrapped), across a wrap: 1 for consecutive packets, 0 for the same
+    /// packet, k + 1 after k lost ones.
+    pub fn step(&self, prev: u64, cur: u64) -> u64 {
+        (cur + self.modulo - prev) % self.modulo
+    }
+}
+
+#[cfg(test)]
+mod counter_tests {
+    use super::CounterModel;
+
+    #[test]
+    fn steps_count_packets_across_the_wrap() {
+        let c = CounterModel {
+            start: 0,
+            modulo: 256,
+            packets_per_sample: 1,
+        };
+        assert_eq!(c.wrap(255.0), 255);
+        assert_eq!(c.wrap(256.0), 0);
+        assert_eq!(c.step(10, 11), 1);
+        assert_eq!(c.step(10, 10), 0);
+        assert_eq!(c.step(255, 0), 1);
+        assert_eq!(c.step(250, 4), 10);
+    }
 }

@@ -266,14 +266,11 @@ pub fn check_signals(
         let mut last: Option<(u64, u64, u64)> = None;
         for row in seg.first_row..seg.end_row.min(data.num_samples) {
             let c = data.row(pkg_row)[row];
-            let cv = c.round() as u64 % counter.modulo;
+            let cv = counter.wrap(c);
             let (packet, j) = match last {
-                None => (
-                    (cv + counter.modulo - counter.start % counter.modulo) % counter.modulo,
-                    0,
-                ),
+                None => (counter.step(counter.start % counter.modulo, cv), 0),
                 Some((p, prev, j)) => {
-                    let step = (cv + counter.modulo - prev) % counter.modulo;
+                    let step = counter.step(prev, cv);
                     // Several rows per packet (Ganglion: 2, Muse: 12) share its counter.
                     if step == 0 {
                         (p, j + 1)

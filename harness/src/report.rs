@@ -104,9 +104,7 @@ pub fn timeline(data: &Data, descr: &BoardDescr, counter: Option<CounterModel>) 
     };
     let pkg = data.row(descr.package_num_channel);
     for i in 1..n {
-        let prev = pkg[i - 1].round() as u64 % c.modulo;
-        let cv = pkg[i].round() as u64 % c.modulo;
-        let step = (cv + c.modulo - prev) % c.modulo;
+        let step = c.step(c.wrap(pkg[i - 1]), c.wrap(pkg[i]));
         if step > 1 {
             t.losses.push((ts[i] - ts[0], step - 1));
         }
