@@ -6,7 +6,7 @@
 //! compile; packets are padded to whole bytes and `one_of` widths computed
 //! unless the model says otherwise, so layouts get past their checks.
 
-use crate::yaml::{first, pick, Float, Name, Rare, Small, UInt, Y};
+use crate::yaml::{first, pick, Float, Name, Rare, Small, Text, UInt, Y};
 use arbitrary::Arbitrary;
 
 const STATE: &[&str] = &[
@@ -175,38 +175,11 @@ impl E {
     }
 }
 
-/// Text: a real-looking value or any string.
-#[derive(Debug)]
-enum Text {
-    Known(u8),
-    Raw(String),
-}
-
-impl<'a> Arbitrary<'a> for Text {
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        let tag: u8 = u.arbitrary()?;
-        Ok(if tag < 232 {
-            Text::Known(u.arbitrary()?)
-        } else {
-            Text::Raw(u.arbitrary()?)
-        })
-    }
-}
-
 /// One character (frame start and end), usually.
 fn one_char(t: &Text) -> Y {
     match t {
         Text::Known(i) => Y::s(pick(*i, &["x", "X", "z", "Z", "~", "/", "p", "b", "$"])),
-        raw => raw.y(),
-    }
-}
-
-impl Text {
-    fn y(&self) -> Y {
-        match self {
-            Text::Known(i) => Y::s(pick(*i, TEXTS)),
-            Text::Raw(s) => Y::s(s.chars().take(40).collect::<String>()),
-        }
+        raw => raw.y(TEXTS),
     }
 }
 
@@ -278,7 +251,7 @@ impl TransportGen {
             } => one(
                 "ble",
                 Y::map(vec![
-                    ("name", Some(name.y())),
+                    ("name", Some(name.y(TEXTS))),
                     (
                         "advertise",
                         (!advertise.is_empty())
@@ -326,7 +299,7 @@ impl TransportGen {
                                                                         .collect(),
                                                                 )),
                                                             ),
-                                                            ("value", c.value.as_ref().map(Text::y)),
+                                                            ("value", c.value.as_ref().map(|t| t.y(TEXTS))),
                                                             (
                                                                 "commands",
                                                                 c.commands.map(|b| Y::raw(b.to_string())),
@@ -429,7 +402,7 @@ impl CommandGen {
         };
         Y::map(vec![
             ("name", Some(Y::s(self.name.pick(COMMANDS)))),
-            ("match", literal.map(Text::y)),
+            ("match", literal.map(|t| t.y(TEXTS))),
             (
                 "frame",
                 frame.map(|f| {
@@ -450,9 +423,9 @@ impl CommandGen {
                             }),
                         ),
                         ("end", f.end.as_ref().map(one_char)),
-                        ("too_few", f.too_few.0.as_ref().map(Text::y)),
-                        ("bad_end", f.bad_end.0.as_ref().map(Text::y)),
-                        ("bad_field", f.bad_field.as_ref().map(Text::y)),
+                        ("too_few", f.too_few.0.as_ref().map(|t| t.y(TEXTS))),
+                        ("bad_end", f.bad_end.0.as_ref().map(|t| t.y(TEXTS))),
+                        ("bad_field", f.bad_field.as_ref().map(|t| t.y(TEXTS))),
                         ("timeout_ms", f.timeout_ms.as_ref().map(UInt::y)),
                     ])
                 }),
@@ -539,7 +512,7 @@ impl CommandGen {
                     )
                 }),
             ),
-            ("reply", self.reply.as_ref().map(Text::y)),
+            ("reply", self.reply.as_ref().map(|t| t.y(TEXTS))),
             (
                 "stream",
                 self.stream.map(|s| {

@@ -4,7 +4,7 @@
 //! vocabulary, so most scenarios get past parsing into validation against
 //! their profile; numbers often sit at the loader's limits.
 
-use crate::yaml::{first, pick, Float, Name, Rare, Small, UInt, Y};
+use crate::yaml::{first, pick, Float, Name, Rare, Small, Text, UInt, Y};
 use arbitrary::Arbitrary;
 
 /// The shipped profiles' names (scenarios/devices).
@@ -133,35 +133,6 @@ fn vocab(device: &str) -> (&'static [&'static str], &'static [&'static str]) {
 /// Whether a shipped device is BLE.
 fn ble(device: &str) -> bool {
     matches!(device, "ganglion" | "muse_2" | "muse_s" | "muse_2016")
-}
-
-/// Text: a real-looking value or any string.
-#[derive(Debug)]
-pub enum Text {
-    /// From a vocabulary.
-    Known(u8),
-    /// Any.
-    Raw(String),
-}
-
-impl<'a> Arbitrary<'a> for Text {
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        let tag: u8 = u.arbitrary()?;
-        Ok(if tag < 224 {
-            Text::Known(u.arbitrary()?)
-        } else {
-            Text::Raw(u.arbitrary()?)
-        })
-    }
-}
-
-impl Text {
-    fn y(&self, vocab: &[&str]) -> Y {
-        match self {
-            Text::Known(i) => Y::s(pick(*i, vocab)),
-            Text::Raw(s) => Y::s(s.chars().take(40).collect::<String>()),
-        }
-    }
 }
 
 /// A scenario file.

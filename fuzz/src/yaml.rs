@@ -293,6 +293,37 @@ impl Name {
     }
 }
 
+/// Text: a real-looking value from a vocabulary (7 inputs in 8) or any
+/// string.
+#[derive(Debug)]
+pub enum Text {
+    /// From a vocabulary.
+    Known(u8),
+    /// Any.
+    Raw(String),
+}
+
+impl<'a> Arbitrary<'a> for Text {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let tag: u8 = u.arbitrary()?;
+        Ok(if tag < 224 {
+            Text::Known(u.arbitrary()?)
+        } else {
+            Text::Raw(u.arbitrary()?)
+        })
+    }
+}
+
+impl Text {
+    /// The text: a word of `vocab`, or the raw string's first 40 characters.
+    pub fn y(&self, vocab: &[&str]) -> Y {
+        match self {
+            Text::Known(i) => Y::s(pick(*i, vocab)),
+            Text::Raw(s) => Y::s(s.chars().take(40).collect::<String>()),
+        }
+    }
+}
+
 /// Picks from `vocab` by index (never raw).
 pub fn pick<'v>(i: u8, vocab: &[&'v str]) -> &'v str {
     vocab[i as usize % vocab.len()]
