@@ -157,7 +157,21 @@ fn bytes_written_after_a_flush_the_emulator_had_not_seen_are_bounded_and_flushed
     port.write_all(b"b").unwrap();
     let first = read_exact(&mut port, 33);
     assert_eq!(first[0], 0xA0);
-    // The host stops reading; the thread is held once it has read `s`, after
+    // The host stops reading. Wait until the pty is full and the emulator's
+    // own queue is backing up (packets built but not written), so the gap
+    // below has bytes to write: under load the emulator may not have got
+    // that far before `s` stopped the stream (then nothing was queued, and
+    // this test failed 2 runs in 150 with two busy loops on the host).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = emu.stats();
+        if s.packets_built >= s.packets_sent + 16 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no backlog after 10 s: {s:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The thread is held once it has read `s`, after
     // its last look at the host and before it writes its queue: the gap.
     let hold = emu.hold_after_next_input(HoldAt::BeforeWrite);
     port.write_all(b"s").unwrap();
