@@ -387,6 +387,7 @@ fn application(
                     notify: true,
                     method: CharacteristicNotifyMethod::Fun(Box::new(move |notifier| {
                         // A new session (subscribe) replaces any earlier one.
+                        tracing::debug!("StartNotify {k}: a new notification session");
                         lock(&sh.notifiers).insert(k.clone(), notifier);
                         async {}.boxed()
                     })),
@@ -418,9 +419,11 @@ impl Peripheral for BluerPeripheral {
         // Taken out so the lock is not held across the await; the emulator
         // notifies from one thread, so nothing else sends on it meanwhile.
         let Some(mut n) = lock(&self.shared.notifiers).remove(&key) else {
+            tracing::warn!("notify {key}: no notification session (not subscribed)");
             return false;
         };
         if n.is_stopped() {
+            tracing::warn!("notify {key}: the notification session was stopped");
             return false;
         }
         let wait = if self.uncapped.load(Ordering::Relaxed) {
@@ -441,6 +444,7 @@ impl Peripheral for BluerPeripheral {
             tokio::time::timeout(NOTIFY_TIMEOUT, n.notify(value.to_vec())).await
         });
         if !matches!(sent, Ok(Ok(()))) {
+            tracing::warn!("notify {key}: {sent:?}");
             return false;
         }
         // Put it back unless a new subscription replaced it meanwhile.

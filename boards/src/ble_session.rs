@@ -4,7 +4,6 @@
 //! and link-loss handling (the reader logs the loss and stops; every row
 //! received before it stays readable; the next device call returns an error).
 
-use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,7 +31,6 @@ pub(crate) struct State<D> {
     pub(crate) decoder: D,
     /// Per preset: the caller's buffer and the streamers.
     outlets: [Outlet; 3],
-    markers: [VecDeque<f64>; 3],
     streaming: bool,
     link_error: Option<String>,
     bytes: u64,
@@ -98,7 +96,6 @@ impl<D: Decoder> BleSession<D> {
                 state: Mutex::new(State {
                     decoder,
                     outlets: Default::default(),
-                    markers: Default::default(),
                     streaming: false,
                     link_error: None,
                     bytes: 0,
@@ -161,9 +158,8 @@ impl<D: Decoder> BleSession<D> {
             st.link_error = None;
             st.streaming = false;
             for o in &mut st.outlets {
-                o.ring = None;
+                o.clear();
             }
-            st.markers = Default::default();
         }
         self.spawn_reader(stream, dev.name.clone())?;
         self.device = Some(dev);
@@ -315,11 +311,10 @@ impl<D: Decoder> BleSession<D> {
         let gone: Vec<Running> = {
             let mut st = lock(&self.shared.state);
             st.streaming = false;
-            st.markers = Default::default();
             st.outlets
                 .iter_mut()
                 .flat_map(|o| {
-                    o.ring = None;
+                    o.clear();
                     o.take_streamers()
                 })
                 .collect()
@@ -348,64 +343,24 @@ impl<D: Decoder> BleSession<D> {
 
     pub(crate) fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
         self.descr(preset)?;
-        if value == 0.0 || !value.is_finite() {
-            return Err(BoardError::new(
-                ExitCode::InvalidArguments,
-                format!("marker value {value} is reserved or not finite"),
-            ));
-        }
-        if self.link.is_none() {
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        lock(&self.shared.state).markers[preset as usize].push_back(value);
-        Ok(())
-    }
-
-    fn no_buffer(&self) -> BoardError {
-        if self.link.is_some() {
-            BoardError::new(
-                ExitCode::InvalidArguments,
-                "no buffer: start_stream was not called",
-            )
-        } else {
-            BoardError::new(ExitCode::BoardNotCreated, "session is not prepared")
-        }
+        let prepared = self.link.is_some();
+        lock(&self.shared.state).outlets[preset as usize].insert_marker(value, prepared)
     }
 
     pub(crate) fn data_count(&self, preset: Preset) -> Result<usize> {
         self.descr(preset)?;
-        match &lock(&self.shared.state).outlets[preset as usize].ring {
-            Some(r) => Ok(r.count()),
-            None => Err(self.no_buffer()),
-        }
+        lock(&self.shared.state).outlets[preset as usize].count(self.link.is_some())
     }
 
     pub(crate) fn pop_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data> {
         self.descr(preset)?;
-        if n == Some(0) {
-            return Err(BoardError::new(
-                ExitCode::InvalidArguments,
-                "requested 0 samples",
-            ));
-        }
-        match lock(&self.shared.state).outlets[preset as usize]
-            .ring
-            .as_mut()
-        {
-            Some(r) => Ok(r.pop_oldest(n.unwrap_or(usize::MAX))),
-            None => Err(self.no_buffer()),
-        }
+        let prepared = self.link.is_some();
+        lock(&self.shared.state).outlets[preset as usize].pop(n, prepared)
     }
 
     pub(crate) fn peek_data(&self, n: usize, preset: Preset) -> Result<Data> {
         self.descr(preset)?;
-        match &lock(&self.shared.state).outlets[preset as usize].ring {
-            Some(r) => Ok(r.peek_newest(n)),
-            None => Err(self.no_buffer()),
-        }
+        lock(&self.shared.state).outlets[preset as usize].peek(n, self.link.is_some())
     }
 
     /// Counters of one preset, with the link health.
@@ -461,8 +416,7 @@ fn store<D>(st: &mut State<D>, rows: &mut PresetRows, presets: &[PresetInfo], no
             // there: no row is allocated on the way.
             for (j, row) in out.iter_mut().enumerate() {
                 row[p.descr.timestamp_channel] = now - (k - 1 - j) as f64 * period;
-                row[p.descr.marker_channel] = st.markers[i].pop_front().unwrap_or(0.0);
-                st.outlets[i].push(row);
+                st.outlets[i].push_marked(row, p.descr.marker_channel);
             }
         }
         out.clear();

@@ -1,5 +1,7 @@
-//! Where one preset's rows go once decoded and stamped: the ring buffer the
-//! caller reads, and every streamer added to the preset.
+//! Where one preset's rows go once decoded: the markers waiting for them,
+//! the ring buffer the caller reads, and every streamer added to the preset.
+//! Every session (serial, BLE, host-made) keeps one [`Outlet`] per preset, so
+//! BrainFlow's data calls and their codes live here once.
 //!
 //! A streamer runs on its own thread behind a bounded queue. The reading
 //! thread only offers each row (a copy into the queue, never a wait): a slow
@@ -19,6 +21,7 @@
 //!   datagram of JSON per row, `{NAME: {KIND: {CHANNEL: value}, ROW: value}}`
 //!   from the preset's description (see [`PlotLayout`]).
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
@@ -29,6 +32,7 @@ use std::thread::JoinHandle;
 
 use serde::Serialize;
 
+use crate::data::Data;
 use crate::descr::BoardDescr;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ring::RingBuffer;
@@ -70,10 +74,74 @@ struct Counters {
 pub struct Outlet {
     /// Rows handed to the caller; `None` until `start_stream`.
     pub ring: Option<RingBuffer>,
+    /// Markers waiting for the next rows, one per row.
+    markers: VecDeque<f64>,
     streamers: Vec<Running>,
 }
 
 impl Outlet {
+    /// Stamps `row`'s marker row with the next queued marker (0 if none),
+    /// then pushes it (see [`Outlet::push`]).
+    pub fn push_marked(&mut self, row: &mut [f64], marker_channel: usize) {
+        if let Some(m) = row.get_mut(marker_channel) {
+            *m = self.markers.pop_front().unwrap_or(0.0);
+        }
+        self.push(row);
+    }
+
+    /// Queues a marker for the next row (BrainFlow's `insert_marker`): 0 is
+    /// reserved for "no marker", and an unprepared session has none.
+    pub fn insert_marker(&mut self, value: f64, prepared: bool) -> Result<()> {
+        if value == 0.0 || !value.is_finite() {
+            return Err(BoardError::new(
+                ExitCode::InvalidArguments,
+                format!("marker value {value} is reserved or not finite"),
+            ));
+        }
+        if !prepared {
+            return Err(not_prepared());
+        }
+        self.markers.push_back(value);
+        Ok(())
+    }
+
+    /// Drops the buffer and the queued markers (a new session, or release);
+    /// the streamers stay.
+    pub fn clear(&mut self) {
+        self.ring = None;
+        self.markers.clear();
+    }
+
+    /// Rows waiting in the buffer.
+    pub fn count(&self, prepared: bool) -> Result<usize> {
+        match &self.ring {
+            Some(r) => Ok(r.count()),
+            None => Err(no_buffer(prepared)),
+        }
+    }
+
+    /// Takes the `n` oldest rows (all if `None`) out of the buffer.
+    pub fn pop(&mut self, n: Option<usize>, prepared: bool) -> Result<Data> {
+        if n == Some(0) {
+            return Err(BoardError::new(
+                ExitCode::InvalidArguments,
+                "requested 0 samples",
+            ));
+        }
+        match self.ring.as_mut() {
+            Some(r) => Ok(r.pop_oldest(n.unwrap_or(usize::MAX))),
+            None => Err(no_buffer(prepared)),
+        }
+    }
+
+    /// Copies the `n` newest rows, leaving them in the buffer.
+    pub fn peek(&self, n: usize, prepared: bool) -> Result<Data> {
+        match &self.ring {
+            Some(r) => Ok(r.peek_newest(n)),
+            None => Err(no_buffer(prepared)),
+        }
+    }
+
     /// Buffers `row` and offers it to every streamer.
     pub fn push(&mut self, row: &[f64]) {
         if let Some(r) = self.ring.as_mut() {
@@ -118,6 +186,26 @@ impl Outlet {
     /// How each streamer fared so far.
     pub fn streamer_stats(&self) -> Vec<StreamerStats> {
         self.streamers.iter().map(Running::stats).collect()
+    }
+}
+
+/// `BoardNotCreated`, BrainFlow's code for a call that needs a prepared
+/// session.
+pub(crate) fn not_prepared() -> BoardError {
+    BoardError::new(ExitCode::BoardNotCreated, "session is not prepared")
+}
+
+/// The error for a data call without a buffer: BrainFlow answers
+/// INVALID_ARGUMENTS (no buffer exists for the preset) on a prepared
+/// session, BOARD_NOT_CREATED on an unprepared one.
+fn no_buffer(prepared: bool) -> BoardError {
+    if prepared {
+        BoardError::new(
+            ExitCode::InvalidArguments,
+            "no buffer: start_stream was not called",
+        )
+    } else {
+        not_prepared()
     }
 }
 

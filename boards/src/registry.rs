@@ -68,9 +68,14 @@ pub enum Driver {
     Serial(SerialDriver),
     /// A BLE peripheral.
     Ble(BleBuilder),
+    /// No device: the host makes the rows (BrainFlow's synthetic board).
+    Host(HostBuilder),
     /// Described (BrainFlow's layout) but no driver yet.
     None,
 }
+
+/// Builds a board whose rows the host makes, from BrainFlow's params.
+pub type HostBuilder = fn(&InputParams) -> Box<dyn Board>;
 
 /// The transport a board's device is reached over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +120,13 @@ pub struct BoardDecl {
 }
 
 impl BoardDecl {
-    /// The transport of its driver (`None` when there is no driver).
+    /// The transport of its driver (`None` when it has no device link: no
+    /// driver, or rows the host makes).
     pub fn transport(&self) -> Option<Transport> {
         match self.driver {
             Driver::Serial(_) => Some(Transport::Serial),
             Driver::Ble(_) => Some(Transport::Ble),
-            Driver::None => None,
+            Driver::Host(_) | Driver::None => None,
         }
     }
 
@@ -254,6 +260,7 @@ pub fn create_board_on(
     match (decl.driver, connection) {
         (Driver::Serial(d), Connection::Serial(opener)) => Ok((d.build)(params, opener)),
         (Driver::Ble(build), Connection::Ble(connector)) => Ok(build(params, connector)),
+        (Driver::Host(build), _) => Ok(build(params)),
         (Driver::None, _) => Err(BoardError::new(
             ExitCode::UnsupportedBoard,
             format!("board {} ({}) has no driver yet", id.name(), id.id()),
@@ -354,8 +361,16 @@ mod tests {
         .unwrap();
         assert_eq!(e.code, ExitCode::InvalidArguments);
         assert!(e.message.contains("BLE"), "{}", e.message);
-        let e = create_board_on(
+        // A board the host makes rows for takes any connection and uses none.
+        let b = create_board_on(
             BoardId::Synthetic,
+            &params,
+            Connection::Serial(serial_port_opener(&params, SerialPortLink::OPENBCI_BAUD)),
+        )
+        .unwrap();
+        assert_eq!(b.board_id(), BoardId::Synthetic);
+        let e = create_board_on(
+            BoardId::Streaming,
             &params,
             Connection::Serial(serial_port_opener(&params, SerialPortLink::OPENBCI_BAUD)),
         )

@@ -9,7 +9,6 @@
 //! BrainFlow's `OpenBCISerialBoard` and `KnightBase` do the same way, so a
 //! fix to one is a fix to both.
 
-use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -98,8 +97,6 @@ pub(crate) struct StreamState<D> {
     /// Where rows go: the caller's buffer (`None` until `start_stream`)
     /// and the streamers.
     outlet: Outlet,
-    /// Markers waiting for the next rows, one per row.
-    markers: VecDeque<f64>,
     /// Why the reader stopped, if the link failed.
     link_error: Option<String>,
     bytes_read: u64,
@@ -132,10 +129,7 @@ pub(crate) fn check_prepared(prepared: bool) -> Result<()> {
     if prepared {
         Ok(())
     } else {
-        Err(BoardError::new(
-            ExitCode::BoardNotCreated,
-            "session is not prepared",
-        ))
+        Err(crate::outlet::not_prepared())
     }
 }
 
@@ -167,7 +161,6 @@ impl<D: Decoder> SerialStream<D> {
                 state: Mutex::new(StreamState {
                     decoder,
                     outlet: Outlet::default(),
-                    markers: VecDeque::new(),
                     link_error: None,
                     bytes_read: 0,
                 }),
@@ -214,8 +207,7 @@ impl<D: Decoder> SerialStream<D> {
         *lock(&self.shared.link) = Some(link);
         let mut st = self.state();
         st.link_error = None;
-        st.outlet.ring = None;
-        st.markers.clear();
+        st.outlet.clear();
     }
 
     /// Takes the link back on release and drops the buffer, markers and
@@ -225,8 +217,7 @@ impl<D: Decoder> SerialStream<D> {
         let link = lock(&self.shared.link).take();
         let gone = {
             let mut st = self.state();
-            st.outlet.ring = None;
-            st.markers.clear();
+            st.outlet.clear();
             st.outlet.take_streamers()
         };
         drop(gone);
@@ -320,53 +311,24 @@ impl<D: Decoder> SerialStream<D> {
         self.link_error()
     }
 
-    /// Queues a marker for the next row (BrainFlow's `insert_marker`); 0 is
-    /// reserved for "no marker".
+    /// Queues a marker for the next row (see [`Outlet::insert_marker`]).
     pub fn insert_marker(&self, value: f64, prepared: bool) -> Result<()> {
-        if value == 0.0 || !value.is_finite() {
-            return Err(BoardError::new(
-                ExitCode::InvalidArguments,
-                format!("marker value {value} is reserved or not finite"),
-            ));
-        }
-        if !prepared {
-            return Err(BoardError::new(
-                ExitCode::BoardNotCreated,
-                "session is not prepared",
-            ));
-        }
-        self.state().markers.push_back(value);
-        Ok(())
+        self.state().outlet.insert_marker(value, prepared)
     }
 
     /// Rows waiting in the buffer.
     pub fn data_count(&self, prepared: bool) -> Result<usize> {
-        match &self.state().outlet.ring {
-            Some(r) => Ok(r.count()),
-            None => Err(no_buffer(prepared)),
-        }
+        self.state().outlet.count(prepared)
     }
 
     /// Takes the `n` oldest rows (all if `None`) out of the buffer.
     pub fn take_data(&self, n: Option<usize>, prepared: bool) -> Result<Data> {
-        if n == Some(0) {
-            return Err(BoardError::new(
-                ExitCode::InvalidArguments,
-                "requested 0 samples",
-            ));
-        }
-        match self.state().outlet.ring.as_mut() {
-            Some(r) => Ok(r.pop_oldest(n.unwrap_or(usize::MAX))),
-            None => Err(no_buffer(prepared)),
-        }
+        self.state().outlet.pop(n, prepared)
     }
 
     /// Copies the `n` newest rows, leaving them in the buffer.
     pub fn current_data(&self, n: usize, prepared: bool) -> Result<Data> {
-        match &self.state().outlet.ring {
-            Some(r) => Ok(r.peek_newest(n)),
-            None => Err(no_buffer(prepared)),
-        }
+        self.state().outlet.peek(n, prepared)
     }
 
     /// Decoder counters, link error and bytes read of the current stream.
@@ -378,19 +340,6 @@ impl<D: Decoder> SerialStream<D> {
             bytes_read: st.bytes_read,
             streamers: st.outlet.streamer_stats(),
         }
-    }
-}
-
-/// The error for a data call without a buffer.
-fn no_buffer(prepared: bool) -> BoardError {
-    if prepared {
-        // BrainFlow answers INVALID_ARGUMENTS: no buffer exists for the preset.
-        BoardError::new(
-            ExitCode::InvalidArguments,
-            "no buffer: start_stream was not called",
-        )
-    } else {
-        BoardError::new(ExitCode::BoardNotCreated, "session is not prepared")
     }
 }
 
@@ -443,8 +392,7 @@ fn reader_loop<D: Decoder>(
         let out = &mut rows[Preset::Default as usize];
         for row in out.iter_mut() {
             row[ts_row] = now;
-            row[marker_row] = st.markers.pop_front().unwrap_or(0.0);
-            st.outlet.push(row);
+            st.outlet.push_marked(row, marker_row);
         }
         out.clear();
     }

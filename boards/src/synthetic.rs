@@ -1,8 +1,38 @@
-//! BrainFlow's synthetic board (id -1): described (its layouts, for
-//! `get_board_descr`), with no driver yet.
+//! BrainFlow's synthetic board (id -1): no device, the host makes rows of the
+//! same layout, rate and kinds of signal as BrainFlow 5.23's
+//! `synthetic_board.cpp`, so a program can be written and tried with no
+//! hardware on either library.
+//!
+//! Per row, at 250 Hz (paced to the clock, not by a sleep per row):
+//! * EXG row `i` (0..16): a sine of 5(i+1) Hz around `a = 10(i+1)`,
+//!   `a + (a + u(±a·0.1(i+1)/2))·√2·sin(phase + 0.05 i)`; for `i > 5`, around
+//!   every `250 / (i+1)`-th counter value the amplitude is scaled by
+//!   `2·u(0.9, 1.1)` (a spike);
+//! * accelerometer and gyroscope `u(0.9, 1.1) − 0.1`, EDA `u(0.9, 1.1)`, PPG
+//!   `500·u` and `253500·u`, temperature `u/10 + 36.5`, resistance `1000·u`,
+//!   battery `(u − 0.1)·100`, the package counter 0..=255, host time;
+//! * the auxiliary preset's rows the same kinds, its "other" rows their own
+//!   row index.
+//!
+//! `u` is uniform; the generator is seeded from the clock, as BrainFlow's.
+//! `config_board` answers `Config:` and the command, as BrainFlow's does.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::board::{Board, StreamStats};
+use crate::codec::DecodeStats;
+use crate::data::Data;
+use crate::descr::BoardDescr;
+use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
-use crate::registry::{BoardDecl, Driver, PresetLayout};
+use crate::outlet::{not_prepared, Outlet, Running};
+use crate::registry::{self, BoardDecl, Driver, PresetLayout};
+use crate::ring::RingBuffer;
+use crate::serial_session::check_buffer_size;
+use crate::streamer::Streamer;
 
 /// BrainFlow's SYNTHETIC_BOARD.
 pub static SYNTHETIC: BoardDecl = BoardDecl {
@@ -20,6 +50,358 @@ pub static SYNTHETIC: BoardDecl = BoardDecl {
     ],
     other_rows: &[],
     brainflow_withheld_rows: [0; 3],
-    driver: Driver::None,
+    driver: Driver::Host(|_| Box::new(SyntheticBoard::new())),
     cpp_plugin: None,
 };
+
+/// The presets the synthetic board streams.
+const PRESETS: [Preset; 2] = [Preset::Default, Preset::Auxiliary];
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Plain data: a panic elsewhere must not take the session down.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What the generator thread shares with the session.
+#[derive(Default)]
+struct State {
+    outlets: [Outlet; 3],
+    rows: u64,
+}
+
+/// A session of BrainFlow's synthetic board.
+pub struct SyntheticBoard {
+    layouts: [Option<BoardDescr>; 3],
+    prepared: bool,
+    state: Arc<Mutex<State>>,
+    keep_alive: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Default for SyntheticBoard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SyntheticBoard {
+    /// An unprepared session.
+    pub fn new() -> SyntheticBoard {
+        let mut layouts: [Option<BoardDescr>; 3] = Default::default();
+        for p in PRESETS {
+            layouts[p as usize] = registry::by_id(BoardId::Synthetic)
+                .and_then(|d| d.layout(p))
+                .ok()
+                .cloned();
+        }
+        SyntheticBoard {
+            layouts,
+            prepared: false,
+            state: Arc::default(),
+            keep_alive: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        }
+    }
+
+    fn descr(&self, preset: Preset) -> Result<&BoardDescr> {
+        self.layouts[preset as usize].as_ref().ok_or_else(|| {
+            BoardError::new(
+                ExitCode::InvalidArguments,
+                format!("the synthetic board has no {preset:?} preset"),
+            )
+        })
+    }
+
+    fn join(&mut self) {
+        self.keep_alive.store(false, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            if t.join().is_err() {
+                tracing::error!("synthetic board thread panicked");
+            }
+        }
+    }
+}
+
+impl Board for SyntheticBoard {
+    fn board_id(&self) -> BoardId {
+        BoardId::Synthetic
+    }
+
+    fn prepare_session(&mut self) -> Result<()> {
+        if self.layouts.iter().all(Option::is_none) {
+            return Err(BoardError::new(
+                ExitCode::GeneralError,
+                "the synthetic board's layouts do not parse",
+            ));
+        }
+        self.prepared = true;
+        Ok(())
+    }
+
+    fn is_prepared(&self) -> bool {
+        self.prepared
+    }
+
+    fn is_streaming(&self) -> bool {
+        self.thread.is_some()
+    }
+
+    fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
+        if !self.prepared {
+            return Err(not_prepared());
+        }
+        if self.thread.is_some() {
+            return Err(BoardError::new(
+                ExitCode::StreamAlreadyRun,
+                "stream is already running",
+            ));
+        }
+        check_buffer_size(buffer_size)?;
+        {
+            let mut st = lock(&self.state);
+            for p in PRESETS {
+                if let Some(d) = &self.layouts[p as usize] {
+                    st.outlets[p as usize].ring = Some(RingBuffer::new(buffer_size, d.num_rows));
+                }
+            }
+            st.rows = 0;
+        }
+        let (default, aux) = (
+            self.descr(Preset::Default)?.clone(),
+            self.descr(Preset::Auxiliary)?.clone(),
+        );
+        let state = self.state.clone();
+        let keep_alive = self.keep_alive.clone();
+        keep_alive.store(true, Ordering::Release);
+        let t = std::thread::Builder::new()
+            .name("synthetic".into())
+            .spawn(move || generate(&default, &aux, &state, &keep_alive))
+            .map_err(|e| {
+                BoardError::new(ExitCode::StreamThread, format!("unable to start: {e}"))
+            })?;
+        self.thread = Some(t);
+        Ok(())
+    }
+
+    fn stop_stream(&mut self) -> Result<()> {
+        if self.thread.is_none() {
+            return Err(BoardError::new(
+                ExitCode::StreamThreadIsNotRunning,
+                "stream is not running",
+            ));
+        }
+        self.join();
+        Ok(())
+    }
+
+    fn release_session(&mut self) -> Result<()> {
+        if !self.prepared {
+            return Err(not_prepared());
+        }
+        self.join();
+        let gone: Vec<Running> = {
+            let mut st = lock(&self.state);
+            st.outlets
+                .iter_mut()
+                .flat_map(|o| {
+                    o.clear();
+                    o.take_streamers()
+                })
+                .collect()
+        };
+        drop(gone);
+        self.prepared = false;
+        Ok(())
+    }
+
+    fn config_board(&mut self, config: &str) -> Result<String> {
+        if !self.prepared {
+            return Err(BoardError::new(
+                ExitCode::BoardNotReady,
+                "session is not prepared",
+            ));
+        }
+        Ok(format!("Config:{config}"))
+    }
+
+    fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
+        self.descr(preset)?;
+        lock(&self.state).outlets[preset as usize].insert_marker(value, self.prepared)
+    }
+
+    fn get_board_data_count(&self, preset: Preset) -> Result<usize> {
+        self.descr(preset)?;
+        lock(&self.state).outlets[preset as usize].count(self.prepared)
+    }
+
+    fn get_board_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data> {
+        self.descr(preset)?;
+        lock(&self.state).outlets[preset as usize].pop(n, self.prepared)
+    }
+
+    fn get_current_board_data(&self, n: usize, preset: Preset) -> Result<Data> {
+        self.descr(preset)?;
+        lock(&self.state).outlets[preset as usize].peek(n, self.prepared)
+    }
+
+    fn stream_stats(&self) -> StreamStats {
+        let st = lock(&self.state);
+        StreamStats {
+            decode: DecodeStats {
+                packets: st.rows,
+                rows: st.rows,
+                ..Default::default()
+            },
+            link_error: None,
+            bytes_read: 0,
+            streamers: st.outlets.iter().flat_map(Outlet::streamer_stats).collect(),
+        }
+    }
+
+    fn add_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
+        if !self.prepared {
+            return Err(not_prepared());
+        }
+        let descr = self.descr(preset)?.clone();
+        lock(&self.state).outlets[preset as usize].add(streamer, &descr)
+    }
+
+    fn delete_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
+        if !self.prepared {
+            return Err(not_prepared());
+        }
+        self.descr(preset)?;
+        let gone = lock(&self.state).outlets[preset as usize].remove(streamer)?;
+        for s in gone {
+            let st = s.finish();
+            tracing::info!("streamer {} removed: {st:?}", st.streamer);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SyntheticBoard {
+    fn drop(&mut self) {
+        self.join();
+    }
+}
+
+/// xorshift64*: enough for test signals, and no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> Rng {
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15);
+        Rng(t | 1)
+    }
+
+    /// Uniform in `[lo, hi)`.
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let x = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
+        lo + (hi - lo) * (x as f64 / (1u64 << 53) as f64)
+    }
+
+    /// BrainFlow's `dist_around_one`.
+    fn around_one(&mut self) -> f64 {
+        self.uniform(0.9, 1.1)
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// The kinds of row every preset fills alike.
+fn fill_common(d: &BoardDescr, row: &mut [f64], rng: &mut Rng) {
+    for &c in d.accel_channels.iter().chain(&d.gyro_channels) {
+        row[c] = rng.around_one() - 0.1;
+    }
+    for &c in &d.eda_channels {
+        row[c] = rng.around_one();
+    }
+    for (k, &c) in d.ppg_channels.iter().enumerate() {
+        row[c] = if k == 0 { 500.0 } else { 253_500.0 } * rng.around_one();
+    }
+    for &c in &d.temperature_channels {
+        row[c] = rng.around_one() / 10.0 + 36.5;
+    }
+    for &c in &d.resistance_channels {
+        row[c] = 1000.0 * rng.around_one();
+    }
+    if let Some(b) = d.battery_channel {
+        row[b] = (rng.around_one() - 0.1) * 100.0;
+    }
+}
+
+/// The generator thread: one row per preset every 1/rate s of the clock.
+fn generate(default: &BoardDescr, aux: &BoardDescr, state: &Mutex<State>, keep_alive: &AtomicBool) {
+    let rate = f64::from(default.sampling_rate.max(1));
+    let mut rng = Rng::seeded();
+    let exg = &default.eeg_channels;
+    let mut phase = vec![0.0f64; exg.len()];
+    let mut row = vec![0.0; default.num_rows];
+    let mut aux_row = vec![0.0; aux.num_rows];
+    let start = Instant::now();
+    let mut k: u64 = 0;
+    while keep_alive.load(Ordering::Acquire) {
+        let counter = (k % 256) as i64;
+        row[default.package_num_channel] = counter as f64;
+        for (i, &c) in exg.iter().enumerate() {
+            let n = (i + 1) as f64;
+            let mut amplitude = 10.0 * n;
+            let range = amplitude * 0.1 * n / 2.0;
+            let freq = 5.0 * n;
+            let peak = (rate as i64 / (i as i64 + 1)).max(1);
+            phase[i] += 2.0 * std::f64::consts::PI * freq / rate;
+            if phase[i] > 2.0 * std::f64::consts::PI {
+                phase[i] -= 2.0 * std::f64::consts::PI;
+            }
+            // As BrainFlow's: the counter as an int, so counter - 1 is -1 at 0.
+            if i > 5
+                && (counter % peak == 0 || (counter - 1) % peak == 0 || (counter + 1) % peak == 0)
+            {
+                amplitude *= rng.around_one() * 2.0;
+            }
+            let noise = rng.uniform(-range, range);
+            row[c] = amplitude
+                + (amplitude + noise)
+                    * std::f64::consts::SQRT_2
+                    * (phase[i] + 0.05 * i as f64).sin();
+        }
+        fill_common(default, &mut row, &mut rng);
+        for &c in &aux.other_channels {
+            aux_row[c] = c as f64;
+        }
+        aux_row[aux.package_num_channel] = counter as f64;
+        fill_common(aux, &mut aux_row, &mut rng);
+        let now = unix_now();
+        row[default.timestamp_channel] = now;
+        aux_row[aux.timestamp_channel] = now;
+        {
+            let mut st = lock(state);
+            st.outlets[Preset::Default as usize].push_marked(&mut row, default.marker_channel);
+            st.outlets[Preset::Auxiliary as usize].push_marked(&mut aux_row, aux.marker_channel);
+            st.rows += 1;
+        }
+        k += 1;
+        // Paced to the clock: row k is due k/rate s after the start, so the
+        // rate holds however long a row took or a sleep overslept.
+        let due = start + Duration::from_secs_f64(k as f64 / rate);
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -116,10 +116,13 @@ fn unknown_and_unimplemented_boards() {
     quiet();
     let j = params("/dev/null-port");
     assert_eq!(prepare(999, &j), UNSUPPORTED_BOARD);
-    // Synthetic (-1) is described but has no driver yet; Unicorn (8) is not in
-    // the registry at all. (BLE boards are opened: see tests/ble.rs.)
-    assert_eq!(prepare(-1, &j), UNSUPPORTED_BOARD);
+    // Streaming (-2) and Unicorn (8) are not in the registry at all. (BLE
+    // boards are opened: see tests/ble.rs; the synthetic board (-1) needs no
+    // port.)
+    assert_eq!(prepare(-2, &j), UNSUPPORTED_BOARD);
     assert_eq!(prepare(8, &j), UNSUPPORTED_BOARD);
+    assert_eq!(prepare(-1, &j), OK);
+    assert_eq!(release(-1, &j), OK);
     // Nothing was created, so is_prepared says no and the rest say not created.
     assert_eq!(is_prepared(999, &j), (OK, 0));
     assert_eq!(release(999, &j), BOARD_NOT_CREATED);

@@ -503,7 +503,10 @@ fn cmd_boards() -> ExitCode {
     );
     // Every board of the registry, each preset with BrainFlow's layout.
     for decl in boardloop_boards::registry::BOARDS {
-        let link = decl.transport().map_or("none", |t| t.name());
+        let link = match decl.driver {
+            boardloop_boards::registry::Driver::Host(_) => "host",
+            _ => decl.transport().map_or("none", |t| t.name()),
+        };
         for preset in decl.presets() {
             let Ok(d) = decl.layout(preset) else { continue };
             println!(

@@ -1,5 +1,7 @@
-//! Keeping what a failed trial saw: the data as CSV, the byte transcript and the
-//! step log, under `target/boardloop/<board>__<scenario>__<target>/`.
+//! Keeping what a failed trial saw: the data as CSV (`data.csv` for the
+//! default preset, `data-<preset>.csv` for each other preset it checks), the
+//! byte transcript and the step log, under
+//! `target/boardloop/<board>__<scenario>__<target>/`.
 
 use crate::catalog::artifacts_dir;
 use crate::run::{Outcome, Trial};
@@ -14,6 +16,7 @@ pub fn keep(
     trial: &Trial,
     out: &Outcome,
     data: &Data,
+    others: &[(&str, &Data)],
     transcript: Option<&str>,
 ) -> Option<PathBuf> {
     let dir = artifacts_dir().join(trial.name().replace("::", "__"));
@@ -23,6 +26,10 @@ pub fn keep(
     }
     std::fs::create_dir_all(&dir).ok()?;
     let _ = std::fs::write(dir.join("data.csv"), to_csv(data));
+    // The other presets the scenario checks, each beside the default's.
+    for (key, d) in others {
+        let _ = std::fs::write(dir.join(format!("data-{key}.csv")), to_csv(d));
+    }
     if let Some(t) = transcript {
         let _ = std::fs::write(dir.join("transcript.txt"), t);
     }

@@ -127,6 +127,15 @@ pub fn run(trial: &Trial) -> Outcome {
     );
     verify(trial, &played, &data, emulator.as_ref(), &mut out);
     out.elapsed = started.elapsed();
+    // Notifications the BLE emulator built but could not hand to a live
+    // notification session: in the trial's log, so a failure shows them.
+    if let Some(Emulator::Ble(e)) = &emulator {
+        let (st, lost) = (e.stats(), e.unsubscribed());
+        out.log.push(format!(
+            "emulator: {} notifications built, {} sent, {lost} not delivered (no live notification session)",
+            st.packets_built, st.packets_sent
+        ));
+    }
     let transcript = emulator.as_ref().map(|e| e.transcript());
     drop(emulator);
     // After the emulator (which holds the peripheral): cancels a late
@@ -138,7 +147,16 @@ pub fn run(trial: &Trial) -> Outcome {
         trial.name(),
         started.elapsed().as_millis()
     );
-    out.artifacts = report::keep(trial, &out, &data, transcript.as_deref());
+    let others: Vec<(&str, &Data)> = played
+        .others
+        .iter()
+        .filter_map(|t| {
+            t.data
+                .as_ref()
+                .map(|d| (crate::binding::preset_key(t.preset), d))
+        })
+        .collect();
+    out.artifacts = report::keep(trial, &out, &data, &others, transcript.as_deref());
     out
 }
 
