@@ -131,10 +131,15 @@ pub fn run(trial: &Trial) -> Outcome {
     // notification session: in the trial's log, so a failure shows them.
     if let Some(Emulator::Ble(e)) = &emulator {
         let (st, lost) = (e.stats(), e.unsubscribed());
-        out.log.push(format!(
+        let line = format!(
             "emulator: {} notifications built, {} sent, {lost} not delivered (no live notification session)",
             st.packets_built, st.packets_sent
-        ));
+        );
+        // A failed trial says so among its failures too, where CI shows it.
+        if lost > 0 && !out.passed() {
+            out.failures.push(line.clone());
+        }
+        out.log.push(line);
     }
     let transcript = emulator.as_ref().map(|e| e.transcript());
     drop(emulator);
