@@ -311,13 +311,7 @@ impl<D: Decoder> BleSession<D> {
         let gone: Vec<Running> = {
             let mut st = lock(&self.shared.state);
             st.streaming = false;
-            st.outlets
-                .iter_mut()
-                .flat_map(|o| {
-                    o.clear();
-                    o.take_streamers()
-                })
-                .collect()
+            st.outlets.iter_mut().flat_map(Outlet::close).collect()
         };
         drop(gone);
         self.device = None;
@@ -334,10 +328,7 @@ impl<D: Decoder> BleSession<D> {
     pub(crate) fn delete_streamer(&mut self, spec: &Streamer, preset: Preset) -> Result<()> {
         self.descr(preset)?;
         let gone = lock(&self.shared.state).outlets[preset as usize].remove(spec)?;
-        for s in gone {
-            let st = s.finish();
-            tracing::info!("streamer {} removed: {st:?}", st.streamer);
-        }
+        crate::outlet::finish_all(gone);
         Ok(())
     }
 

@@ -178,14 +178,30 @@ impl Outlet {
         Ok(gone)
     }
 
-    /// Takes out every streamer (at release; see [`Outlet::remove`]).
+    /// Takes out every streamer (see [`Outlet::remove`]).
     pub fn take_streamers(&mut self) -> Vec<Running> {
         std::mem::take(&mut self.streamers)
+    }
+
+    /// At release: drops the buffer and markers and takes out every
+    /// streamer (drop them outside the lock, see [`Outlet::remove`]).
+    pub fn close(&mut self) -> Vec<Running> {
+        self.clear();
+        self.take_streamers()
     }
 
     /// How each streamer fared so far.
     pub fn streamer_stats(&self) -> Vec<StreamerStats> {
         self.streamers.iter().map(Running::stats).collect()
+    }
+}
+
+/// Waits until each of `gone` has written its queue and closed, and logs
+/// how it fared (`delete_streamer`).
+pub(crate) fn finish_all(gone: Vec<Running>) {
+    for s in gone {
+        let st = s.finish();
+        tracing::info!("streamer {} removed: {st:?}", st.streamer);
     }
 }
 

@@ -217,8 +217,7 @@ impl<D: Decoder> SerialStream<D> {
         let link = lock(&self.shared.link).take();
         let gone = {
             let mut st = self.state();
-            st.outlet.clear();
-            st.outlet.take_streamers()
+            st.outlet.close()
         };
         drop(gone);
         link
@@ -233,10 +232,7 @@ impl<D: Decoder> SerialStream<D> {
     /// written what they queued (see [`Outlet::remove`]).
     pub fn delete_streamer(&self, spec: &Streamer) -> Result<()> {
         let gone: Vec<Running> = self.state().outlet.remove(spec)?;
-        for s in gone {
-            let st = s.finish();
-            tracing::info!("streamer {} removed: {st:?}", st.streamer);
-        }
+        crate::outlet::finish_all(gone);
         Ok(())
     }
 

@@ -201,13 +201,7 @@ impl Board for SyntheticBoard {
         self.join();
         let gone: Vec<Running> = {
             let mut st = lock(&self.state);
-            st.outlets
-                .iter_mut()
-                .flat_map(|o| {
-                    o.clear();
-                    o.take_streamers()
-                })
-                .collect()
+            st.outlets.iter_mut().flat_map(Outlet::close).collect()
         };
         drop(gone);
         self.prepared = false;
@@ -272,10 +266,7 @@ impl Board for SyntheticBoard {
         }
         self.descr(preset)?;
         let gone = lock(&self.state).outlets[preset as usize].remove(streamer)?;
-        for s in gone {
-            let st = s.finish();
-            tracing::info!("streamer {} removed: {st:?}", st.streamer);
-        }
+        crate::outlet::finish_all(gone);
         Ok(())
     }
 }
