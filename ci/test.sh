@@ -32,8 +32,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# Incremental state is 0.6 GB of a debug build that CI compiles once; a disk
+# that fills fails the run (it did: "No space left on device" while linking).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step's heading says how much disk is left, so a log that ends in a full
+# disk shows which steps took it.
+step() { printf '\n== %s   [disk: %s free]\n' "$*" "$(df -h --output=avail "$root" | tail -1 | tr -d ' ')"; }
 
 step "setup"
 bash ci/setup.sh
@@ -89,3 +94,4 @@ step "fuzz targets, 20 s each"
 bash ci/fuzz.sh 20
 
 step "done"
+du -sh "$target"/* 2>/dev/null | sort -h | tail -8
