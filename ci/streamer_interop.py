@@ -20,6 +20,14 @@ call, each in the interpreter of the library it needs (BrainFlow's own in
   check-stream STREAMED.json DATA.json
       Every row STREAMING_BOARD got is a row of DATA.json, every value equal,
       in order; rows it missed in between are counted.
+  playback CSV MASTER OUT.json
+      PLAYBACK_FILE_BOARD replays CSV in board MASTER's layout, with the
+      file's own timestamps (old_timestamps), until it has every line; its
+      rows go to OUT.json.
+  check-playback PLAYED.json CSV
+      The replay gave every line of CSV once, in order, every value equal but
+      the marker row, which the playback board sets to 0 (BrainFlow's
+      push_package).
 """
 
 import json
@@ -157,7 +165,45 @@ def check_stream(streamed_json, data_json):
           f"in order, from row {at[0]} to {at[-1]} ({missing} missing in between)")
 
 
+def playback(csv, master, out):
+    BoardShim.disable_board_logger()
+    lines = sum(1 for _ in open(csv))
+    p = BrainFlowInputParams()
+    p.file = csv
+    p.master_board = int(master)
+    b = BoardShim(BoardIds.PLAYBACK_FILE_BOARD, p)
+    b.prepare_session()
+    b.config_board("old_timestamps")
+    b.start_stream(45000, "")
+    # Wait for the replay to reach the file's end (bounded): the count is the
+    # event, the sleep only its polling period.
+    deadline = time.monotonic() + 60
+    while b.get_board_data_count() < lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    b.stop_stream()
+    data = b.get_board_data()
+    b.release_session()
+    with open(out, "w") as f:
+        json.dump({"version": BoardShim.get_version(), "master": int(master),
+                   "rows": data.T.tolist()}, f)
+    print(f"playback: {data.shape[1]} rows of {lines} lines replayed ({BoardShim.get_version()})")
+
+
+def check_playback(played_json, csv):
+    played = json.load(open(played_json))
+    marker = BoardShim.get_marker_channel(played["master"])
+    want = [[float(x) for x in line.rstrip("\n").split("\t")] for line in open(csv)]
+    got = played["rows"]
+    assert len(got) == len(want), f"{len(got)} rows replayed for {len(want)} lines"
+    for i, (g, w) in enumerate(zip(got, want)):
+        w[marker] = 0.0
+        assert g == w, f"row {i}: got {g}\n want {w}"
+    print(f"check-playback: {len(got)} rows, each equal to its line of {csv.rsplit('/', 1)[-1]} "
+          f"(marker row 0)")
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"session": session, "check-file": check_file, "read-stream": read_stream,
-     "check-stream": check_stream, "check-plotjuggler": check_plotjuggler}[cmd](*args)
+     "check-stream": check_stream, "check-plotjuggler": check_plotjuggler,
+     "playback": playback, "check-playback": check_playback}[cmd](*args)

@@ -11,7 +11,10 @@
 #   * ours sends one PlotJuggler message per row, shaped as BrainFlow's (the
 #     same keys at every level) with the row's values;
 #   * the rows BrainFlow's STREAMING_BOARD gets from our multicast are rows
-#     of the session, every value equal, in order.
+#     of the session, every value equal, in order; and the same for our
+#     STREAMING_BOARD reading BrainFlow's multicast;
+#   * BrainFlow's PLAYBACK_FILE_BOARD replays our file and ours replays
+#     BrainFlow's, each line once, every value equal (markers 0).
 # Usage: bash ci/streamers.sh. Honours CARGO_TARGET_DIR; output in
 # target/streamers-check.
 set -euo pipefail
@@ -69,21 +72,34 @@ for lib in own ours; do
 done
 "$own" "${interop[@]}" check-plotjuggler "$OUT/pj-ours.json" "$OUT/pj-own.json"
 
-# Our multicast streamer, read by BrainFlow's STREAMING_BOARD.
-group=225.1.1.1
-port="$(free_udp_port)"
-serve multicast
-"$own" "${interop[@]}" read-stream "$group" "$port" 0 4 "$OUT/streamed.json" "$OUT/reader.ready" &
-reader=$!
-pids+=($reader)
-# The reader joins the group before it says so: wait for that, not a time.
-for _ in $(seq 1 600); do
-    [[ -e "$OUT/reader.ready" ]] && break
-    kill -0 "$reader" 2>/dev/null || { echo "STREAMING_BOARD reader ended early" >&2; exit 1; }
-    sleep 0.05
-done
-[[ -e "$OUT/reader.ready" ]] || { echo "STREAMING_BOARD reader never streamed" >&2; exit 1; }
-"$ours" "${interop[@]}" session "$pty" "streaming_board://$group:$port" 2 "$OUT/sent.json"
-wait "$reader"
-"$own" "${interop[@]}" check-stream "$OUT/streamed.json" "$OUT/sent.json"
-echo "streamers: file, plotjuggler_udp and streaming_board checked against BrainFlow $("$own" -c 'import importlib.metadata as m; print(m.version("brainflow"))')"
+# The multicast streamer and STREAMING_BOARD, both ways: ours sends and
+# BrainFlow's reads, then BrainFlow's sends and ours reads.
+stream() {  # stream SENDER READER TAG
+    local group=225.1.1.1 port tag=$3
+    port="$(free_udp_port)"
+    serve "multicast-$tag"
+    "$2" "${interop[@]}" read-stream "$group" "$port" 0 4 "$OUT/streamed-$tag.json" "$OUT/reader-$tag.ready" &
+    reader=$!
+    pids+=($reader)
+    # The reader joins the group before it says so: wait for that, not a time.
+    for _ in $(seq 1 600); do
+        [[ -e "$OUT/reader-$tag.ready" ]] && break
+        kill -0 "$reader" 2>/dev/null || { echo "STREAMING_BOARD reader ($tag) ended early" >&2; exit 1; }
+        sleep 0.05
+    done
+    [[ -e "$OUT/reader-$tag.ready" ]] || { echo "STREAMING_BOARD reader ($tag) never streamed" >&2; exit 1; }
+    "$1" "${interop[@]}" session "$pty" "streaming_board://$group:$port" 2 "$OUT/sent-$tag.json"
+    wait "$reader"
+    "$own" "${interop[@]}" check-stream "$OUT/streamed-$tag.json" "$OUT/sent-$tag.json"
+}
+stream "$ours" "$own" ours-to-brainflow
+stream "$own" "$ours" brainflow-to-ours
+
+# PLAYBACK_FILE_BOARD, both ways: BrainFlow's replays the file our streamer
+# wrote, ours replays BrainFlow's (both files from the first step, Cyton's
+# layout: master board 0).
+"$own" "${interop[@]}" playback "$OUT/ours.csv" 0 "$OUT/played-by-brainflow.json"
+"$own" "${interop[@]}" check-playback "$OUT/played-by-brainflow.json" "$OUT/ours.csv"
+"$ours" "${interop[@]}" playback "$OUT/own.csv" 0 "$OUT/played-by-ours.json"
+"$own" "${interop[@]}" check-playback "$OUT/played-by-ours.json" "$OUT/own.csv"
+echo "streamers: file, plotjuggler_udp and streaming_board, STREAMING_BOARD and PLAYBACK_FILE_BOARD both ways, checked against BrainFlow $("$own" -c 'import importlib.metadata as m; print(m.version("brainflow"))')"

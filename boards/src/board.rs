@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::codec::DecodeStats;
 use crate::data::Data;
+use crate::descr::BoardDescr;
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
 use crate::outlet::StreamerStats;
@@ -15,6 +16,11 @@ use crate::streamer::Streamer;
 pub trait Board: Send {
     /// Which board this is.
     fn board_id(&self) -> BoardId;
+    /// The row layout of `preset` in this session: the board's own, or, for
+    /// BrainFlow's playback and streaming boards, their `master_board`'s.
+    fn layout(&self, preset: Preset) -> Result<BoardDescr> {
+        crate::descr::board_descr(self.board_id(), preset)
+    }
     /// Opens the link and performs the handshake. Calling it again on a
     /// prepared session does nothing, as in BrainFlow.
     fn prepare_session(&mut self) -> Result<()>;

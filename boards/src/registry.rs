@@ -33,6 +33,25 @@ pub struct PresetLayout {
     pub json: &'static str,
 }
 
+/// The three presets of a board that carries another board's rows
+/// ([`Driver::Master`]), each with BrainFlow's name-only description `json`.
+pub const fn name_only_layouts(json: &'static str) -> [PresetLayout; 3] {
+    [
+        PresetLayout {
+            preset: Preset::Default,
+            json,
+        },
+        PresetLayout {
+            preset: Preset::Auxiliary,
+            json,
+        },
+        PresetLayout {
+            preset: Preset::Ancillary,
+            json,
+        },
+    ]
+}
+
 /// An "other" row of the default preset the harness binds to a signal of
 /// the device profile (OpenBCI's end byte, Muse's AUX electrode, Knight's
 /// lead-off bytes). Named in row order from the layout's first other row.
@@ -70,6 +89,11 @@ pub enum Driver {
     Ble(BleBuilder),
     /// No device: the host makes the rows (BrainFlow's synthetic board).
     Host(HostBuilder),
+    /// No device: the rows come from a file or the network in the layout of
+    /// the board named by `params.master_board` (BrainFlow's playback file
+    /// and streaming boards). Its own layouts are BrainFlow's name-only
+    /// descriptions; [`BoardDecl::layout`] refuses them.
+    Master(HostBuilder),
     /// Described (BrainFlow's layout) but no driver yet.
     None,
 }
@@ -126,7 +150,7 @@ impl BoardDecl {
         match self.driver {
             Driver::Serial(_) => Some(Transport::Serial),
             Driver::Ble(_) => Some(Transport::Ble),
-            Driver::Host(_) | Driver::None => None,
+            Driver::Host(_) | Driver::Master(_) | Driver::None => None,
         }
     }
 
@@ -146,8 +170,18 @@ impl BoardDecl {
         p
     }
 
-    /// The row layout of `preset`; `InvalidArguments` if the board lacks it.
+    /// The row layout of `preset`; `InvalidArguments` if the board lacks it
+    /// or takes the layout of its `master_board`.
     pub fn layout(&self, preset: Preset) -> Result<&'static BoardDescr> {
+        if let Driver::Master(_) = self.driver {
+            return Err(BoardError::new(
+                ExitCode::InvalidArguments,
+                format!(
+                    "board {} has the layout of its session's master_board",
+                    self.id.name()
+                ),
+            ));
+        }
         parsed()
             .iter()
             .find(|(id, p, _)| *id == self.id && *p == preset)
@@ -171,6 +205,25 @@ impl BoardDecl {
     }
 }
 
+/// BrainFlow's description of `id` in `preset`, verbatim: what
+/// `get_board_descr` prints, and where every field getter of the C ABI
+/// reads. For the playback and streaming boards it holds only a name, as in
+/// BrainFlow. `UnsupportedBoard` for a board not declared,
+/// `InvalidArguments` for a preset it lacks.
+pub fn descr_json(id: BoardId, preset: Preset) -> Result<&'static str> {
+    let decl = by_id(id)?;
+    decl.layouts
+        .iter()
+        .find(|l| l.preset == preset)
+        .map(|l| l.json)
+        .ok_or_else(|| {
+            BoardError::new(
+                ExitCode::InvalidArguments,
+                format!("board {} has no preset {preset:?}", id.name()),
+            )
+        })
+}
+
 /// Every board boardloop declares, in the order `boardloop boards` lists them.
 pub static BOARDS: &[&BoardDecl] = &[
     &crate::cyton_board::CYTON,
@@ -186,6 +239,8 @@ pub static BOARDS: &[&BoardDecl] = &[
     &crate::freeeeg_board::IRONBCI32,
     &crate::shimmer3_board::SHIMMER3,
     &crate::synthetic::SYNTHETIC,
+    &crate::playback::PLAYBACK_FILE,
+    &crate::streaming::STREAMING,
 ];
 
 /// The declaration of `id`; `UnsupportedBoard` if there is none.
@@ -228,7 +283,10 @@ fn parsed() -> &'static [(BoardId, Preset, BoardDescr)] {
     static PARSED: OnceLock<Vec<(BoardId, Preset, BoardDescr)>> = OnceLock::new();
     PARSED.get_or_init(|| {
         let mut m = Vec::new();
-        for d in BOARDS {
+        for d in BOARDS
+            .iter()
+            .filter(|d| !matches!(d.driver, Driver::Master(_)))
+        {
             for l in d.layouts {
                 match serde_json::from_str::<BoardDescr>(l.json) {
                     Ok(descr) => m.push((d.id, l.preset, descr)),
@@ -260,7 +318,7 @@ pub fn create_board_on(
     match (decl.driver, connection) {
         (Driver::Serial(d), Connection::Serial(opener)) => Ok((d.build)(params, opener)),
         (Driver::Ble(build), Connection::Ble(connector)) => Ok(build(params, connector)),
-        (Driver::Host(build), _) => Ok(build(params)),
+        (Driver::Host(build) | Driver::Master(build), _) => Ok(build(params)),
         (Driver::None, _) => Err(BoardError::new(
             ExitCode::UnsupportedBoard,
             format!("board {} ({}) has no driver yet", id.name(), id.id()),
@@ -300,6 +358,20 @@ mod tests {
     fn every_layout_is_brainflows_json_verbatim() {
         for d in BOARDS {
             assert!(!d.layouts.is_empty(), "{} has no layout", d.name);
+            if let Driver::Master(_) = d.driver {
+                // BrainFlow's name-only descriptions, on all three presets.
+                assert_eq!(d.presets().len(), 3, "{}", d.name);
+                for l in d.layouts {
+                    let v: serde_json::Value = serde_json::from_str(l.json).unwrap();
+                    assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{}", l.json);
+                    assert!(v["name"].is_string(), "{}", l.json);
+                    assert_eq!(
+                        d.layout(l.preset).unwrap_err().code,
+                        ExitCode::InvalidArguments
+                    );
+                }
+                continue;
+            }
             for l in d.layouts {
                 let descr = d.layout(l.preset).unwrap();
                 // Re-serialising gives the same text: the JSON is complete,
@@ -369,8 +441,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.board_id(), BoardId::Synthetic);
-        let e = create_board_on(
+        let b = create_board_on(
             BoardId::Streaming,
+            &params,
+            Connection::Serial(serial_port_opener(&params, SerialPortLink::OPENBCI_BAUD)),
+        )
+        .unwrap();
+        assert_eq!(b.board_id(), BoardId::Streaming);
+        let e = create_board_on(
+            BoardId::BrainBit,
             &params,
             Connection::Serial(serial_port_opener(&params, SerialPortLink::OPENBCI_BAUD)),
         )

@@ -17,22 +17,15 @@
 //! `u` is uniform; the generator is seeded from the clock, as BrainFlow's.
 //! `config_board` answers `Config:` and the command, as BrainFlow's does.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::board::{Board, StreamStats};
-use crate::codec::DecodeStats;
-use crate::data::Data;
 use crate::descr::BoardDescr;
 use crate::error::{BoardError, ExitCode, Result};
+use crate::host_session::{Feed, HostBoard, HostSource, Layouts};
 use crate::ids::{BoardId, Preset};
-use crate::outlet::{not_prepared, Outlet, Running};
 use crate::registry::{self, BoardDecl, Driver, PresetLayout};
-use crate::ring::RingBuffer;
-use crate::serial_session::check_buffer_size;
-use crate::streamer::Streamer;
+use crate::serial_session::unix_now;
 
 /// BrainFlow's SYNTHETIC_BOARD.
 pub static SYNTHETIC: BoardDecl = BoardDecl {
@@ -57,25 +50,18 @@ pub static SYNTHETIC: BoardDecl = BoardDecl {
 /// The presets the synthetic board streams.
 const PRESETS: [Preset; 2] = [Preset::Default, Preset::Auxiliary];
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Plain data: a panic elsewhere must not take the session down.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// What the generator thread shares with the session.
-#[derive(Default)]
-struct State {
-    outlets: [Outlet; 3],
-    rows: u64,
-}
-
 /// A session of BrainFlow's synthetic board.
-pub struct SyntheticBoard {
-    layouts: [Option<BoardDescr>; 3],
-    prepared: bool,
-    state: Arc<Mutex<State>>,
-    keep_alive: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+pub type SyntheticBoard = HostBoard<Synthetic>;
+
+/// The synthetic board's rows (see the module's documentation).
+#[derive(Debug, Default)]
+pub struct Synthetic;
+
+impl SyntheticBoard {
+    /// An unprepared session.
+    pub fn new() -> SyntheticBoard {
+        HostBoard::with_source(Synthetic)
+    }
 }
 
 impl Default for SyntheticBoard {
@@ -84,196 +70,40 @@ impl Default for SyntheticBoard {
     }
 }
 
-impl SyntheticBoard {
-    /// An unprepared session.
-    pub fn new() -> SyntheticBoard {
-        let mut layouts: [Option<BoardDescr>; 3] = Default::default();
-        for p in PRESETS {
-            layouts[p as usize] = registry::by_id(BoardId::Synthetic)
-                .and_then(|d| d.layout(p))
-                .ok()
-                .cloned();
-        }
-        SyntheticBoard {
-            layouts,
-            prepared: false,
-            state: Arc::default(),
-            keep_alive: Arc::new(AtomicBool::new(false)),
-            thread: None,
-        }
-    }
-
-    fn descr(&self, preset: Preset) -> Result<&BoardDescr> {
-        self.layouts[preset as usize].as_ref().ok_or_else(|| {
-            BoardError::new(
-                ExitCode::InvalidArguments,
-                format!("the synthetic board has no {preset:?} preset"),
-            )
-        })
-    }
-
-    fn join(&mut self) {
-        self.keep_alive.store(false, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            if t.join().is_err() {
-                tracing::error!("synthetic board thread panicked");
-            }
-        }
-    }
-}
-
-impl Board for SyntheticBoard {
+impl HostSource for Synthetic {
     fn board_id(&self) -> BoardId {
         BoardId::Synthetic
     }
 
-    fn prepare_session(&mut self) -> Result<()> {
-        if self.layouts.iter().all(Option::is_none) {
-            return Err(BoardError::new(
-                ExitCode::GeneralError,
-                "the synthetic board's layouts do not parse",
-            ));
+    fn prepare(&mut self) -> Result<Layouts> {
+        let decl = registry::by_id(BoardId::Synthetic)?;
+        let mut layouts: Layouts = Default::default();
+        for p in PRESETS {
+            layouts[p as usize] = Some(decl.layout(p)?.clone());
         }
-        self.prepared = true;
-        Ok(())
+        Ok(layouts)
     }
 
-    fn is_prepared(&self) -> bool {
-        self.prepared
-    }
-
-    fn is_streaming(&self) -> bool {
-        self.thread.is_some()
-    }
-
-    fn start_stream(&mut self, buffer_size: usize) -> Result<()> {
-        if !self.prepared {
-            return Err(not_prepared());
-        }
-        if self.thread.is_some() {
-            return Err(BoardError::new(
-                ExitCode::StreamAlreadyRun,
-                "stream is already running",
-            ));
-        }
-        check_buffer_size(buffer_size)?;
-        {
-            let mut st = lock(&self.state);
-            for p in PRESETS {
-                if let Some(d) = &self.layouts[p as usize] {
-                    st.outlets[p as usize].ring = Some(RingBuffer::new(buffer_size, d.num_rows));
-                }
-            }
-            st.rows = 0;
-        }
-        let (default, aux) = (
-            self.descr(Preset::Default)?.clone(),
-            self.descr(Preset::Auxiliary)?.clone(),
-        );
-        let state = self.state.clone();
-        let keep_alive = self.keep_alive.clone();
-        keep_alive.store(true, Ordering::Release);
+    fn start(&mut self, layouts: &Layouts, feed: &Feed) -> Result<Vec<JoinHandle<()>>> {
+        let missing = || BoardError::new(ExitCode::GeneralError, "synthetic layouts missing");
+        let default = layouts[Preset::Default as usize]
+            .clone()
+            .ok_or_else(missing)?;
+        let aux = layouts[Preset::Auxiliary as usize]
+            .clone()
+            .ok_or_else(missing)?;
+        let feed = feed.clone();
         let t = std::thread::Builder::new()
             .name("synthetic".into())
-            .spawn(move || generate(&default, &aux, &state, &keep_alive))
+            .spawn(move || generate(&default, &aux, &feed))
             .map_err(|e| {
                 BoardError::new(ExitCode::StreamThread, format!("unable to start: {e}"))
             })?;
-        self.thread = Some(t);
-        Ok(())
-    }
-
-    fn stop_stream(&mut self) -> Result<()> {
-        if self.thread.is_none() {
-            return Err(BoardError::new(
-                ExitCode::StreamThreadIsNotRunning,
-                "stream is not running",
-            ));
-        }
-        self.join();
-        Ok(())
-    }
-
-    fn release_session(&mut self) -> Result<()> {
-        if !self.prepared {
-            return Err(not_prepared());
-        }
-        self.join();
-        let gone: Vec<Running> = {
-            let mut st = lock(&self.state);
-            st.outlets.iter_mut().flat_map(Outlet::close).collect()
-        };
-        drop(gone);
-        self.prepared = false;
-        Ok(())
+        Ok(vec![t])
     }
 
     fn config_board(&mut self, config: &str) -> Result<String> {
-        if !self.prepared {
-            return Err(BoardError::new(
-                ExitCode::BoardNotReady,
-                "session is not prepared",
-            ));
-        }
         Ok(format!("Config:{config}"))
-    }
-
-    fn insert_marker(&mut self, value: f64, preset: Preset) -> Result<()> {
-        self.descr(preset)?;
-        lock(&self.state).outlets[preset as usize].insert_marker(value, self.prepared)
-    }
-
-    fn get_board_data_count(&self, preset: Preset) -> Result<usize> {
-        self.descr(preset)?;
-        lock(&self.state).outlets[preset as usize].count(self.prepared)
-    }
-
-    fn get_board_data(&mut self, n: Option<usize>, preset: Preset) -> Result<Data> {
-        self.descr(preset)?;
-        lock(&self.state).outlets[preset as usize].pop(n, self.prepared)
-    }
-
-    fn get_current_board_data(&self, n: usize, preset: Preset) -> Result<Data> {
-        self.descr(preset)?;
-        lock(&self.state).outlets[preset as usize].peek(n, self.prepared)
-    }
-
-    fn stream_stats(&self) -> StreamStats {
-        let st = lock(&self.state);
-        StreamStats {
-            decode: DecodeStats {
-                packets: st.rows,
-                rows: st.rows,
-                ..Default::default()
-            },
-            link_error: None,
-            bytes_read: 0,
-            streamers: st.outlets.iter().flat_map(Outlet::streamer_stats).collect(),
-        }
-    }
-
-    fn add_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
-        if !self.prepared {
-            return Err(not_prepared());
-        }
-        let descr = self.descr(preset)?.clone();
-        lock(&self.state).outlets[preset as usize].add(streamer, &descr)
-    }
-
-    fn delete_streamer(&mut self, streamer: &Streamer, preset: Preset) -> Result<()> {
-        if !self.prepared {
-            return Err(not_prepared());
-        }
-        self.descr(preset)?;
-        let gone = lock(&self.state).outlets[preset as usize].remove(streamer)?;
-        crate::outlet::finish_all(gone);
-        Ok(())
-    }
-}
-
-impl Drop for SyntheticBoard {
-    fn drop(&mut self) {
-        self.join();
     }
 }
 
@@ -304,13 +134,6 @@ impl Rng {
     }
 }
 
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 /// The kinds of row every preset fills alike.
 fn fill_common(d: &BoardDescr, row: &mut [f64], rng: &mut Rng) {
     for &c in d.accel_channels.iter().chain(&d.gyro_channels) {
@@ -334,7 +157,7 @@ fn fill_common(d: &BoardDescr, row: &mut [f64], rng: &mut Rng) {
 }
 
 /// The generator thread: one row per preset every 1/rate s of the clock.
-fn generate(default: &BoardDescr, aux: &BoardDescr, state: &Mutex<State>, keep_alive: &AtomicBool) {
+fn generate(default: &BoardDescr, aux: &BoardDescr, feed: &Feed) {
     let rate = f64::from(default.sampling_rate.max(1));
     let mut rng = Rng::seeded();
     let exg = &default.eeg_channels;
@@ -343,7 +166,7 @@ fn generate(default: &BoardDescr, aux: &BoardDescr, state: &Mutex<State>, keep_a
     let mut aux_row = vec![0.0; aux.num_rows];
     let start = Instant::now();
     let mut k: u64 = 0;
-    while keep_alive.load(Ordering::Acquire) {
+    loop {
         let counter = (k % 256) as i64;
         row[default.package_num_channel] = counter as f64;
         for (i, &c) in exg.iter().enumerate() {
@@ -377,19 +200,17 @@ fn generate(default: &BoardDescr, aux: &BoardDescr, state: &Mutex<State>, keep_a
         let now = unix_now();
         row[default.timestamp_channel] = now;
         aux_row[aux.timestamp_channel] = now;
-        {
-            let mut st = lock(state);
-            st.outlets[Preset::Default as usize].push_marked(&mut row, default.marker_channel);
-            st.outlets[Preset::Auxiliary as usize].push_marked(&mut aux_row, aux.marker_channel);
-            st.rows += 1;
-        }
+        feed.with(|outlets, stats| {
+            outlets[Preset::Default as usize].push_marked(&mut row, default.marker_channel);
+            outlets[Preset::Auxiliary as usize].push_marked(&mut aux_row, aux.marker_channel);
+            stats.packets += 1;
+            stats.rows += 1;
+        });
         k += 1;
         // Paced to the clock: row k is due k/rate s after the start, so the
         // rate holds however long a row took or a sleep overslept.
-        let due = start + Duration::from_secs_f64(k as f64 / rate);
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
+        if !feed.sleep_until(start + Duration::from_secs_f64(k as f64 / rate)) {
+            return;
         }
     }
 }

@@ -17,7 +17,7 @@ use boardloop_bluez::create_board;
 use boardloop_boards::create_board;
 use boardloop_boards::params::InputParams;
 use boardloop_boards::streamer::Streamer;
-use boardloop_boards::{board_descr, Board, BoardError, BoardId, ExitCode, Preset};
+use boardloop_boards::{Board, BoardError, BoardId, ExitCode, Preset};
 
 use crate::guard::{
     c_str, count, guarded, invalid, opt_c_str, out, out_slice, write_text, FfiResult,
@@ -282,7 +282,9 @@ pub unsafe extern "C" fn get_board_sampling_rate(
     guarded("get_board_sampling_rate", || {
         with_board(board_id, json_brainflow_input_params, |b| {
             let out = out(sampling_rate, "sampling_rate")?;
-            let descr = board_descr(b.board_id(), self::preset(preset)?)?;
+            // The session's layout: a playback or streaming board has its
+            // master board's.
+            let descr = b.layout(self::preset(preset)?)?;
             *out = descr.sampling_rate as c_int;
             Ok(())
         })

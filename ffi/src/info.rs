@@ -13,7 +13,8 @@
 use std::ffi::{c_char, c_int};
 
 use boardloop_boards::descr::board_presets;
-use boardloop_boards::{board_descr, BoardDescr, BoardError, BoardId, ExitCode, Preset};
+use boardloop_boards::registry;
+use boardloop_boards::{BoardDescr, BoardError, BoardId, ExitCode, Preset};
 use serde_json::Value;
 
 use crate::guard::{guarded, out, out_slice, write_text, FfiResult};
@@ -22,17 +23,18 @@ fn unsupported(msg: String) -> BoardError {
     BoardError::new(ExitCode::UnsupportedBoard, msg)
 }
 
-/// The description of `board_id` in `preset`.
-fn descr(board_id: c_int, preset: c_int) -> Result<BoardDescr, BoardError> {
+/// BrainFlow's description JSON of `board_id` in `preset`, verbatim (for
+/// the playback and streaming boards, a name only, as in BrainFlow).
+fn descr(board_id: c_int, preset: c_int) -> Result<&'static str, BoardError> {
     let id = BoardId::try_from(board_id).map_err(|e| unsupported(e.message))?;
     let preset = Preset::try_from(preset).map_err(|e| unsupported(e.message))?;
-    board_descr(id, preset).map_err(|e| unsupported(e.message))
+    registry::descr_json(id, preset).map_err(|e| unsupported(e.message))
 }
 
 /// One field of the description's JSON; fields a board lacks are absent
 /// from it, as in BrainFlow's tables.
 fn field(board_id: c_int, preset: c_int, name: &str) -> Result<Value, BoardError> {
-    let json = serde_json::to_value(descr(board_id, preset)?)
+    let json: Value = serde_json::from_str(descr(board_id, preset)?)
         .map_err(|e| BoardError::new(ExitCode::GeneralError, e.to_string()))?;
     json.get(name)
         .cloned()
@@ -106,8 +108,13 @@ pub unsafe extern "C" fn get_board_descr(
     max_len: c_int,
 ) -> c_int {
     guarded("get_board_descr", || {
-        let json = descr(board_id, preset)?.to_json();
-        write_text(&json, board_descr, len, max_len, "board_descr")
+        write_text(
+            descr(board_id, preset)?,
+            board_descr,
+            len,
+            max_len,
+            "board_descr",
+        )
     })
 }
 
@@ -284,7 +291,8 @@ pub unsafe extern "C" fn get_exg_channels(
     len: *mut c_int,
 ) -> c_int {
     guarded("get_exg_channels", || {
-        let d = descr(board_id, preset)?;
+        // A name-only description (playback, streaming) has none of them.
+        let d: BoardDescr = serde_json::from_str(descr(board_id, preset)?).unwrap_or_default();
         let mut rows: Vec<usize> = [
             &d.eeg_channels,
             &d.emg_channels,

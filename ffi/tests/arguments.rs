@@ -116,10 +116,10 @@ fn unknown_and_unimplemented_boards() {
     quiet();
     let j = params("/dev/null-port");
     assert_eq!(prepare(999, &j), UNSUPPORTED_BOARD);
-    // Streaming (-2) and Unicorn (8) are not in the registry at all. (BLE
-    // boards are opened: see tests/ble.rs; the synthetic board (-1) needs no
-    // port.)
-    assert_eq!(prepare(-2, &j), UNSUPPORTED_BOARD);
+    // Unicorn (8) is not in the registry at all; the streaming board (-2)
+    // is, but needs a master board. (BLE boards are opened: see
+    // tests/ble.rs; the synthetic board (-1) needs no port.)
+    assert_eq!(prepare(-2, &j), INVALID_ARGUMENTS);
     assert_eq!(prepare(8, &j), UNSUPPORTED_BOARD);
     assert_eq!(prepare(-1, &j), OK);
     assert_eq!(release(-1, &j), OK);
@@ -129,6 +129,73 @@ fn unknown_and_unimplemented_boards() {
     assert_eq!(descr(999, 0, 16000).0, UNSUPPORTED_BOARD);
     // BrainBit (7) has no description here.
     assert_eq!(descr(7, 0, 16000).0, UNSUPPORTED_BOARD);
+}
+
+#[test]
+fn playback_board_has_brainflows_name_only_description_and_its_masters_layout() {
+    quiet();
+    // As BrainFlow: the description is a name; field getters find nothing.
+    assert_eq!(
+        descr(-3, 0, 16000),
+        (OK, 19, r#"{"name":"PlayBack"}"#.into())
+    );
+    assert_eq!(descr(-2, 2, 16000).2, r#"{"name":"Streaming"}"#);
+    let mut v: c_int = -1;
+    assert_eq!(
+        unsafe { ffi::get_sampling_rate(-3, 0, &mut v) },
+        UNSUPPORTED_BOARD
+    );
+    // A session replays a Cyton file (master board 0) in Cyton's layout.
+    let path =
+        std::env::temp_dir().join(format!("boardloop-ffi-playback-{}.csv", std::process::id()));
+    let row = |k: usize| -> Vec<String> {
+        (0..24)
+            .map(|r| {
+                format!(
+                    "{:.6}",
+                    if r == 22 {
+                        1.7e9 + k as f64 * 0.004
+                    } else {
+                        (k * 100 + r) as f64
+                    }
+                )
+            })
+            .collect()
+    };
+    let text: String = (0..5).map(|k| row(k).join("\t") + "\n").collect();
+    std::fs::write(&path, text).unwrap();
+    // Every key, as BrainFlow's bindings send them (a missing one is an error).
+    let j = params("").into_string().unwrap();
+    let j = j
+        .replace(r#""file": """#, &format!(r#""file": "{}""#, path.display()))
+        .replace(r#""master_board": -100"#, r#""master_board": 0"#);
+    let j = CString::new(j).unwrap();
+    assert_eq!(prepare(-3, &j), OK);
+    let (code, _, reply) = config(-3, &j, "old_timestamps", 64);
+    assert_eq!((code, reply.as_str()), (OK, ""));
+    assert_eq!(
+        unsafe { ffi::get_board_sampling_rate(0, &mut v, -3, j.as_ptr()) },
+        OK
+    );
+    assert_eq!(v, 250, "the master board's rate");
+    assert_eq!(start(-3, &j, 100), OK);
+    wait_for_samples(-3, &j, 5);
+    assert_eq!(stop(-3, &j), OK);
+    let mut data = vec![0.0f64; 5 * 24];
+    assert_eq!(
+        unsafe { ffi::get_board_data(5, 0, data.as_mut_ptr(), -3, j.as_ptr()) },
+        OK
+    );
+    // Channel-major: row r of sample k at r * 5 + k.
+    for k in 0..5 {
+        for r in 0..23 {
+            let want: f64 = row(k)[r].parse().unwrap();
+            assert_eq!(data[r * 5 + k], want, "row {r} sample {k}");
+        }
+        assert_eq!(data[23 * 5 + k], 0.0, "marker");
+    }
+    assert_eq!(release(-3, &j), OK);
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

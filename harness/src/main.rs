@@ -505,6 +505,17 @@ fn cmd_boards() -> ExitCode {
     for decl in boardloop_boards::registry::BOARDS {
         let link = match decl.driver {
             boardloop_boards::registry::Driver::Host(_) => "host",
+            boardloop_boards::registry::Driver::Master(_) => {
+                println!(
+                    "{:<17} {:>4}  {:<6}  {:<9} {:>6}  the layout of master_board (a file or a streaming_board:// stream)",
+                    decl.name,
+                    decl.id.id(),
+                    "host",
+                    "all",
+                    ""
+                );
+                continue;
+            }
             _ => decl.transport().map_or("none", |t| t.name()),
         };
         for preset in decl.presets() {

@@ -1,15 +1,7 @@
 use super::*;
-
-fn wait_rows(b: &SyntheticBoard, n: usize) {
-    let t = Instant::now();
-    while b.get_board_data_count(Preset::Default).unwrap() < n {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "fewer than {n} rows in 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use crate::board::Board;
+use crate::host_session::wait_rows;
+use crate::streamer::Streamer;
 
 #[test]
 fn streams_brainflows_signals_on_both_presets() {
@@ -35,7 +27,7 @@ fn streams_brainflows_signals_on_both_presets() {
     b.insert_marker(7.0, Preset::Default).unwrap();
     b.insert_marker(8.0, Preset::Auxiliary).unwrap();
     // 300 rows: more than one package-counter wrap and every spike period.
-    wait_rows(&b, 300);
+    wait_rows(&b, Preset::Default, 300);
     b.stop_stream().unwrap();
     assert_eq!(
         b.stop_stream().unwrap_err().code,
@@ -44,8 +36,8 @@ fn streams_brainflows_signals_on_both_presets() {
     let d = b.get_board_data(None, Preset::Default).unwrap();
     let a = b.get_board_data(None, Preset::Auxiliary).unwrap();
     let (def, aux) = (
-        b.descr(Preset::Default).unwrap().clone(),
-        b.descr(Preset::Auxiliary).unwrap().clone(),
+        b.layout(Preset::Default).unwrap(),
+        b.layout(Preset::Auxiliary).unwrap(),
     );
     assert_eq!(d.num_rows, 32);
     assert_eq!(a.num_rows, 20);
