@@ -24,6 +24,13 @@ call, each in the interpreter of the library it needs (BrainFlow's own in
       PLAYBACK_FILE_BOARD replays CSV in board MASTER's layout, with the
       file's own timestamps (old_timestamps), until it has every line; its
       rows go to OUT.json.
+  synthetic SECONDS OUT.json
+      SYNTHETIC_BOARD's default and auxiliary rows for SECONDS.
+  check-synthetic OURS.json BRAINFLOWS.json
+      Ours makes the same kind of rows as BrainFlow's: the same layout and
+      rate, on EXG row i a sine of 5(i+1) Hz (the spectrum's peak) whose mean
+      and spread agree with BrainFlow's, every other row in the range
+      BrainFlow's draws it from, the package counter counting by one.
   check-playback PLAYED.json CSV
       The replay gave every line of CSV once, in order, every value equal but
       the marker row, which the playback board sets to 0 (BrainFlow's
@@ -202,8 +209,88 @@ def check_playback(played_json, csv):
           f"(marker row 0)")
 
 
+def synthetic(seconds, out):
+    from brainflow.board_shim import BrainFlowPresets
+
+    BoardShim.disable_board_logger()
+    b = BoardShim(BoardIds.SYNTHETIC_BOARD, BrainFlowInputParams())
+    b.prepare_session()
+    b.start_stream(45000, "")
+    time.sleep(float(seconds))
+    b.stop_stream()
+    rows = {"default": b.get_board_data(preset=BrainFlowPresets.DEFAULT_PRESET).tolist(),
+            "auxiliary": b.get_board_data(preset=BrainFlowPresets.AUXILIARY_PRESET).tolist()}
+    b.release_session()
+    with open(out, "w") as f:
+        json.dump({"version": BoardShim.get_version(), "rows": rows}, f)
+    print(f"synthetic: {len(rows['default'][0])} rows in {seconds} s ({BoardShim.get_version()})")
+
+
+def check_synthetic(ours_json, theirs_json):
+    import numpy as np
+    from brainflow.board_shim import BrainFlowPresets
+
+    ours, theirs = json.load(open(ours_json)), json.load(open(theirs_json))
+    sid = BoardIds.SYNTHETIC_BOARD
+    d = {k: (np.array(ours["rows"][k]), np.array(theirs["rows"][k])) for k in ours["rows"]}
+    o, t = d["default"]
+    assert o.shape[0] == t.shape[0] == BoardShim.get_num_rows(sid), (o.shape, t.shape)
+    rate = BoardShim.get_sampling_rate(sid)
+    ts = BoardShim.get_timestamp_channel(sid)
+    for name, x in (("ours", o), ("BrainFlow's", t)):
+        measured = (x.shape[1] - 1) / (x[ts][-1] - x[ts][0])
+        # The host clock paces both, each catching up after a late row, so
+        # only a thread still behind at the stop moves this: by its lag over
+        # the 2 s (200 ms of lag is 10 %). A wrong rate is off by far more.
+        assert abs(measured - rate) < 0.1 * rate, f"{name}: {measured:.1f} Hz, not {rate}"
+        counter = x[BoardShim.get_package_num_channel(sid)]
+        assert np.all(np.diff(counter) % 256 == 1), f"{name}: package counter skips"
+    n = min(o.shape[1], t.shape[1])
+    for i, row in enumerate(BoardShim.get_exg_channels(sid)):
+        want_hz = 5.0 * (i + 1)
+        for name, x in (("ours", o), ("BrainFlow's", t)):
+            v = x[row][:n] - x[row][:n].mean()
+            peak = np.fft.rfftfreq(n, 1.0 / rate)[np.argmax(np.abs(np.fft.rfft(v)))]
+            assert abs(peak - want_hz) <= rate / n, f"{name} EXG {i}: peak at {peak} Hz, not {want_hz}"
+        # Mean and spread: the same within 6 standard errors of the
+        # difference. The noise on row i is uniform in ±a·0.1(i+1)/2, as large
+        # as the offset a = 10(i+1) on the last rows, so 2 s of it moves a
+        # mean by ~0.04 a (measured: up to 0.052 a apart in 4 runs): a fixed
+        # bound near that would fail now and then. Six standard errors (about
+        # 0.4 a for the mean, 27 % for the spread at 500 rows) fail on noise
+        # about once in 10^8 runs and still catch a wrong offset, a wrong
+        # amplitude or a missing sine.
+        a = 10.0 * (i + 1)
+        se = np.sqrt(o[row].var() / o.shape[1] + t[row].var() / t.shape[1])
+        assert abs(o[row].mean() - t[row].mean()) < 6 * se, (i, a, o[row].mean(), t[row].mean(), se)
+        assert abs(o[row].std() / t[row].std() - 1) < 6 / np.sqrt(n), (i, o[row].std(), t[row].std())
+    for preset, key in ((BrainFlowPresets.DEFAULT_PRESET, "default"),
+                        (BrainFlowPresets.AUXILIARY_PRESET, "auxiliary")):
+        descr = BoardShim.get_board_descr(sid, preset)
+        # BrainFlow's draws: around_one = U(0.9, 1.1).
+        ranges = {"accel_channels": (0.8, 1.0), "gyro_channels": (0.8, 1.0),
+                  "eda_channels": (0.9, 1.1), "temperature_channels": (36.59, 36.61),
+                  "resistance_channels": (900, 1100)}
+        for field, (lo, hi) in ranges.items():
+            for row in descr.get(field, []):
+                for name, x in zip(("ours", "BrainFlow's"), d[key]):
+                    assert lo <= x[row].min() and x[row].max() <= hi, \
+                        f"{name} {key} {field} row {row}: {x[row].min()}..{x[row].max()} not in {lo}..{hi}"
+        for name, x in zip(("ours", "BrainFlow's"), d[key]):
+            b = x[descr["battery_channel"]]
+            assert 80 <= b.min() and b.max() <= 100, f"{name} {key} battery {b.min()}..{b.max()}"
+            ppg = descr.get("ppg_channels", [])
+            for k, row in enumerate(ppg):
+                base = 500.0 if k == 0 else 253500.0
+                assert 0.9 * base <= x[row].min() and x[row].max() <= 1.1 * base, (name, key, row)
+    print(f"check-synthetic: ours and BrainFlow's at {rate} Hz ({o.shape[1]} and {t.shape[1]} rows), "
+          f"{len(BoardShim.get_exg_channels(sid))} EXG sines at 5(i+1) Hz with matching mean and spread, "
+          f"the other rows in BrainFlow's ranges on both presets")
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"session": session, "check-file": check_file, "read-stream": read_stream,
      "check-stream": check_stream, "check-plotjuggler": check_plotjuggler,
-     "playback": playback, "check-playback": check_playback}[cmd](*args)
+     "playback": playback, "check-playback": check_playback,
+     "synthetic": synthetic, "check-synthetic": check_synthetic}[cmd](*args)

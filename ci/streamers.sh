@@ -14,7 +14,8 @@
 #     of the session, every value equal, in order; and the same for our
 #     STREAMING_BOARD reading BrainFlow's multicast;
 #   * BrainFlow's PLAYBACK_FILE_BOARD replays our file and ours replays
-#     BrainFlow's, each line once, every value equal (markers 0).
+#     BrainFlow's, each line once, every value equal (markers 0);
+#   * our SYNTHETIC_BOARD makes BrainFlow's kind of rows (check-synthetic).
 # Usage: bash ci/streamers.sh. Honours CARGO_TARGET_DIR; output in
 # target/streamers-check.
 set -euo pipefail
@@ -102,4 +103,8 @@ stream "$own" "$ours" brainflow-to-ours
 "$own" "${interop[@]}" check-playback "$OUT/played-by-brainflow.json" "$OUT/ours.csv"
 "$ours" "${interop[@]}" playback "$OUT/own.csv" 0 "$OUT/played-by-ours.json"
 "$own" "${interop[@]}" check-playback "$OUT/played-by-ours.json" "$OUT/own.csv"
-echo "streamers: file, plotjuggler_udp and streaming_board, STREAMING_BOARD and PLAYBACK_FILE_BOARD both ways, checked against BrainFlow $("$own" -c 'import importlib.metadata as m; print(m.version("brainflow"))')"
+# SYNTHETIC_BOARD: ours makes the kind of rows BrainFlow's makes.
+"$own" "${interop[@]}" synthetic 2 "$OUT/synthetic-brainflow.json"
+"$ours" "${interop[@]}" synthetic 2 "$OUT/synthetic-ours.json"
+"$own" "${interop[@]}" check-synthetic "$OUT/synthetic-ours.json" "$OUT/synthetic-brainflow.json"
+echo "streamers: file, plotjuggler_udp and streaming_board, SYNTHETIC_BOARD, STREAMING_BOARD and PLAYBACK_FILE_BOARD both ways, checked against BrainFlow $("$own" -c 'import importlib.metadata as m; print(m.version("brainflow"))')"

@@ -73,7 +73,7 @@ bash ci/report-browser.sh
 step "remote serial port: the device target over RFC 2217 through a real ser2net"
 bash ci/rfc2217.sh
 
-step "streamers against BrainFlow 5.23: file:// byte for byte, streaming_board:// read by its STREAMING_BOARD"
+step "streamers and virtual boards against BrainFlow 5.23: file:// byte for byte, STREAMING and PLAYBACK_FILE both ways, SYNTHETIC's rows"
 bash ci/streamers.sh
 
 step "soak (short): 500,000 Cyton packets through the C ABI, faults sprinkled in"
