@@ -128,9 +128,8 @@ pub struct ConfigStep {
 #[serde(deny_unknown_fields)]
 // serde refuses keys left over after the flattened kind; schemars, seeing the
 // flatten, writes no `additionalProperties: false` (it would refuse the kind's
-// own key), so `unevaluatedProperties` says the same: `at_packet` and the key
-// of the one kind that matched, nothing else.
-#[schemars(extend("unevaluatedProperties" = false))]
+// own key). The transform closes each kind's alternative instead.
+#[schemars(transform = crate::schema::close_flattened_alternatives)]
 pub struct FaultDecl {
     /// The packet it applies at: the device's N-th packet (0-based, counted across
     /// streams, dropped ones included).

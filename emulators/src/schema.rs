@@ -1,4 +1,4 @@
-//! JSON Schemas of the YAML languages, derived from the serde types
+//! JSON Schemas (draft 7) of the YAML languages, derived from the serde types
 //! ([`ProfileDecl`], [`ScenarioDecl`]) so that they cannot say something the
 //! loader does not: the doc comments of the types' fields are the schemas'
 //! descriptions, `deny_unknown_fields` is `additionalProperties: false`.
@@ -39,9 +39,10 @@ impl Language {
 
     /// The schema.
     pub fn schema(self) -> Schema {
-        // Draft 2020-12 (schemars' default) is what the YAML language
-        // server and the validators in use understand.
-        let generator = SchemaSettings::draft2020_12()
+        // Draft 7: the YAML language server (VS Code, yamlls, Helix) and
+        // the JSON language service under it validate draft 7; keywords of
+        // later drafts such as `unevaluatedProperties` are ignored there.
+        let generator = SchemaSettings::draft07()
             .with_transform(RecursiveTransform(scalars_are_text))
             .into_generator();
         let (mut schema, title) = match self {
@@ -93,5 +94,29 @@ fn scalars_are_text(schema: &mut Schema) {
             types.extend(ts.iter().filter(|t| *t == "null").cloned());
         }
         schema.insert("type".into(), types.into());
+    }
+}
+
+/// Closes a struct with a flattened enum (a scenario's fault: `at_packet`
+/// beside exactly one kind, `{ at_packet: 100, drop: 5 }`) as serde does,
+/// which refuses any key left over. schemars puts the struct's own fields in
+/// `properties` and the kinds in `oneOf`, with no `additionalProperties:
+/// false` (it would refuse the kind's key). Here each alternative gets the
+/// struct's fields beside its own and is closed, so a misspelt key fails every
+/// alternative, in draft 7 (which has no `unevaluatedProperties`).
+pub(crate) fn close_flattened_alternatives(schema: &mut Schema) {
+    let shared = schema.get("properties").cloned();
+    let Some(Value::Array(alternatives)) = schema.get_mut("oneOf") else {
+        return;
+    };
+    for alt in alternatives.iter_mut().filter_map(Value::as_object_mut) {
+        if let (Some(Value::Object(own)), Some(Value::Object(shared))) =
+            (alt.get_mut("properties"), &shared)
+        {
+            for (k, v) in shared {
+                own.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        alt.insert("additionalProperties".into(), false.into());
     }
 }
