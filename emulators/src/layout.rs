@@ -8,11 +8,12 @@ use crate::plan::FieldPlan;
 use crate::profile::{compile_expr, FieldDecl, PACKET_VARS};
 use crate::signal::SignalSet;
 use crate::state::{Scope, State};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::sync::Arc;
 
 /// Byte order of a byte-aligned multi-byte field.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Endian {
     /// Most significant byte first.

@@ -14,6 +14,7 @@ pub mod profile;
 pub mod pty;
 pub mod scenario;
 pub mod schedule;
+pub mod schema;
 pub mod serial;
 pub mod signal;
 pub mod state;

@@ -11,12 +11,13 @@ use crate::layout::{Endian, Layout};
 use crate::limits::{MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_STATE_ARRAY};
 use crate::load::{read_yaml, semantic_error, LoadError};
 use crate::state::{State, StateValue};
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The YAML form of a device profile.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileDecl {
     /// The device's name (`cyton`), equal to the file stem.
@@ -49,7 +50,7 @@ pub struct ProfileDecl {
 }
 
 /// Transport of a device.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TransportDecl {
     /// A serial port (emulated as a pseudo-terminal).
@@ -62,7 +63,7 @@ pub enum TransportDecl {
 }
 
 /// A BLE peripheral: what it advertises and its GATT table.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BleDecl {
     /// Advertised local name (a template over state, e.g. `Ganglion-{serial}`).
@@ -75,7 +76,7 @@ pub struct BleDecl {
 }
 
 /// A GATT service.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceDecl {
     /// Service UUID (16-bit short form like `fe84`, or 128-bit).
@@ -85,7 +86,7 @@ pub struct ServiceDecl {
 }
 
 /// A GATT characteristic.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CharacteristicDecl {
     /// Name used by streams and scenarios (`data`, `tp9`).
@@ -102,7 +103,7 @@ pub struct CharacteristicDecl {
 }
 
 /// GATT characteristic properties.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum CharProperty {
     /// Readable.
@@ -127,7 +128,7 @@ pub fn full_uuid(u: &str) -> String {
 }
 
 /// How command and reply text maps to bytes (see [`ProfileDecl::charset`]).
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Charset {
     /// UTF-8: the text's own bytes.
@@ -156,7 +157,7 @@ impl Charset {
 }
 
 /// A state variable: a number, or an array of numbers indexed from 1.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
 pub enum StateDecl {
     /// A scalar with its power-on value.
@@ -171,7 +172,7 @@ pub enum StateDecl {
 }
 
 /// One command rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandDecl {
     /// Name used in transcripts and expectations.
@@ -198,7 +199,7 @@ pub struct CommandDecl {
 }
 
 /// Framing of a patterned command.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FrameDecl {
     /// The first character; omitted when field 0's characters start the command.
@@ -219,7 +220,7 @@ pub struct FrameDecl {
 }
 
 /// A field of a patterned command.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldMatchDecl {
     /// Zero-based character position.
@@ -234,7 +235,7 @@ pub struct FieldMatchDecl {
 }
 
 /// What a command does to the stream.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum StreamAction {
     /// Begin streaming packets.
@@ -244,7 +245,7 @@ pub enum StreamAction {
 }
 
 /// A data stream.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamDecl {
     /// Name for reports (`eeg`, `accel`); default `data`.
@@ -277,7 +278,7 @@ pub struct StreamDecl {
 }
 
 /// The packet counter's range.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CounterDecl {
     /// Counter of the first packet of a stream.
@@ -302,7 +303,7 @@ fn default_modulo() -> u64 {
 }
 
 /// One packet of a sample.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PacketDecl {
     /// BLE: the characteristic this packet is notified on (default: the stream's).
@@ -312,7 +313,7 @@ pub struct PacketDecl {
 }
 
 /// A field of a packet (or a group of fields).
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDecl {
     /// A name for reports and expected-value queries.
@@ -368,7 +369,7 @@ pub struct FieldDecl {
 }
 
 /// One alternative of a `one_of` field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AltDecl {
     /// The condition.

@@ -9,13 +9,14 @@ use crate::load::{confine, read_yaml, semantic_error, LoadError};
 use crate::profile::{Profile, StateDecl};
 use crate::signal::{SignalDecl, SignalSet};
 use crate::state::State;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The YAML form of a scenario.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDecl {
     /// Device profile name (`scenarios/devices/<device>.yaml`).
@@ -61,7 +62,7 @@ fn default_buffer() -> usize {
 }
 
 /// Stream pacing.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Default)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Pacing {
     /// The device's own rate (Cyton: 250 packets/s).
@@ -85,7 +86,7 @@ impl Pacing {
 }
 
 /// One host step.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// `prepare_session`.
@@ -113,7 +114,7 @@ pub enum Step {
 }
 
 /// A `config_board` call and the reply it must get.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigStep {
     /// The command sent.
@@ -122,9 +123,13 @@ pub struct ConfigStep {
     pub reply: Option<String>,
 }
 
-/// A fault the device injects.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// A fault the device injects: `at_packet` and exactly one kind.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
+// serde refuses keys left over after the flattened kind; schemars, seeing the
+// flatten, writes no `additionalProperties: false` (it would refuse the kind's
+// own key). The transform closes each kind's alternative instead.
+#[schemars(transform = crate::schema::close_flattened_alternatives)]
 pub struct FaultDecl {
     /// The packet it applies at: the device's N-th packet (0-based, counted across
     /// streams, dropped ones included).
@@ -136,7 +141,7 @@ pub struct FaultDecl {
 }
 
 /// Kinds of fault.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Do not send this many packets (their counters are skipped).
@@ -170,7 +175,7 @@ pub enum FaultKind {
 }
 
 /// Expectations on what the board produced.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Rows returned by the board in total.
@@ -203,7 +208,7 @@ pub struct Expect {
 /// Expectations on the presets other than the default one, by preset. A
 /// struct rather than a map so a misspelt preset is an unknown-field error
 /// with its line, like every other field.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PresetExpects {
     /// BrainFlow's AUXILIARY_PRESET (Muse: accel and gyro).
@@ -226,7 +231,7 @@ impl PresetExpects {
 }
 
 /// What one non-default preset must produce.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PresetExpect {
     /// Rows of this preset returned by the board in total.
@@ -237,7 +242,7 @@ pub struct PresetExpect {
 }
 
 /// An exact number or a range.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
 pub enum Count {
     /// Exactly this.
@@ -290,7 +295,7 @@ impl std::fmt::Display for Count {
 }
 
 /// How rows are compared with the declared signals.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SignalCheck {
     /// Allowed difference in LSBs of the channel's scale.
@@ -309,7 +314,7 @@ fn one() -> f64 {
 }
 
 /// An expected failure.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedError {
     /// The step that fails: `prepare`, `start`, `stop`, `config`, …

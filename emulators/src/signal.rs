@@ -6,13 +6,14 @@
 
 use crate::limits::MAX_CSV_BYTES;
 use crate::load::LoadError;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 /// A signal as written in a scenario, in the channel's physical unit (µV, g, …).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum SignalDecl {
     /// `amplitude * sin(2π hz t + phase) + offset`
@@ -30,7 +31,7 @@ pub enum SignalDecl {
 }
 
 /// Parameters of a periodic signal.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Periodic {
     /// Frequency in Hz.
@@ -46,7 +47,7 @@ pub struct Periodic {
 }
 
 /// Parameters of seeded noise.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NoiseDecl {
     /// The seed; the same seed gives the same samples.
@@ -59,7 +60,7 @@ pub struct NoiseDecl {
 }
 
 /// Samples from a CSV file.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CsvDecl {
     /// Path relative to the scenario file.

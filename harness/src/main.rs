@@ -1,6 +1,7 @@
 //! `boardloop`: run the scenario matrix, emulate a device, list boards, check files.
 
 use boardloop_emulators::limits::SPEED_RANGE;
+use boardloop_emulators::schema::Language;
 use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
 use boardloop_harness::catalog::shown;
 use boardloop_harness::catalog::{check_files, scenarios_dir};
@@ -90,6 +91,35 @@ enum Cmd {
         #[arg(long)]
         allow_outside_paths: bool,
     },
+    /// Print the JSON Schema of device profiles or of scenarios (for editors
+    /// and validators), or write both into a folder with --out.
+    Schema {
+        /// The schema to print.
+        #[arg(value_enum, required_unless_present = "out")]
+        language: Option<SchemaLanguage>,
+        /// Write every schema into this folder (`profile.schema.json`,
+        /// `scenario.schema.json`); the repository's are in scenarios/schema.
+        #[arg(long, value_name = "DIR", conflicts_with = "language")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// The YAML languages `boardloop schema` describes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaLanguage {
+    /// Device profiles (scenarios/devices/*.yaml).
+    Profile,
+    /// Scenarios (scenarios/<board>/*.yaml).
+    Scenario,
+}
+
+impl From<SchemaLanguage> for Language {
+    fn from(l: SchemaLanguage) -> Language {
+        match l {
+            SchemaLanguage::Profile => Language::Profile,
+            SchemaLanguage::Scenario => Language::Scenario,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -143,6 +173,30 @@ fn main() -> ExitCode {
         } => {
             boardloop_emulators::load::allow_outside_paths(allow_outside_paths);
             cmd_check(files)
+        }
+        Cmd::Schema { language, out } => cmd_schema(language.map(Language::from), out),
+    }
+}
+
+fn cmd_schema(language: Option<Language>, out: Option<PathBuf>) -> ExitCode {
+    let written = match (language, out) {
+        (Some(l), _) => std::io::stdout().write_all(l.schema_text().as_bytes()),
+        (None, Some(dir)) => std::fs::create_dir_all(&dir).and_then(|()| {
+            Language::ALL.iter().try_for_each(|l| {
+                let path = dir.join(l.file_name());
+                std::fs::write(&path, l.schema_text())?;
+                eprintln!("wrote {}", path.display());
+                Ok(())
+            })
+        }),
+        // clap requires one of the two.
+        (None, None) => unreachable!("clap requires a language or --out"),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot write the schema: {e}");
+            ExitCode::FAILURE
         }
     }
 }

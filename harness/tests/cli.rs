@@ -1,6 +1,6 @@
 //! The `boardloop` command as users and CI call it: the `device` target against a
 //! separate `boardloop emulate` process through a rig file, `check` on bad files,
-//! `boards`.
+//! `boards`, `schema`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -168,6 +168,38 @@ fn boards_lists_brainflow_ids_and_layouts() {
             .any(|l| l.starts_with("cyton_daisy") && l.contains("125 Hz")),
         "{text}"
     );
+}
+
+#[test]
+fn schema_prints_one_language_or_writes_both_as_committed() {
+    for language in ["profile", "scenario"] {
+        let out = Command::new(exe())
+            .current_dir(root())
+            .args(["schema", language])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let committed =
+            std::fs::read(root().join(format!("scenarios/schema/{language}.schema.json"))).unwrap();
+        assert!(
+            out.stdout == committed,
+            "`schema {language}` differs from the committed file"
+        );
+    }
+    let dir = scratch("schema");
+    let (ok, text) = run(&["schema", "--out", dir.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    for file in ["profile.schema.json", "scenario.schema.json"] {
+        assert_eq!(
+            std::fs::read(dir.join(file)).unwrap(),
+            std::fs::read(root().join("scenarios/schema").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // Neither a language nor a folder: clap says what is missing.
+    let (ok, text) = run(&["schema"]);
+    assert!(!ok && text.contains("<LANGUAGE>"), "{text}");
 }
 
 /// A scenarios folder of two Cyton scenarios, one that passes and one whose
