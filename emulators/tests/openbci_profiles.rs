@@ -226,7 +226,7 @@ const COMMON: &[(&str, &str)] = &[
     ("V", "v3.1.5$$$"),
     // processChar l.298-305
     ("d", "updating channel settings to default$$$"),
-    // reportDefaultChannelSettings l.2364-2376
+    // reportDefaultChannelSettings l.2366-2377
     ("D", "060110$$$"),
     // processIncomingChannelSettings l.1158-1165, l.1076-1081, l.1113-1121
     ("x1060110X", "Success: Channel set for 1$$$"),
@@ -235,7 +235,7 @@ const COMMON: &[(&str, &str)] = &[
     ("xI060110X", "Success: Channel set for 16$$$"),
     ("x106X", "Failure: too few chars$$$"),
     ("x10601100", "Failure: Err: 9th char not X$$$"),
-    // no field is refused: unknown channel → 1 (getChannelCommandForAsciiChar l.4276-4316)
+    // no field is refused: unknown channel → 1 (getChannelCommandForAsciiChar l.4275-4316)
     ("x9060110X", "Success: Channel set for 1$$$"),
     ("x1090110X", "Success: Channel set for 1$$$"),
     // processIncomingLeadOffSettings l.1282-1289, l.1210-1215, l.1236-1242
@@ -243,14 +243,14 @@ const COMMON: &[(&str, &str)] = &[
     ("zU01Z", "Success: Lead off set for 15$$$"),
     ("z10Z", "Failure: too few chars$$$"),
     ("z1010", "Failure: Err: 5th char not Z$$$"),
-    // activateAllChannelsToTestCondition l.822-848
+    // activateAllChannelsToTestCondition l.821-847
     ("0", "Success: Configured internal test signal.$$$"),
     ("-", "Success: Configured internal test signal.$$$"),
     ("=", "Success: Configured internal test signal.$$$"),
     ("p", "Success: Configured internal test signal.$$$"),
     ("[", "Success: Configured internal test signal.$$$"),
     ("]", "Success: Configured internal test signal.$$$"),
-    // processIncomingSampleRate l.977-1036
+    // processIncomingSampleRate l.977-1041
     ("~~", "Success: Sample rate is 250Hz$$$"),
     ("~0", "Success: Sample rate is 16000Hz$$$"),
     ("~5", "Success: Sample rate is 500Hz$$$"),
@@ -258,7 +258,7 @@ const COMMON: &[(&str, &str)] = &[
     ("~6", "Success: Sample rate is 250Hz$$$"),
     ("~7", "Failure: sample value out of bounds$$$"),
     ("~a", "Failure: invalid sample value$$$"),
-    // processIncomingBoardMode l.848-882, getBoardMode l.953-971
+    // processIncomingBoardMode l.850-883, getBoardMode l.957-975
     ("//", "Success: default$$$"),
     ("/1", "Success: debug$$$"),
     ("//", "Success: debug$$$"),
@@ -272,7 +272,7 @@ const COMMON: &[(&str, &str)] = &[
     ("/x", "Failure: invalid board mode value.$$$"),
     ("/0", "Success: default$$$"),
     ("//", "Success: default$$$"),
-    // processChar l.388-407
+    // processChar l.389-409
     ("<", "Time stamp ON$$$"),
     (">", "Time stamp OFF$$$"),
 ];
@@ -289,7 +289,7 @@ fn firmware_replies(name: &str, banner: &str, daisy_cases: &[(&str, &str)]) -> D
 #[test]
 fn cyton_replies_match_firmware_v3_1_5() {
     // boardReset l.795-806: no Daisy line; v3.1.5 still says v3.1.2.
-    // processChar l.309-335, attachDaisy l.2274-2281: c says nothing without a
+    // processChar l.312-335, attachDaisy l.2274-2281: c says nothing without a
     // Daisy; C's two prints run together.
     firmware_replies(
         "cyton",
@@ -305,8 +305,8 @@ fn cyton_replies_match_firmware_v3_1_5() {
 
 #[test]
 fn daisy_replies_match_firmware_v3_1_5() {
-    // boardReset l.795-806 with the Daisy line (l.798-802); processChar l.309-335,
-    // removeDaisy l.2243-2254, attachDaisy l.2283-2289.
+    // boardReset l.795-806 with the Daisy line (l.798-802); processChar l.312-335,
+    // removeDaisy l.2241-2264, attachDaisy l.2283-2289.
     let mut d = firmware_replies(
         "cyton_daisy",
         "OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\n\
@@ -328,7 +328,7 @@ fn daisy_replies_match_firmware_v3_1_5() {
 
 #[test]
 fn multi_byte_timeout_message() {
-    // checkMultiCharCmdTimer l.512-530, MULTI_CHAR_COMMAND_TIMEOUT_MS 1000
+    // checkMultiCharCmdTimer l.514-532, MULTI_CHAR_COMMAND_TIMEOUT_MS 1000
     // (_Definitions.h l.363); the late byte is then read as a command of its own.
     for name in ["cyton", "cyton_daisy"] {
         for start in ["x", "z", "~", "/"] {
