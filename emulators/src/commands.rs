@@ -42,6 +42,8 @@ pub struct CommandRule {
     pub bad_field: Option<String>,
     /// An incomplete frame is dropped after this long.
     pub timeout: Option<std::time::Duration>,
+    /// Reply when an incomplete frame is dropped.
+    pub timeout_reply: Option<String>,
 }
 
 /// The left side of an assignment.
@@ -128,6 +130,17 @@ impl CommandSet {
                 }
                 for (k, v) in &fm.map {
                     map.insert(one_byte(k, &format!("fields.{name}.map"))?, *v);
+                }
+                if let Some(v) = fm.default {
+                    if fm.at == 0 {
+                        return Err(fail(
+                            format!("{p}.fields.{name}.default"),
+                            "is not allowed at position 0",
+                        ));
+                    }
+                    for b in 0..=255u8 {
+                        map.entry(b).or_insert(v);
+                    }
                 }
                 if map.is_empty() {
                     return Err(fail(
@@ -221,6 +234,7 @@ impl CommandSet {
                 reply: d.reply.clone(),
                 stream: d.stream,
                 reset: d.reset,
+                timeout_reply: d.frame.as_ref().and_then(|f| f.timeout_reply.clone()),
                 too_few,
                 bad_end,
                 bad_field,
@@ -324,10 +338,15 @@ impl CommandParser {
                 _ => false,
             };
             if expired {
+                let first = self.pending[0];
                 out.push(Parsed::Rejected {
                     text: self.take(set.charset),
                     reason: "incomplete command timed out".into(),
-                    reply: None,
+                    reply: set
+                        .rules
+                        .iter()
+                        .find(|r| r.starts.contains(&first))
+                        .and_then(|r| r.timeout_reply.clone()),
                 });
             }
         }
@@ -460,6 +479,8 @@ pub fn apply(
 /// writes it as binary bytes instead, one character U+0000..U+00FF per byte
 /// (meant for `charset: latin1`), FMT one of `u8`, `u16le`, `u16be`, `u24le`,
 /// `u24be`, `u32le`, `u32be` (the value rounded, wrapped to the width).
+/// `{name|a|b|c}` writes the alternative the rounded value indexes (0 → `a`);
+/// out of range, the placeholder stays as written.
 pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -468,9 +489,28 @@ pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
         let after = &rest[open + 1..];
         match after.find('}') {
             Some(close) => {
-                let (name, format) = match after[..close].split_once(':') {
+                let inner = &after[..close];
+                if let Some((name, alts)) = inner.split_once('|') {
+                    let v = fields
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, v)| *v)
+                        .or_else(|| state.get(name));
+                    let alts: Vec<&str> = alts.split('|').collect();
+                    match v.map(|v| v.round()).filter(|v| *v >= 0.0) {
+                        Some(i) if (i as usize) < alts.len() => out.push_str(alts[i as usize]),
+                        _ => {
+                            out.push('{');
+                            out.push_str(inner);
+                            out.push('}');
+                        }
+                    }
+                    rest = &after[close + 1..];
+                    continue;
+                }
+                let (name, format) = match inner.split_once(':') {
                     Some((n, f)) => (n, binary_format(f)),
-                    None => (&after[..close], None),
+                    None => (inner, None),
                 };
                 let v = fields
                     .iter()
@@ -505,4 +545,21 @@ pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_choice_writes_the_indexed_text_or_stays_as_written() {
+        let st = State::default();
+        let r = |v: f64| render("<{m|zero||two}>", &[("m", v)], &st);
+        assert_eq!(r(0.0), "<zero>");
+        assert_eq!(r(1.0), "<>");
+        assert_eq!(r(2.0), "<two>");
+        assert_eq!(r(3.0), "<{m|zero||two}>");
+        assert_eq!(r(-1.0), "<{m|zero||two}>");
+        assert_eq!(render("{nope|a}", &[], &st), "{nope|a}");
+    }
 }

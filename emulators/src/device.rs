@@ -303,7 +303,7 @@ impl Device {
     }
 
     fn reply(&self, text: &str, out: &mut Vec<Output>) {
-        if self.profile.decl.quiet_while_streaming && self.streaming {
+        if text.is_empty() || (self.profile.decl.quiet_while_streaming && self.streaming) {
             return;
         }
         // A reply's characters are checked at load only as a template: a

@@ -217,6 +217,9 @@ pub struct FrameDecl {
     /// A command still incomplete this long after its first character is dropped,
     /// so a stray start character cannot swallow later commands for ever.
     pub timeout_ms: Option<u64>,
+    /// Reply when an incomplete command is dropped after `timeout_ms` (sent when
+    /// the next byte arrives).
+    pub timeout_reply: Option<String>,
 }
 
 /// A field of a patterned command.
@@ -232,6 +235,9 @@ pub struct FieldMatchDecl {
     /// argument such as a little-endian divider's low byte. Replaces `map`.
     #[serde(default)]
     pub any_byte: bool,
+    /// The value of every byte `map` does not list (a firmware that reads any
+    /// character and falls back to a default). Not for position 0.
+    pub default: Option<f64>,
 }
 
 /// What a command does to the stream.

@@ -5,6 +5,7 @@ use boardloop_emulators::scenario::ScenarioDecl;
 use boardloop_emulators::{Device, Output, Profile, Scenario};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 fn devices() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices")
@@ -57,10 +58,14 @@ fn cyton_handshake_and_replies() {
     );
     assert_eq!(d.state().at("gain", 3), Some(8.0));
     assert_eq!(replies(d.feed(b"x30X")), "Failure: too few chars$$$");
-    assert_eq!(replies(d.feed(b"x30401100")), "Failure: 9th char not X$$$");
+    assert_eq!(
+        replies(d.feed(b"x30401100")),
+        "Failure: Err: 9th char not X$$$"
+    );
+    // The firmware refuses no field: an unknown channel character is channel 1.
     assert_eq!(
         replies(d.feed(b"x9040110X")),
-        "Failure: Err: invalid channel settings$$$"
+        "Success: Channel set for 1$$$"
     );
     // Stacked blocks in one write.
     assert_eq!(
@@ -71,8 +76,8 @@ fn cyton_handshake_and_replies() {
         (d.state().at("gain", 1), d.state().at("gain", 2)),
         (Some(1.0), Some(2.0))
     );
-    assert_eq!(replies(d.feed(b"~5")), "Sample rate set to 500Hz$$$");
-    assert_eq!(replies(d.feed(b"~~")), "Sample rate is 500Hz$$$");
+    assert_eq!(replies(d.feed(b"~5")), "Success: Sample rate is 500Hz$$$");
+    assert_eq!(replies(d.feed(b"~~")), "Success: Sample rate is 500Hz$$$");
     assert_eq!(replies(d.feed(b"/2")), "Success: analog$$$");
     assert_eq!(d.state().get("end_byte"), Some(0xC1 as f64));
     assert_eq!(
@@ -180,13 +185,177 @@ fn an_incomplete_command_times_out_instead_of_swallowing_the_next() {
         replies(early.feed_at(b"v", Some(Duration::from_millis(500)))),
         ""
     );
-    // ...after it, the frame is dropped and `v` is a soft reset again.
+    // ...after it, the frame is dropped (with the firmware's timeout message) and
+    // `v` is a soft reset again.
     let banner = replies(d.feed_at(b"v", Some(Duration::from_millis(1500))));
-    assert!(banner.starts_with("OpenBCI V3"), "{banner:?}");
+    let timeout =
+        "Timeout processing multi byte message - please send all commands at once as of v2$$$";
+    assert!(banner.starts_with(timeout), "{banner:?}");
+    assert!(
+        banner[timeout.len()..].starts_with("OpenBCI V3"),
+        "{banner:?}"
+    );
     let last = d.commands().iter().rev().nth(1).unwrap();
     assert_eq!(last.text, "x1");
     assert_eq!(
         last.rejected.as_deref(),
         Some("incomplete command timed out")
     );
+}
+
+// Every text reply of the Cyton and Cyton+Daisy profiles, byte for byte, as
+// OpenBCI's firmware v3.1.5 prints it (OpenBCI/OpenBCI_Cyton_Library, tag v3.1.5,
+// `OpenBCI_32bit_Library.cpp`; the line numbers below are that file's). The
+// expected strings are written out here from the firmware's `printAll` calls, not
+// read from the profiles, so a profile edit that drifts from the firmware fails.
+
+fn fresh(name: &str) -> Device {
+    device(&scenario(name, ""))
+}
+
+/// Sends each command and checks the exact reply.
+fn check(d: &mut Device, cases: &[(&str, &str)]) {
+    for (send, want) in cases {
+        assert_eq!(replies(d.feed(send.as_bytes())), *want, "reply to {send:?}");
+    }
+}
+
+/// Replies both boards give alike.
+const COMMON: &[(&str, &str)] = &[
+    // processChar l.471-473
+    ("V", "v3.1.5$$$"),
+    // processChar l.298-305
+    ("d", "updating channel settings to default$$$"),
+    // reportDefaultChannelSettings l.2366-2377
+    ("D", "060110$$$"),
+    // processIncomingChannelSettings l.1158-1165, l.1076-1081, l.1113-1121
+    ("x1060110X", "Success: Channel set for 1$$$"),
+    ("x8160110X", "Success: Channel set for 8$$$"),
+    ("xQ060110X", "Success: Channel set for 9$$$"),
+    ("xI060110X", "Success: Channel set for 16$$$"),
+    ("x106X", "Failure: too few chars$$$"),
+    ("x10601100", "Failure: Err: 9th char not X$$$"),
+    // no field is refused: unknown channel → 1 (getChannelCommandForAsciiChar l.4275-4316)
+    ("x9060110X", "Success: Channel set for 1$$$"),
+    ("x1090110X", "Success: Channel set for 1$$$"),
+    // processIncomingLeadOffSettings l.1282-1289, l.1210-1215, l.1236-1242
+    ("z101Z", "Success: Lead off set for 1$$$"),
+    ("zU01Z", "Success: Lead off set for 15$$$"),
+    ("z10Z", "Failure: too few chars$$$"),
+    ("z1010", "Failure: Err: 5th char not Z$$$"),
+    // activateAllChannelsToTestCondition l.821-847
+    ("0", "Success: Configured internal test signal.$$$"),
+    ("-", "Success: Configured internal test signal.$$$"),
+    ("=", "Success: Configured internal test signal.$$$"),
+    ("p", "Success: Configured internal test signal.$$$"),
+    ("[", "Success: Configured internal test signal.$$$"),
+    ("]", "Success: Configured internal test signal.$$$"),
+    // processIncomingSampleRate l.977-1041
+    ("~~", "Success: Sample rate is 250Hz$$$"),
+    ("~0", "Success: Sample rate is 16000Hz$$$"),
+    ("~5", "Success: Sample rate is 500Hz$$$"),
+    ("~~", "Success: Sample rate is 500Hz$$$"),
+    ("~6", "Success: Sample rate is 250Hz$$$"),
+    ("~7", "Failure: sample value out of bounds$$$"),
+    ("~a", "Failure: invalid sample value$$$"),
+    // processIncomingBoardMode l.850-883, getBoardMode l.957-975
+    ("//", "Success: default$$$"),
+    ("/1", "Success: debug$$$"),
+    ("//", "Success: debug$$$"),
+    ("/2", "Success: analog$$$"),
+    ("//", "Success: analog$$$"),
+    ("/3", "Success: digital$$$"),
+    ("//", "Success: digital$$$"),
+    ("/4", "Success: marker$$$"),
+    ("//", "Success: marker$$$"),
+    ("/6", "Failure: board mode value out of bounds.$$$"),
+    ("/x", "Failure: invalid board mode value.$$$"),
+    ("/0", "Success: default$$$"),
+    ("//", "Success: default$$$"),
+    // processChar l.389-409
+    ("<", "Time stamp ON$$$"),
+    (">", "Time stamp OFF$$$"),
+];
+
+/// The soft-reset banner, the replies both boards share, then `c`/`C`.
+fn firmware_replies(name: &str, banner: &str, daisy_cases: &[(&str, &str)]) -> Device {
+    let mut d = fresh(name);
+    check(&mut d, &[("v", banner)]);
+    check(&mut d, COMMON);
+    check(&mut d, daisy_cases);
+    d
+}
+
+#[test]
+fn cyton_replies_match_firmware_v3_1_5() {
+    // boardReset l.795-806: no Daisy line; v3.1.5 still says v3.1.2.
+    // processChar l.312-335, attachDaisy l.2274-2281: c says nothing without a
+    // Daisy; C's two prints run together.
+    firmware_replies(
+        "cyton",
+        "OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\n\
+         LIS3DH Device ID: 0x33\nFirmware: v3.1.2\n$$$",
+        &[
+            ("c", ""),
+            ("C", "no daisy to attach!8$$$"),
+            ("C", "no daisy to attach!8$$$"),
+        ],
+    );
+}
+
+#[test]
+fn daisy_replies_match_firmware_v3_1_5() {
+    // boardReset l.795-806 with the Daisy line (l.798-802); processChar l.312-335,
+    // removeDaisy l.2241-2264, attachDaisy l.2283-2289.
+    let mut d = firmware_replies(
+        "cyton_daisy",
+        "OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\n\
+         On Daisy ADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\n\
+         Firmware: v3.1.2\n$$$",
+        &[
+            ("C", "16$$$"),
+            ("c", "daisy removed$$$"),
+            ("c", ""),
+            ("C", "daisy attached16$$$"),
+            ("C", "16$$$"),
+            ("c", "daisy removed$$$"),
+        ],
+    );
+    // A soft reset finds the Daisy again.
+    replies(d.feed(b"v"));
+    check(&mut d, &[("C", "16$$$")]);
+}
+
+#[test]
+fn multi_byte_timeout_message() {
+    // checkMultiCharCmdTimer l.514-532, MULTI_CHAR_COMMAND_TIMEOUT_MS 1000
+    // (_Definitions.h l.363); the late byte is then read as a command of its own.
+    for name in ["cyton", "cyton_daisy"] {
+        for start in ["x", "z", "~", "/"] {
+            let mut d = fresh(name);
+            let t0 = Duration::from_secs(10);
+            assert_eq!(replies(d.feed_at(start.as_bytes(), Some(t0))), "");
+            let late = t0 + Duration::from_millis(1100);
+            assert_eq!(
+                replies(d.feed_at(b"V", Some(late))),
+                "Timeout processing multi byte message - please send all commands \
+                 at once as of v2$$$v3.1.5$$$",
+                "{name}: {start}"
+            );
+        }
+    }
+}
+
+#[test]
+fn quiet_while_streaming() {
+    // Every reply above is printed only when not streaming (`if (!streaming)`).
+    let mut d = fresh("cyton");
+    assert_eq!(d.feed(b"b"), vec![Output::StreamStarted]);
+    for (send, _) in COMMON {
+        assert_eq!(
+            replies(d.feed(send.as_bytes())),
+            "",
+            "{send:?} while streaming"
+        );
+    }
 }
