@@ -35,7 +35,7 @@ for i in range(n):
         if end == 0xC0: aux = [0]*6
     stream += packet(c, end, eeg, aux)
 open('/tmp/bf_stream.bin', 'wb').write(stream)
-BANNER = b"OpenBCI V3 8-16 channel\nADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.1\n$$$"
+BANNER = b"OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.2\n$$$"
 def device(m, stop):
     while not stop.is_set():
         try: b = os.read(m, 64)

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 const BANNER: &[u8] =
-    b"OpenBCI V3 8-16 channel\nADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.1\n$$$";
+    b"OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.2\n$$$";
 const UV_G24: f64 = 4.5 / 8_388_607.0 / 24.0 * 1e6;
 
 #[derive(Clone, Default)]
@@ -100,7 +100,7 @@ fn spawn_device(mut link: Box<dyn SerialLink>, s: Script) -> thread::JoinHandle<
                         let reply = if acc.len() == 9 && b == b'X' {
                             format!("Success: Channel set for {}$$$", acc[1] as char)
                         } else {
-                            "Failure: 9th char not X$$$".to_string()
+                            "Failure: Err: 9th char not X$$$".to_string()
                         };
                         // The firmware echoes nothing while streaming.
                         if !streaming {
