@@ -6,6 +6,7 @@ pub mod ble;
 pub mod commands;
 pub mod device;
 pub mod expr;
+pub mod extends;
 pub mod layout;
 pub mod limits;
 pub mod load;

@@ -92,3 +92,8 @@ pub const SPEED_RANGE: std::ops::RangeInclusive<f64> = 0.001..=10_000.0;
 /// profile or CSV file outside its scenarios folder (`boardloop check
 /// --allow-outside-paths` sets the same permission).
 pub const ALLOW_OUTSIDE_PATHS_ENV: &str = "BOARDLOOP_ALLOW_OUTSIDE_PATHS";
+
+/// Most `extends` steps from a profile to the last profile it builds on. A
+/// device family needs one or two; the bound keeps a long chain of small
+/// files from multiplying the work of loading one profile.
+pub const MAX_EXTENDS_DEPTH: usize = 8;

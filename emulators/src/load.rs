@@ -56,8 +56,16 @@ impl LoadError {
 /// `deny_unknown_fields`), and every error carries the file and position. Files
 /// over [`MAX_FILE_BYTES`] and text that is not UTF-8 are refused before parsing.
 pub fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<(T, String), LoadError> {
+    let text = read_text(path)?;
+    let value = parse_yaml(path, &text)?;
+    Ok((value, text))
+}
+
+/// Reads a YAML file's text: at most [`MAX_FILE_BYTES`], UTF-8 (an error
+/// names the first byte that is not).
+pub(crate) fn read_text(path: &Path) -> Result<String, LoadError> {
     let bytes = read_limited(path, MAX_FILE_BYTES)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let at = e.utf8_error().valid_up_to();
         let (line, column) = line_column(&bytes[..at]);
@@ -68,9 +76,7 @@ pub fn read_yaml<T: DeserializeOwned>(path: &Path) -> Result<(T, String), LoadEr
             field: None,
             message: format!("not UTF-8 text (byte {at} is 0x{:02X})", bytes[at]),
         }
-    })?;
-    let value = parse_yaml(path, &text)?;
-    Ok((value, text))
+    })
 }
 
 /// Reads a regular file of at most `limit` bytes. Anything else (a device such
@@ -142,7 +148,7 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Loa
 /// nesting to the end, which is quadratic (measured: 30,000 flow levels took
 /// 3.2 s to reject, 100,000 took 39 s). Syntax errors are left to the
 /// deserializer, which reports them the usual way.
-fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
+pub(crate) fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
     if text.len() as u64 > MAX_FILE_BYTES {
         return Err(LoadError::file(
             path,
@@ -258,7 +264,7 @@ fn prescan(path: &Path, text: &str) -> Result<(), LoadError> {
 }
 
 /// What [`prescan`] needs of a libyaml event: anchors and alias names.
-enum YamlEvent {
+pub(crate) enum YamlEvent {
     /// A sequence (`false`) or mapping (`true`) starts, with its anchor.
     Start(Option<Vec<u8>>, bool),
     /// A sequence or mapping ends.
@@ -280,7 +286,7 @@ enum YamlEvent {
 
 /// libyaml's parser over a string, one event at a time (serde_yaml_ng keeps
 /// its own private; this one can stop early).
-struct EventReader<'a> {
+pub(crate) struct EventReader<'a> {
     parser: Box<std::mem::MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
     initialized: bool,
     done: bool,
@@ -288,7 +294,7 @@ struct EventReader<'a> {
 }
 
 impl<'a> EventReader<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let mut parser = Box::new(std::mem::MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
         // SAFETY: the parser is initialized in place, on the heap, so it never
         // moves; `text` outlives it (the lifetime 'a), and it is deleted in Drop
@@ -310,7 +316,7 @@ impl<'a> EventReader<'a> {
         }
     }
 
-    fn next(&mut self) -> Option<(YamlEvent, Mark)> {
+    pub(crate) fn next(&mut self) -> Option<(YamlEvent, Mark)> {
         if self.done {
             return None;
         }
@@ -384,9 +390,9 @@ impl Drop for EventReader<'_> {
 
 /// A 0-based position in YAML text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Mark {
-    line: usize,
-    column: usize,
+pub(crate) struct Mark {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
 }
 
 fn split_field_path(msg: &str) -> (Option<String>, String) {

@@ -7,9 +7,10 @@
 
 use crate::commands::{CommandRule, CommandSet};
 use crate::expr::Expr;
+use crate::extends::resolve;
 use crate::layout::{Endian, Layout};
 use crate::limits::{MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_STATE_ARRAY};
-use crate::load::{read_yaml, semantic_error, LoadError};
+use crate::load::{parse_yaml, semantic_error, LoadError};
 use crate::state::{State, StateValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
@@ -20,6 +21,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileDecl {
+    /// Another profile in this folder (`muse_2`) that this one states only
+    /// the differences from: each top-level entry written here replaces the
+    /// base's whole (a list or a mapping too); the rest comes from the base.
+    /// A file with `extends` may leave out any field its base gives.
+    #[serde(default)]
+    pub extends: Option<String>,
     /// The device's name (`cyton`), equal to the file stem.
     pub name: String,
     /// A line for people.
@@ -410,7 +417,7 @@ fn char_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D:
 pub struct Profile {
     /// The file it came from.
     pub path: PathBuf,
-    /// The declaration as written.
+    /// The declaration as written, with its `extends` resolved.
     pub decl: ProfileDecl,
     /// Power-on state.
     pub initial_state: State,
@@ -447,10 +454,13 @@ pub struct Stream {
 pub const PACKET_VARS: &[&str] = &["packet", "sample", "slot", "counter", "rate", "first"];
 
 impl Profile {
-    /// Loads and validates a profile file.
+    /// Loads and validates a profile file, with the profiles it extends
+    /// (see [`crate::extends`]); an error names the file and line it is about.
     pub fn load(path: &Path) -> Result<Profile, LoadError> {
-        let (decl, text): (ProfileDecl, String) = read_yaml(path)?;
-        Self::from_decl(path, &text, decl)
+        let resolved = resolve(path)?;
+        let decl: ProfileDecl =
+            parse_yaml(path, &resolved.text).map_err(|e| resolved.relocate(e))?;
+        Self::from_decl(path, &resolved.text, decl).map_err(|e| resolved.relocate(e))
     }
 
     /// Validates a parsed declaration (`text` is the source, for error lines).
@@ -458,6 +468,14 @@ impl Profile {
         let err = |field: String, needle: &str, msg: String| {
             semantic_error(path, text, field, needle, msg)
         };
+        if decl.extends.is_some() {
+            // Only `load` knows the folder the base is in.
+            return Err(err(
+                "extends".into(),
+                "extends:",
+                "`extends` is resolved when the profile is loaded from its file".into(),
+            ));
+        }
         if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
             if stem != decl.name {
                 return Err(err(

@@ -55,6 +55,9 @@ impl Language {
                 "boardloop scenario",
             ),
         };
+        if self == Language::Profile {
+            partial_when_extending(&mut schema);
+        }
         // The Rust type's name (`ProfileDecl`) means nothing to whoever
         // writes the YAML; an editor shows the title.
         schema.insert("title".into(), title.into());
@@ -94,6 +97,16 @@ fn scalars_are_text(schema: &mut Schema) {
             types.extend(ts.iter().filter(|t| *t == "null").cloned());
         }
         schema.insert("type".into(), types.into());
+    }
+}
+
+/// Makes the top-level required fields required only of a profile without
+/// `extends`: one with it may leave out whatever its base gives (the loader
+/// checks the resolved profile whole), and an editor must not flag it.
+fn partial_when_extending(schema: &mut Schema) {
+    if let Some(required) = schema.remove("required") {
+        schema.insert("if".into(), serde_json::json!({ "required": ["extends"] }));
+        schema.insert("else".into(), serde_json::json!({ "required": required }));
     }
 }
 

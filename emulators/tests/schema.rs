@@ -130,6 +130,32 @@ fn every_yaml_file_is_valid_against_its_schema() {
     assert!(counts[0] >= 10 && counts[1] >= 90, "{counts:?}");
 }
 
+/// A profile with `extends` is partial, so the schema asks nothing of it
+/// but its fields' shapes (an editor must not flag what its base gives); the
+/// profile it resolves to must be whole and valid.
+#[test]
+fn every_resolved_profile_is_valid_against_the_schema() {
+    let profile = validator(Language::Profile);
+    let mut extending = 0;
+    let mut invalid = Vec::new();
+    for (relative, path) in yaml_files() {
+        if language_of(&relative) != Language::Profile {
+            continue;
+        }
+        let resolved = boardloop_emulators::extends::resolve(&path).unwrap();
+        extending += usize::from(resolved.files.len() > 1);
+        let errors = schema_errors(&profile, &resolved.text);
+        if !errors.is_empty() {
+            invalid.push(format!("{} resolved:\n{errors}", relative.display()));
+        }
+    }
+    assert!(invalid.is_empty(), "{}", invalid.join("\n"));
+    assert!(extending >= 2, "only {extending} profiles use `extends`");
+    // Without `extends`, a field left out is refused as before.
+    assert!(!schema_errors(&profile, "name: x\n").is_empty());
+    assert!(schema_errors(&profile, "extends: y\nname: x\n").is_empty());
+}
+
 /// `text` with `from` replaced once by `to` (which must be there).
 fn misspell(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "`{from}` is not in the file");
