@@ -151,11 +151,6 @@ impl<S: HostSource> HostBoard<S> {
         }
     }
 
-    /// The source, for its own settings and tests.
-    pub fn source(&self) -> &S {
-        &self.source
-    }
-
     /// The layout of `preset`: `BoardNotCreated` before `prepare_session`
     /// (the layouts may come from the params), `InvalidArguments` for a
     /// preset the session does not fill.
@@ -175,11 +170,8 @@ impl<S: HostSource> HostBoard<S> {
     }
 
     fn join(&mut self) {
-        self.feed.set_stopped(true);
-        for t in self.threads.drain(..) {
-            if t.join().is_err() {
-                tracing::error!("{} thread panicked", self.source.board_id().name());
-            }
+        if stop_threads(&self.feed, &mut self.threads) {
+            tracing::error!("{} thread panicked", self.source.board_id().name());
         }
         self.streaming = false;
     }
@@ -336,12 +328,17 @@ impl<S: HostSource> Board for HostBoard<S> {
     }
 }
 
+/// Stops the session's threads and waits for them; true if one panicked.
+fn stop_threads(feed: &Feed, threads: &mut Vec<JoinHandle<()>>) -> bool {
+    feed.set_stopped(true);
+    // Every thread is joined: `any` would stop at the first that panicked.
+    let panicked = threads.drain(..).map(|t| t.join().is_err());
+    panicked.filter(|p| *p).count() > 0
+}
+
 impl<S> Drop for HostBoard<S> {
     fn drop(&mut self) {
-        self.feed.set_stopped(true);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        stop_threads(&self.feed, &mut self.threads);
     }
 }
 
