@@ -589,6 +589,9 @@ mod tests {
         assert_eq!(r("{n - 6|a|b}"), "b");
         assert_eq!(r("{n + 0x100:hex2}"), "07", "wrapped to a byte");
         // Not an expression, an unknown name or format: kept as written.
-        assert_eq!(r("{\"rc\":0}{reg[3]}{n:hex3}"), "{\"rc\":0}{reg[3]}{n:hex3}");
+        assert_eq!(
+            r("{\"rc\":0}{reg[3]}{n:hex3}"),
+            "{\"rc\":0}{reg[3]}{n:hex3}"
+        );
     }
 }
