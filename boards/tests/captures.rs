@@ -150,15 +150,18 @@ fn bled112_value(frame: &[u8]) -> (u8, u16, u8, &[u8]) {
     (frame[4], handle, frame[7], &frame[9..])
 }
 
-/// A field of `n` bits, MSB first, from bit `at`, read as BrainFlow reads
-/// compressed Ganglion values (negatives one below two's complement).
-fn field(b: &[u8], at: usize, n: usize) -> i64 {
-    let mut v: i64 = 0;
-    for k in at..at + n {
-        v = (v << 1) | i64::from((b[k / 8] >> (7 - k % 8)) & 1);
+/// Field `k` of a 19-bit delta packet (eight fields after the id byte, MSB
+/// first), read through a 32-bit window and with BrainFlow's sign convention
+/// (negatives one below two's complement).
+fn delta19(packet: &[u8], k: usize) -> i64 {
+    let at = 19 * k;
+    let mut window = [0u8; 4];
+    for (w, b) in window.iter_mut().zip(&packet[1 + at / 8..]) {
+        *w = *b;
     }
-    if v >> (n - 1) & 1 == 1 {
-        v - (1 << n) - 1
+    let v = i64::from((u32::from_be_bytes(window) << (at % 8)) >> 13);
+    if v >= 1 << 18 {
+        v - (1 << 19) - 1
     } else {
         v
     }
@@ -171,7 +174,7 @@ fn ganglion_firmware_2_delta_packet_decodes_without_loss() {
     let (conn, handle, kind, value) = bled112_value(&frame);
     assert_eq!((conn, handle, kind, value.len()), (0, 25, 1, 20));
     assert_eq!(value[0], 106, "firmware 2: ids 101-200 are 19-bit deltas");
-    let deltas: Vec<i64> = (0..8).map(|k| field(value, 8 + 19 * k, 19)).collect();
+    let deltas: Vec<i64> = (0..8).map(|k| delta19(value, k)).collect();
     let mut d = GanglionDecoder::new(GanglionFirmware::V2);
     let mut rows = Rows::new(0);
     d.decode(value, &mut rows);

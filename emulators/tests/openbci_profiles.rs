@@ -469,13 +469,13 @@ fn register_dump_follows_the_device_state() {
     let mut daisy = ads_after_reset(0x95);
     board[5 + 2] = 0x80 | 3 << 4 | 0x08 | 1;
     board[5 + 4] = 0x80 | 0x60;
-    board[13] = 0xFF & !(1 << 2) & !(1 << 4);
+    board[13] = !(1 << 2 | 1 << 4); // channels 3 (x: no bias) and 5 (keyed off)
     board[14] = board[13];
     board[15] = 1 << 1;
     board[16] = 1 << 1;
     board[21] = 0x20;
     daisy[5 + 1] = 0x60;
-    daisy[13] = 0xFF & !(1 << 1);
+    daisy[13] = !(1 << 1); // channel 10 out of bias
     daisy[14] = daisy[13];
     assert_eq!(replies(d.feed(b"?")), dump(&board, Some(&daisy)));
     // Test signal `p` (2x amplitude, DC): CONFIG2 0xD7 and every input set to the
