@@ -475,71 +475,59 @@ pub fn apply(
     Ok(rule.reply.as_ref().map(|t| render(t, &extra, state)))
 }
 
-/// Replaces `{name}` with a field or state value, as decimal text; `{name:FMT}`
-/// writes it as binary bytes instead, one character U+0000..U+00FF per byte
-/// (meant for `charset: latin1`), FMT one of `u8`, `u16le`, `u16be`, `u24le`,
-/// `u24be`, `u32le`, `u32be` (the value rounded, wrapped to the width).
-/// `{name|a|b|c}` writes the alternative the rounded value indexes (0 → `a`);
-/// out of range, the placeholder stays as written.
+/// Replaces `{EXPR}` with the value of an expression over the command's fields
+/// and the state (a bare name is the simplest expression), as decimal text.
+/// `{EXPR:FMT}` writes it in another form, the value rounded and wrapped to the
+/// width:
+/// * binary bytes, one character U+0000..U+00FF per byte (meant for
+///   `charset: latin1`): `u8`, `u16le`, `u16be`, `u24le`, `u24be`, `u32le`,
+///   `u32be`;
+/// * text for register dumps: `hex2`, the byte as at least two upper-case hex
+///   digits (`0x3E` → `3E`, `7` → `07`); `bits8`, its eight bits from bit 7 down,
+///   joined by `, ` (`0x3E` → `0, 0, 1, 1, 1, 1, 1, 0`).
+///
+/// `{EXPR|a|b|c}` writes the alternative the rounded value indexes (0 → `a`).
+/// Anything else between braces (text that is no expression, an unknown name, an
+/// index out of range, an unknown format) stays as written, so replies may hold
+/// literal braces (JSON).
 pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
+    let scope = Scope {
+        state,
+        extra: fields,
+        bindings: &[],
+    };
+    let value = |text: &str| Expr::parse(text.trim()).ok()?.eval(&scope).ok();
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                let inner = &after[..close];
-                if let Some((name, alts)) = inner.split_once('|') {
-                    let v = fields
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map(|(_, v)| *v)
-                        .or_else(|| state.get(name));
-                    let alts: Vec<&str> = alts.split('|').collect();
-                    match v.map(|v| v.round()).filter(|v| *v >= 0.0) {
-                        Some(i) if (i as usize) < alts.len() => out.push_str(alts[i as usize]),
-                        _ => {
-                            out.push('{');
-                            out.push_str(inner);
-                            out.push('}');
-                        }
-                    }
-                    rest = &after[close + 1..];
-                    continue;
-                }
-                let (name, format) = match inner.split_once(':') {
-                    Some((n, f)) => (n, binary_format(f)),
-                    None => (inner, None),
-                };
-                let v = fields
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| *v)
-                    .or_else(|| state.get(name));
-                match (v, format) {
-                    (Some(v), Some((width, little))) => {
-                        let raw = (v.round() as i64 as u64).to_be_bytes();
-                        let mut b = raw[8 - width..].to_vec();
-                        if little {
-                            b.reverse();
-                        }
-                        out.extend(b.into_iter().map(char::from));
-                    }
-                    (Some(v), None) if !after[..close].contains(':') => {
-                        out.push_str(&format_num(v))
-                    }
-                    _ => {
-                        out.push('{');
-                        out.push_str(&after[..close]);
-                        out.push('}');
-                    }
-                }
-                rest = &after[close + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let inner = &after[..close];
+        rest = &after[close + 1..];
+        let written = match inner.split_once('|') {
+            Some((sel, alts)) => {
+                let alts: Vec<&str> = alts.split('|').collect();
+                value(sel)
+                    .map(f64::round)
+                    .filter(|v| *v >= 0.0 && (*v as usize) < alts.len())
+                    .map(|i| alts[i as usize].to_string())
             }
+            None => match inner.rsplit_once(':') {
+                Some((e, f)) => value(e).and_then(|v| formatted(v, f)),
+                None => value(inner).map(format_num),
+            },
+        };
+        match written {
+            Some(text) => out.push_str(&text),
             None => {
-                out.push_str(&rest[open..]);
-                rest = "";
+                out.push('{');
+                out.push_str(inner);
+                out.push('}');
             }
         }
     }
@@ -547,9 +535,33 @@ pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
     out
 }
 
+/// `v` written in the reply format `f` (see [`render`]); `None` for an unknown
+/// format.
+fn formatted(v: f64, f: &str) -> Option<String> {
+    let raw = v.round() as i64 as u64;
+    let byte = raw as u8;
+    Some(match f {
+        "hex2" => format!("{byte:02X}"),
+        "bits8" => (0..8)
+            .rev()
+            .map(|bit| ((byte >> bit) & 1).to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => {
+            let (width, little) = binary_format(f)?;
+            let mut b = raw.to_be_bytes()[8 - width..].to_vec();
+            if little {
+                b.reverse();
+            }
+            b.into_iter().map(char::from).collect()
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::StateValue;
 
     #[test]
     fn a_choice_writes_the_indexed_text_or_stays_as_written() {
@@ -561,5 +573,25 @@ mod tests {
         assert_eq!(r(3.0), "<{m|zero||two}>");
         assert_eq!(r(-1.0), "<{m|zero||two}>");
         assert_eq!(render("{nope|a}", &[], &st), "{nope|a}");
+    }
+
+    #[test]
+    fn expressions_and_register_formats() {
+        let st = State::new(
+            [("reg".to_string(), StateValue::Array(vec![0.0, 62.0]))]
+                .into_iter()
+                .collect(),
+        );
+        let r = |t: &str| render(t, &[("n", 7.0)], &st);
+        assert_eq!(r("{reg[2]:hex2}, {n:hex2}"), "3E, 07");
+        assert_eq!(r("{reg[2]:bits8}"), "0, 0, 1, 1, 1, 1, 1, 0");
+        assert_eq!(r("{n * 2 + reg[2]}"), "76");
+        assert_eq!(r("{n - 6|a|b}"), "b");
+        assert_eq!(r("{n + 0x100:hex2}"), "07", "wrapped to a byte");
+        // Not an expression, an unknown name or format: kept as written.
+        assert_eq!(
+            r("{\"rc\":0}{reg[3]}{n:hex3}"),
+            "{\"rc\":0}{reg[3]}{n:hex3}"
+        );
     }
 }

@@ -359,3 +359,178 @@ fn quiet_while_streaming() {
         );
     }
 }
+
+// The `?` register dump: printAllRegisters() l.1413-1432 with RREGS() l.3843-3876
+// (one line "NAME, AA, VV, b7, ..., b0" per ADS1299 register) and
+// LIS3DH_readAllRegs() l.4076-4112 ("0xRR VV"). The expected text is composed
+// here from register tables, independently of the profile's template.
+
+const ADS_NAMES: [&str; 24] = [
+    "ADS_ID",
+    "CONFIG1",
+    "CONFIG2",
+    "CONFIG3",
+    "LOFF",
+    "CH1SET",
+    "CH2SET",
+    "CH3SET",
+    "CH4SET",
+    "CH5SET",
+    "CH6SET",
+    "CH7SET",
+    "CH8SET",
+    "BIAS_SENSP",
+    "BIAS_SENSN",
+    "LOFF_SENSP",
+    "LOFF_SENSN",
+    "LOFF_FLIP",
+    "LOFF_STATP",
+    "LOFF_STATN",
+    "GPIO",
+    "MISC1",
+    "MISC2",
+    "CONFIG4",
+];
+
+/// One ADS1299's registers after the firmware's soft reset: CONFIG1 as given,
+/// CONFIG3 0xEC, LOFF 0x02, channels 0x68 (gain 24, SRB2), all in bias, GPIO at
+/// its reset value 0x0F.
+fn ads_after_reset(config1: u8) -> [u8; 24] {
+    let mut r = [0u8; 24];
+    r[0] = 0x3E;
+    r[1] = config1;
+    r[2] = 0xC0;
+    r[3] = 0xEC;
+    r[4] = 0x02;
+    r[5..13].fill(0x68);
+    r[13] = 0xFF;
+    r[14] = 0xFF;
+    r[20] = 0x0F;
+    r
+}
+
+fn ads_lines(regs: &[u8; 24]) -> String {
+    let mut out = String::new();
+    for (addr, (name, v)) in ADS_NAMES.iter().zip(regs).enumerate() {
+        let bits: Vec<String> = (0..8).rev().map(|b| ((v >> b) & 1).to_string()).collect();
+        out += &format!("{name}, {addr:02X}, {v:02X}, {}\n", bits.join(", "));
+    }
+    out
+}
+
+/// The LIS3DH part: three address ranges separated by an empty line; WHO_AM_I
+/// 0x33, CTRL_REG1 0x08 (accelerometer off while not streaming), CTRL_REG4 0x18
+/// (±4 g, high resolution), the rest 0.
+fn lis3dh_lines() -> String {
+    let value = |r: u8| match r {
+        0x0F => 0x33,
+        0x20 => 0x08,
+        0x23 => 0x18,
+        _ => 0,
+    };
+    let blocks: [std::ops::RangeInclusive<u8>; 3] = [0x07..=0x0F, 0x1F..=0x33, 0x38..=0x3D];
+    let blocks: Vec<String> = blocks
+        .into_iter()
+        .map(|b| b.map(|r| format!("0x{r:02X} {:02X}\n", value(r))).collect())
+        .collect();
+    blocks.join("\n")
+}
+
+fn dump(board: &[u8; 24], daisy: Option<&[u8; 24]>) -> String {
+    let mut out = format!("\nBoard ADS Registers\n{}", ads_lines(board));
+    if let Some(d) = daisy {
+        out += &format!("\nDaisy ADS Registers\n{}", ads_lines(d));
+    }
+    out + &format!("\nLIS3DH Registers\n{}$$$", lis3dh_lines())
+}
+
+#[test]
+fn register_dump_after_reset_matches_firmware_v3_1_5() {
+    // initialize_ads() l.1928-1960: CONFIG1 0x96 without a Daisy; with one the main
+    // board drives the clock (0xB6) and the Daisy takes 0x96.
+    let mut d = fresh("cyton");
+    assert_eq!(replies(d.feed(b"?")), dump(&ads_after_reset(0x96), None));
+    let mut d = fresh("cyton_daisy");
+    assert_eq!(
+        replies(d.feed(b"?")),
+        dump(&ads_after_reset(0xB6), Some(&ads_after_reset(0x96)))
+    );
+}
+
+#[test]
+fn register_dump_follows_the_device_state() {
+    let mut d = fresh("cyton_daisy");
+    replies(d.feed(b"x3131011X")); // ch3: off, gain code 3 (6), shorted, no bias, SRB2, SRB1
+    replies(d.feed(b"xW060000X")); // ch10: gain 24, normal, out of bias, no SRB2
+    replies(d.feed(b"z211Z")); // lead-off P and N on channel 2
+    replies(d.feed(b"5")); // channel 5 off by key: SRB2 and bias bits cleared
+    replies(d.feed(b"~5")); // 500 Hz: rate code 5
+    let mut board = ads_after_reset(0xB5);
+    let mut daisy = ads_after_reset(0x95);
+    board[5 + 2] = 0x80 | 3 << 4 | 0x08 | 1;
+    board[5 + 4] = 0x80 | 0x60;
+    board[13] = !(1 << 2 | 1 << 4); // channels 3 (x: no bias) and 5 (keyed off)
+    board[14] = board[13];
+    board[15] = 1 << 1;
+    board[16] = 1 << 1;
+    board[21] = 0x20;
+    daisy[5 + 1] = 0x60;
+    daisy[13] = !(1 << 1); // channel 10 out of bias
+    daisy[14] = daisy[13];
+    assert_eq!(replies(d.feed(b"?")), dump(&board, Some(&daisy)));
+    // Test signal `p` (2x amplitude, DC): CONFIG2 0xD7 and every input set to the
+    // test signal (code 5); channel 5 keyed back on regains SRB2 and bias.
+    replies(d.feed(b"p%"));
+    board[2] = 0xD7;
+    daisy[2] = 0xD7;
+    board[5 + 2] = 0x80 | 3 << 4 | 0x08 | 5;
+    board[5 + 4] = 0x68 | 5;
+    board[13] |= 1 << 4;
+    board[14] = board[13];
+    for ch in [0, 1, 3, 5, 6, 7] {
+        board[5 + ch] = 0x68 | 5;
+    }
+    for ch in 0..8 {
+        daisy[5 + ch] = if ch == 1 { 0x65 } else { 0x6D };
+    }
+    assert_eq!(replies(d.feed(b"?")), dump(&board, Some(&daisy)));
+    // `0` shorts the inputs and leaves CONFIG2; `d` restores the defaults.
+    replies(d.feed(b"0d"));
+    let mut after_d = ads_after_reset(0xB5);
+    after_d[2] = 0xD7;
+    let mut daisy_d = ads_after_reset(0x95);
+    daisy_d[2] = 0xD7;
+    assert_eq!(replies(d.feed(b"?")), dump(&after_d, Some(&daisy_d)));
+    // A soft reset brings back the power-on values.
+    replies(d.feed(b"v"));
+    assert_eq!(
+        replies(d.feed(b"?")),
+        dump(&ads_after_reset(0xB6), Some(&ads_after_reset(0x96)))
+    );
+}
+
+#[test]
+fn firmware_version_follows_the_state_parameter() {
+    // The tags differ in their replies only in the version printed: the banner
+    // (boardReset() l.805 of v3.1.5, l.714 of v3.1.1) and `V` (processChar l.472 of
+    // v3.1.2-v3.1.5, l.423 of v3.1.1); v3.1.4 and v3.1.5 kept "v3.1.2" in the banner,
+    // v3.1.4 in `V` too.
+    for (fw, banner, v) in [
+        (1, "v3.1.1", "v3.1.1"),
+        (2, "v3.1.2", "v3.1.2"),
+        (4, "v3.1.2", "v3.1.2"),
+        (5, "v3.1.2", "v3.1.5"),
+    ] {
+        for name in ["cyton", "cyton_daisy"] {
+            let mut d = device(&scenario(name, &format!("state: {{ firmware: {fw} }}\n")));
+            for _ in 0..2 {
+                let b = replies(d.feed(b"v"));
+                assert!(
+                    b.ends_with(&format!("\nFirmware: {banner}\n$$$")),
+                    "{name} {fw}: {b:?}"
+                );
+                assert_eq!(replies(d.feed(b"V")), format!("{v}$$$"), "{name} {fw}");
+            }
+        }
+    }
+}
