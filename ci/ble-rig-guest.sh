@@ -7,25 +7,34 @@
 # `BOARD::SCENARIO::device` trial then opens the board through the same
 # registry path a user takes (boardloop_bluez::create_board).
 #
-# With BLE_STREAM_CPP set (the C++ example ffi/cpp/examples/ble_stream, built
-# by ci/ble-test.sh), the first BOARD::SCENARIO's device is also streamed by
-# that C++ program through libBoardController, as a C++ user would.
+# With --cpp CPP_BIN (the C++ example ffi/cpp/examples/ble_stream, built by
+# ci/ble-test.sh), BOARD::SCENARIO's device is streamed by that C++ program
+# through libBoardController instead, as a C++ user would.
 #
 # Usage: ci/ble-rig-guest.sh MATRIX_BIN BOARDLOOP_BIN BOARD::SCENARIO...
+#        ci/ble-rig-guest.sh --cpp CPP_BIN BOARDLOOP_BIN BOARD::SCENARIO
 # Exit status: the first failing trial's, else 0.
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-MATRIX="$1"
+CPP=""
+MATRIX=""
+if [[ "$1" == --cpp ]]; then
+    CPP="$2"
+    shift
+else
+    MATRIX="$1"
+fi
 BOARDLOOP="$2"
 shift 2
+CPP_TRIAL="${1:-}"
 LOG="${BLE_VM_LOGDIR:-$REPO/target/ble-vm-rig}"
 # shellcheck source=ci/ble-emulate.sh
 source "$REPO/ci/ble-emulate.sh"
 mkdir -p "$LOG"
 
 overall=0
-FIRST="$1"
+[[ -n "$CPP" ]] && set -- # the C++ example only (below)
 for trial in "$@"; do
     board="${trial%%::*}"
     scenario="${trial#*::}"
@@ -64,8 +73,8 @@ done
 # The C++ example, on a device of its own (a fresh emulator process: right
 # after another central's session on the same one, discovery found a stale
 # GATT object in bluetoothd: "GetAll ... doesn't exist").
-if [[ -n "${BLE_STREAM_CPP:-}" ]]; then
-    first="$FIRST"
+if [[ -n "$CPP" ]]; then
+    first="$CPP_TRIAL"
     board="${first%%::*}"
     scenario="${first#*::}"
     start_ble_emulator "$BOARDLOOP" "$REPO/scenarios/$board/$scenario.yaml" \
@@ -77,7 +86,7 @@ if [[ -n "${BLE_STREAM_CPP:-}" ]]; then
     cpp=1
     if [[ -n "$address" && -n "$id" ]]; then
         cpp=0
-        "$BLE_STREAM_CPP" "$id" "$address" 512 2>&1 | tee "$LOG/cpp-$board.log" || cpp=$?
+        "$CPP" "$id" "$address" 512 2>&1 | tee "$LOG/cpp-$board.log" || cpp=$?
     fi
     echo "ble-rig: C++ ble_stream on $board ($scenario): exit $cpp"
     kill "$emu" 2>/dev/null || true

@@ -5,22 +5,27 @@
 # BOARDLOOP_BLUEZ=hci1,hci0 (emulated device on hci1, board on hci0).
 #
 # Usage: bash ci/ble-test.sh [FILTER...]
-#   default: VM steps of under 3 minutes each, each booting its own VM: the
-#     BlueZ tests of boardloop-bluez (bluez/tests: writes in order, no panic;
-#     the emulated device asks bluetoothd nothing while a central is connected);
-#     every `::bluez` trial (the Rust boards through btleplug), every
+#   BLE_QUEUE_ONLY=REGEX: only the queue entries whose label matches (e.g.
+#     'brainflow_bluez|^rig:'), to try the queue itself on a few trials.
+#   default: one queue of trials, taken by as many VMs of under 3 minutes
+#     each as it needs (ci/ble-queue-guest.sh: a VM runs trials while the
+#     next one's measured estimate fits in its time): every
 #     `::brainflow_bluez` trial (BrainFlow's own native BLE drivers from the
-#     `brainflow` package in .venv, made by ci/setup.sh) and every
+#     `brainflow` package in .venv, made by ci/setup.sh), every
 #     `::brainflow_dropin_bluez` trial (BrainFlow's binding on our library,
-#     .venv-dropin from ci/make-dropin-venv.sh), listed from the matrix and cut
-#     into steps of a fixed size; and BLE boards on a rig (ci/ble-rig-guest.sh).
+#     .venv-dropin from ci/make-dropin-venv.sh), BLE boards on a rig and a C++
+#     program streaming one (ci/ble-rig-guest.sh), the BlueZ tests of
+#     boardloop-bluez (bluez/tests: writes in order, no panic; the emulated
+#     device asks bluetoothd nothing while a central is connected), and every
+#     `::bluez` trial (the Rust boards through btleplug), 6 per process.
 #   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
 #   `--skip X`) run one VM step with just those instead.
 # A step fails too if anything in it printed a panic ("panicked"): a panic in
 # a library thread would reach the programs that load libBoardController.
 # Honours CARGO_TARGET_DIR. Exit status: 0 if every step passed, else the
 # first failing step's (124: VM timeout, 3: a panic was printed).
-# Logs: target/ble-vm-<step>/ (of CARGO_TARGET_DIR).
+# Logs: target/ble-vm-<step>/ (of CARGO_TARGET_DIR); the queue and each
+# entry's status and seconds in target/ble-vm-queue/.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,7 +58,7 @@ TARGET_DIR="$(cd "${CARGO_TARGET_DIR:-$REPO/target}" && pwd)"
 # same directory inside the VM, shared read-write (ci/ble-vm.sh: the guest's
 # /tmp keeps no writes otherwise).
 export CARGO_TARGET_DIR="$TARGET_DIR"
-export BLE_VM_RWDIRS="${BLE_VM_RWDIRS:-} $TARGET_DIR/boardloop"
+export BLE_VM_RWDIRS="${BLE_VM_RWDIRS:-} $TARGET_DIR/boardloop $TARGET_DIR/ble-vm-queue"
 if [[ -n "${BOARDLOOP_BRAINFLOW_LOG:-}" ]]; then
     BLE_VM_RWDIRS+=" $(dirname "$BOARDLOOP_BRAINFLOW_LOG")"
 fi
@@ -74,6 +79,7 @@ vm_step() {
     echo "ble-test: VM step '$name' took $((SECONDS - start)) s, status $status" \
         "(logs in $BLE_VM_LOGDIR)"
     if [[ $status -ne 0 && $overall -eq 0 ]]; then overall=$status; fi
+    last_status=$status
 }
 # step NAME FILTER...: one VM boot running the matrix binary with FILTERs.
 step() {
@@ -82,10 +88,27 @@ step() {
     vm_step "$name" "$BIN" --test-threads=1 "$@"
 }
 
-# shard NAME TARGET SIZE: every `::TARGET` trial of the matrix, SIZE per VM
-# step (libtest takes one filter, so each step skips the trials of the others).
-shard() {
-    local name="$1" target="$2" size="$3" i t
+# The queue (ci/ble-queue-guest.sh): entries `KIND<TAB>DEFAULT_S<TAB>LABEL<TAB>
+# COMMAND`, taken by as many VMs as their time limits need.
+QDIR="$TARGET_DIR/ble-vm-queue"
+QUEUE="$QDIR/queue.tsv"
+RESULTS="$QDIR/results"
+# queue_add KIND DEFAULT_S LABEL COMMAND...: DEFAULT_S is the estimate until a
+# trial of KIND has been measured in this run (measured here: a Rust trial
+# 2-9 s, a BrainFlow one 25-40 s and 45 s on CI, where a VM boot takes 75 s).
+queue_add() {
+    local kind="$1" dflt="$2" label="$3"
+    shift 3
+    if [[ -n "${BLE_QUEUE_ONLY:-}" ]] && ! grep -qE -- "$BLE_QUEUE_ONLY" <<<"$label"; then
+        return 0
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$kind" "$dflt" "$label" "$(printf '%q ' "$@")" >>"$QUEUE"
+}
+# queue_matrix KIND DEFAULT_S TARGET SIZE: every `::TARGET` trial of the
+# matrix, SIZE per entry (one process; libtest takes one filter, so an entry
+# skips the trials of the others).
+queue_matrix() {
+    local kind="$1" dflt="$2" target="$3" size="$4" i t n
     local all=()
     mapfile -t all < <("$BIN" --list --format terse 2>/dev/null |
         sed -n "s/^\(.*::$target\): test\$/\1/p")
@@ -97,36 +120,72 @@ shard() {
     for ((i = 0; i < ${#all[@]}; i += size)); do
         local skips=()
         for t in "${all[@]:0:i}" "${all[@]:i+size}"; do skips+=(--skip "$t"); done
-        step "$name-$((i / size + 1))" "::$target" "${skips[@]}"
+        n=$((${#all[@]} - i < size ? ${#all[@]} - i : size))
+        queue_add "$kind" "$dflt" "${all[i]}$([[ $n -gt 1 ]] && echo "+$((n - 1))")" \
+            bash ci/ble-queue-guest.sh --expect "$n" "$BIN" --test-threads=1 "::$target" "${skips[@]}"
     done
+}
+# run_queue: boots VMs until every entry has run. An entry a VM's end cut off
+# counts as failed with the VM's status and is not run again.
+run_queue() {
+    local n=0 label left started
+    while :; do
+        left=0
+        while IFS=$'\t' read -r _ _ label _; do
+            grep -qxF "start $label" "$RESULTS" || left=$((left + 1))
+        done <"$QUEUE"
+        [[ $left -gt 0 ]] || break
+        n=$((n + 1))
+        started=$(grep -c '^start ' "$RESULTS" || true)
+        echo "ble-test: VM $n for the $left queue entries left"
+        vm_step "queue-$n" bash ci/ble-queue-guest.sh "$QUEUE" "$RESULTS"
+        for label in $(awk '$1 == "start" { s[$2] = 1 } $1 == "done" { delete s[$2] }
+                END { for (l in s) print l }' "$RESULTS"); do
+            echo "ble-test: $label was cut off by the end of VM $n (status $last_status)" >&2
+            echo "done $label $((last_status ? last_status : 1)) 0 cut" >>"$RESULTS"
+        done
+        if [[ $(grep -c '^start ' "$RESULTS" || true) -eq $started ]]; then
+            echo "ble-test: VM $n ran no trial (status $last_status); giving up on the queue" >&2
+            if [[ $overall -eq 0 ]]; then overall=1; fi
+            break
+        fi
+    done
+    echo "ble-test: queue results (status, seconds, kind) in $n VMs:"
+    awk '$1 == "done" { printf "  %-60s %3d %4d s  %s\n", $2, $3, $4, $5 }' "$RESULTS"
+    local failed
+    failed=$(awk '$1 == "done" && $3 != 0 { print $3; exit }' "$RESULTS")
+    if [[ -n "$failed" && $overall -eq 0 ]]; then overall=$failed; fi
 }
 
 if [[ $# -gt 0 ]]; then
     step filtered "$@"
 else
-    # Several VM boots (about 35 s each) rather than one: under software
-    # emulation a trial takes 1-9 s on the Rust boards and 25-40 s through
-    # BrainFlow's Python (13 s of it importing BrainFlow), and each step must
-    # stay well under 3 minutes, even on a loaded machine. The trials are
-    # listed from the matrix and cut into steps of a fixed size, so a new
-    # board or scenario adds steps, never lengthens one past its limit.
+    rm -rf "$QDIR"
+    mkdir -p "$QDIR"
+    : >"$RESULTS"
+    # The longest entries first: each VM then fills its time with shorter ones.
+    # BrainFlow's own native BLE drivers (the `brainflow` package in .venv),
+    # and BrainFlow's Python binding on our libBoardController.so (the drop-in
+    # venv, made by ci/make-dropin-venv.sh): our BLE boards through btleplug.
+    queue_matrix brainflow_bluez 75 brainflow_bluez 1
+    queue_matrix brainflow_dropin_bluez 75 brainflow_dropin_bluez 1
+    # BLE boards on a lab rig: a separate `boardloop emulate --adapter hci1`
+    # process is the device, a rig file names its address; and a C++ program
+    # streams one through libBoardController, as a C++ user would.
+    EMULATE="$(ci/cargo-exe.sh boardloop cargo build -p boardloop-harness --bin boardloop)"
+    BLE_STREAM_CPP="$(ci/build-ble-stream.sh)"
+    for t in muse_2::known_signal ganglion::known_signal_fw3 muse_2::aux_signal; do
+        queue_add rig 45 "rig:$t" bash ci/ble-rig-guest.sh "$BIN" "$EMULATE" "$t"
+    done
+    queue_add cpp 45 "cpp:muse_2::known_signal" \
+        bash ci/ble-rig-guest.sh --cpp "$BLE_STREAM_CPP" "$EMULATE" muse_2::known_signal
     # boardloop-bluez's own lab tests: writes in order, no panic; the emulated
     # device asks bluetoothd nothing while a central is connected.
-    vm_step bluez-lab bash -c '"$1" --ignored --test-threads=1 && "$2" --ignored --test-threads=1' \
-        _ "$WRITES_BIN" "$QUIET_BIN"
-    shard bluez bluez 10
-    shard brainflow brainflow_bluez 2
-    # BrainFlow's Python binding on our libBoardController.so (the drop-in
-    # venv, made by ci/make-dropin-venv.sh): our BLE boards through btleplug.
-    shard dropin brainflow_dropin_bluez 2
-    # BLE boards on a lab rig: a separate `boardloop emulate --adapter hci1`
-    # process is the device, a rig file names its address.
-    EMULATE="$(ci/cargo-exe.sh boardloop cargo build -p boardloop-harness --bin boardloop)"
-    # ...and a C++ program streams it through libBoardController.
-    BLE_STREAM_CPP="$(ci/build-ble-stream.sh)"
-    export BLE_STREAM_CPP
-    export BLE_VM_ENV="$BLE_VM_ENV BLE_STREAM_CPP"
-    vm_step rig bash ci/ble-rig-guest.sh "$BIN" "$EMULATE" \
-        muse_2::known_signal ganglion::known_signal_fw3 muse_2::aux_signal
+    queue_add lab 45 bluez_writes bash ci/ble-queue-guest.sh --expect 1 "$WRITES_BIN" --ignored --test-threads=1
+    queue_add lab 45 bluez_quiet bash ci/ble-queue-guest.sh --expect 1 "$QUIET_BIN" --ignored --test-threads=1
+    # The Rust boards through btleplug, 6 trials per process (a process costs a
+    # few seconds to start under emulation).
+    queue_matrix bluez 40 bluez 6
+    run_queue
 fi
 exit "$overall"

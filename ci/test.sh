@@ -36,10 +36,14 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # that fills fails the run (it did: "No space left on device" while linking).
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
-# Each step's heading says how much disk is left, so a log that ends in a full
-# disk shows which steps took it.
+# Each step's heading says how much disk is left and how long the run has
+# taken, so a log that ends in a full disk or in CI's time limit shows which
+# steps took it.
 free() { df -h --output=avail "$root" | tail -1 | tr -d ' '; }
-step() { printf '\n== %s   [disk: %s free]\n' "$*" "$(free)"; }
+step() {
+    printf '\n== %s   [disk: %s free, at %d:%02d]\n' "$*" "$(free)" \
+        $((SECONDS / 60)) $((SECONDS % 60))
+}
 # CI's disk is the limit there (a run failed on a full one). Under .ci/run
 # (BOARDLOOP_PRUNE=1) a build is deleted once no later step reads it; a local
 # `bash ci/test.sh` keeps everything for the next run.

@@ -25,5 +25,5 @@ pub use ble::{BleEmulator, BleOptions, Peripheral};
 pub use device::{ChannelModel, CounterModel, Device, Expected, Output};
 pub use load::LoadError;
 pub use profile::Profile;
-pub use scenario::{Pacing, Scenario};
+pub use scenario::{Pacing, Scenario, ScenarioLoader};
 pub use serial::{HoldAt, SerialEmulator, SerialOptions};

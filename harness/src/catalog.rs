@@ -2,7 +2,7 @@
 
 use boardloop_emulators::limits::MAX_FILE_BYTES;
 use boardloop_emulators::load::read_limited;
-use boardloop_emulators::{LoadError, Profile, Scenario};
+use boardloop_emulators::{LoadError, Profile, Scenario, ScenarioLoader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -76,6 +76,7 @@ pub struct Entry {
 /// Every `scenarios/<board>/*.yaml`, sorted by board then name.
 pub fn discover(root: &Path) -> Vec<Entry> {
     let devices = root.join("devices");
+    let mut loader = ScenarioLoader::default();
     let mut out = Vec::new();
     let Ok(dirs) = std::fs::read_dir(root) else {
         return out;
@@ -104,7 +105,7 @@ pub fn discover(root: &Path) -> Vec<Entry> {
                 .and_then(|s| s.to_str())
                 .unwrap_or_default()
                 .to_string();
-            let scenario = Scenario::load(&path, &devices).map(Arc::new);
+            let scenario = loader.load(&path, &devices).map(Arc::new);
             out.push(Entry {
                 folder: folder.clone(),
                 name,

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Inside the lab VM (run by ci/ble-test.sh through ci/ble-vm.sh): runs the
+# trials of a queue, one after the other, for as long as the VM's time allows.
+#
+# A VM boot costs 20-40 s here and 50-75 s on a slower CI machine, and a trial
+# 5-60 s, so a fixed number of trials per VM either wastes boots on a fast
+# machine or runs past the VM's time limit on a slow one (CI did: two steps
+# of two BrainFlow trials hit the 180 s limit). Instead each VM takes trials
+# from the queue while the next one's estimate still fits before its deadline;
+# ci/ble-test.sh boots another VM for what is left. The estimate of a trial is
+# 1.3 times the longest trial of its kind measured so far in this run (every
+# VM's results are kept). Until one has run, it is the kind's default scaled
+# by how much slower than their defaults the kinds measured so far ran, times
+# 1.3: on a loaded host a BrainFlow trial took 115 s against a default of 75,
+# and the next kind's unscaled default let a trial start that the VM's end
+# then cut off.
+#
+# Usage: ci/ble-queue-guest.sh QUEUE RESULTS
+#        ci/ble-queue-guest.sh --expect N COMMAND...   (a queue entry's command)
+#   --expect N: runs a libtest COMMAND and fails unless it reports exactly N
+#   passed: a filtered-out or ignored trial would otherwise "pass" unrun.
+#   QUEUE    lines of `KIND<TAB>DEFAULT_S<TAB>LABEL<TAB>COMMAND` (COMMAND is
+#            bash, run with `bash -c`, its output in this VM's command.log)
+#   RESULTS  appended to: `start LABEL` before a trial, `done LABEL STATUS
+#            SECONDS KIND DEFAULT_S` after it; a label with `start` and no
+#            `done` was cut off by the VM's end.
+# Environment: BLE_VM_START (the host's clock when it started the VM) and
+# BLE_VM_TIMEOUT (seconds it gives the VM); the guest's clock is the host's
+# (qemu's RTC), read at boot.
+# Exit status: 0 (the results say how each trial went).
+set -uo pipefail
+
+if [[ "$1" == --expect ]]; then
+    want="$2"
+    shift 2
+    out="$(mktemp)"
+    "$@" 2>&1 | tee "$out"
+    status=${PIPESTATUS[0]}
+    if [[ $status -eq 0 ]] && ! grep -q "^test result: ok\. $want passed" "$out"; then
+        echo "ble-queue: expected $want trials to pass in: $*" >&2
+        status=1
+    fi
+    rm -f "$out"
+    exit "$status"
+fi
+
+QUEUE="$1"
+RESULTS="$2"
+# Time the VM needs after the last trial to stop its daemons and power off
+# (measured: 1-2 s), with room for a trial that runs over its estimate.
+MARGIN=20
+deadline=$((BLE_VM_START + BLE_VM_TIMEOUT - MARGIN))
+touch "$RESULTS"
+echo "ble-queue: $(($(date +%s) - BLE_VM_START)) s since the host started this VM;" \
+    "trials may run until $((deadline - BLE_VM_START)) s"
+
+# estimate KIND DEFAULT: seconds to allow a trial of KIND.
+estimate() {
+    awk -v kind="$1" -v dflt="$2" '
+        $1 == "done" && $6 > 0 {
+            if ($5 == kind && $4 > max) max = $4
+            if ($5 == kind) seen = 1
+            if ($4 / $6 > slow) slow = $4 / $6
+        }
+        END {
+            if (seen) { printf "%d\n", max * 1.3 + 1; exit }
+            if (slow < 1) slow = 1
+            printf "%d\n", dflt * slow * 1.3 + 1
+        }' "$RESULTS"
+}
+
+ran=0
+while IFS=$'\t' read -r kind default label command; do
+    [[ -n "$label" ]] || continue
+    if grep -qxF "start $label" "$RESULTS"; then continue; fi
+    est="$(estimate "$kind" "$default")"
+    now="$(date +%s)"
+    # The first trial of a VM always runs: the VM was booted for it.
+    if [[ $ran -gt 0 && $((now + est)) -gt $deadline ]]; then
+        echo "ble-queue: $label (estimate $est s) does not fit in the $((deadline - now)) s left"
+        continue
+    fi
+    echo "start $label" >>"$RESULTS"
+    echo "ble-queue: $label ($kind, estimate $est s) at $((now - BLE_VM_START)) s"
+    begin="$(date +%s)"
+    bash -c "$command" </dev/null
+    status=$?
+    echo "done $label $status $(($(date +%s) - begin)) $kind $default" >>"$RESULTS"
+    ran=$((ran + 1))
+done <"$QUEUE"
+exit 0
