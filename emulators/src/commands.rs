@@ -480,11 +480,17 @@ pub fn apply(
 /// (meant for `charset: latin1`), FMT one of `u8`, `u16le`, `u16be`, `u24le`,
 /// `u24be`, `u32le`, `u32be` (the value rounded, wrapped to the width).
 /// `{name|a|b|c}` writes the alternative the rounded value indexes (0 → `a`);
-/// out of range, the placeholder stays as written.
+/// out of range, the placeholder stays as written. A placeholder is the
+/// innermost `{…}`: in JSON text such as `{"hn":"Muse-{serial}"}` only
+/// `{serial}` is replaced, and braces that name nothing stay as written.
 pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
+    while let Some(mut open) = rest.find('{') {
+        // The last `{` before the next `}` opens the innermost placeholder.
+        if let Some(close) = rest[open..].find('}') {
+            open += rest[open..open + close].rfind('{').unwrap_or(0);
+        }
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         match after.find('}') {
@@ -561,5 +567,10 @@ mod tests {
         assert_eq!(r(3.0), "<{m|zero||two}>");
         assert_eq!(r(-1.0), "<{m|zero||two}>");
         assert_eq!(render("{nope|a}", &[], &st), "{nope|a}");
+        // JSON around a placeholder stays as written.
+        assert_eq!(
+            render(r#"{"hn":"M-{m}","rc":0}{"rc":0}"#, &[("m", 7.0)], &st),
+            r#"{"hn":"M-7","rc":0}{"rc":0}"#
+        );
     }
 }
