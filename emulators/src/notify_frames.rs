@@ -87,11 +87,11 @@ mod tests {
     fn a_member_per_notification_long_ones_cut_at_the_room() {
         let f = muse();
         let pieces: Vec<&[u8]> = f.pieces(br#"{"ab":1,"sn":"2031-TZRW-1324","rc":0}"#);
-        let want: Vec<&[u8]> = vec![
-            br#"{"ab":1,"#,
-            br#""sn":"2031-TZRW-132"#,
-            br#"4","#,
-            br#""rc":0}"#,
+        let want: [&[u8]; 4] = [
+            &br#"{"ab":1,"#[..],
+            &br#""sn":"2031-TZRW-132"#[..],
+            &br#"4","#[..],
+            &br#""rc":0}"#[..],
         ];
         assert_eq!(pieces, want);
     }
@@ -116,6 +116,6 @@ mod tests {
             stale_tail: false,
         });
         let n = f.frame(b"abcdefghij");
-        assert_eq!(n, vec![b"abcdefgh".to_vec(), b"ij\0\0\0\0\0\0".to_vec()]);
+        assert_eq!(n, [b"abcdefgh".to_vec(), b"ij\0\0\0\0\0\0".to_vec()]);
     }
 }
