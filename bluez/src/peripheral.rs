@@ -16,6 +16,7 @@ use boardloop_emulators::Peripheral;
 use futures::FutureExt;
 use std::collections::{BTreeSet, HashMap};
 use std::io;
+use std::num::NonZeroU16;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -100,7 +101,7 @@ impl BluerPeripheral {
         let rt = Rt::new("bluer")?;
         let shared = Arc::new(Shared::default());
         let (wtx, wrx) = mpsc::channel();
-        let app = application(decl, &shared, wtx)?;
+        let app = application(decl, &shared, wtx.clone(), Handles::Requested)?;
         let advertised = decl
             .advertise
             .iter()
@@ -128,10 +129,31 @@ impl BluerPeripheral {
                     .await
                     .map_err(|e| format!("setting the alias of {adapter}: {e}"))?;
                 let address = a.address().await.map_err(|e| e.to_string())?;
-                let handle = a
-                    .serve_gatt_application(app)
-                    .await
-                    .map_err(|e| format!("registering the GATT application on {adapter}: {e}"))?;
+                let handle = match a.serve_gatt_application(app).await {
+                    Ok(h) => h,
+                    // bluetoothd refuses the whole application when a
+                    // requested handle is taken (its own GAP, GATT and Device
+                    // Information services hold 0x0001-0x0014 in 5.66, where
+                    // a Muse's service starts at 0x000c): register it again
+                    // with every handle left to bluetoothd, which places the
+                    // table after its own, in the same order.
+                    Err(e) if has_handles(decl) => {
+                        tracing::info!(
+                            "bluetoothd could not place the profile's handles on {adapter} ({e}); \
+                             registering with handles it chooses"
+                        );
+                        let app = application(decl, &shared, wtx, Handles::Auto)
+                            .map_err(|e| e.to_string())?;
+                        a.serve_gatt_application(app).await.map_err(|e| {
+                            format!("registering the GATT application on {adapter}: {e}")
+                        })?
+                    }
+                    Err(e) => {
+                        return Err(format!(
+                            "registering the GATT application on {adapter}: {e}"
+                        ))
+                    }
+                };
                 Ok((session, a, address, handle))
             })
             .map_err(io::Error::other)?;
@@ -340,11 +362,23 @@ impl Refresher {
 /// Ganglion's first six writes (`N 1 n ! N 2`) all arrived as `2`, Muse's
 /// `version` and `preset` as garbage. A driver's first commands come back to
 /// back (Muse's prepare), so that path loses them.
+///
+/// HANDLES. Services and characteristics are registered in the profile's
+/// order (bluetoothd allocates handles in registration order; see
+/// `third_party/dbus-crossroads/BOARDLOOP-PATCH.md` for why that order was
+/// random before). With [`Handles::Requested`], each asks for the profile's
+/// `handle` (BlueZ 5.66 reads a characteristic's `Handle` as its value
+/// handle, the declaration one before, as the profile does).
 fn application(
     decl: &BleDecl,
     shared: &Arc<Shared>,
     writes: mpsc::Sender<(String, Vec<u8>)>,
+    handles: Handles,
 ) -> io::Result<Application> {
+    let handle = |h: Option<u16>| match handles {
+        Handles::Requested => h.and_then(NonZeroU16::new),
+        Handles::Auto => None,
+    };
     let mut services = Vec::new();
     for s in &decl.services {
         let mut characteristics = Vec::new();
@@ -353,6 +387,7 @@ fn application(
             let has = |p: CharProperty| c.properties.contains(&p);
             let mut ch = Characteristic {
                 uuid: parse_uuid(&c.uuid)?,
+                handle: handle(c.handle),
                 ..Default::default()
             };
             if has(CharProperty::Read) {
@@ -398,6 +433,7 @@ fn application(
         }
         services.push(Service {
             uuid: parse_uuid(&s.uuid)?,
+            handle: handle(s.handle),
             primary: true,
             characteristics,
             ..Default::default()
@@ -407,6 +443,22 @@ fn application(
         services,
         ..Default::default()
     })
+}
+
+/// Whether [`application`] asks bluetoothd for the profile's handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handles {
+    /// Each service and characteristic asks for its `handle`, if it has one.
+    Requested,
+    /// bluetoothd chooses every handle.
+    Auto,
+}
+
+/// Whether `decl` names any handle.
+fn has_handles(decl: &BleDecl) -> bool {
+    decl.services
+        .iter()
+        .any(|s| s.handle.is_some() || s.characteristics.iter().any(|c| c.handle.is_some()))
 }
 
 impl Peripheral for BluerPeripheral {
@@ -574,4 +626,47 @@ pub fn forget_each_other(a: &str, b: &str) -> io::Result<()> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boardloop_emulators::Profile;
+    use std::path::Path;
+
+    fn muse_2() -> BleDecl {
+        let devices = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices");
+        let p = Profile::load(&devices.join("muse_2.yaml")).unwrap();
+        p.ble.clone().unwrap()
+    }
+
+    /// (UUID, handle) of every characteristic, in registration order.
+    fn table(app: &Application) -> Vec<(String, Option<u16>)> {
+        app.services
+            .iter()
+            .flat_map(|s| s.characteristics.iter())
+            .map(|c| (c.uuid.to_string(), c.handle.map(NonZeroU16::get)))
+            .collect()
+    }
+
+    #[test]
+    fn the_application_lists_the_profiles_table_in_order_with_its_handles() {
+        let decl = muse_2();
+        let (tx, _rx) = mpsc::channel();
+        let shared = Arc::new(Shared::default());
+        let app = application(&decl, &shared, tx.clone(), Handles::Requested).unwrap();
+        let want: Vec<(String, Option<u16>)> = decl.services[0]
+            .characteristics
+            .iter()
+            .map(|c| (full_uuid(&c.uuid), c.handle))
+            .collect();
+        assert_eq!(table(&app), want);
+        assert_eq!(app.services[0].handle.map(NonZeroU16::get), Some(0x000c));
+        assert!(has_handles(&decl));
+        // The fallback keeps the order and asks for no handle.
+        let auto = application(&decl, &shared, tx, Handles::Auto).unwrap();
+        let order: Vec<_> = want.iter().map(|(u, _)| (u.clone(), None)).collect();
+        assert_eq!(table(&auto), order);
+        assert_eq!(auto.services[0].handle, None);
+    }
 }

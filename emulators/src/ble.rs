@@ -4,6 +4,7 @@
 
 use crate::commands::render;
 use crate::device::{CommandRecord, Device, Output};
+use crate::notify_frames::NotifyFramer;
 use crate::profile::{full_uuid, BleDecl};
 use crate::scenario::{Pacing, Scenario};
 use crate::schedule::{Packet, Schedule, Step};
@@ -102,6 +103,11 @@ impl BleEmulator {
                 .filter(|c| c.commands)
                 .map(|c| full_uuid(&c.uuid))
                 .collect(),
+            replies: ble
+                .services
+                .iter()
+                .flat_map(|s| s.characteristics.iter())
+                .find_map(|c| Some((full_uuid(&c.uuid), NotifyFramer::new(c.replies.as_ref()?)))),
             ble,
             device,
             peripheral: peripheral.clone(),
@@ -229,6 +235,8 @@ struct Worker {
     ble: BleDecl,
     uuids: BTreeMap<String, String>,
     command_uuids: Vec<String>,
+    /// The characteristic replies are notified on, and how they are cut.
+    replies: Option<(String, NotifyFramer)>,
     device: Device,
     peripheral: Arc<dyn Peripheral>,
     inner: Arc<Mutex<Inner>>,
@@ -373,6 +381,23 @@ impl Worker {
         }
     }
 
+    /// Notifies `reply` as the profile's `replies` framing cuts it.
+    fn reply(&mut self, reply: &[u8]) {
+        let Some((uuid, framer)) = self.replies.as_mut() else {
+            return;
+        };
+        let uuid = uuid.clone();
+        for n in framer.frame(reply) {
+            self.note(Dir::ToHost, &n, Some("reply"));
+            // A host that never subscribed to the replies (BrainFlow does
+            // not) misses them as it would a real device's: not a stream
+            // notification lost, so not counted in `unsubscribed`.
+            if self.peripheral.notify(&uuid, &n) {
+                self.lock().stats.bytes_to_host += n.len() as u64;
+            }
+        }
+    }
+
     /// A malformed notification on stream `i`'s characteristic.
     fn garbage(&mut self, i: usize, g: &[u8]) {
         let ch = self.device.profile().streams[i].characteristics[0].clone();
@@ -420,9 +445,9 @@ impl Worker {
         let now = self.started.elapsed();
         for o in self.device.feed_at(bytes, Some(now)) {
             match o {
-                // A BLE device of these kinds answers nothing on the command
-                // characteristic; replies would go on a notify characteristic.
-                Output::Reply(_) => {}
+                // Replies go out on the characteristic that declares
+                // `replies`; a device without one answers nothing.
+                Output::Reply(reply) => self.reply(&reply),
                 Output::StreamStarted => {
                     let device = &self.device;
                     let rates =

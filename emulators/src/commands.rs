@@ -489,7 +489,8 @@ pub fn apply(
 /// `{EXPR|a|b|c}` writes the alternative the rounded value indexes (0 → `a`).
 /// Anything else between braces (text that is no expression, an unknown name, an
 /// index out of range, an unknown format) stays as written, so replies may hold
-/// literal braces (JSON).
+/// literal braces (JSON). A placeholder is the innermost `{…}`: in JSON text such
+/// as `{"hn":"Muse-{serial}"}` only `{serial}` is replaced.
 pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
     let scope = Scope {
         state,
@@ -499,7 +500,11 @@ pub fn render(template: &str, fields: &[(&str, f64)], state: &State) -> String {
     let value = |text: &str| Expr::parse(text.trim()).ok()?.eval(&scope).ok();
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
+    while let Some(mut open) = rest.find('{') {
+        // The last `{` before the next `}` opens the innermost placeholder.
+        if let Some(close) = rest[open..].find('}') {
+            open += rest[open..open + close].rfind('{').unwrap_or(0);
+        }
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else {
@@ -573,6 +578,11 @@ mod tests {
         assert_eq!(r(3.0), "<{m|zero||two}>");
         assert_eq!(r(-1.0), "<{m|zero||two}>");
         assert_eq!(render("{nope|a}", &[], &st), "{nope|a}");
+        // JSON around a placeholder stays as written.
+        assert_eq!(
+            render(r#"{"hn":"M-{m}","rc":0}{"rc":0}"#, &[("m", 7.0)], &st),
+            r#"{"hn":"M-7","rc":0}{"rc":0}"#
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod extends;
 pub mod layout;
 pub mod limits;
 pub mod load;
+pub mod notify_frames;
 pub mod plan;
 pub mod profile;
 pub mod pty;

@@ -88,7 +88,13 @@ pub struct BleDecl {
 pub struct ServiceDecl {
     /// Service UUID (16-bit short form like `fe84`, or 128-bit).
     pub uuid: String,
-    /// Its characteristics.
+    /// The real device's handle of the service declaration, where public
+    /// sources establish it. A BlueZ peripheral asks bluetoothd for it; where
+    /// bluetoothd's own services hold it, the table goes where bluetoothd
+    /// places it, in the same order (the README says where that differs).
+    pub handle: Option<u16>,
+    /// Its characteristics, in the real device's handle order: a peripheral
+    /// registers them in this order.
     pub characteristics: Vec<CharacteristicDecl>,
 }
 
@@ -107,6 +113,36 @@ pub struct CharacteristicDecl {
     /// Writes to this characteristic are commands for the command rules.
     #[serde(default)]
     pub commands: bool,
+    /// The real device's handle of the characteristic's value (its
+    /// declaration is one less), where public sources establish it; see
+    /// [`ServiceDecl::handle`].
+    pub handle: Option<u16>,
+    /// Command replies are notified on this characteristic, cut into
+    /// notifications as this says (Muse: JSON in 20-byte notifications).
+    /// Without it a BLE device's replies are not sent.
+    pub replies: Option<NotifyFramingDecl>,
+}
+
+/// How a reply is cut into notifications (see [`crate::notify_frames`]).
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyFramingDecl {
+    /// Bytes in every notification (Muse: 20), 1..=512; with
+    /// `length_prefix`, at most 256.
+    pub size: usize,
+    /// Byte 0 of each notification is the length of the reply piece it
+    /// carries; the piece follows.
+    #[serde(default)]
+    pub length_prefix: bool,
+    /// A piece also ends after each of these characters (Muse: `,`, so one
+    /// JSON member goes per notification); a piece longer than a
+    /// notification holds is cut where it is full.
+    #[serde(default)]
+    pub split_after: String,
+    /// The bytes past a piece keep what the previous notification had there
+    /// (a device that reuses one buffer, as the Muse does); otherwise zeros.
+    #[serde(default)]
+    pub stale_tail: bool,
 }
 
 /// GATT characteristic properties.
@@ -532,6 +568,9 @@ impl Profile {
             TransportDecl::Ble(b) => Some(b.clone()),
             TransportDecl::Serial { .. } => None,
         };
+        if let Some(b) = &ble {
+            validate_gatt(b, &err)?;
+        }
         let char_names: Vec<&str> = ble
             .iter()
             .flat_map(|b| b.services.iter())
@@ -596,6 +635,76 @@ impl Profile {
 }
 
 type ErrFn<'a> = dyn Fn(String, &str, String) -> LoadError + 'a;
+
+/// Checks what serde cannot: reply framing that fits, handles that leave room
+/// for their declarations and increase through the table (a GATT server lists
+/// attributes in handle order), one characteristic at most with `replies`.
+fn validate_gatt(ble: &BleDecl, err: &ErrFn<'_>) -> Result<(), LoadError> {
+    let mut last: Option<u16> = None;
+    let mut replies = 0;
+    for (i, s) in ble.services.iter().enumerate() {
+        let at = format!("transport.ble.services[{i}]");
+        if let Some(h) = s.handle {
+            if h == 0 || last.is_some_and(|l| h <= l) {
+                return Err(err(
+                    format!("{at}.handle"),
+                    "handle:",
+                    format!("{h:#06x} must be above 0 and above every handle before it"),
+                ));
+            }
+            last = Some(h);
+        }
+        for (j, c) in s.characteristics.iter().enumerate() {
+            let at = format!("{at}.characteristics[{j}]");
+            if let Some(h) = c.handle {
+                // The declaration takes the handle before the value.
+                if h < 2 || last.is_some_and(|l| h - 1 <= l) {
+                    return Err(err(
+                        format!("{at}.handle"),
+                        &c.name,
+                        format!(
+                            "{h:#06x}: a value handle needs its declaration's handle before it, \
+                             above every handle before that"
+                        ),
+                    ));
+                }
+                // A notifying characteristic's CCC descriptor follows its value.
+                let notify = c.properties.contains(&CharProperty::Notify);
+                last = Some(h.saturating_add(u16::from(notify)));
+            }
+            if let Some(r) = &c.replies {
+                replies += 1;
+                let max = if r.length_prefix { 256 } else { 512 };
+                if r.size < 1 + usize::from(r.length_prefix) || r.size > max {
+                    return Err(err(
+                        format!("{at}.replies.size"),
+                        &c.name,
+                        format!(
+                            "{} must be {}..={max}",
+                            r.size,
+                            1 + usize::from(r.length_prefix)
+                        ),
+                    ));
+                }
+                if !c.properties.contains(&CharProperty::Notify) {
+                    return Err(err(
+                        format!("{at}.replies"),
+                        &c.name,
+                        format!("`{}` carries replies but has no `notify` property", c.name),
+                    ));
+                }
+            }
+            if replies > 1 {
+                return Err(err(
+                    format!("{at}.replies"),
+                    &c.name,
+                    "only one characteristic may carry `replies`".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Parses an expression and checks that it reads only known names.
 pub(crate) fn compile_expr(

@@ -1323,7 +1323,7 @@ impl Application {
                 let chars = take(&mut service.characteristics);
 
                 let reg_service = RegisteredService::new(service);
-                let service_path = format!("{}/service{}", &app_path, service_idx);
+                let service_path = format!("{}/service{:04}", &app_path, service_idx); // boardloop patch: fixed width
                 let service_path = dbus::Path::new(service_path).unwrap();
                 log::trace!("Publishing service at {}", &service_path);
                 reg_paths.push(service_path.clone());
@@ -1333,7 +1333,7 @@ impl Application {
                     let descs = take(&mut char.descriptors);
 
                     let reg_char = RegisteredCharacteristic::new(char, &inner.connection);
-                    let char_path = format!("{}/char{}", &service_path, char_idx);
+                    let char_path = format!("{}/char{:04}", &service_path, char_idx); // boardloop patch: fixed width
                     let char_path = dbus::Path::new(char_path).unwrap();
                     log::trace!("Publishing characteristic at {}", &char_path);
                     reg_paths.push(char_path.clone());
@@ -1341,7 +1341,7 @@ impl Application {
 
                     for (desc_idx, desc) in descs.into_iter().enumerate() {
                         let reg_desc = RegisteredDescriptor::new(desc);
-                        let desc_path = format!("{}/desc{}", &char_path, desc_idx);
+                        let desc_path = format!("{}/desc{:04}", &char_path, desc_idx); // boardloop patch: fixed width
                         let desc_path = dbus::Path::new(desc_path).unwrap();
                         log::trace!("Publishing descriptor at {}", &desc_path);
                         reg_paths.push(desc_path.clone());
