@@ -12,9 +12,9 @@ use boardloop_emulators::CounterModel;
 pub struct Timing {
     /// Rows used.
     pub rows: usize,
-    /// The rows' rate, Hz: a least-squares fit of timestamp on sample index
-    /// in each stream (lost samples counted), the streams' slopes averaged
-    /// by their rows.
+    /// The rows' rate, Hz: in each stream, the median over rows of the
+    /// timestamp slope to the row half a stream later, per sample index
+    /// (lost samples counted); the streams' periods averaged by their rows.
     pub rate_hz: f64,
     /// Inter-arrival jitter, ms: |interval / samples spanned − 1 / rate|.
     pub jitter_p50_ms: f64,
@@ -106,19 +106,23 @@ pub fn measure(
         let (idx, lost) = sample_indices(&pkg[a..b], counter);
         m.lost += lost;
         let t = &ts[a..b];
-        let n = (b - a) as f64;
-        let mx = idx.iter().map(|&x| x as f64).sum::<f64>() / n;
-        let mt = t.iter().sum::<f64>() / n;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (x, y) in idx.iter().zip(t) {
-            let dx = *x as f64 - mx;
-            sxy += dx * (y - mt);
-            sxx += dx * dx;
-        }
-        if sxx == 0.0 || sxy <= 0.0 {
+        let n = b - a;
+        // The period: the median slope over half the stream, of each row and
+        // the one n/2 rows later. A least-squares fit was pulled 2 % off by
+        // the first rows of a one-second stream arriving late and caught up
+        // (a loaded host); the median of slopes that each span half the
+        // stream ignores such a start, and bursts, as long as most rows keep
+        // the pace.
+        let h = n / 2;
+        let mut slopes: Vec<f64> = (0..n - h)
+            .filter(|&i| idx[i + h] > idx[i])
+            .map(|i| (t[i + h] - t[i]) / (idx[i + h] - idx[i]) as f64)
+            .collect();
+        let period = percentile(&mut slopes, 50.0);
+        if period <= 0.0 {
             continue;
         }
-        let period = sxy / sxx;
+        let n = n as f64;
         slope_weighted += period * n;
         m.rows += b - a;
         for i in 1..t.len() {
