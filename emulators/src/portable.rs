@@ -62,8 +62,10 @@ impl CheckName {
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StreamExpect {
-    /// Nominal sample rate of the rows, Hz (a least-squares fit of the rows'
-    /// timestamps against their sample index, lost ones counted).
+    /// Nominal sample rate of the rows, Hz, to compare with the rate measured
+    /// from the rows' timestamps against their sample index (lost samples
+    /// counted): the slope of the line under every row, as rows can arrive
+    /// late but never early.
     pub rate_hz: f64,
     /// The measured rate may differ from `rate_hz` by this many percent.
     #[serde(default)]
