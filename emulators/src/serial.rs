@@ -429,7 +429,9 @@ impl Worker {
                 .into_iter()
                 .chain(held)
                 .min()
-                .map_or(Duration::from_millis(20), |d| d.saturating_duration_since(now));
+                .map_or(Duration::from_millis(20), |d| {
+                    d.saturating_duration_since(now)
+                });
             let mut flags = PollFlags::POLLIN;
             if !out.is_empty() && held.is_none() {
                 flags |= PollFlags::POLLOUT;

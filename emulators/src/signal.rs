@@ -128,9 +128,7 @@ impl Impairment {
             let k = self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let u1 = unit(splitmix64(k)).max(f64::MIN_POSITIVE);
             let u2 = unit(splitmix64(k ^ 0xD1B5_4A32_D192_ED03));
-            v += self.noise_rms
-                * (-2.0 * u1.ln()).sqrt()
-                * (std::f64::consts::TAU * u2).cos();
+            v += self.noise_rms * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
         }
         v
     }

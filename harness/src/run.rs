@@ -813,8 +813,15 @@ fn verify_spectral(
         }
         for c in chans {
             for (i, seg) in segments.iter().enumerate() {
-                let (a, b) = (seg.first_row + x.skip_rows, seg.end_row.min(data.num_samples));
-                let values = if a < b { &data.row(c.row)[a..b] } else { &[][..] };
+                let (a, b) = (
+                    seg.first_row + x.skip_rows,
+                    seg.end_row.min(data.num_samples),
+                );
+                let values = if a < b {
+                    &data.row(c.row)[a..b]
+                } else {
+                    &[][..]
+                };
                 let Some(m) = crate::spectral::measure(values, seg.rate) else {
                     out.failures.push(format!(
                         "spectral: {} in stream {}: {} rows, too few to measure",
@@ -850,10 +857,8 @@ fn verify_spectral(
                 }
                 if let Some(min) = x.snr_db {
                     if m.snr_db < min {
-                        out.failures.push(format!(
-                            "{at}: SNR {:.1} dB, below {min} dB",
-                            m.snr_db
-                        ));
+                        out.failures
+                            .push(format!("{at}: SNR {:.1} dB, below {min} dB", m.snr_db));
                     }
                 }
             }

@@ -208,9 +208,7 @@ pub fn failures(m: &Timing, x: &StreamExpect) -> Vec<String> {
         ] {
             if let Some(max) = max {
                 if got > max {
-                    out.push(format!(
-                        "stream: jitter {name} {got:.2} ms, above {max} ms"
-                    ));
+                    out.push(format!("stream: jitter {name} {got:.2} ms, above {max} ms"));
                 }
             }
         }
@@ -270,7 +268,11 @@ mod tests {
         let y: Vec<f64> = x
             .iter()
             .map(|&i| {
-                let late = if i % 4 == 3 { 0.0 } else { 0.016 - 0.004 * (i % 4) as f64 };
+                let late = if i % 4 == 3 {
+                    0.0
+                } else {
+                    0.016 - 0.004 * (i % 4) as f64
+                };
                 let stall = if (300..400).contains(&i) { 0.4 } else { 0.0 };
                 i as f64 / 250.0 + late + stall
             })

@@ -124,7 +124,13 @@ fn a_portable_scenario_runs_on_an_unlisted_rig_device_with_its_exact_checks_list
         "{text}"
     );
     assert!(text.contains("skipped (exact): commands"), "{text}");
-    let (_, text) = run(&["run", "cyton::known_signal::device", "--rig", rig, "--verbose"]);
+    let (_, text) = run(&[
+        "run",
+        "cyton::known_signal::device",
+        "--rig",
+        rig,
+        "--verbose",
+    ]);
     assert!(
         text.contains("`known_signal` is not portable (no `expect.portable`)"),
         "{text}"

@@ -75,7 +75,10 @@ fn portable_checks_pass_on_a_realistic_device_and_fail_on_a_misbehaving_one() {
         ),
         // A stall: the device pauses for 1.5 s.
         variant(
-            &[("steps:", "faults: [{ at_packet: 100, stall_ms: 1500 }]\nsteps:")],
+            &[(
+                "steps:",
+                "faults: [{ at_packet: 100, stall_ms: 1500 }]\nsteps:",
+            )],
             &[],
         ),
         // A wrong frequency: firmware whose fast test signal runs at 2.5 Hz.
@@ -88,7 +91,10 @@ fn portable_checks_pass_on_a_realistic_device_and_fail_on_a_misbehaving_one() {
         ),
     ]);
     assert!(out[0].passed(), "{}", failures(&out[0]));
-    assert!(out[0].values_checked == 0, "no exact comparison was asked for");
+    assert!(
+        out[0].values_checked == 0,
+        "no exact comparison was asked for"
+    );
     let rate = failures(&out[1]);
     // 3 % fast, measured over a second of 16 ms bursts: 2.5-3.5 %.
     assert!(rate.contains("stream: rate 25"), "{rate}");
@@ -126,5 +132,9 @@ fn the_exact_check_fails_on_the_realistic_device_and_holds_on_the_ideal_one() {
     assert!(real.contains("values outside 1 LSB"), "{real}");
     assert!(out[1].passed(), "{}", failures(&out[1]));
     // 250 rows of 8 channels and 3 accel axes, each compared.
-    assert!(out[1].values_checked >= 250 * 8, "{}", out[1].values_checked);
+    assert!(
+        out[1].values_checked >= 250 * 8,
+        "{}",
+        out[1].values_checked
+    );
 }
