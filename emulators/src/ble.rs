@@ -81,7 +81,7 @@ impl BleEmulator {
         })?;
         let device = Device::new(
             scenario.profile.clone(),
-            scenario.signals.clone(),
+            scenario.device_signals.clone(),
             scenario.initial_state.clone(),
         );
         let inner = Arc::new(Mutex::new(Inner {

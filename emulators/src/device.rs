@@ -588,7 +588,7 @@ impl ChannelModel {
                 // value is only as exact as its float, so its lsb is one ulp.
                 let scale = scale.eval(&scope).unwrap_or(f64::NAN);
                 let n = signal_index(offset.as_deref(), &scope, vars);
-                let count = float_count(signals.value(name, n, rate), scale, leaf.bits);
+                let count = float_count(signals.value_in(name, state, n, rate), scale, leaf.bits);
                 let value = if present { count * scale } else { 0.0 };
                 let ulp = float_ulp(count, leaf.bits) * scale.abs();
                 return (
@@ -627,7 +627,7 @@ impl ChannelModel {
                 let n = signal_index(offset.as_deref(), &scope, vars);
                 let z = zero_of(zero.as_deref(), &scope);
                 let raw = quantize_with_zero(
-                    signals.value(name, n, rate),
+                    signals.value_in(name, state, n, rate),
                     scale,
                     z,
                     leaf.bits,

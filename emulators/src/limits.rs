@@ -97,3 +97,12 @@ pub const ALLOW_OUTSIDE_PATHS_ENV: &str = "BOARDLOOP_ALLOW_OUTSIDE_PATHS";
 /// device family needs one or two; the bound keeps a long chain of small
 /// files from multiplying the work of loading one profile.
 pub const MAX_EXTENDS_DEPTH: usize = 8;
+
+/// Clock drift a scenario's `realistic.clock_ppm` may give, ±ppm. A crystal
+/// is within ±50 ppm and a cheap RC oscillator within ±2 % (20,000 ppm); past
+/// 100,000 ppm (10 %) the device's rate is simply another rate.
+pub const MAX_CLOCK_PPM: f64 = 100_000.0;
+
+/// Longest burst period of `realistic.delivery_ms`, ms. FTDI's latency timer
+/// goes up to 255 ms; a second is far beyond any adapter.
+pub const MAX_DELIVERY_MS: u64 = 1000;

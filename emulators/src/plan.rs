@@ -234,7 +234,7 @@ impl FieldPlan {
                 delta,
                 zero,
             } => Raw::Signal {
-                signal: signals.get(name).cloned(),
+                signal: signals.resolve(name, state),
                 scale: fold(scale),
                 offset: offset.as_deref().map(fold),
                 zero: zero.as_deref().map(fold),

@@ -11,6 +11,7 @@ use crate::extends::resolve;
 use crate::layout::{Endian, Layout};
 use crate::limits::{MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_STATE_ARRAY};
 use crate::load::{parse_yaml, semantic_error, LoadError};
+use crate::signal::{Generated, Signal, SignalDecl};
 use crate::state::{State, StateValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
@@ -54,6 +55,25 @@ pub struct ProfileDecl {
     /// The notification streams of a BLE device, each on its characteristic(s).
     #[serde(default)]
     pub streams: Vec<StreamDecl>,
+    /// Signals the device makes itself (an ADC's internal test signal): while
+    /// an entry's `when` holds, the channels it covers carry its signal in
+    /// place of the scenario's, on the emulator and in what the harness
+    /// expects alike. The first entry that holds wins.
+    #[serde(default)]
+    pub signals: Vec<DeviceSignalDecl>,
+}
+
+/// One signal a device generates itself (see [`ProfileDecl::signals`]).
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSignalDecl {
+    /// The channels: a name (`eeg1`) or a prefix pattern (`eeg*`).
+    pub channels: String,
+    /// While this holds in the device's state (an expression of state).
+    pub when: String,
+    /// The signal, in the channel's physical unit (a scenario's signal
+    /// kinds, except `csv`).
+    pub signal: SignalDecl,
 }
 
 /// Transport of a device.
@@ -463,6 +483,8 @@ pub struct Profile {
     pub streams: Vec<Stream>,
     /// BLE GATT table with full UUIDs, if a BLE device.
     pub ble: Option<BleDecl>,
+    /// The device's own signals (see [`ProfileDecl::signals`]), compiled.
+    pub generated: Vec<Generated>,
 }
 
 /// A compiled stream.
@@ -607,6 +629,28 @@ impl Profile {
             }
             streams.push(c);
         }
+        let mut generated = Vec::new();
+        for (i, g) in decl.signals.iter().enumerate() {
+            let when = compile_expr(
+                &g.when,
+                &format!("signals[{i}].when"),
+                &initial_state,
+                &[],
+                &err,
+            )?;
+            let Ok(signal) = Signal::of_decl(&g.signal) else {
+                return Err(err(
+                    format!("signals[{i}].signal"),
+                    "csv",
+                    "a device's own signal cannot be a `csv` file".into(),
+                ));
+            };
+            generated.push(Generated {
+                channels: g.channels.clone(),
+                when,
+                signal,
+            });
+        }
         Ok(Profile {
             path: path.to_path_buf(),
             decl,
@@ -614,6 +658,7 @@ impl Profile {
             commands,
             streams,
             ble,
+            generated,
         })
     }
 

@@ -6,7 +6,9 @@ use crate::limits::{
     MAX_BUFFER_SIZE, MAX_DURATION_MS, MAX_FAULT_PACKETS, MAX_PACKETS, MAX_WAIT_SAMPLES, SPEED_RANGE,
 };
 use crate::load::{confine, read_yaml, semantic_error, LoadError};
+use crate::portable::{CheckName, SpectralExpect, StreamExpect};
 use crate::profile::{Profile, StateDecl};
+use crate::realistic::RealisticDecl;
 use crate::signal::{SignalDecl, SignalSet};
 use crate::state::State;
 use schemars::JsonSchema;
@@ -55,6 +57,9 @@ pub struct ScenarioDecl {
     /// Also play this scenario against BrainFlow's own driver (`::brainflow` trials).
     #[serde(default)]
     pub brainflow: bool,
+    /// Hardware-like behaviour of the emulated device: noise, mains hum, DC
+    /// offsets, clock drift, burst delivery (seeded; see [`RealisticDecl`]).
+    pub realistic: Option<RealisticDecl>,
 }
 
 fn default_buffer() -> usize {
@@ -203,6 +208,47 @@ pub struct Expect {
     /// above are about the default preset.
     #[serde(default)]
     pub presets: PresetExpects,
+    /// The stream's rate, jitter, gaps and losses, measured from the rows.
+    pub stream: Option<StreamExpect>,
+    /// Each listed channel's dominant frequency, amplitude and SNR.
+    #[serde(default)]
+    pub spectral: Vec<SpectralExpect>,
+    /// The expectations above that hold on a physical device (the others are
+    /// exact: on the `device` target they are skipped, each listed with the
+    /// reason). A scenario with a list runs on a rig without being named in
+    /// the rig file.
+    pub portable: Option<Vec<CheckName>>,
+}
+
+impl Expect {
+    /// The expectations this scenario sets, by name (`markers`, which every
+    /// trial checks, is not one: it holds on any device).
+    pub fn set(&self) -> Vec<CheckName> {
+        let mut v = Vec::new();
+        let mut add = |on: bool, c: CheckName| {
+            if on {
+                v.push(c);
+            }
+        };
+        add(self.rows.is_some(), CheckName::Rows);
+        add(self.lost_packets.is_some(), CheckName::LostPackets);
+        add(self.garbage_bytes.is_some(), CheckName::GarbageBytes);
+        add(self.bad_end_bytes.is_some(), CheckName::BadEndBytes);
+        add(self.signal.is_some(), CheckName::Signal);
+        add(self.link_lost.is_some(), CheckName::LinkLost);
+        add(self.commands.is_some(), CheckName::Commands);
+        add(self.error.is_some(), CheckName::Error);
+        add(!self.device_state.is_empty(), CheckName::DeviceState);
+        add(!self.presets.named().is_empty(), CheckName::Presets);
+        add(self.stream.is_some(), CheckName::Stream);
+        add(!self.spectral.is_empty(), CheckName::Spectral);
+        v
+    }
+
+    /// Whether `check` holds on a physical device, as the scenario says.
+    pub fn is_portable(&self, check: CheckName) -> bool {
+        self.portable.as_ref().is_some_and(|p| p.contains(&check))
+    }
 }
 
 /// Expectations on the presets other than the default one, by preset. A
@@ -337,8 +383,11 @@ pub struct Scenario {
     pub decl: ScenarioDecl,
     /// The device profile.
     pub profile: Arc<Profile>,
-    /// Compiled signals.
+    /// Compiled signals: what the harness expects.
     pub signals: Arc<SignalSet>,
+    /// What the emulated device sends: `signals` with the `realistic`
+    /// block's analog imperfections (the same set without one).
+    pub device_signals: Arc<SignalSet>,
     /// Power-on state with the scenario's overrides.
     pub initial_state: State,
 }
@@ -404,7 +453,42 @@ impl Scenario {
         // CSV files stay inside the scenarios folder: the one holding the
         // profile's `devices` folder.
         let root = profile.path.parent().and_then(Path::parent).unwrap_or(base);
-        let signals = Arc::new(SignalSet::build(&decl.signals, base, root, path, text)?);
+        let signals = Arc::new(
+            SignalSet::build(&decl.signals, base, root, path, text)?
+                .with_generated(profile.generated.clone()),
+        );
+        let device_signals = match &decl.realistic {
+            Some(r) => {
+                r.validate(profile.ble.is_some(), &err)?;
+                Arc::new(r.impair(&signals))
+            }
+            None => signals.clone(),
+        };
+        if let Some(list) = &decl.expect.portable {
+            let set = decl.expect.set();
+            for c in list {
+                if !set.contains(c) {
+                    return Err(err(
+                        "expect.portable".into(),
+                        c.key(),
+                        format!("`{}` is not an expectation of this scenario", c.key()),
+                    ));
+                }
+            }
+        }
+        for (i, sp) in decl.expect.spectral.iter().enumerate() {
+            let ok = sp.hz > 0.0
+                && sp.tolerance_hz > 0.0
+                && sp.tolerance_pct > 0.0
+                && !sp.channels.is_empty();
+            if !ok {
+                return Err(err(
+                    format!("expect.spectral[{i}]"),
+                    "hz",
+                    "needs channels, and `hz`, `tolerance_hz`, `tolerance_pct` above 0".into(),
+                ));
+            }
+        }
         let mut state = profile.initial_state.clone();
         for (k, v) in &decl.state {
             let scalar = matches!(profile.decl.state.get(k), Some(StateDecl::Scalar(_)));
@@ -492,6 +576,7 @@ impl Scenario {
             decl,
             profile,
             signals,
+            device_signals,
             initial_state: state,
         })
     }

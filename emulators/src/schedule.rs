@@ -38,6 +38,8 @@ pub struct Schedule {
     /// Every fault of the scenario, sorted by packet (stably: file order among
     /// faults at the same packet), for [`Schedule::restart`].
     armed: Vec<(u64, FaultKind)>,
+    /// The device clock's rate over the nominal one (`realistic.clock_ppm`).
+    clock: f64,
     /// Faults not applied yet, in `armed` order.
     faults: VecDeque<(u64, FaultKind)>,
     /// Packets built across streams: the index of the next one.
@@ -130,6 +132,7 @@ impl Schedule {
             limit,
             faults: armed.clone().into(),
             armed,
+            clock: 1.0,
             built: 0,
             drop_left: 0,
             burst_left: 0,
@@ -140,11 +143,15 @@ impl Schedule {
 
     /// The schedule `scenario` declares; `pacing` overrides its pacing.
     pub fn for_scenario(scenario: &Scenario, pacing: Option<Pacing>) -> Schedule {
-        Schedule::new(
+        let mut s = Schedule::new(
             pacing.unwrap_or(scenario.decl.pacing),
             scenario.decl.packets,
             &scenario.decl.faults,
-        )
+        );
+        if let Some(r) = &scenario.decl.realistic {
+            s.clock = r.clock_factor();
+        }
+        s
     }
 
     /// The host started the stream: one clock per stream at `rates` packets/s
@@ -155,7 +162,9 @@ impl Schedule {
         self.clocks = rates
             .into_iter()
             .map(|rate| Clock {
-                rate,
+                // A drifting device clock: its packets come this much faster
+                // or slower by the host's clock.
+                rate: rate * self.clock,
                 next_due: first_due,
                 built: 0,
             })

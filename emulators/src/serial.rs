@@ -143,7 +143,7 @@ impl SerialEmulator {
         pty.packet_mode()?;
         let device = Device::new(
             scenario.profile.clone(),
-            scenario.signals.clone(),
+            scenario.device_signals.clone(),
             scenario.initial_state.clone(),
         );
         let shared = Arc::new(Shared {
@@ -170,6 +170,12 @@ impl SerialEmulator {
             record_write_times: opts.record_write_times,
             started: Instant::now(),
             packet: Vec::new(),
+            delivery: scenario
+                .decl
+                .realistic
+                .as_ref()
+                .and_then(|r| r.delivery_ms)
+                .map(|ms| (Duration::from_millis(ms), Instant::now())),
         };
         let thread = std::thread::Builder::new()
             .name(format!("emulate {}", scenario.name))
@@ -319,6 +325,10 @@ struct Worker {
     started: Instant,
     /// The packet being built, reused.
     packet: Vec<u8>,
+    /// `realistic.delivery_ms`: the period at which bytes reach the host, and
+    /// when they next do (an FTDI adapter's latency timer: the host gets what
+    /// gathered since the last tick, at once).
+    delivery: Option<(Duration, Instant)>,
 }
 
 /// Bytes waiting for the host, and where the packets among them end: a packet
@@ -410,14 +420,26 @@ impl Worker {
                 .next_due(|i| self.device.runs_stream(i))
                 .filter(|_| out.len() < HIGH_WATER);
             let now = Instant::now();
-            let wait = due.map_or(Duration::from_millis(20), |d| {
-                d.saturating_duration_since(now)
-            });
+            // Bytes waiting for the adapter's next tick (`delivery_ms`).
+            let held = self
+                .delivery
+                .filter(|(_, at)| !out.is_empty() && now < *at)
+                .map(|(_, at)| at);
+            let wait = due
+                .into_iter()
+                .chain(held)
+                .min()
+                .map_or(Duration::from_millis(20), |d| {
+                    d.saturating_duration_since(now)
+                });
             let mut flags = PollFlags::POLLIN;
-            if !out.is_empty() {
+            if !out.is_empty() && held.is_none() {
                 flags |= PollFlags::POLLOUT;
             }
-            if out.is_empty() && due.is_some() && !wait.is_zero() && wait < Duration::from_millis(1)
+            if (out.is_empty() || held.is_some())
+                && (due.is_some() || held.is_some())
+                && !wait.is_zero()
+                && wait < Duration::from_millis(1)
             {
                 // poll() counts whole milliseconds; sleeping the last fraction keeps
                 // the pace exact without spinning on poll(0).
@@ -443,7 +465,12 @@ impl Worker {
             // A flush inside that gap is undone on the next look (see
             // `host_flushed`).
             // The queue goes out a chunk at a time, each after its own look,
-            // without a poll between chunks while the pty takes them.
+            // without a poll between chunks while the pty takes them; with
+            // `delivery_ms`, only at the adapter's ticks.
+            if !self.delivery_tick() {
+                self.shared.turns.fetch_add(1, Ordering::SeqCst);
+                continue;
+            }
             loop {
                 self.take_host_events(&mut out)?;
                 self.hold_point(HoldAt::BeforeWrite);
@@ -454,6 +481,23 @@ impl Worker {
             self.shared.turns.fetch_add(1, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// Whether bytes may go to the host now: always, unless `delivery_ms`
+    /// holds them until the adapter's next tick; at a tick, the next one is
+    /// set (ticks keep their period whether or not bytes were waiting).
+    fn delivery_tick(&mut self) -> bool {
+        let Some((period, at)) = self.delivery.as_mut() else {
+            return true;
+        };
+        let now = Instant::now();
+        if now < *at {
+            return false;
+        }
+        while *at <= now {
+            *at += *period;
+        }
+        true
     }
 
     /// Handles everything the host has written or done so far.

@@ -4,8 +4,10 @@
 //! harness can compute the value any sample should have without replaying the
 //! emulator (random access: noise is a hash of seed and index, not a stream).
 
+use crate::expr::Expr;
 use crate::limits::MAX_CSV_BYTES;
 use crate::load::LoadError;
+use crate::state::{Scope, State};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -88,9 +90,77 @@ pub enum Signal {
     Noise(NoiseDecl),
     /// Loaded CSV samples.
     Samples(Arc<Vec<f64>>),
+    /// A signal as a physical device's input sees it: the signal plus the
+    /// analog imperfections of a scenario's `realistic` block (the device's
+    /// side only; the harness compares with the signal without them).
+    Impaired(Box<Signal>, Impairment),
+}
+
+/// What a real input adds to a signal: seeded, so a run is reproducible and
+/// any sample's value can be computed alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Impairment {
+    /// The seed of this channel's noise and hum phase (the scenario's seed
+    /// mixed with the channel's name, so channels differ).
+    pub seed: u64,
+    /// Gaussian noise, RMS in the channel's unit.
+    pub noise_rms: f64,
+    /// Mains hum frequency, Hz (0: none).
+    pub mains_hz: f64,
+    /// Mains hum peak amplitude in the channel's unit.
+    pub mains_amplitude: f64,
+    /// DC offset in the channel's unit.
+    pub offset: f64,
+}
+
+impl Impairment {
+    /// What it adds at sample `n` of a stream sampled at `rate` Hz.
+    pub fn value(&self, n: u64, rate: f64) -> f64 {
+        let mut v = self.offset;
+        if self.mains_hz > 0.0 {
+            // A phase of its own per channel, from the seed.
+            let phase = unit(splitmix64(self.seed ^ 0x4D41_494E)) * std::f64::consts::TAU;
+            let t = n as f64 / rate;
+            v += self.mains_amplitude * (std::f64::consts::TAU * self.mains_hz * t + phase).sin();
+        }
+        if self.noise_rms > 0.0 {
+            // Box-Muller on two hashes of (seed, n): Gaussian, random access.
+            let k = self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let u1 = unit(splitmix64(k)).max(f64::MIN_POSITIVE);
+            let u2 = unit(splitmix64(k ^ 0xD1B5_4A32_D192_ED03));
+            v += self.noise_rms * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        }
+        v
+    }
+}
+
+/// 53 random bits of `u` as a number in [0, 1).
+fn unit(u: u64) -> f64 {
+    (u >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A stable 64-bit hash of a channel name (FNV-1a), to give each channel its
+/// own noise from one scenario seed.
+pub fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    })
 }
 
 impl Signal {
+    /// The signal a declaration stands for, or the file it reads (`csv`,
+    /// which needs a path to resolve: see [`SignalSet::build`]).
+    pub fn of_decl(decl: &SignalDecl) -> Result<Signal, &CsvDecl> {
+        Ok(match decl {
+            SignalDecl::Sine(p) => Signal::Sine(p.clone()),
+            SignalDecl::Square(p) => Signal::Square(p.clone()),
+            SignalDecl::Sawtooth(p) => Signal::Sawtooth(p.clone()),
+            SignalDecl::Constant(v) => Signal::Constant(*v),
+            SignalDecl::Noise(n) => Signal::Noise(n.clone()),
+            SignalDecl::Csv(c) => return Err(c),
+        })
+    }
+
     /// The value at sample `n` of a stream sampled at `rate` Hz.
     pub fn value(&self, n: u64, rate: f64) -> f64 {
         let t = n as f64 / rate;
@@ -126,6 +196,7 @@ impl Signal {
                     v[(n % v.len() as u64) as usize]
                 }
             }
+            Signal::Impaired(s, i) => s.value(n, rate) + i.value(n, rate),
         }
     }
 }
@@ -139,10 +210,35 @@ fn splitmix64(mut x: u64) -> u64 {
 
 /// The signals of one scenario, by channel name. Keys may end in `*` to cover every
 /// channel with that prefix (`eeg*`); an exact name wins over a pattern.
+/// A device's own signals (a profile's `signals`, such as the ADS1299's test
+/// signal) replace the scenario's while their `when` holds; a device side's
+/// set may add analog imperfections ([`SignalSet::impaired`]).
 #[derive(Debug, Clone, Default)]
 pub struct SignalSet {
     exact: BTreeMap<String, Signal>,
     patterns: Vec<(String, Signal)>,
+    generated: Vec<Generated>,
+    impairments: Vec<(String, Impairment)>,
+}
+
+/// A signal the device makes itself while a condition on its state holds
+/// (a profile's `signals` entry, compiled).
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The channels it replaces: a name, or a prefix pattern ending in `*`.
+    pub channels: String,
+    /// It replaces them while this holds in the device's state.
+    pub when: Expr,
+    /// The signal.
+    pub signal: Signal,
+}
+
+/// Whether `pattern` (a name, or a prefix ending in `*`) covers `name`.
+pub fn covers(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
 }
 
 impl SignalSet {
@@ -158,13 +254,9 @@ impl SignalSet {
     ) -> Result<Self, LoadError> {
         let mut set = SignalSet::default();
         for (name, decl) in decls {
-            let sig = match decl {
-                SignalDecl::Sine(p) => Signal::Sine(p.clone()),
-                SignalDecl::Square(p) => Signal::Square(p.clone()),
-                SignalDecl::Sawtooth(p) => Signal::Sawtooth(p.clone()),
-                SignalDecl::Constant(v) => Signal::Constant(*v),
-                SignalDecl::Noise(n) => Signal::Noise(n.clone()),
-                SignalDecl::Csv(c) => Signal::Samples(Arc::new(read_csv_column(
+            let sig = match Signal::of_decl(decl) {
+                Ok(s) => s,
+                Err(c) => Signal::Samples(Arc::new(read_csv_column(
                     c,
                     base,
                     root,
@@ -197,6 +289,55 @@ impl SignalSet {
     /// The value of channel `name` at sample `n`; undeclared channels read 0.
     pub fn value(&self, name: &str, n: u64, rate: f64) -> f64 {
         self.get(name).map_or(0.0, |s| s.value(n, rate))
+    }
+
+    /// The same set with the device's own signals (first match wins).
+    pub fn with_generated(mut self, generated: Vec<Generated>) -> Self {
+        self.generated = generated;
+        self
+    }
+
+    /// The same set with analog imperfections on the channels each pattern
+    /// covers (a name, or a prefix ending in `*`; the first that covers a
+    /// channel applies): what the device's inputs see.
+    pub fn impaired(mut self, impairments: Vec<(String, Impairment)>) -> Self {
+        self.impairments = impairments;
+        self
+    }
+
+    /// What channel `name` carries in device state `state`: the device's own
+    /// signal if one's `when` holds, else the scenario's; with its
+    /// imperfections, if any. `None`: nothing declared (zeros).
+    pub fn resolve(&self, name: &str, state: &State) -> Option<Signal> {
+        let scope = Scope {
+            state,
+            extra: &[],
+            bindings: &[],
+        };
+        let base = self
+            .generated
+            .iter()
+            .find(|g| covers(&g.channels, name) && g.when.eval(&scope).is_ok_and(|v| v != 0.0))
+            .map(|g| &g.signal)
+            .or_else(|| self.get(name))
+            .cloned();
+        match self.impairments.iter().find(|(p, _)| covers(p, name)) {
+            Some((_, imp)) => {
+                let mut imp = imp.clone();
+                imp.seed ^= name_hash(name);
+                Some(Signal::Impaired(
+                    Box::new(base.unwrap_or(Signal::Constant(0.0))),
+                    imp,
+                ))
+            }
+            None => base,
+        }
+    }
+
+    /// The value of channel `name` at sample `n` in device state `state`
+    /// (see [`SignalSet::resolve`]); 0 when nothing is declared.
+    pub fn value_in(&self, name: &str, state: &State, n: u64, rate: f64) -> f64 {
+        self.resolve(name, state).map_or(0.0, |s| s.value(n, rate))
     }
 }
 

@@ -534,3 +534,71 @@ fn firmware_version_follows_the_state_parameter() {
         }
     }
 }
+
+/// The ADS1299 test signals the profile states (values worked out in its
+/// comments from VREF 4.5 V and fCLK 2.048 MHz), as the packets carry them:
+/// counts computed here from the datasheet's figures, not from the profile.
+#[test]
+fn test_signal_commands_switch_every_channel_to_the_ads1299_test_signal() {
+    let s = scenario("cyton", "signals:\n  eeg*: { constant: 100 }\n");
+    let mut d = device(&s);
+    let counts = |uv: f64| (uv / (4.5 / 8388607.0 / 24.0 * 1e6)).round() as i32;
+    let ch = |p: &[u8], c: usize| int24(&p[2 + 3 * c..5 + 3 * c]);
+    // (command, amplitude µV, samples per half period at 250 Hz)
+    // 1x = 4.5 V / 2400 = 1.875 mV; fast = 2048000 / 2^20 Hz = 1.953125 Hz,
+    // a period of 128 samples; slow = 2048000 / 2^21 Hz: 256 samples.
+    for (cmd, uv, half) in [
+        ("=", 1875.0, 64u64),
+        ("]", 3750.0, 64),
+        ("-", 1875.0, 128),
+        ("[", 3750.0, 128),
+    ] {
+        d.feed(b"s");
+        d.feed(cmd.as_bytes());
+        d.feed(b"b");
+        for n in 0..2 * half {
+            let p = d.next_packet().unwrap();
+            let want = if n < half { uv } else { -uv };
+            for c in 0..8 {
+                assert_eq!(
+                    ch(&p, c),
+                    counts(want),
+                    "{cmd} sample {n} channel {}",
+                    c + 1
+                );
+            }
+        }
+    }
+    // DC at 2x; inputs shorted; `d` puts the electrodes back.
+    for (cmd, uv) in [("p", -3750.0), ("0", 0.0), ("d", 100.0)] {
+        d.feed(b"s");
+        d.feed(cmd.as_bytes());
+        d.feed(b"b");
+        let p = d.next_packet().unwrap();
+        assert_eq!(ch(&p, 7), counts(uv), "{cmd}");
+    }
+}
+
+/// A realistic device is refused values that make no sense, with the field.
+#[test]
+fn realistic_blocks_are_checked_with_their_field() {
+    let profile = Arc::new(Profile::load(&devices().join("muse_2.yaml")).unwrap());
+    for (body, field) in [
+        ("realistic: { delivery_ms: 16 }\n", "realistic.delivery_ms"),
+        ("realistic: { clock_ppm: 200000 }\n", "realistic.clock_ppm"),
+        (
+            "realistic: { analog: { eeg1: { noise_rms: -1 } } }\n",
+            "realistic.analog.eeg1",
+        ),
+    ] {
+        let text = format!("device: muse_2\nsteps: []\n{body}");
+        let path = Path::new("/virtual/muse_2/test.yaml");
+        let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, &text).unwrap();
+        let e = Scenario::with_profile(path, &text, decl, profile.clone())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains(field), "{e}");
+        assert!(e.contains("test.yaml:3:"), "{e}");
+    }
+}

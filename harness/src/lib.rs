@@ -19,7 +19,9 @@ pub mod plan;
 pub mod report;
 pub mod rig;
 pub mod run;
+pub mod spectral;
 pub mod targets;
+pub mod timing;
 
 pub use plan::{plan, PlanOptions, Planned};
 pub use run::{run, Outcome, Trial};

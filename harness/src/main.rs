@@ -372,6 +372,12 @@ fn run_one(name: String, trial: Result<boardloop_harness::Trial, String>) -> Tri
         ),
         None => format!("rows {} values {}", o.rows, o.values_checked),
     };
+    // Never silent: a trial that left exact checks out says which.
+    let detail = if o.skipped.is_empty() {
+        detail
+    } else {
+        format!("{detail}  skipped (exact): {}", o.skipped.join(", "))
+    };
     let passed = o.passed();
     let description = if passed {
         String::new()

@@ -41,8 +41,11 @@ pub struct RigBoard {
     pub name: Option<String>,
     /// The host's BLE adapter (`hci0`, or an address); default: the first.
     pub adapter: Option<String>,
-    /// Only these scenarios run here. Without the list, every scenario that needs
-    /// no injected fault runs (a physical device cannot drop packets on request).
+    /// Only these scenarios run here, whole (the device is a `boardloop
+    /// emulate` process playing them). Without the list, every portable
+    /// scenario (`expect.portable`) that needs no injected fault runs, held
+    /// to its portable checks only (a physical device cannot drop packets on
+    /// request, nor send the declared signal to the LSB).
     pub scenarios: Option<Vec<String>>,
 }
 
@@ -69,14 +72,19 @@ impl Rig {
     }
 
     /// Why `scenario` cannot run on `board` (a `ble` board or not) here, or
-    /// the rig's entry for it.
+    /// the rig's entry for it and whether the rig lists the scenario. A
+    /// scenario the rig does not list runs only if it is `portable` (says
+    /// which of its checks hold on hardware) and injects no fault; then only
+    /// those checks apply. A listed one runs whole: the rig says the device
+    /// is a `boardloop emulate` process playing it.
     pub fn device_for(
         &self,
         board: &str,
         ble: bool,
         scenario: &str,
         has_faults: bool,
-    ) -> Result<&RigBoard, String> {
+        portable: bool,
+    ) -> Result<(&RigBoard, bool), String> {
         let Some(b) = self.boards.get(board) else {
             return Err(format!("the rig `{}` has no `{board}`", self.rig));
         };
@@ -94,14 +102,20 @@ impl Rig {
             _ => {}
         }
         match &b.scenarios {
-            Some(list) if !list.iter().any(|s| s == scenario) => Err(format!(
+            Some(list) if list.iter().any(|s| s == scenario) => Ok((b, true)),
+            Some(_) => Err(format!(
                 "`{scenario}` is not in the rig's scenario list for `{board}`"
             )),
             None if has_faults => Err(format!(
                 "`{scenario}` injects faults, which a physical device cannot; list it under \
                  `scenarios:` if this device is a `boardloop emulate` process playing it"
             )),
-            _ => Ok(b),
+            None if !portable => Err(format!(
+                "`{scenario}` is not portable (no `expect.portable`): its checks hold only \
+                 against our emulator; list it under `scenarios:` if this device is a \
+                 `boardloop emulate` process playing it"
+            )),
+            None => Ok((b, false)),
         }
     }
 

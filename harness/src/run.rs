@@ -7,6 +7,7 @@ use crate::report;
 use crate::targets::{Emulator, Session, TargetKind};
 use boardloop_boards::{Data, InputParams, Preset, StreamStats};
 use boardloop_emulators::device::CommandRecord;
+use boardloop_emulators::portable::{CheckName, SpectralExpect, StreamExpect};
 use boardloop_emulators::scenario::{PresetExpect, SignalCheck, Step};
 use boardloop_emulators::{Device, Scenario};
 use std::path::PathBuf;
@@ -64,6 +65,9 @@ pub struct Outcome {
     pub plots: Vec<crate::check::ChannelPlot>,
     /// Row arrival times and packet losses (HTML report).
     pub timeline: report::Timeline,
+    /// Expectations not checked on this target, by key (the exact ones of a
+    /// portable scenario on a physical device); the log gives the reason.
+    pub skipped: Vec<&'static str>,
 }
 
 impl Outcome {
@@ -620,7 +624,25 @@ fn verify(
 ) {
     let sc = &trial.scenario;
     let x = &sc.decl.expect;
-    if let Some(e) = &x.error {
+    // Which expectations apply here: on a physical device, the portable
+    // ones; each other one the scenario sets is listed as skipped.
+    let skip_reason = trial.target.skips_exact();
+    let mut applies = |c: CheckName| match &skip_reason {
+        Some(why) if !x.is_portable(c) => {
+            let line = format!(
+                "skipped on `{}`: `expect.{}` is an exact check ({why})",
+                trial.target.name(),
+                c.key()
+            );
+            out.log.push(line);
+            out.skipped.push(c.key());
+            false
+        }
+        _ => true,
+    };
+    let on: Vec<CheckName> = x.set().into_iter().filter(|c| applies(*c)).collect();
+    let on = |c: CheckName| on.contains(&c);
+    if let (Some(e), true) = (&x.error, on(CheckName::Error)) {
         if !played.expected_error_seen {
             out.failures.push(format!(
                 "expected step `{}` to fail with {}, it did not",
@@ -629,7 +651,7 @@ fn verify(
             ));
         }
     }
-    if let Some(c) = &x.rows {
+    if let (Some(c), true) = (&x.rows, on(CheckName::Rows)) {
         let held = trial.withheld_rows(Preset::Default) * played.segments.len();
         let c = c.less(held as u64);
         if !c.accepts(data.num_samples as u64) {
@@ -639,7 +661,7 @@ fn verify(
     }
     match (&out.stats, trial.target.reports_stats()) {
         (Some(s), _) => {
-            if let Some(l) = x.lost_packets {
+            if let (Some(l), true) = (x.lost_packets, on(CheckName::LostPackets)) {
                 if s.decode.lost_packets != l {
                     out.failures.push(format!(
                         "lost packets: expected {l}, the driver reports {}",
@@ -647,7 +669,7 @@ fn verify(
                     ));
                 }
             }
-            if let Some(g) = &x.garbage_bytes {
+            if let (Some(g), true) = (&x.garbage_bytes, on(CheckName::GarbageBytes)) {
                 if !g.accepts(s.decode.garbage_bytes) {
                     out.failures.push(format!(
                         "garbage bytes: expected {g}, the driver reports {}",
@@ -655,7 +677,7 @@ fn verify(
                     ));
                 }
             }
-            if let Some(b) = &x.bad_end_bytes {
+            if let (Some(b), true) = (&x.bad_end_bytes, on(CheckName::BadEndBytes)) {
                 if !b.accepts(s.decode.bad_end_bytes) {
                     out.failures.push(format!(
                         "bad end bytes: expected {b}, the driver reports {}",
@@ -663,7 +685,7 @@ fn verify(
                     ));
                 }
             }
-            if let Some(want) = x.link_lost {
+            if let (Some(want), true) = (x.link_lost, on(CheckName::LinkLost)) {
                 if s.link_error.is_some() != want {
                     out.failures.push(format!(
                         "link lost: expected {want}, driver says {:?}",
@@ -677,10 +699,16 @@ fn verify(
             .failures
             .push("the driver reported no statistics".into()),
     }
-    if let Some(check) = &x.signal {
+    if let (Some(check), true) = (&x.signal, on(CheckName::Signal)) {
         verify_signal(trial, Preset::Default, data, &played.segments, check, out);
     }
-    for t in &played.others {
+    if let (Some(s), true) = (&x.stream, on(CheckName::Stream)) {
+        verify_stream(trial, data, &played.segments, s, out);
+    }
+    if on(CheckName::Spectral) {
+        verify_spectral(trial, data, &played.segments, &x.spectral, out);
+    }
+    for t in played.others.iter().filter(|_| on(CheckName::Presets)) {
         let key = crate::binding::preset_key(t.preset);
         let Some((descr, _)) = trial.board.layout(t.preset) else {
             out.failures.push(format!(
@@ -712,7 +740,7 @@ fn verify(
     }
     check_markers(trial, played, data, out);
     if let Some(emu) = emulator {
-        if let Some(want) = &x.commands {
+        if let (Some(want), true) = (&x.commands, on(CheckName::Commands)) {
             let got: Vec<String> = emu
                 .commands()
                 .iter()
@@ -724,7 +752,7 @@ fn verify(
             }
         }
         let state = emu.state();
-        for (k, v) in &x.device_state {
+        for (k, v) in x.device_state.iter().filter(|_| on(CheckName::DeviceState)) {
             if state.get(k) != Some(*v) {
                 out.failures.push(format!(
                     "device state `{k}`: expected {v}, is {:?}",
@@ -734,6 +762,106 @@ fn verify(
         }
         if let Some(e) = emu.error() {
             out.failures.push(format!("emulator failed: {e}"));
+        }
+    }
+}
+
+/// `expect.stream`: the rows' rate, jitter, gaps and losses.
+fn verify_stream(
+    trial: &Trial,
+    data: &Data,
+    segments: &[Segment],
+    x: &StreamExpect,
+    out: &mut Outcome,
+) {
+    let Some(counter) = boardloop_emulators::CounterModel::of(&trial.scenario.profile) else {
+        out.failures
+            .push("stream: the device profile has no stream".into());
+        return;
+    };
+    let m = crate::timing::measure(data, &trial.board.descr, counter, segments, x.skip_rows);
+    out.log.push(format!(
+        "stream: {} rows at {:.3} Hz, jitter p50 {:.2} ms p99 {:.2} ms, longest gap {:.1} ms, {} lost",
+        m.rows, m.rate_hz, m.jitter_p50_ms, m.jitter_p99_ms, m.max_gap_ms, m.lost
+    ));
+    out.failures.extend(crate::timing::failures(&m, x));
+}
+
+/// `expect.spectral`: each named channel's dominant frequency, amplitude and
+/// SNR, stream by stream.
+fn verify_spectral(
+    trial: &Trial,
+    data: &Data,
+    segments: &[Segment],
+    checks: &[SpectralExpect],
+    out: &mut Outcome,
+) {
+    use boardloop_emulators::signal::covers;
+    for x in checks {
+        let chans: Vec<&crate::binding::ChannelBinding> = trial
+            .board
+            .channels
+            .iter()
+            .filter(|c| x.channels.iter().any(|p| covers(p, &c.signal)))
+            .collect();
+        if chans.is_empty() {
+            out.failures.push(format!(
+                "spectral: board `{}` has no channel {:?}",
+                trial.board.name, x.channels
+            ));
+            continue;
+        }
+        for c in chans {
+            for (i, seg) in segments.iter().enumerate() {
+                let (a, b) = (
+                    seg.first_row + x.skip_rows,
+                    seg.end_row.min(data.num_samples),
+                );
+                let values = if a < b {
+                    &data.row(c.row)[a..b]
+                } else {
+                    &[][..]
+                };
+                let Some(m) = crate::spectral::measure(values, seg.rate) else {
+                    out.failures.push(format!(
+                        "spectral: {} in stream {}: {} rows, too few to measure",
+                        c.signal,
+                        i + 1,
+                        values.len()
+                    ));
+                    continue;
+                };
+                let at = format!("spectral: {} in stream {}", c.signal, i + 1);
+                out.log.push(format!(
+                    "{at}: {:.4} Hz, RMS {:.3}, peak-to-peak {:.3}, SNR {:.1} dB over {} rows",
+                    m.dominant_hz, m.rms, m.peak_to_peak, m.snr_db, m.n
+                ));
+                if (m.dominant_hz - x.hz).abs() > x.tolerance_hz {
+                    out.failures.push(format!(
+                        "{at}: dominant frequency {:.4} Hz, expected {} ± {} Hz",
+                        m.dominant_hz, x.hz, x.tolerance_hz
+                    ));
+                }
+                for (what, got, want) in [
+                    ("RMS", m.rms, x.rms),
+                    ("peak-to-peak", m.peak_to_peak, x.peak_to_peak),
+                ] {
+                    if let Some(want) = want {
+                        if (got / want - 1.0).abs() * 100.0 > x.tolerance_pct {
+                            out.failures.push(format!(
+                                "{at}: {what} {got:.3}, expected {want} ± {} %",
+                                x.tolerance_pct
+                            ));
+                        }
+                    }
+                }
+                if let Some(min) = x.snr_db {
+                    if m.snr_db < min {
+                        out.failures
+                            .push(format!("{at}: SNR {:.1} dB, below {min} dB", m.snr_db));
+                    }
+                }
+            }
         }
     }
 }

@@ -75,7 +75,7 @@ fn device_target_runs_against_an_external_emulator_through_a_rig_file() {
     std::fs::write(
         &rig,
         format!(
-            "rig: cli-test\nboards:\n  cyton: {{ serial_port: {} }}\n",
+            "rig: cli-test\nboards:\n  cyton: {{ serial_port: {}, scenarios: [markers] }}\n",
             emu.port
         ),
     )
@@ -95,7 +95,46 @@ fn device_target_runs_against_an_external_emulator_through_a_rig_file() {
         text.contains("the rig `cli-test` has no `cyton_daisy`"),
         "{text}"
     );
-    assert!(text.contains("injects faults"), "{text}");
+    assert!(text.contains("not in the rig's scenario list"), "{text}");
+}
+
+#[test]
+fn a_portable_scenario_runs_on_an_unlisted_rig_device_with_its_exact_checks_listed_as_skipped() {
+    // The realistic emulator plays the physical Cyton: noise, hum, offsets,
+    // drift and FTDI bursts, and the internal test signal on command.
+    let emu = Emulate::start("scenarios/cyton/test_signal_fast.yaml");
+    let dir = scratch("portable-rig");
+    let rig = dir.join("rig.yaml");
+    std::fs::write(
+        &rig,
+        format!(
+            "rig: bench\nboards:\n  cyton: {{ serial_port: {} }}\n",
+            emu.port
+        ),
+    )
+    .unwrap();
+    let rig = rig.to_str().unwrap();
+    let (ok, text) = run(&["run", "cyton::test_signal_fast::device", "--rig", rig]);
+    assert!(ok, "{text}");
+    // Only portable scenarios run on a device the rig does not list them for;
+    // the exact check (`commands`: only our emulator reports what it
+    // received) is named in the trial's line.
+    assert!(
+        text.contains("PASS    cyton::test_signal_fast::device"),
+        "{text}"
+    );
+    assert!(text.contains("skipped (exact): commands"), "{text}");
+    let (_, text) = run(&[
+        "run",
+        "cyton::known_signal::device",
+        "--rig",
+        rig,
+        "--verbose",
+    ]);
+    assert!(
+        text.contains("`known_signal` is not portable (no `expect.portable`)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -104,7 +143,7 @@ fn device_target_fails_clearly_when_the_device_is_not_there() {
     let rig = dir.join("rig.yaml");
     std::fs::write(
         &rig,
-        "boards:\n  cyton: { serial_port: /dev/does-not-exist }\n",
+        "boards:\n  cyton: { serial_port: /dev/does-not-exist, scenarios: [known_signal] }\n",
     )
     .unwrap();
     let (ok, text) = run(&[
@@ -396,7 +435,7 @@ fn two_runs_on_one_rig_take_turns_at_the_device() {
     std::fs::write(
         &rig,
         format!(
-            "rig: shared\nboards:\n  cyton: {{ serial_port: {} }}\n",
+            "rig: shared\nboards:\n  cyton: {{ serial_port: {}, scenarios: [markers] }}\n",
             emu.port
         ),
     )

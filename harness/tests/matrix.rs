@@ -27,6 +27,10 @@ fn main() {
                 let trial = p.trial.map_err(Failed::from)?;
                 let outcome = run(&trial);
                 if outcome.passed() {
+                    // Shown with --success-output: what was left out, and why.
+                    for l in outcome.log.iter().filter(|l| l.starts_with("skipped on")) {
+                        println!("{l}");
+                    }
                     Ok(())
                 } else {
                     Err(Failed::from(describe_failure(&trial, &outcome)))

@@ -18,11 +18,22 @@ use boardloop_emulators::Scenario;
 pub struct Device {
     /// The rig's entry for the board.
     pub device: RigBoard,
+    /// Whether the rig lists the scenario (the device is a `boardloop
+    /// emulate` process playing it); if not, the device is taken for a
+    /// physical one and only the scenario's portable checks apply.
+    pub listed: bool,
 }
 
 impl TargetKind for Device {
     fn name(&self) -> &'static str {
         "device"
+    }
+
+    fn skips_exact(&self) -> Option<String> {
+        (!self.listed).then(|| {
+            "the rig does not list the scenario, so the device is taken for a physical one"
+                .to_string()
+        })
     }
 
     fn open(
@@ -70,20 +81,22 @@ impl TargetKind for Device {
 /// device for it or leaves the scenario out.
 pub(super) fn plan(ctx: &Planning, board: &BoardBinding, sc: &Scenario) -> Option<TargetPlan> {
     let has_faults = !sc.decl.faults.is_empty();
+    let portable = sc.decl.expect.portable.is_some();
     let ble = sc.profile.ble.is_some();
-    let (device, ignored) = match &ctx.opts.rig {
+    let (device, listed, ignored) = match &ctx.opts.rig {
         None => (
             RigBoard::default(),
+            false,
             Some(
                 "no rig: set BOARDLOOP_RIG=rig.yaml (or `boardloop run --rig rig.yaml`)"
                     .to_string(),
             ),
         ),
-        Some(Err(e)) => (RigBoard::default(), Some(format!("rig file: {e}"))),
-        Some(Ok(rig)) => match rig.device_for(board.name, ble, &sc.name, has_faults) {
-            Ok(d) => (d.clone(), None),
-            Err(why) => (RigBoard::default(), Some(why)),
+        Some(Err(e)) => (RigBoard::default(), false, Some(format!("rig file: {e}"))),
+        Some(Ok(rig)) => match rig.device_for(board.name, ble, &sc.name, has_faults, portable) {
+            Ok((d, listed)) => (d.clone(), listed, None),
+            Err(why) => (RigBoard::default(), false, Some(why)),
         },
     };
-    Some(TargetPlan::new(Device { device }, ignored))
+    Some(TargetPlan::new(Device { device, listed }, ignored))
 }

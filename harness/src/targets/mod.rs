@@ -64,6 +64,14 @@ pub trait TargetKind: Debug + Send + Sync {
         true
     }
 
+    /// Why the scenario's exact checks (those its `expect.portable` does not
+    /// name) cannot hold here, if they cannot: then each is skipped and
+    /// listed with this reason, never silently. Our emulators play the
+    /// declared signal to the LSB, so by default they all hold.
+    fn skips_exact(&self) -> Option<String> {
+        None
+    }
+
     /// Whether the emulator's command records may pin the state spans to the
     /// packets the commands took effect at (see
     /// [`crate::check::StateSpan::device_packet`]). That needs the host's
