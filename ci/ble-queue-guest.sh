@@ -10,10 +10,10 @@
 # ci/ble-test.sh boots another VM for what is left. The estimate of a trial is
 # 1.3 times the longest trial of its kind measured so far in this run (every
 # VM's results are kept). Until one has run, it is the kind's default scaled
-# by how much slower than their defaults the kinds measured so far ran, times
-# 1.3: on a loaded host a BrainFlow trial took 115 s against a default of 75,
-# and the next kind's unscaled default let a trial start that the VM's end
-# then cut off.
+# by how much slower than their defaults the kinds measured so far ran: on a
+# loaded host a BrainFlow trial took 115 s against a default of 75, and the
+# next kind's unscaled default let a trial start that the VM's end then cut
+# off.
 #
 # Usage: ci/ble-queue-guest.sh QUEUE RESULTS
 #        ci/ble-queue-guest.sh --expect N COMMAND...   (a queue entry's command)
@@ -48,7 +48,7 @@ QUEUE="$1"
 RESULTS="$2"
 # Time the VM needs after the last trial to stop its daemons and power off
 # (measured: 1-2 s), with room for a trial that runs over its estimate.
-MARGIN=20
+MARGIN=15
 deadline=$((BLE_VM_START + BLE_VM_TIMEOUT - MARGIN))
 touch "$RESULTS"
 echo "ble-queue: $(($(date +%s) - BLE_VM_START)) s since the host started this VM;" \
@@ -65,7 +65,7 @@ estimate() {
         END {
             if (seen) { printf "%d\n", max * 1.3 + 1; exit }
             if (slow < 1) slow = 1
-            printf "%d\n", dflt * slow * 1.3 + 1
+            printf "%d\n", dflt * slow + 1
         }' "$RESULTS"
 }
 

@@ -94,8 +94,9 @@ QDIR="$TARGET_DIR/ble-vm-queue"
 QUEUE="$QDIR/queue.tsv"
 RESULTS="$QDIR/results"
 # queue_add KIND DEFAULT_S LABEL COMMAND...: DEFAULT_S is the estimate until a
-# trial of KIND has been measured in this run (measured here: a Rust trial
-# 2-9 s, a BrainFlow one 25-40 s and 45 s on CI, where a VM boot takes 75 s).
+# trial of KIND has been measured in this run (measured here, each with its
+# process's start: a BrainFlow trial 54-56 s, on CI about 55 s; a VM takes
+# 55-60 s here and about 90 s on CI to its first trial).
 queue_add() {
     local kind="$1" dflt="$2" label="$3"
     shift 3
@@ -167,22 +168,22 @@ else
     # BrainFlow's own native BLE drivers (the `brainflow` package in .venv),
     # and BrainFlow's Python binding on our libBoardController.so (the drop-in
     # venv, made by ci/make-dropin-venv.sh): our BLE boards through btleplug.
-    queue_matrix brainflow_bluez 75 brainflow_bluez 1
-    queue_matrix brainflow_dropin_bluez 75 brainflow_dropin_bluez 1
+    queue_matrix brainflow_bluez 60 brainflow_bluez 1
+    queue_matrix brainflow_dropin_bluez 60 brainflow_dropin_bluez 1
     # BLE boards on a lab rig: a separate `boardloop emulate --adapter hci1`
     # process is the device, a rig file names its address; and a C++ program
     # streams one through libBoardController, as a C++ user would.
     EMULATE="$(ci/cargo-exe.sh boardloop cargo build -p boardloop-harness --bin boardloop)"
     BLE_STREAM_CPP="$(ci/build-ble-stream.sh)"
     for t in muse_2::known_signal ganglion::known_signal_fw3 muse_2::aux_signal; do
-        queue_add rig 45 "rig:$t" bash ci/ble-rig-guest.sh "$BIN" "$EMULATE" "$t"
+        queue_add rig 35 "rig:$t" bash ci/ble-rig-guest.sh "$BIN" "$EMULATE" "$t"
     done
-    queue_add cpp 45 "cpp:muse_2::known_signal" \
+    queue_add cpp 35 "cpp:muse_2::known_signal" \
         bash ci/ble-rig-guest.sh --cpp "$BLE_STREAM_CPP" "$EMULATE" muse_2::known_signal
     # boardloop-bluez's own lab tests: writes in order, no panic; the emulated
     # device asks bluetoothd nothing while a central is connected.
-    queue_add lab 45 bluez_writes bash ci/ble-queue-guest.sh --expect 1 "$WRITES_BIN" --ignored --test-threads=1
-    queue_add lab 45 bluez_quiet bash ci/ble-queue-guest.sh --expect 1 "$QUIET_BIN" --ignored --test-threads=1
+    queue_add lab 30 bluez_writes bash ci/ble-queue-guest.sh --expect 1 "$WRITES_BIN" --ignored --test-threads=1
+    queue_add lab 30 bluez_quiet bash ci/ble-queue-guest.sh --expect 1 "$QUIET_BIN" --ignored --test-threads=1
     # The Rust boards through btleplug, 6 trials per process (a process costs a
     # few seconds to start under emulation).
     queue_matrix bluez 40 bluez 6
