@@ -627,7 +627,17 @@ fn verify(
     // Which expectations apply here: on a physical device, the portable
     // ones; each other one the scenario sets is listed as skipped.
     let skip_reason = trial.target.skips_exact();
+    let timing_reason = trial.target.skips_timing();
     let mut applies = |c: CheckName| match &skip_reason {
+        _ if c == CheckName::Stream && timing_reason.is_some() => {
+            let why = timing_reason.as_deref().unwrap_or_default();
+            out.log.push(format!(
+                "skipped on `{}`: `expect.stream` ({why})",
+                trial.target.name()
+            ));
+            out.skipped.push(c.key());
+            false
+        }
         Some(why) if !x.is_portable(c) => {
             let line = format!(
                 "skipped on `{}`: `expect.{}` is an exact check ({why})",

@@ -22,6 +22,18 @@ pub struct Bluez {
 }
 
 impl TargetKind for Bluez {
+    /// The lab VM runs bluetoothd, btvirt and the emulated device under
+    /// software emulation, which delivers notifications late: 1-s streams of
+    /// the Ganglion and the Muse 2 measured 8-10 % below their rate there
+    /// (so the rate says nothing about the device; the memory link keeps time).
+    fn skips_timing(&self) -> Option<String> {
+        Some(
+            "an emulated device on BlueZ in the lab VM: software emulation delivers its \
+             notifications late (1-s streams measured 8-10 % below their rate)"
+                .into(),
+        )
+    }
+
     fn name(&self) -> &'static str {
         "bluez"
     }

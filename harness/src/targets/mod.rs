@@ -72,6 +72,13 @@ pub trait TargetKind: Debug + Send + Sync {
         None
     }
 
+    /// Why the stream's timing (`expect.stream`: rate, jitter, gaps) says
+    /// nothing about the device here, if it does not: the check is then
+    /// skipped and listed with this reason, never silently.
+    fn skips_timing(&self) -> Option<String> {
+        None
+    }
+
     /// Whether the emulator's command records may pin the state spans to the
     /// packets the commands took effect at (see
     /// [`crate::check::StateSpan::device_packet`]). That needs the host's
