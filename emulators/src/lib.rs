@@ -16,6 +16,8 @@ pub mod portable;
 pub mod profile;
 pub mod pty;
 pub mod realistic;
+pub mod record;
+pub mod recording;
 pub mod scenario;
 pub mod schedule;
 pub mod schema;

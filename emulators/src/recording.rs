@@ -1,0 +1,450 @@
+//! Recordings: everything that crossed a device's link, with timestamps, in a
+//! text format meant to be read, diffed and edited.
+//!
+//! The format follows umockdev's script format (`r`/`w` lines, one per
+//! transfer, each with the delay since the previous one), which a line diff
+//! reads well: inserting one transfer shifts no later timestamp. Kept from it:
+//! the operation letters and relative delays. Changed: delays in milliseconds
+//! with microsecond decimals (umockdev's whole milliseconds cannot measure a
+//! 250-Hz stream's jitter); binary data as hex (umockdev escapes every byte of
+//! a 33-byte packet); a header of `@key value` lines saying what was recorded.
+//!
+//! ```text
+//! # boardloop recording 1
+//! @transport serial
+//! @profile cyton
+//! @source /dev/ttyUSB0
+//! w 0.000 "v"
+//! r 2.137 "OpenBCI V3 8-16 channel\r\n"
+//! r 4.003 a0 00 00 00 01 …
+//!   4c 00 00 c0
+//! ```
+//!
+//! * `w DELAY DATA`: the host wrote DATA; `r DELAY DATA`: the device sent it.
+//!   DELAY is milliseconds since the previous line's transfer (the first:
+//!   since recording started).
+//! * DATA is a quoted string (printable ASCII, `\r \n \t \\ \"` and `\xNN`)
+//!   or hex bytes. A transfer longer than one line goes on in indented lines.
+//! * `#` starts a comment line; blank lines are ignored.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The first line of every recording; the number is the format's version.
+pub const MAGIC: &str = "# boardloop recording 1";
+
+/// Bytes of hex per line: 48 keeps a line under 150 characters and a Cyton
+/// packet (33 bytes) on one line.
+const HEX_PER_LINE: usize = 48;
+
+/// Who sent a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// The host wrote to the device (`w`).
+    Write,
+    /// The device sent to the host (`r`, what the host reads).
+    Read,
+}
+
+impl Op {
+    fn letter(self) -> char {
+        match self {
+            Op::Write => 'w',
+            Op::Read => 'r',
+        }
+    }
+}
+
+/// One transfer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Time since the recording started.
+    pub at: Duration,
+    /// Direction.
+    pub op: Op,
+    /// The bytes, as one read or write returned them.
+    pub bytes: Vec<u8>,
+    /// The line the event starts on (1-based; 0 for events not read from a file).
+    pub line: usize,
+}
+
+/// A recording: its header and its transfers in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recording {
+    /// `@key value` lines, in file order (`transport`, `profile`, `scenario`,
+    /// `source`, `baud`, …).
+    pub header: Vec<(String, String)>,
+    /// The transfers.
+    pub events: Vec<Event>,
+}
+
+/// A recording that cannot be read: the file, line and what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {msg}", file.display())]
+pub struct RecordingError {
+    /// The file.
+    pub file: PathBuf,
+    /// The line (1-based; 0 when the file could not be read at all).
+    pub line: usize,
+    /// What is wrong.
+    pub msg: String,
+}
+
+impl Recording {
+    /// The value of header `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.header
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets header `key` (replacing an earlier value).
+    pub fn set(&mut self, key: &str, value: &str) {
+        match self.header.iter_mut().find(|(k, _)| k == key) {
+            Some(kv) => kv.1 = value.to_string(),
+            None => self.header.push((key.to_string(), value.to_string())),
+        }
+    }
+
+    /// Every byte the device sent, in order.
+    pub fn device_bytes(&self) -> Vec<u8> {
+        self.events
+            .iter()
+            .filter(|e| e.op == Op::Read)
+            .flat_map(|e| e.bytes.iter().copied())
+            .collect()
+    }
+
+    /// Reads a recording file.
+    pub fn load(path: &Path) -> Result<Recording, RecordingError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RecordingError {
+            file: path.to_path_buf(),
+            line: 0,
+            msg: format!("cannot read: {e}"),
+        })?;
+        Recording::parse(&text).map_err(|(line, msg)| RecordingError {
+            file: path.to_path_buf(),
+            line,
+            msg,
+        })
+    }
+
+    /// Parses a recording's text; the error is the line and what is wrong.
+    pub fn parse(text: &str) -> Result<Recording, (usize, String)> {
+        let mut rec = Recording::default();
+        let mut at = Duration::ZERO;
+        let mut first = true;
+        for (i, raw) in text.lines().enumerate() {
+            let n = i + 1;
+            if first {
+                first = false;
+                if raw.trim_end() != MAGIC {
+                    return Err((
+                        n,
+                        format!("not a recording: the first line must be `{MAGIC}`"),
+                    ));
+                }
+                continue;
+            }
+            let line = raw.trim_end();
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            if line.starts_with([' ', '\t']) {
+                let Some(last) = rec.events.last_mut() else {
+                    return Err((n, "a continuation line before any transfer".into()));
+                };
+                last.bytes
+                    .extend(parse_data(line.trim()).map_err(|m| (n, m))?);
+                continue;
+            }
+            if let Some(h) = line.strip_prefix('@') {
+                let (k, v) = h.split_once(' ').unwrap_or((h, ""));
+                if k.is_empty() {
+                    return Err((n, "a header line needs a key: `@key value`".into()));
+                }
+                if !rec.events.is_empty() {
+                    return Err((n, format!("header `@{k}` after the first transfer")));
+                }
+                rec.header.push((k.to_string(), v.trim().to_string()));
+                continue;
+            }
+            let mut parts = line.splitn(3, ' ');
+            let op = match parts.next() {
+                Some("w") => Op::Write,
+                Some("r") => Op::Read,
+                Some(other) => {
+                    return Err((
+                        n,
+                        format!("unknown operation `{other}` (expected `w`, `r`, `@key` or `#`)"),
+                    ))
+                }
+                None => unreachable!("a non-empty line has a first word"),
+            };
+            let delay = parts
+                .next()
+                .ok_or((n, "missing delay (milliseconds)".into()))?;
+            let ms: f64 = delay
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| {
+                    (
+                        n,
+                        format!("delay `{delay}`: not a number of milliseconds ≥ 0"),
+                    )
+                })?;
+            let bytes = parse_data(parts.next().unwrap_or("").trim()).map_err(|m| (n, m))?;
+            at += Duration::from_nanos((ms * 1e6).round() as u64);
+            rec.events.push(Event {
+                at,
+                op,
+                bytes,
+                line: n,
+            });
+        }
+        if first {
+            return Err((1, format!("empty file: the first line must be `{MAGIC}`")));
+        }
+        Ok(rec)
+    }
+
+    /// The recording as text (see the module's documentation).
+    pub fn render(&self) -> String {
+        let mut s = String::with_capacity(64 + self.events.len() * 120);
+        s.push_str(MAGIC);
+        s.push('\n');
+        for (k, v) in &self.header {
+            let _ = writeln!(s, "@{k} {v}");
+        }
+        let mut prev = Duration::ZERO;
+        for e in &self.events {
+            s.push_str(&render_event(e.op, e.at.saturating_sub(prev), &e.bytes));
+            prev = e.at;
+        }
+        s
+    }
+}
+
+/// One transfer's lines, ending in a newline.
+pub fn render_event(op: Op, delay: Duration, bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(24 + bytes.len() * 3);
+    let _ = write!(s, "{} {:.3} ", op.letter(), delay.as_secs_f64() * 1e3);
+    if !bytes.is_empty() && bytes.iter().all(|&b| printable(b)) {
+        s.push('"');
+        for &b in bytes {
+            match b {
+                b'\r' => s.push_str("\\r"),
+                b'\n' => s.push_str("\\n"),
+                b'\t' => s.push_str("\\t"),
+                b'\\' => s.push_str("\\\\"),
+                b'"' => s.push_str("\\\""),
+                _ => s.push(b as char),
+            }
+        }
+        s.push_str("\"\n");
+        return s;
+    }
+    for (i, chunk) in bytes.chunks(HEX_PER_LINE).enumerate() {
+        if i > 0 {
+            s.push_str("  ");
+        }
+        for (j, b) in chunk.iter().enumerate() {
+            if j > 0 {
+                s.push(' ');
+            }
+            let _ = write!(s, "{b:02x}");
+        }
+        s.push('\n');
+    }
+    if bytes.is_empty() {
+        s.push_str("\"\"\n");
+    }
+    s
+}
+
+/// Text a reader takes for text: printable ASCII and line endings.
+fn printable(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || b == b'\r' || b == b'\n' || b == b'\t'
+}
+
+/// DATA: a quoted string with escapes, or hex bytes separated by spaces.
+fn parse_data(s: &str) -> Result<Vec<u8>, String> {
+    if let Some(body) = s.strip_prefix('"') {
+        let body = body
+            .strip_suffix('"')
+            .ok_or_else(|| format!("data `{s}`: the string has no closing quote"))?;
+        let mut out = Vec::with_capacity(body.len());
+        let mut it = body.bytes();
+        while let Some(b) = it.next() {
+            if b != b'\\' {
+                out.push(b);
+                continue;
+            }
+            match it.next() {
+                Some(b'r') => out.push(b'\r'),
+                Some(b'n') => out.push(b'\n'),
+                Some(b't') => out.push(b'\t'),
+                Some(b'\\') => out.push(b'\\'),
+                Some(b'"') => out.push(b'"'),
+                Some(b'x') => {
+                    let hi = it.next();
+                    let lo = it.next();
+                    let hex = [hi.unwrap_or(b' '), lo.unwrap_or(b' ')];
+                    let v = std::str::from_utf8(&hex)
+                        .ok()
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| format!("data `{s}`: `\\x` needs two hex digits"))?;
+                    out.push(v);
+                }
+                other => {
+                    return Err(format!(
+                        "data `{s}`: unknown escape `\\{}`",
+                        other.map(|c| c as char).unwrap_or(' ')
+                    ))
+                }
+            }
+        }
+        return Ok(out);
+    }
+    s.split_ascii_whitespace()
+        .map(|h| {
+            if h.len() != 2 {
+                return Err(format!("data: `{h}` is not one hex byte (two digits)"));
+            }
+            u8::from_str_radix(h, 16).map_err(|_| format!("data: `{h}` is not a hex byte"))
+        })
+        .collect()
+}
+
+/// Writes a recording as transfers happen, one whole line per `write` call,
+/// so a process killed mid-recording leaves every transfer before the kill.
+pub struct RecordingWriter {
+    out: std::fs::File,
+    prev: Duration,
+    events: u64,
+}
+
+impl RecordingWriter {
+    /// Creates `path` and writes the magic line and `header`.
+    pub fn create(path: &Path, header: &[(String, String)]) -> std::io::Result<RecordingWriter> {
+        use std::io::Write as _;
+        let mut out = std::fs::File::create(path)?;
+        let mut s = format!("{MAGIC}\n");
+        for (k, v) in header {
+            let _ = writeln!(s, "@{k} {v}");
+        }
+        out.write_all(s.as_bytes())?;
+        Ok(RecordingWriter {
+            out,
+            prev: Duration::ZERO,
+            events: 0,
+        })
+    }
+
+    /// Appends a transfer that happened `at` after recording started.
+    pub fn event(&mut self, at: Duration, op: Op, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let at = at.max(self.prev);
+        let line = render_event(op, at - self.prev, bytes);
+        self.prev = at;
+        self.events += 1;
+        self.out.write_all(line.as_bytes())
+    }
+
+    /// Transfers written so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Recording {
+        Recording {
+            header: vec![
+                ("transport".into(), "serial".into()),
+                ("profile".into(), "cyton".into()),
+            ],
+            events: vec![
+                Event {
+                    at: Duration::from_micros(1500),
+                    op: Op::Write,
+                    bytes: b"v".to_vec(),
+                    line: 0,
+                },
+                Event {
+                    at: Duration::from_micros(3637),
+                    op: Op::Read,
+                    bytes: b"OpenBCI \"V3\"\r\n\\$$$".to_vec(),
+                    line: 0,
+                },
+                Event {
+                    at: Duration::from_micros(7640),
+                    op: Op::Read,
+                    bytes: (0..=255u8).collect(),
+                    line: 0,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn render_then_parse_is_identity() {
+        let rec = sample();
+        let text = rec.render();
+        let back = Recording::parse(&text).unwrap();
+        assert_eq!(back.header, rec.header);
+        assert_eq!(back.events.len(), 3);
+        for (a, b) in back.events.iter().zip(&rec.events) {
+            assert_eq!((a.op, &a.bytes, a.at), (b.op, &b.bytes, b.at));
+        }
+        // 256 bytes of hex: 48 per line, so 6 lines for the last event.
+        assert_eq!(text.lines().filter(|l| l.starts_with("  ")).count(), 5);
+        assert!(text.contains("w 1.500 \"v\"\n"), "{text}");
+        assert!(text.contains("r 2.137 \"OpenBCI \\\"V3\\\"\\r\\n\\\\$$$\"\n"));
+        assert_eq!(back.events[2].line, 7);
+    }
+
+    #[test]
+    fn errors_name_the_line_and_what_is_wrong() {
+        let bad = |t: &str| Recording::parse(t).unwrap_err();
+        assert_eq!(bad("hello\n").0, 1);
+        let m = format!("{MAGIC}\n@transport serial\nw 1.0 \"v\"\nx 2 ab\n");
+        assert_eq!(bad(&m).0, 4);
+        assert!(bad(&m).1.contains("unknown operation `x`"));
+        let m = format!("{MAGIC}\nr -1 ab\n");
+        assert!(bad(&m).1.contains("delay `-1`"));
+        let m = format!("{MAGIC}\nr 1 abc\n");
+        assert!(bad(&m).1.contains("`abc` is not one hex byte"));
+        let m = format!("{MAGIC}\nr 1 \"open\n");
+        assert!(bad(&m).1.contains("no closing quote"));
+        let m = format!("{MAGIC}\n  ab\n");
+        assert!(bad(&m).1.contains("continuation"));
+        let m = format!("{MAGIC}\nr 1 ab\n@late x\n");
+        assert_eq!(
+            bad(&m),
+            (3, "header `@late` after the first transfer".into())
+        );
+    }
+
+    #[test]
+    fn writer_output_parses_to_the_same_events() {
+        let dir = std::env::temp_dir().join(format!("blrec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.rec");
+        let rec = sample();
+        let mut w = RecordingWriter::create(&path, &rec.header).unwrap();
+        for e in &rec.events {
+            w.event(e.at, e.op, &e.bytes).unwrap();
+        }
+        drop(w);
+        let back = Recording::load(&path).unwrap();
+        assert_eq!(back.render(), rec.render());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
