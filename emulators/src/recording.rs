@@ -407,7 +407,7 @@ mod tests {
         assert_eq!(text.lines().filter(|l| l.starts_with("  ")).count(), 5);
         assert!(text.contains("w 1.500 \"v\"\n"), "{text}");
         assert!(text.contains("r 2.137 \"OpenBCI \\\"V3\\\"\\r\\n\\\\$$$\"\n"));
-        assert_eq!(back.events[2].line, 7);
+        assert_eq!(back.events[2].line, 6);
     }
 
     #[test]
