@@ -1,5 +1,7 @@
 //! `boardloop`: run the scenario matrix, emulate a device, list boards, check files.
 
+mod recorder;
+
 use boardloop_emulators::limits::SPEED_RANGE;
 use boardloop_emulators::schema::Language;
 use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
@@ -49,14 +51,22 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
-    /// Make a scenario's device appear on this machine until Ctrl-C.
+    /// Make a scenario's device appear on this machine until Ctrl-C, or play
+    /// back a recording as the device (`--replay REC`).
     Emulate {
         /// The scenario to play.
-        scenario: PathBuf,
+        #[arg(required_unless_present = "replay")]
+        scenario: Option<PathBuf>,
+        /// Play this recording (`boardloop record`) as the device instead: it
+        /// answers the host's writes as recorded, in the recorded timing
+        /// (`--speed`, `--max`), and reports where the host deviates.
+        #[arg(long, value_name = "REC", conflicts_with_all = ["scenario", "adapter"])]
+        replay: Option<PathBuf>,
         /// Stream as fast as the reader takes packets.
         #[arg(long, conflicts_with = "speed")]
         max: bool,
-        /// Stream at this multiple of the device's rate.
+        /// Stream at this multiple of the device's rate (of the recorded
+        /// timing, with --replay).
         #[arg(long)]
         speed: Option<f64>,
         /// For BLE devices: the BlueZ adapter to serve the device on (e.g.
@@ -68,6 +78,31 @@ enum Cmd {
         /// at 200/s), so a benchmark can find where notifications get lost.
         #[arg(long, requires = "adapter")]
         uncapped: bool,
+    },
+    /// Record everything that crosses a serial device's link: the host opens
+    /// the port printed on the first stdout line (`serial: /dev/pts/N`)
+    /// instead of the device's, until Ctrl-C, SIGTERM or --duration.
+    Record {
+        /// The device's serial port (a rig's board, or a `boardloop emulate`
+        /// port).
+        #[arg(long)]
+        port: String,
+        /// The device's baud rate.
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+        /// The recording to write.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: PathBuf,
+        /// The device's profile (`cyton`), written into the recording for
+        /// `boardloop diff`.
+        #[arg(long)]
+        profile: Option<String>,
+        /// The scenario being played, written into the recording.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        duration: Option<f64>,
     },
     /// List the boards, their BrainFlow ids and data layouts.
     Boards,
@@ -159,12 +194,40 @@ fn main() -> ExitCode {
             html,
         }),
         Cmd::Emulate {
+            replay: Some(rec),
+            max,
+            speed,
+            ..
+        } => recorder::cmd_replay(&rec, max, speed),
+        Cmd::Emulate {
             scenario,
             max,
             speed,
             adapter,
             uncapped,
-        } => cmd_emulate(scenario, max, speed, adapter, uncapped),
+            ..
+        } => cmd_emulate(
+            scenario.expect("clap requires a scenario without --replay"),
+            max,
+            speed,
+            adapter,
+            uncapped,
+        ),
+        Cmd::Record {
+            port,
+            baud,
+            out,
+            profile,
+            scenario,
+            duration,
+        } => recorder::cmd_record(recorder::RecordArgs {
+            port,
+            baud,
+            out,
+            profile,
+            scenario,
+            duration,
+        }),
         Cmd::Boards => cmd_boards(),
         Cmd::RigGroups { rig, output } => cmd_rig_groups(rig, output),
         Cmd::Check {

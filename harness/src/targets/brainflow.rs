@@ -122,7 +122,7 @@ impl TargetKind for Brainflow {
 impl Brainflow {
     /// BrainFlow's binding on the device, proven to have loaded the
     /// expected library.
-    fn host(
+    pub(super) fn host(
         &self,
         trial: &Trial,
         connect: Connect,

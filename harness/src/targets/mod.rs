@@ -12,6 +12,7 @@ mod cpp;
 mod device;
 mod emulated;
 mod memory;
+mod replay;
 
 pub use bluez::Bluez;
 pub use brainflow::{Brainflow, Library, Link};
@@ -19,6 +20,7 @@ pub use cpp::Cpp;
 pub use device::Device;
 pub use emulated::Emulated;
 pub use memory::Memory;
+pub use replay::{Replay, ReplayHost};
 
 use crate::binding::BoardBinding;
 use crate::host::{Host, RustHost};
@@ -26,6 +28,7 @@ use crate::plan::Planning;
 use crate::run::Trial;
 use boardloop_boards::{create_board, InputParams, Preset};
 use boardloop_emulators::device::CommandRecord;
+use boardloop_emulators::replay::ReplayEmulator;
 use boardloop_emulators::state::State;
 use boardloop_emulators::{BleEmulator, Scenario, SerialEmulator, SerialOptions};
 use std::any::Any;
@@ -108,6 +111,9 @@ pub enum Emulator {
     Serial(SerialEmulator),
     /// The BLE emulator on a peripheral (in memory, or served by BlueZ).
     Ble(BleEmulator),
+    /// A recording played back as the device: it knows no commands nor
+    /// state, only where the host deviated from the recording.
+    Replay(ReplayEmulator),
 }
 
 impl Emulator {
@@ -116,6 +122,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.commands(),
             Emulator::Ble(e) => e.commands(),
+            Emulator::Replay(_) => Vec::new(),
         }
     }
     /// The device's state now.
@@ -123,6 +130,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.state(),
             Emulator::Ble(e) => e.state(),
+            Emulator::Replay(_) => State::default(),
         }
     }
     /// What went over the link, for failure artifacts.
@@ -130,6 +138,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.transcript(),
             Emulator::Ble(e) => e.transcript(),
+            Emulator::Replay(e) => e.summary(),
         }
     }
     /// Waits until the device has handled everything the host sent.
@@ -137,14 +146,32 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.settle(),
             Emulator::Ble(e) => e.settle(),
+            Emulator::Replay(_) => {}
         }
     }
-    /// Why the emulator stopped, if it failed (only the serial one can).
+    /// Why the emulator stopped, if it failed (the serial one can), or
+    /// where the host deviated from the recording (a replay).
     pub fn error(&self) -> Option<String> {
         match self {
             Emulator::Serial(e) => e.error(),
             Emulator::Ble(_) => None,
+            Emulator::Replay(e) => {
+                let s = e.stats();
+                let mut all: Vec<String> = s.error.into_iter().collect();
+                all.extend(
+                    s.deviations
+                        .iter()
+                        .map(|d| format!("the host deviated: {d}")),
+                );
+                (!all.is_empty()).then(|| all.join("; "))
+            }
         }
+    }
+
+    /// Whether the emulator records the commands it took and when (a
+    /// replay does not: its commands are the recording's).
+    pub fn records_commands(&self) -> bool {
+        !matches!(self, Emulator::Replay(_))
     }
 }
 
@@ -188,6 +215,8 @@ pub const PLANNERS: &[Planner] = &[
     device::plan,
     brainflow::PLAN_SERIAL,
     brainflow::PLAN_DROPIN_SERIAL,
+    replay::PLAN_RUST,
+    replay::PLAN_BRAINFLOW,
 ];
 
 /// The built-in serial emulator for `sc` on a new pseudo-terminal, and the
