@@ -8,6 +8,9 @@
 //! starts and stops a stream); the recording sets the device's pace within
 //! it, with no drift accumulating over a long stream.
 //!
+//! A recorded flush (`f`) is a host action too: the replay waits for the
+//! host's flush there, and times the device's transfers after it from it.
+//!
 //! Matching: the host's bytes are matched against the recorded writes as one
 //! byte stream, so a write the host splits or merges differently from the
 //! recording still matches. A host that writes the next recorded command
@@ -99,6 +102,8 @@ impl ReplayEmulator {
             )));
         }
         let pty = Pty::open()?;
+        // To see the host's flushes (recorded as `f`).
+        pty.packet_mode()?;
         let path = pty.path.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(ReplayStats::default()));
@@ -283,10 +288,16 @@ impl Player {
                 self.flush_pending()?;
             }
             if readable {
+                // Packet mode: a read is a status byte, or 0 and data.
                 match self.pty.master.read(&mut buf) {
-                    Ok(n) if n > 0 => {
+                    Ok(n) if n > 0 && buf[0] != 0 => {
+                        if buf[0] & crate::pty::FLUSHREAD != 0 {
+                            self.host_flushed(Instant::now());
+                        }
+                    }
+                    Ok(n) if n > 1 => {
                         let now = Instant::now();
-                        self.host.extend_from_slice(&buf[..n]);
+                        self.host.extend_from_slice(&buf[1..n]);
                         self.match_host(now);
                     }
                     Ok(_) => {}
@@ -318,6 +329,21 @@ impl Player {
                 .push(late.as_micros().min(u32::MAX as u128) as u32);
         }
         Ok(())
+    }
+
+    /// The host flushed its input. If the recording has that flush before
+    /// its next write, the replay waits there for it (a device that streams
+    /// on its own started at it): matched, it times what follows. A flush
+    /// the recording does not have changes nothing a device sends, so it is
+    /// no deviation. Bytes not sent yet that were due before it stay unsent,
+    /// as the flush would have discarded them.
+    fn host_flushed(&mut self, now: Instant) {
+        let upto = self.next_write(self.next).unwrap_or(self.rec.events.len());
+        if let Some(j) = (self.next..upto).find(|&j| self.rec.events[j].op == Op::Flush) {
+            self.pending.clear();
+            self.pending_due = None;
+            self.take(j, now);
+        }
     }
 
     /// The next recorded write at or after `from`.
@@ -394,7 +420,9 @@ impl Player {
             .count() as u64;
         let mut s = lock(&self.stats);
         s.skipped += skipped;
-        s.matched_writes += 1;
+        if self.rec.events[j].op == Op::Write {
+            s.matched_writes += 1;
+        }
         s.at_end = false;
         drop(s);
         self.anchor = (self.rec.events[j].at, now);

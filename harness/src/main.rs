@@ -50,6 +50,12 @@ enum Cmd {
         /// Write the HTML report here (default: target/boardloop/report.html).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Record every serial trial's link into
+        /// DIR/<board>/recordings/<scenario>[.<target>].rec, where the
+        /// `replay` targets find them (`--record scenarios` adds them to the
+        /// matrix); the same as BOARDLOOP_RECORD=DIR.
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
     },
     /// Make a scenario's device appear on this machine until Ctrl-C, or play
     /// back a recording as the device (`--replay REC`).
@@ -184,15 +190,22 @@ fn main() -> ExitCode {
             verbose,
             junit,
             html,
-        } => cmd_run(RunArgs {
-            filter,
-            rig,
-            scenarios,
-            jobs,
-            verbose,
-            junit,
-            html,
-        }),
+            record,
+        } => {
+            if let Some(dir) = record {
+                // Read by the targets, in this process and in nextest's.
+                std::env::set_var("BOARDLOOP_RECORD", dir);
+            }
+            cmd_run(RunArgs {
+                filter,
+                rig,
+                scenarios,
+                jobs,
+                verbose,
+                junit,
+                html,
+            })
+        }
         Cmd::Emulate {
             replay: Some(rec),
             max,
