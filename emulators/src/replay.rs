@@ -22,7 +22,7 @@
 
 use crate::pty::Pty;
 use crate::recording::{Op, Recording};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::{ppoll, PollFd, PollFlags};
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -271,9 +271,10 @@ impl Player {
                     flags |= PollFlags::POLLOUT;
                 }
                 let mut fds = [PollFd::new(self.pty.master.as_fd(), flags)];
-                // Rounded up: waking before a transfer is due would spin.
-                let ms = wait.as_micros().div_ceil(1000).min(u16::MAX as u128) as u16;
-                match poll(&mut fds, PollTimeout::from(ms)) {
+                // ppoll, not poll: poll's whole milliseconds sent each
+                // transfer up to 1 ms late (measured p50 0.6-0.7 ms).
+                let ts = nix::sys::time::TimeSpec::from_duration(wait);
+                match ppoll(&mut fds, Some(ts), None) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
                     Err(e) => return Err(e.into()),

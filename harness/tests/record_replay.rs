@@ -109,6 +109,53 @@ fn prove(make: &dyn Fn(&str) -> Box<dyn Host>, dir: &Path) -> Result<(), Failed>
     Ok(())
 }
 
+/// The committed Cyton recording replayed to a driver that sends another
+/// test-signal command than it did when recorded: the `replay` trial fails
+/// and names the recording's line (the unchanged scenario passes on it in
+/// the matrix: `cyton::test_signal_slow::replay`).
+fn deviation_fails_the_trial(dir: &Path) -> Result<(), Failed> {
+    use boardloop_harness::binding::board;
+    use boardloop_harness::targets::{Replay, ReplayHost};
+    use boardloop_harness::{run, Trial as MatrixTrial};
+    use std::sync::Arc;
+    let committed = scenarios_dir().join("cyton/recordings/test_signal_slow.rec");
+    let text = std::fs::read_to_string(&committed)?;
+    let sc_path = scenarios_dir().join("cyton/test_signal_slow.yaml");
+    // The recording answers `[`; the scenario now sends `]` (the fast signal).
+    let edited = dir.join("test_signal_slow.rec");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("w ") && l.ends_with(" \"[\""))
+        .ok_or("the recording has no `[` write")?
+        + 1;
+    std::fs::write(&edited, &text)?;
+    let sc_text = std::fs::read_to_string(&sc_path)?.replace("send: \"[\"", "send: \"]\"");
+    let sc_edit = dir.join("test_signal_slow.yaml");
+    std::fs::write(&sc_edit, sc_text)?;
+    let deviant = Arc::new(
+        Scenario::load(&sc_edit, &scenarios_dir().join("devices")).map_err(|e| e.to_string())?,
+    );
+    let trial = |scenario: Arc<Scenario>| MatrixTrial {
+        board: board("cyton").expect("cyton is bound"),
+        scenario,
+        target: Arc::new(Replay {
+            recording: edited.clone(),
+            host: ReplayHost::Rust,
+        }),
+    };
+    let bad = run(&trial(deviant));
+    if bad.passed() {
+        return Err("the deviating host passed".into());
+    }
+    let want = format!(
+        "the host deviated: the host wrote \"]\" where the recording has \"[\" (line {line})"
+    );
+    if !bad.failures.iter().any(|f| f.contains(&want)) {
+        return Err(format!("expected a failure with `{want}`, got {:?}", bad.failures).into());
+    }
+    Ok(())
+}
+
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("boardloop-rr-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).expect("temp dir");
@@ -152,5 +199,11 @@ fn main() {
     if let Some(why) = ignored {
         eprintln!("record_replay::brainflow_driver ignored: {why}");
     }
-    libtest_mimic::run(&args, vec![rust, bf]).exit();
+    let deviation = Trial::test("record_replay::deviation_fails_the_trial", || {
+        let dir = temp("deviation");
+        let r = deviation_fails_the_trial(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        r
+    });
+    libtest_mimic::run(&args, vec![rust, bf, deviation]).exit();
 }
