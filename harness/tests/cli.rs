@@ -28,11 +28,16 @@ struct Emulate {
 
 impl Emulate {
     fn start(scenario: &str) -> Emulate {
+        Emulate::spawn(&["emulate", scenario], Stdio::null())
+    }
+
+    /// Any command whose first stdout line is `serial: PATH`.
+    fn spawn(args: &[&str], stderr: Stdio) -> Emulate {
         let mut child = Command::new(exe())
             .current_dir(root())
-            .args(["emulate", scenario])
+            .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut first = String::new();
@@ -65,6 +70,99 @@ fn run(args: &[&str]) -> (bool, String) {
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
+}
+
+/// Stops a `record` or `emulate --replay` process as Ctrl-C would, and
+/// returns whether it succeeded and what it printed on stderr.
+fn interrupt(mut p: Emulate) -> (bool, String) {
+    use std::io::Read;
+    let pid = nix::unistd::Pid::from_raw(p.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = p.child.wait().unwrap();
+    let mut err = String::new();
+    p.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.success(), err)
+}
+
+fn rig_on(dir: &Path, port: &str) -> PathBuf {
+    let rig = dir.join("rig.yaml");
+    let text =
+        format!("rig: rec\nboards:\n  cyton: {{ serial_port: {port}, scenarios: [markers] }}\n");
+    std::fs::write(&rig, text).unwrap();
+    rig
+}
+
+#[test]
+fn a_rig_session_is_recorded_then_replayed_as_the_device() {
+    let dir = scratch("record");
+    let rec = dir.join("markers.rec");
+    let emu = Emulate::start("scenarios/cyton/markers.yaml");
+    let proxy = Emulate::spawn(
+        &[
+            "record",
+            "--port",
+            &emu.port,
+            "--profile",
+            "cyton",
+            "-o",
+            rec.to_str().unwrap(),
+        ],
+        Stdio::piped(),
+    );
+    let rig = rig_on(&dir, &proxy.port);
+    let (ok, text) = run(&[
+        "run",
+        "cyton::markers::device",
+        "--rig",
+        rig.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let (ok, err) = interrupt(proxy);
+    assert!(ok, "{err}");
+    assert!(err.contains("recorded "), "{err}");
+    drop(emu);
+    let text = std::fs::read_to_string(&rec).unwrap();
+    assert!(
+        text.starts_with("# boardloop recording 1\n@transport serial\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n@profile cyton\n") && text.contains(" \"b\"\n"),
+        "{text}"
+    );
+    // The device is gone; its recording plays it, exact checks and all.
+    let replay = Emulate::spawn(
+        &["emulate", "--replay", rec.to_str().unwrap()],
+        Stdio::piped(),
+    );
+    let rig = rig_on(&dir, &replay.port);
+    let (ok, text) = run(&[
+        "run",
+        "cyton::markers::device",
+        "--rig",
+        rig.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let (ok, err) = interrupt(replay);
+    assert!(ok && err.contains(" 0 deviations"), "{err}");
+    // A recording that cannot be read: file, line and what is wrong.
+    let bad = dir.join("bad.rec");
+    std::fs::write(&bad, "# boardloop recording 1\nr 1.0 zz\n").unwrap();
+    let out = Command::new(exe())
+        .args(["emulate", "--replay", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.rec:2: data: `zz` is not a hex byte"),
+        "{err}"
+    );
 }
 
 #[test]
