@@ -95,7 +95,7 @@ impl ReplayEmulator {
                 "a `{t}` recording cannot be replayed on a serial port"
             )));
         }
-        if !(opts.speed > 0.0) {
+        if opts.speed.is_nan() || opts.speed <= 0.0 {
             return Err(io::Error::other(format!(
                 "speed {}: must be above 0",
                 opts.speed
