@@ -7,9 +7,10 @@
 
 use boardloop_emulators::load::parse_yaml;
 use boardloop_emulators::record::RecordProxy;
-use boardloop_emulators::recording::Recording;
+use boardloop_emulators::recording::{Op, Recording};
 use boardloop_emulators::scenario::ScenarioDecl;
 use boardloop_emulators::{Profile, Scenario, SerialEmulator, SerialOptions};
+use boardloop_harness::diff::rates::STALL_MS;
 use boardloop_harness::diff::{diff, DiffOptions, Report};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
@@ -116,6 +117,9 @@ fn record(tag: &str, profile: &str) -> Recording {
     assert_eq!(stats.error, None);
     assert_eq!(stats.device_bytes as usize, got.len());
     let rec = Recording::load(&out).unwrap();
+    if let Some(d) = std::env::var_os("DIFF_KEEP") {
+        std::fs::copy(&out, Path::new(&d).join(format!("{tag}.rec"))).unwrap();
+    }
     let _ = std::fs::remove_dir_all(&dir);
     rec
 }
@@ -197,15 +201,29 @@ fn seeded_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() {
         r.text
     );
 
-    // 250 against 200 packets/s: 25 % apart from B's.
+    // 250 against 200 packets/s: 25 % apart from B's (24.6-25.5 % measured
+    // with two busy loops on a 2-core host) unless a recording's reads
+    // stalled, which the report says.
     let r = compare(good, rec("rate"));
-    assert_eq!(r.disagreements.len(), 1, "{}", r.text);
-    assert!(
-        r.disagreements[0].starts_with("stream 1: ")
-            && r.disagreements[0].contains("(25.0 % apart, tolerance 1 %)"),
-        "{}",
-        r.text
-    );
+    if r.text.contains("rates not compared: ") {
+        assert!(r.agrees(), "{}", r.text);
+        assert!(r.text.contains("reads stalled"), "{}", r.text);
+        let stalled = |rec: &Recording| {
+            let reads: Vec<_> = rec.events.iter().filter(|e| e.op == Op::Read).collect();
+            reads
+                .windows(2)
+                .any(|w| (w[1].at - w[0].at).as_secs_f64() * 1e3 > STALL_MS)
+        };
+        assert!(stalled(good) || stalled(rec("rate")), "{}", r.text);
+    } else {
+        assert_eq!(r.disagreements.len(), 1, "{}", r.text);
+        let apart: f64 = r.disagreements[0]
+            .split_once(" in B (")
+            .and_then(|(_, rest)| rest.split_once(" % apart, tolerance 1 %)"))
+            .and_then(|(p, _)| p.parse().ok())
+            .unwrap_or_else(|| panic!("{}", r.text));
+        assert!((24.0..26.0).contains(&apart), "{}", r.text);
+    }
 
     // Twice the counts on every channel.
     let r = compare(good, rec("scale"));
