@@ -386,6 +386,74 @@ fn push_channel(leaf: &Leaf, bit: usize, out: &mut Vec<ChannelField>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use boardloop_emulators::Profile;
+
+    fn shape(name: &str) -> Shape {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../scenarios/devices/{name}.yaml"));
+        let p = Profile::load(&path).unwrap();
+        Shape::of(p.stream().unwrap(), &p.initial_state)
+    }
+
+    #[test]
+    fn serial_profiles_give_their_framing() {
+        let c = shape("cyton");
+        assert_eq!(
+            (c.lens.clone(), c.header, c.counter, c.end_byte),
+            (vec![33], Some(0xA0), Some((1, 1)), true)
+        );
+        let names: Vec<&str> = c.channels[0].iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["eeg1", "eeg2", "eeg3", "eeg4", "eeg5", "eeg6", "eeg7", "eeg8"]
+        );
+        assert_eq!(c.channels[0][7].bit, 8 * (2 + 7 * 3));
+        // Cyton+Daisy: the Daisy's channels in the even packets.
+        let d = shape("cyton_daisy");
+        assert_eq!(d.lens, vec![33, 33]);
+        assert_eq!(d.channels[0][0].name, "eeg9");
+        assert_eq!(d.channels[1][0].name, "eeg1");
+        let f = shape("freeeeg32");
+        assert_eq!(
+            (
+                f.lens.clone(),
+                f.header,
+                f.counter,
+                f.end_byte,
+                f.channels[0].len()
+            ),
+            (vec![99], Some(0xA0), Some((1, 1)), true, 32)
+        );
+    }
+
+    fn packet(counter: u8, len: usize) -> Vec<u8> {
+        let mut p = vec![0u8; len];
+        p[0] = 0xA0;
+        p[1] = counter;
+        p[len - 1] = 0xC0;
+        p
+    }
+
+    #[test]
+    fn a_packet_of_another_length_is_as_long_as_the_distance_to_the_next_header() {
+        let c = shape("cyton");
+        let mut bytes = b"xy".to_vec();
+        for (k, len) in [(0u8, 33), (1, 34), (2, 33), (3, 33)] {
+            bytes.extend(packet(k, len));
+        }
+        bytes.extend(b"$$$");
+        let run = Run {
+            bytes,
+            ..Run::default()
+        };
+        let f = c.split(&run);
+        assert_eq!(f.preamble, 2);
+        let lens: Vec<usize> = f.packets.iter().map(|p| p.len).collect();
+        assert_eq!(lens, [33, 34, 33, 33]);
+        let counters: Vec<Option<u64>> = f.packets.iter().map(|p| p.counter).collect();
+        assert_eq!(counters, [Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!(f.tail, b"$$$");
+    }
 
     #[test]
     fn fields_decode_big_and_little_endian_and_sign() {
