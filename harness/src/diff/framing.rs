@@ -137,7 +137,7 @@ impl Shape {
                     // channels count.
                     if layout.slot == 0 {
                         let (a, b) = (value_of(leaf, state, &v1), value_of(leaf, state, &v2));
-                        let aligned = bit % 8 == 0 && leaf.bits % 8 == 0;
+                        let aligned = bit.is_multiple_of(8) && leaf.bits.is_multiple_of(8);
                         if i == 0 && leaf.bits == 8 && a.is_some() && a == b {
                             header = a.map(|h| h as u8);
                         } else if aligned && a == Some(3.0) && b == Some(200.0) && counter.is_none()
@@ -175,7 +175,7 @@ impl Shape {
     fn slot_at(&self, bytes: &[u8], p: usize, index: usize) -> usize {
         let n = self.lens.len();
         match self.counter_at(bytes, p) {
-            Some(c) if self.model.modulo % n as u64 == 0 => {
+            Some(c) if self.model.modulo.is_multiple_of(n as u64) => {
                 (self
                     .model
                     .step(self.model.start % self.model.modulo, c % self.model.modulo)
