@@ -117,6 +117,7 @@ fn record(tag: &str, profile: &str) -> Recording {
     assert_eq!(stats.error, None);
     assert_eq!(stats.device_bytes as usize, got.len());
     let rec = Recording::load(&out).unwrap();
+    // DIFF_KEEP=DIR keeps each session's recording there, to look at.
     if let Some(d) = std::env::var_os("DIFF_KEEP") {
         std::fs::copy(&out, Path::new(&d).join(format!("{tag}.rec"))).unwrap();
     }
