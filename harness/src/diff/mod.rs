@@ -214,6 +214,84 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use boardloop_emulators::recording::{Event, Op};
+    use std::time::Duration;
+
+    /// `v` and a reply, `b`, the packets (one read each, 4 ms apart), `s`.
+    fn session(packets: &[Vec<u8>]) -> Recording {
+        let mut events = vec![(Op::Write, b"v".to_vec()), (Op::Read, b"V3$$$".to_vec())];
+        events.push((Op::Write, b"b".to_vec()));
+        events.extend(packets.iter().map(|p| (Op::Read, p.clone())));
+        events.push((Op::Write, b"s".to_vec()));
+        Recording {
+            header: vec![("profile".into(), "cyton".into())],
+            events: events
+                .into_iter()
+                .enumerate()
+                .map(|(i, (op, bytes))| Event {
+                    at: Duration::from_millis(4 * i as u64),
+                    op,
+                    bytes,
+                    line: i + 2,
+                })
+                .collect(),
+        }
+    }
+
+    fn packet(counter: u8, len: usize) -> Vec<u8> {
+        let mut p = vec![0u8; len];
+        (p[0], p[1], p[len - 1]) = (0xA0, counter, 0xC0);
+        p[4] = counter;
+        p
+    }
+
+    fn cyton() -> Arc<Profile> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices/cyton.yaml");
+        Arc::new(Profile::load(&path).unwrap())
+    }
+
+    #[test]
+    fn a_longer_packet_and_a_lost_one_are_named_by_packet_and_byte() {
+        let good: Vec<Vec<u8>> = (0..30).map(|k| packet(k, 33)).collect();
+        let a = session(&good);
+        let mut long = good.clone();
+        long[1] = packet(1, 34);
+        let r = diff(&a, &session(&long), &cyton(), &DiffOptions::default());
+        // Byte 66 is where A's packet 2 starts (line 7) and B's packet 1
+        // ends (line 6).
+        assert_eq!(
+            r.disagreements,
+            ["stream 1 packet 1 (stream byte 66; A line 7, B line 6): length 33 in A, 34 in B"],
+            "{}",
+            r.text
+        );
+        // Packet 3 lost: packet 3 of B is the device's 4th, its counter steps 2.
+        let mut lost = good.clone();
+        lost.remove(3);
+        let r = diff(&a, &session(&lost), &cyton(), &DiffOptions::default());
+        assert_eq!(
+            r.disagreements[0],
+            "stream 1 packet 3 (stream byte 100; A line 8, B line 8): counter step 1 in A, 2 in B",
+            "{}",
+            r.text
+        );
+        // Channel 1 carries the counter in its low byte: constant in B.
+        let flat: Vec<Vec<u8>> = (0..30)
+            .map(|k| {
+                let mut p = packet(k, 33);
+                p[4] = 7;
+                p
+            })
+            .collect();
+        let r = diff(&a, &session(&flat), &cyton(), &DiffOptions::default());
+        assert_eq!(
+            r.disagreements,
+            ["eeg1: constant in B, varies in A (spans 29 and 0)"],
+            "{}",
+            r.text
+        );
+        assert!(diff(&a, &a, &cyton(), &DiffOptions::default()).agrees());
+    }
 
     #[test]
     fn shown_escapes_and_cuts_around_the_offset() {
