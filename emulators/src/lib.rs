@@ -18,6 +18,7 @@ pub mod pty;
 pub mod realistic;
 pub mod record;
 pub mod recording;
+pub mod replay;
 pub mod scenario;
 pub mod schedule;
 pub mod schema;

@@ -20,6 +20,12 @@ pub struct Pty {
     pub path: PathBuf,
 }
 
+/// `TIOCPKT_FLUSHREAD`: a packet-mode status bit, the host discarded its
+/// unread input (<linux/tty.h>; not in libc).
+pub const FLUSHREAD: u8 = 0x01;
+/// `TIOCPKT_FLUSHWRITE`: the host discarded its unsent output.
+pub const FLUSHWRITE: u8 = 0x02;
+
 nix::ioctl_read_bad!(fionread, nix::libc::FIONREAD, nix::libc::c_int);
 
 impl Pty {

@@ -58,7 +58,8 @@ pub struct RecordProxy {
 impl RecordProxy {
     /// Opens `device` at `baud`, creates the port the host opens instead
     /// ([`RecordProxy::path`]) and records into `out`, which starts with
-    /// `header` (`transport serial`, `source` and `baud` are added).
+    /// `header` (`transport serial`, `source` and `baud` are added unless
+    /// `header` has them).
     pub fn spawn(
         device: &str,
         baud: u32,
@@ -69,14 +70,22 @@ impl RecordProxy {
             .timeout(Duration::from_millis(0))
             .open_native()
             .map_err(|e| io::Error::other(format!("cannot open {device}: {e}")))?;
-        let mut head = vec![
-            ("transport".to_string(), "serial".to_string()),
-            ("source".to_string(), device.to_string()),
-            ("baud".to_string(), baud.to_string()),
-        ];
+        // `header` may say better where the bytes come from (`source`).
+        let mut head: Vec<(String, String)> = [
+            ("transport", "serial".to_string()),
+            ("source", device.to_string()),
+            ("baud", baud.to_string()),
+        ]
+        .into_iter()
+        .filter(|(k, _)| !header.iter().any(|(h, _)| h == k))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         head.extend(header.iter().cloned());
         let writer = RecordingWriter::create(out, &head)?;
         let pty = Pty::open()?;
+        // The host's flushes reach the device: an autostart device (FreeEEG,
+        // Knight) starts streaming at them, and the recording marks them.
+        pty.packet_mode()?;
         let path = pty.path.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(RecordStats::default()));
@@ -195,15 +204,19 @@ impl Proxy {
                 self.flush_to_host()?;
             }
             if host_ready {
+                // Packet mode: a read is a status byte, or 0 and data.
                 match self.pty.master.read(&mut buf) {
                     Ok(0) => {}
+                    Ok(_) if buf[0] != 0 => self.host_flushed(buf[0])?,
+                    Ok(1) => {}
                     Ok(n) => {
                         let at = self.started.elapsed();
-                        self.port.write_all(&buf[..n])?;
-                        self.writer.event(at, Op::Write, &buf[..n])?;
+                        let data = &buf[1..n];
+                        self.port.write_all(data)?;
+                        self.writer.event(at, Op::Write, data)?;
                         let mut s = lock(&self.stats);
                         s.events += 1;
-                        s.host_bytes += n as u64;
+                        s.host_bytes += data.len() as u64;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     // The host's side is closed between its sessions.
@@ -233,6 +246,31 @@ impl Proxy {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The host flushed its port (packet-mode status `flags`): the same
+    /// flush on the device's port, where a real host's flush would have
+    /// acted, and the device bytes the host's port had not taken yet are
+    /// dropped as the flush would have dropped them.
+    fn host_flushed(&mut self, flags: u8) -> io::Result<()> {
+        use crate::pty::{FLUSHREAD, FLUSHWRITE};
+        use serialport::{ClearBuffer, SerialPort as _};
+        let which = match (flags & FLUSHREAD != 0, flags & FLUSHWRITE != 0) {
+            (true, true) => ClearBuffer::All,
+            (true, false) => ClearBuffer::Input,
+            (false, true) => ClearBuffer::Output,
+            (false, false) => return Ok(()),
+        };
+        let at = self.started.elapsed();
+        if flags & FLUSHREAD != 0 {
+            self.to_host.clear();
+        }
+        self.port
+            .clear(which)
+            .map_err(|e| io::Error::other(format!("flush: {e}")))?;
+        self.writer.event(at, Op::Flush, &[])?;
+        lock(&self.stats).events += 1;
         Ok(())
     }
 

@@ -23,6 +23,10 @@
 //! * `w DELAY DATA`: the host wrote DATA; `r DELAY DATA`: the device sent it.
 //!   DELAY is milliseconds since the previous line's transfer (the first:
 //!   since recording started).
+//! * `f DELAY`: the host flushed its port (`tcflush`), discarding what it had
+//!   not read yet. Not a byte on the wire, but a device that streams on its
+//!   own (FreeEEG, Knight) starts its stream at the host's flush, and a
+//!   replay times that stream from it.
 //! * DATA is a quoted string (printable ASCII, `\r \n \t \\ \"` and `\xNN`)
 //!   or hex bytes. A transfer longer than one line goes on in indented lines.
 //! * `#` starts a comment line; blank lines are ignored.
@@ -45,6 +49,8 @@ pub enum Op {
     Write,
     /// The device sent to the host (`r`, what the host reads).
     Read,
+    /// The host flushed its port (`f`; no bytes).
+    Flush,
 }
 
 impl Op {
@@ -52,6 +58,7 @@ impl Op {
         match self {
             Op::Write => 'w',
             Op::Read => 'r',
+            Op::Flush => 'f',
         }
     }
 }
@@ -175,10 +182,13 @@ impl Recording {
             let op = match parts.next() {
                 Some("w") => Op::Write,
                 Some("r") => Op::Read,
+                Some("f") => Op::Flush,
                 Some(other) => {
                     return Err((
                         n,
-                        format!("unknown operation `{other}` (expected `w`, `r`, `@key` or `#`)"),
+                        format!(
+                            "unknown operation `{other}` (expected `w`, `r`, `f`, `@key` or `#`)"
+                        ),
                     ))
                 }
                 None => unreachable!("a non-empty line has a first word"),
@@ -197,6 +207,9 @@ impl Recording {
                     )
                 })?;
             let bytes = parse_data(parts.next().unwrap_or("").trim()).map_err(|m| (n, m))?;
+            if op == Op::Flush && !bytes.is_empty() {
+                return Err((n, "a flush (`f`) carries no data".into()));
+            }
             at += Duration::from_nanos((ms * 1e6).round() as u64);
             rec.events.push(Event {
                 at,
@@ -231,7 +244,12 @@ impl Recording {
 /// One transfer's lines, ending in a newline.
 pub fn render_event(op: Op, delay: Duration, bytes: &[u8]) -> String {
     let mut s = String::with_capacity(24 + bytes.len() * 3);
-    let _ = write!(s, "{} {:.3} ", op.letter(), delay.as_secs_f64() * 1e3);
+    let _ = write!(s, "{} {:.3}", op.letter(), delay.as_secs_f64() * 1e3);
+    if op == Op::Flush {
+        s.push('\n');
+        return s;
+    }
+    s.push(' ');
     if !bytes.is_empty() && bytes.iter().all(|&b| printable(b)) {
         s.push('"');
         for &b in bytes {
@@ -384,6 +402,12 @@ mod tests {
                     line: 0,
                 },
                 Event {
+                    at: Duration::from_micros(5000),
+                    op: Op::Flush,
+                    bytes: Vec::new(),
+                    line: 0,
+                },
+                Event {
                     at: Duration::from_micros(7640),
                     op: Op::Read,
                     bytes: (0..=255u8).collect(),
@@ -399,7 +423,7 @@ mod tests {
         let text = rec.render();
         let back = Recording::parse(&text).unwrap();
         assert_eq!(back.header, rec.header);
-        assert_eq!(back.events.len(), 3);
+        assert_eq!(back.events.len(), 4);
         for (a, b) in back.events.iter().zip(&rec.events) {
             assert_eq!((a.op, &a.bytes, a.at), (b.op, &b.bytes, b.at));
         }
@@ -407,7 +431,8 @@ mod tests {
         assert_eq!(text.lines().filter(|l| l.starts_with("  ")).count(), 5);
         assert!(text.contains("w 1.500 \"v\"\n"), "{text}");
         assert!(text.contains("r 2.137 \"OpenBCI \\\"V3\\\"\\r\\n\\\\$$$\"\n"));
-        assert_eq!(back.events[2].line, 6);
+        assert!(text.contains("\nf 1.363\n"), "{text}");
+        assert_eq!(back.events[3].line, 7);
     }
 
     #[test]
@@ -423,6 +448,8 @@ mod tests {
         assert!(bad(&m).1.contains("`abc` is not one hex byte"));
         let m = format!("{MAGIC}\nr 1 \"open\n");
         assert!(bad(&m).1.contains("no closing quote"));
+        let m = format!("{MAGIC}\nf 1 ab\n");
+        assert!(bad(&m).1.contains("carries no data"));
         let m = format!("{MAGIC}\n  ab\n");
         assert!(bad(&m).1.contains("continuation"));
         let m = format!("{MAGIC}\nr 1 ab\n@late x\n");

@@ -3,6 +3,7 @@
 
 use crate::device::{CommandRecord, Device, Output};
 use crate::pty::Pty;
+use crate::pty::{FLUSHREAD, FLUSHWRITE};
 use crate::scenario::{Pacing, Scenario};
 use crate::schedule::{Schedule, Step};
 use crate::state::State;
@@ -372,11 +373,6 @@ impl Outbox {
         self.bytes.is_empty()
     }
 }
-
-/// `TIOCPKT_FLUSHREAD` and `TIOCPKT_FLUSHWRITE`, packet-mode status bits
-/// (<linux/tty.h>; not in libc).
-const FLUSHREAD: u8 = 0x01;
-const FLUSHWRITE: u8 = 0x02;
 
 /// Bytes queued for the host before the engine stops building packets, so that
 /// `max` pacing follows the reader and commands are still read while it lags.

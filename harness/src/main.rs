@@ -1,6 +1,8 @@
 //! `boardloop`: run the scenario matrix, emulate a device, compare recordings,
 //! list boards, check files.
 
+mod recorder;
+
 use boardloop_emulators::limits::SPEED_RANGE;
 use boardloop_emulators::recording::Recording;
 use boardloop_emulators::schema::Language;
@@ -51,15 +53,29 @@ enum Cmd {
         /// Write the HTML report here (default: target/boardloop/report.html).
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Record every serial trial's link into
+        /// DIR/<board>/recordings/<scenario>[.<target>].rec, where the
+        /// `replay` targets find them (`--record scenarios` adds them to the
+        /// matrix); the same as BOARDLOOP_RECORD=DIR.
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
     },
-    /// Make a scenario's device appear on this machine until Ctrl-C.
+    /// Make a scenario's device appear on this machine until Ctrl-C, or play
+    /// back a recording as the device (`--replay REC`).
     Emulate {
         /// The scenario to play.
-        scenario: PathBuf,
+        #[arg(required_unless_present = "replay")]
+        scenario: Option<PathBuf>,
+        /// Play this recording (`boardloop record`) as the device instead: it
+        /// answers the host's writes as recorded, in the recorded timing
+        /// (`--speed`, `--max`), and reports where the host deviates.
+        #[arg(long, value_name = "REC", conflicts_with_all = ["scenario", "adapter"])]
+        replay: Option<PathBuf>,
         /// Stream as fast as the reader takes packets.
         #[arg(long, conflicts_with = "speed")]
         max: bool,
-        /// Stream at this multiple of the device's rate.
+        /// Stream at this multiple of the device's rate (of the recorded
+        /// timing, with --replay).
         #[arg(long)]
         speed: Option<f64>,
         /// For BLE devices: the BlueZ adapter to serve the device on (e.g.
@@ -91,6 +107,31 @@ enum Cmd {
         /// Largest accepted ratio between two channels' ranges of raw counts.
         #[arg(long, default_value_t = DiffOptions::default().span_factor)]
         span_factor: f64,
+    },
+    /// Record everything that crosses a serial device's link: the host opens
+    /// the port printed on the first stdout line (`serial: /dev/pts/N`)
+    /// instead of the device's, until Ctrl-C, SIGTERM or --duration.
+    Record {
+        /// The device's serial port (a rig's board, or a `boardloop emulate`
+        /// port).
+        #[arg(long)]
+        port: String,
+        /// The device's baud rate.
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+        /// The recording to write.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: PathBuf,
+        /// The device's profile (`cyton`), written into the recording for
+        /// `boardloop diff`.
+        #[arg(long)]
+        profile: Option<String>,
+        /// The scenario being played, written into the recording.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        duration: Option<f64>,
     },
     /// List the boards, their BrainFlow ids and data layouts.
     Boards,
@@ -172,22 +213,57 @@ fn main() -> ExitCode {
             verbose,
             junit,
             html,
-        } => cmd_run(RunArgs {
-            filter,
-            rig,
-            scenarios,
-            jobs,
-            verbose,
-            junit,
-            html,
-        }),
+            record,
+        } => {
+            if let Some(dir) = record {
+                // Read by the targets, in this process and in nextest's.
+                std::env::set_var("BOARDLOOP_RECORD", dir);
+            }
+            cmd_run(RunArgs {
+                filter,
+                rig,
+                scenarios,
+                jobs,
+                verbose,
+                junit,
+                html,
+            })
+        }
+        Cmd::Emulate {
+            replay: Some(rec),
+            max,
+            speed,
+            ..
+        } => recorder::cmd_replay(&rec, max, speed),
         Cmd::Emulate {
             scenario,
             max,
             speed,
             adapter,
             uncapped,
-        } => cmd_emulate(scenario, max, speed, adapter, uncapped),
+            ..
+        } => cmd_emulate(
+            scenario.expect("clap requires a scenario without --replay"),
+            max,
+            speed,
+            adapter,
+            uncapped,
+        ),
+        Cmd::Record {
+            port,
+            baud,
+            out,
+            profile,
+            scenario,
+            duration,
+        } => recorder::cmd_record(recorder::RecordArgs {
+            port,
+            baud,
+            out,
+            profile,
+            scenario,
+            duration,
+        }),
         Cmd::Diff {
             a,
             b,

@@ -111,7 +111,7 @@ pub fn run(trial: &Trial) -> Outcome {
     if let Some(e) = &emulator {
         e.settle();
     }
-    if let Some(e) = &emulator {
+    if let Some(e) = emulator.as_ref().filter(|e| e.records_commands()) {
         if trial.target.pins_spans() {
             pin_spans(&mut played, e, sc);
         } else {

@@ -623,6 +623,23 @@ fn diff_exits_0_when_recordings_agree_1_on_a_disagreement_2_on_bad_input() {
         text.contains(&format!("{bad}:4: unknown operation `x`")),
         "{text}"
     );
+    // The committed recordings: the Cyton's session as our driver and as
+    // BrainFlow's played it agree; a FreeEEG32 recording (99-byte packets,
+    // streaming unasked from the host's flush) is framed whole.
+    let (code, text) = diff(&[
+        "scenarios/cyton/recordings/test_signal_slow.rec",
+        "scenarios/cyton/recordings/test_signal_slow.brainflow.rec",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("the first 757 packets agree"), "{text}");
+    let free = "scenarios/freeeeg32/recordings/generator_sine.rec";
+    let (code, text) = diff(&[free, free]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("packets of 99 bytes, header 0xa0"), "{text}");
+    assert!(
+        text.contains("stream 1: 544 packets in A, 544 in B"),
+        "{text}"
+    );
     let (code, text) = diff(&[&a, &same, "--profile", "nosuch"]);
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("nosuch.yaml"), "{text}");

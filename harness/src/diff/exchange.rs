@@ -98,6 +98,22 @@ impl Exchange {
         });
         for e in &rec.events {
             match e.op {
+                // A device streaming unasked starts its stream at the host's
+                // flush (the emulator at packet 0; a board goes on, maybe
+                // mid-packet): a run of its own on both sides.
+                Op::Flush if autostart => {
+                    if let Some(r) = run.take().filter(|r| !r.bytes.is_empty()) {
+                        out.runs.push(r);
+                    }
+                    run = Some(Run {
+                        autostart,
+                        started_by: out.pairs.len() - 1,
+                        ..Run::default()
+                    });
+                }
+                // Anything else's flush discards bytes the host had not read;
+                // the recording still has them as the device sent them.
+                Op::Flush => {}
                 Op::Write => {
                     let was = streaming;
                     if !was {

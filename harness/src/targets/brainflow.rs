@@ -73,11 +73,11 @@ impl TargetKind for Brainflow {
         let sc = &trial.scenario;
         match &self.link {
             Link::Serial => {
-                let (emu, port) = serial_emulator(sc, log)?;
+                let (emu, port, recorder) = serial_emulator(trial, log)?;
                 Ok(Session {
                     host: self.host(trial, Connect::Serial(&port), log)?,
                     emulator: Some(Emulator::Serial(emu)),
-                    guard: None,
+                    guard: recorder.map(|r| Box::new(r) as _),
                 })
             }
             Link::Bluez { emulator, board } => {
@@ -122,7 +122,7 @@ impl TargetKind for Brainflow {
 impl Brainflow {
     /// BrainFlow's binding on the device, proven to have loaded the
     /// expected library.
-    fn host(
+    pub(super) fn host(
         &self,
         trial: &Trial,
         connect: Connect,

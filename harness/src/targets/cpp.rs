@@ -30,7 +30,7 @@ impl TargetKind for Cpp {
         params: &InputParams,
         log: &mut Vec<String>,
     ) -> Result<Session, String> {
-        let (emu, port) = serial_emulator(&trial.scenario, log)?;
+        let (emu, port, recorder) = serial_emulator(trial, log)?;
         let plugin = &self.plugin;
         let params = InputParams {
             serial_port: port.clone(),
@@ -58,7 +58,7 @@ impl TargetKind for Cpp {
         Ok(Session {
             host,
             emulator: Some(Emulator::Serial(emu)),
-            guard: None,
+            guard: recorder.map(|r| Box::new(r) as _),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! found through the rig file. No emulator of ours stands behind it, so
 //! only what the host sees is checked.
 
-use super::{serial_board, Session, TargetKind, TargetPlan};
+use super::{recorded_port, serial_board, Session, TargetKind, TargetPlan};
 use crate::binding::BoardBinding;
 use crate::host::RustHost;
 use crate::plan::Planning;
@@ -46,6 +46,7 @@ impl TargetKind for Device {
         // Held until the trial is over (the session's guard): two trials
         // never share one device (`device_lock`).
         let lock = crate::device_lock::acquire(device, &trial.name(), log)?;
+        let mut recorder = None;
         // The scenario's profile says what the device is, as for the plan.
         let host = if trial.scenario.profile.ble.is_some() {
             // A BLE device on a rig: BrainFlow's params, as a user gives them.
@@ -66,12 +67,16 @@ impl TargetKind for Device {
         } else {
             let port = device.serial_port.clone().unwrap_or_default();
             log.push(format!("port {port}"));
+            let (port, proxy) = recorded_port(trial, port, log)?;
+            recorder = proxy;
             serial_board(trial, &port, params)?
         };
         Ok(Session {
             host,
             emulator: None,
-            guard: Some(Box::new(lock)),
+            // The recorder goes first: its last transfer is in before the
+            // device is free for the next trial.
+            guard: Some(Box::new((recorder, lock))),
         })
     }
 }

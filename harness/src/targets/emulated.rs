@@ -23,11 +23,11 @@ impl TargetKind for Emulated {
         params: &InputParams,
         log: &mut Vec<String>,
     ) -> Result<Session, String> {
-        let (emu, port) = serial_emulator(&trial.scenario, log)?;
+        let (emu, port, recorder) = serial_emulator(trial, log)?;
         Ok(Session {
             host: serial_board(trial, &port, params)?,
             emulator: Some(Emulator::Serial(emu)),
-            guard: None,
+            guard: recorder.map(|r| Box::new(r) as _),
         })
     }
 }

@@ -12,6 +12,7 @@ mod cpp;
 mod device;
 mod emulated;
 mod memory;
+mod replay;
 
 pub use bluez::Bluez;
 pub use brainflow::{Brainflow, Library, Link};
@@ -19,13 +20,17 @@ pub use cpp::Cpp;
 pub use device::Device;
 pub use emulated::Emulated;
 pub use memory::Memory;
+pub use replay::{Replay, ReplayHost};
 
 use crate::binding::BoardBinding;
+use crate::catalog::shown;
 use crate::host::{Host, RustHost};
 use crate::plan::Planning;
 use crate::run::Trial;
 use boardloop_boards::{create_board, InputParams, Preset};
 use boardloop_emulators::device::CommandRecord;
+use boardloop_emulators::record::RecordProxy;
+use boardloop_emulators::replay::ReplayEmulator;
 use boardloop_emulators::state::State;
 use boardloop_emulators::{BleEmulator, Scenario, SerialEmulator, SerialOptions};
 use std::any::Any;
@@ -108,6 +113,9 @@ pub enum Emulator {
     Serial(SerialEmulator),
     /// The BLE emulator on a peripheral (in memory, or served by BlueZ).
     Ble(BleEmulator),
+    /// A recording played back as the device: it knows no commands nor
+    /// state, only where the host deviated from the recording.
+    Replay(ReplayEmulator),
 }
 
 impl Emulator {
@@ -116,6 +124,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.commands(),
             Emulator::Ble(e) => e.commands(),
+            Emulator::Replay(_) => Vec::new(),
         }
     }
     /// The device's state now.
@@ -123,6 +132,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.state(),
             Emulator::Ble(e) => e.state(),
+            Emulator::Replay(_) => State::default(),
         }
     }
     /// What went over the link, for failure artifacts.
@@ -130,6 +140,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.transcript(),
             Emulator::Ble(e) => e.transcript(),
+            Emulator::Replay(e) => e.summary(),
         }
     }
     /// Waits until the device has handled everything the host sent.
@@ -137,14 +148,32 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.settle(),
             Emulator::Ble(e) => e.settle(),
+            Emulator::Replay(_) => {}
         }
     }
-    /// Why the emulator stopped, if it failed (only the serial one can).
+    /// Why the emulator stopped, if it failed (the serial one can), or
+    /// where the host deviated from the recording (a replay).
     pub fn error(&self) -> Option<String> {
         match self {
             Emulator::Serial(e) => e.error(),
             Emulator::Ble(_) => None,
+            Emulator::Replay(e) => {
+                let s = e.stats();
+                let mut all: Vec<String> = s.error.into_iter().collect();
+                all.extend(
+                    s.deviations
+                        .iter()
+                        .map(|d| format!("the host deviated: {d}")),
+                );
+                (!all.is_empty()).then(|| all.join("; "))
+            }
         }
+    }
+
+    /// Whether the emulator records the commands it took and when (a
+    /// replay does not: its commands are the recording's).
+    pub fn records_commands(&self) -> bool {
+        !matches!(self, Emulator::Replay(_))
     }
 }
 
@@ -188,19 +217,81 @@ pub const PLANNERS: &[Planner] = &[
     device::plan,
     brainflow::PLAN_SERIAL,
     brainflow::PLAN_DROPIN_SERIAL,
+    replay::PLAN_RUST,
+    replay::PLAN_BRAINFLOW,
 ];
 
-/// The built-in serial emulator for `sc` on a new pseudo-terminal, and the
-/// port's path (logged: a failed trial's log says where it ran).
+/// The built-in serial emulator for the trial's scenario on a new
+/// pseudo-terminal, and the port the host opens (logged: a failed trial's
+/// log says where it ran), with its recorder when `BOARDLOOP_RECORD` asks
+/// for one (see [`recorded_port`]).
 fn serial_emulator(
-    sc: &Scenario,
+    trial: &Trial,
     log: &mut Vec<String>,
-) -> Result<(SerialEmulator, String), String> {
-    let emu = SerialEmulator::spawn(sc, SerialOptions::default())
+) -> Result<(SerialEmulator, String, Option<RecordProxy>), String> {
+    let emu = SerialEmulator::spawn(&trial.scenario, SerialOptions::default())
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
     let port = emu.path().display().to_string();
     log.push(format!("port {port}"));
-    Ok((emu, port))
+    let (port, proxy) = recorded_port(trial, port, log)?;
+    Ok((emu, port, proxy))
+}
+
+/// With `BOARDLOOP_RECORD=DIR` (`boardloop run --record DIR`), a serial
+/// trial's link is recorded through a [`RecordProxy`] in front of `port`,
+/// into `DIR/<board>/recordings/<scenario>.rec` for our driver's targets
+/// (`emulated`, `device`), `<scenario>.<target>.rec` for the others: each
+/// host sends its own commands, and the `replay` targets pick their
+/// recording by that name. Returns the port the host opens, and the proxy,
+/// which records until it is dropped.
+pub(crate) fn recorded_port(
+    trial: &Trial,
+    port: String,
+    log: &mut Vec<String>,
+) -> Result<(String, Option<RecordProxy>), String> {
+    let Some(dir) = std::env::var_os("BOARDLOOP_RECORD").filter(|d| !d.is_empty()) else {
+        return Ok((port, None));
+    };
+    let target = trial.target.name();
+    let suffix = match target {
+        "emulated" | "device" => String::new(),
+        t => format!(".{t}"),
+    };
+    let dir = std::path::PathBuf::from(dir)
+        .join(trial.board.name)
+        .join("recordings");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let out = dir.join(format!("{}{suffix}.rec", trial.scenario.name));
+    let header = [
+        (
+            "profile".to_string(),
+            trial.scenario.profile.decl.name.clone(),
+        ),
+        ("scenario".to_string(), trial.scenario.name.clone()),
+        ("host".to_string(), target.to_string()),
+    ];
+    let mut header = header.to_vec();
+    if target != "device" {
+        // Not the pty's name: which device played, for whoever reads it later.
+        let source = format!(
+            "boardloop's emulator playing {}",
+            shown(&trial.scenario.path)
+        );
+        header.insert(0, ("source".to_string(), source));
+    }
+    // The device's own rate (FreeEEG32's 921600 on a rig); a pty ignores it.
+    let baud = boardloop_boards::registry::by_id(trial.board.id)
+        .ok()
+        .and_then(|d| d.serial_baud())
+        .unwrap_or(115_200);
+    let proxy = RecordProxy::spawn(&port, baud, &out, &header)
+        .map_err(|e| format!("cannot record {port}: {e}"))?;
+    let path = proxy.path().display().to_string();
+    log.push(format!(
+        "recording into {} (the host opens {path})",
+        out.display()
+    ));
+    Ok((path, Some(proxy)))
 }
 
 /// The Rust serial board of `trial` on `port`, built by the registry as a
