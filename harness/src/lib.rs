@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod check;
 pub mod console;
 pub mod device_lock;
+pub mod diff;
 pub mod host;
 pub mod html;
 pub mod junit;

@@ -1,13 +1,16 @@
-//! `boardloop`: run the scenario matrix, emulate a device, list boards, check files.
+//! `boardloop`: run the scenario matrix, emulate a device, compare recordings,
+//! list boards, check files.
 
 mod recorder;
 
 use boardloop_emulators::limits::SPEED_RANGE;
+use boardloop_emulators::recording::Recording;
 use boardloop_emulators::schema::Language;
 use boardloop_emulators::{Pacing, Scenario, SerialEmulator, SerialOptions};
 use boardloop_harness::catalog::shown;
 use boardloop_harness::catalog::{check_files, scenarios_dir};
 use boardloop_harness::console::{summary, Progress, Status, TrialResult};
+use boardloop_harness::diff::{self, DiffOptions};
 use boardloop_harness::html::Evidence;
 use boardloop_harness::junit::junit;
 use boardloop_harness::rig::Rig;
@@ -84,6 +87,26 @@ enum Cmd {
         /// at 200/s), so a benchmark can find where notifications get lost.
         #[arg(long, requires = "adapter")]
         uncapped: bool,
+    },
+    /// Compare two recordings of one scenario (our emulator against a
+    /// device): commands and replies, packet framing, rates and value ranges.
+    /// Exits 1 on any disagreement, 2 when a recording or the profile cannot
+    /// be read.
+    Diff {
+        /// Recording A (typically the emulator's).
+        a: PathBuf,
+        /// Recording B (typically the device's).
+        b: PathBuf,
+        /// The device profile: a name in scenarios/devices or a .yaml file
+        /// (default: the recordings' `@profile`).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Largest accepted difference of the packet rates, in percent of B's.
+        #[arg(long, default_value_t = 1.0)]
+        rate_tolerance: f64,
+        /// Largest accepted ratio between two channels' ranges of raw counts.
+        #[arg(long, default_value_t = DiffOptions::default().span_factor)]
+        span_factor: f64,
     },
     /// Record everything that crosses a serial device's link: the host opens
     /// the port printed on the first stdout line (`serial: /dev/pts/N`)
@@ -241,6 +264,21 @@ fn main() -> ExitCode {
             scenario,
             duration,
         }),
+        Cmd::Diff {
+            a,
+            b,
+            profile,
+            rate_tolerance,
+            span_factor,
+        } => cmd_diff(
+            &a,
+            &b,
+            profile.as_deref(),
+            DiffOptions {
+                rate_tolerance: rate_tolerance / 100.0,
+                span_factor,
+            },
+        ),
         Cmd::Boards => cmd_boards(),
         Cmd::RigGroups { rig, output } => cmd_rig_groups(rig, output),
         Cmd::Check {
@@ -274,6 +312,40 @@ fn cmd_schema(language: Option<Language>, out: Option<PathBuf>) -> ExitCode {
             eprintln!("cannot write the schema: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn cmd_diff(
+    a: &std::path::Path,
+    b: &std::path::Path,
+    profile: Option<&str>,
+    opts: DiffOptions,
+) -> ExitCode {
+    let loaded = Recording::load(a)
+        .and_then(|ra| Ok((ra, Recording::load(b)?)))
+        .map_err(|e| e.to_string())
+        .and_then(|(ra, rb)| {
+            let devices = scenarios_dir().join("devices");
+            let p = diff::profile_for(&ra, &rb, profile, &devices)?;
+            Ok((ra, rb, p))
+        });
+    let (ra, rb, profile) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("A: {}", a.display());
+    println!("B: {}", b.display());
+    println!("profile: {}", shown(&profile.path));
+    println!();
+    let report = diff::diff(&ra, &rb, &profile, &opts);
+    print!("{}", report.text);
+    if report.agrees() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -615,3 +615,131 @@ fn rig_groups_give_each_device_a_one_thread_nextest_group() {
         assert!(toml.contains(&block), "{block}\nnot in\n{toml}");
     }
 }
+
+/// A Cyton session as a recording: `v` and its banner, `b`, 100 packets at
+/// 250/s (one read each; channel k carries a triangle of amplitude 1000·k),
+/// `s`; packets from `bad_from` on end in `end`.
+fn cyton_session(bad_from: usize, end: u8) -> String {
+    use boardloop_emulators::recording::{Event, Op, Recording};
+    use std::time::Duration;
+    let mut rec = Recording::default();
+    rec.set("transport", "serial");
+    rec.set("profile", "cyton");
+    let mut at = Duration::ZERO;
+    let mut push = |rec: &mut Recording, ms: u64, op: Op, bytes: Vec<u8>| {
+        at += Duration::from_millis(ms);
+        rec.events.push(Event {
+            at,
+            op,
+            bytes,
+            line: 0,
+        });
+    };
+    push(&mut rec, 1, Op::Write, b"v".to_vec());
+    let banner = "OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3E\nLIS3DH Device ID: 0x33\nFirmware: v3.1.2\n$$$";
+    push(&mut rec, 2, Op::Read, banner.as_bytes().to_vec());
+    push(&mut rec, 1, Op::Write, b"b".to_vec());
+    for k in 0..100usize {
+        let mut p = vec![0xA0, k as u8];
+        for ch in 1..=8i32 {
+            let v = ((k as i32 % 20) - 10) * 100 * ch;
+            p.extend_from_slice(&v.to_be_bytes()[1..]);
+        }
+        p.extend_from_slice(&[0; 6]);
+        p.push(if k >= bad_from { end } else { 0xC0 });
+        push(&mut rec, 4, Op::Read, p);
+    }
+    push(&mut rec, 1, Op::Write, b"s".to_vec());
+    rec.render()
+}
+
+#[test]
+fn diff_exits_0_when_recordings_agree_1_on_a_disagreement_2_on_bad_input() {
+    let dir = scratch("diff");
+    let file = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let a = file("a.rec", &cyton_session(usize::MAX, 0xC0));
+    let same = file("same.rec", &cyton_session(usize::MAX, 0xC0));
+    let end = file("end.rec", &cyton_session(5, 0xC4));
+    let diff = |args: &[&str]| {
+        let out = Command::new(exe())
+            .current_dir(root())
+            .env_remove("BOARDLOOP_SCENARIOS")
+            .arg("diff")
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let (code, text) = diff(&[&a, &same]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("scenarios/devices/cyton.yaml"), "{text}");
+    assert!(
+        text.contains("2 replies outside streaming, the same"),
+        "{text}"
+    );
+    assert!(text.contains("the first 100 packets agree"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().eq(["packets/s", "250.00", "250.00"])),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l
+            .split_whitespace()
+            .eq(["eeg8", "-8000", "7200", "-8000", "7200"])),
+        "{text}"
+    );
+    assert!(text.contains("A and B agree"), "{text}");
+
+    // Packet 5's end byte, the stream's byte 5 × 33 + 32, on line 12 (magic,
+    // two header lines, w, r, w, then one line per packet).
+    let (code, text) = diff(&[&a, &end]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "DIFFERS: stream 1 packet 5 (stream byte 197; A line 12, B line 12): \
+             end byte 0xc0 in A, 0xc4 in B"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 disagreement(s)"), "{text}");
+
+    // Unreadable input: the file and line, exit 2.
+    let bad = file(
+        "bad.rec",
+        "# boardloop recording 1\n@profile cyton\nw 1 \"v\"\nx 2 ab\n",
+    );
+    let (code, text) = diff(&[&a, &bad]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains(&format!("{bad}:4: unknown operation `x`")),
+        "{text}"
+    );
+    // The committed recordings: the Cyton's session as our driver and as
+    // BrainFlow's played it agree; a FreeEEG32 recording (99-byte packets,
+    // streaming unasked from the host's flush) is framed whole.
+    let (code, text) = diff(&[
+        "scenarios/cyton/recordings/test_signal_slow.rec",
+        "scenarios/cyton/recordings/test_signal_slow.brainflow.rec",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("the first 757 packets agree"), "{text}");
+    let free = "scenarios/freeeeg32/recordings/generator_sine.rec";
+    let (code, text) = diff(&[free, free]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("packets of 99 bytes, header 0xa0"), "{text}");
+    assert!(
+        text.contains("stream 1: 544 packets in A, 544 in B"),
+        "{text}"
+    );
+    let (code, text) = diff(&[&a, &same, "--profile", "nosuch"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("nosuch.yaml"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
