@@ -18,7 +18,7 @@
 //! recorded write they match, if any.
 
 use crate::pty::Pty;
-use crate::recording::{Op, Recording};
+use crate::recording::Recording;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -52,6 +52,9 @@ pub struct ReplayStats {
     pub skipped: u64,
     /// Recorded host writes matched.
     pub matched_writes: u64,
+    /// BLE: notifications not delivered because the host was not
+    /// subscribed.
+    pub undelivered: u64,
     /// Per sent transfer: microseconds between when it was due and when the
     /// host's port took it.
     pub late_us: Vec<u32>,
@@ -169,7 +172,7 @@ impl Drop for ReplayEmulator {
     }
 }
 
-fn lock(m: &Mutex<ReplayStats>) -> std::sync::MutexGuard<'_, ReplayStats> {
+pub(crate) fn lock(m: &Mutex<ReplayStats>) -> std::sync::MutexGuard<'_, ReplayStats> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -188,34 +191,35 @@ fn show(bytes: &[u8]) -> String {
     }
 }
 
-struct Player {
-    pty: Pty,
-    rec: Recording,
+/// The transport-independent part of a replay: where the recording stands,
+/// when its device events are due, and how the host's writes match the
+/// recorded ones (serial: as one byte stream; BLE: write by write, on the
+/// characteristic recorded). The serial and BLE players drive it.
+pub(crate) struct Script {
+    pub(crate) rec: Recording,
     speed: f64,
-    stats: Arc<Mutex<ReplayStats>>,
+    pub(crate) stats: Arc<Mutex<ReplayStats>>,
+    /// The GATT table's names (BLE), for deviation messages.
+    names: Vec<String>,
     /// The next event to play or match.
     next: usize,
-    /// (recorded time, real time) the device's transfers are timed from.
+    /// (recorded time, real time) the device's events are timed from.
     anchor: (Duration, Instant),
-    /// Host bytes not matched yet.
-    host: Vec<u8>,
-    /// Device bytes the host's port did not take yet, and when they were due.
-    pending: Vec<u8>,
-    pending_due: Option<Instant>,
 }
 
-impl Player {
-    fn new(pty: Pty, rec: Recording, opts: ReplayOptions, stats: Arc<Mutex<ReplayStats>>) -> Self {
-        Player {
-            pty,
+impl Script {
+    pub(crate) fn new(rec: Recording, opts: ReplayOptions, stats: Arc<Mutex<ReplayStats>>) -> Self {
+        let names = rec
+            .gatt()
+            .map(|t| t.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default();
+        Script {
             rec,
             speed: opts.speed,
             stats,
+            names,
             next: 0,
             anchor: (Duration::ZERO, Instant::now()),
-            host: Vec::new(),
-            pending: Vec::new(),
-            pending_due: None,
         }
     }
 
@@ -228,37 +232,208 @@ impl Player {
         }
     }
 
+    /// The next event if the device plays it (not a host write), and when
+    /// it is due.
+    pub(crate) fn upcoming(&self) -> Option<(usize, Instant)> {
+        let ev = self.rec.events.get(self.next)?;
+        (!ev.op.is_host_write()).then(|| (self.next, self.due(ev.at)))
+    }
+
+    /// The next event if it is due by `now` (see [`Script::upcoming`]);
+    /// taking it moves past it.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(usize, Instant)> {
+        let (i, due) = self.upcoming().filter(|(_, due)| *due <= now)?;
+        self.next += 1;
+        Some((i, due))
+    }
+
+    /// How long until the next device event is due, at most `cap`.
+    pub(crate) fn wait(&self, cap: Duration) -> Duration {
+        self.upcoming().map_or(cap, |(_, due)| {
+            cap.min(due.saturating_duration_since(Instant::now()))
+        })
+    }
+
+    /// Whether every event has been played or matched.
+    pub(crate) fn played_all(&self) -> bool {
+        self.next >= self.rec.events.len()
+    }
+
+    /// The index of the next event (to play or match).
+    pub(crate) fn position(&self) -> usize {
+        self.next
+    }
+
+    /// Counts a device transfer sent, `due` when it was due.
+    pub(crate) fn sent(&self, due: Instant) {
+        let late = Instant::now().saturating_duration_since(due);
+        let mut s = lock(&self.stats);
+        s.sent += 1;
+        s.late_us
+            .push(late.as_micros().min(u32::MAX as u128) as u32);
+    }
+
+    /// The next recorded write at or after `from`.
+    fn next_write(&self, from: usize) -> Option<usize> {
+        (from..self.rec.events.len()).find(|&j| self.rec.events[j].op.is_host_write())
+    }
+
+    /// ` to `NAME`` for a BLE characteristic, nothing for serial.
+    fn to(&self, c: Option<u16>) -> String {
+        c.map(|c| {
+            let name = self.names.get(c as usize).cloned();
+            format!(" to `{}`", name.unwrap_or_else(|| format!("#{c}")))
+        })
+        .unwrap_or_default()
+    }
+
+    /// Matches the host's writes so far against the recorded ones. Serial
+    /// (`on` is `None`): `host` is a byte stream, a recorded write matched
+    /// by its bytes wherever the host's writes were cut, and an incomplete
+    /// write waits in `host` for the rest. BLE: `host` is one write to
+    /// characteristic `on`, matched whole.
+    pub(crate) fn match_host(&mut self, host: &mut Vec<u8>, on: Option<u16>, now: Instant) {
+        let stream = on.is_none();
+        let fits = |e: &crate::recording::Event, host: &[u8]| {
+            e.op.characteristic() == on
+                && if stream {
+                    host.starts_with(&e.bytes)
+                } else {
+                    host == e.bytes.as_slice()
+                }
+        };
+        // A BLE write is matched once, even when empty.
+        while !stream || !host.is_empty() {
+            let Some(j) = self.next_write(self.next) else {
+                let msg = format!(
+                    "the host wrote {}{} after the recording's last write",
+                    show(host),
+                    self.to(on)
+                );
+                self.deviate(msg);
+                host.clear();
+                return;
+            };
+            let exp = &self.rec.events[j];
+            if fits(exp, host) {
+                let n = exp.bytes.len();
+                self.take(j, now);
+                host.drain(..n);
+                if !stream {
+                    return;
+                }
+                continue;
+            }
+            if stream && exp.bytes.starts_with(host) {
+                // The rest of the recorded write is still on its way.
+                return;
+            }
+            // A deviation: resume at a later recorded write the host's bytes
+            // begin with (serial) or equal (BLE), if there is one.
+            let (line, shown) = (
+                exp.line,
+                format!("{}{}", show(&exp.bytes), self.to(exp.op.characteristic())),
+            );
+            let later = (j + 1..self.rec.events.len()).find(|&k| {
+                let e = &self.rec.events[k];
+                e.op.is_host_write() && (!stream || !e.bytes.is_empty()) && fits(e, host)
+            });
+            match later {
+                Some(k) => {
+                    let msg = format!(
+                        "the host wrote {}{} where the recording has {shown} (line {line}); \
+                         resuming at line {}",
+                        show(host),
+                        self.to(on),
+                        self.rec.events[k].line
+                    );
+                    self.deviate(msg);
+                    let n = self.rec.events[k].bytes.len();
+                    self.take(k, now);
+                    host.drain(..n);
+                    if !stream {
+                        return;
+                    }
+                }
+                None => {
+                    let msg = format!(
+                        "the host wrote {}{} where the recording has {shown} (line {line}); \
+                         no later recorded write matches, ignored",
+                        show(host),
+                        self.to(on),
+                    );
+                    self.deviate(msg);
+                    host.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Takes recorded write `j` as matched at `now`: the device transfers
+    /// before it that were not sent are skipped, and the ones after it are
+    /// timed from it.
+    fn take(&mut self, j: usize, now: Instant) {
+        let skipped = self.rec.events[self.next..j]
+            .iter()
+            .filter(|e| e.op.is_device_transfer())
+            .count() as u64;
+        let mut s = lock(&self.stats);
+        s.skipped += skipped;
+        s.matched_writes += 1;
+        s.at_end = false;
+        drop(s);
+        self.anchor = (self.rec.events[j].at, now);
+        self.next = j + 1;
+    }
+
+    fn deviate(&self, msg: String) {
+        tracing::warn!("replay: {msg}");
+        lock(&self.stats).deviations.push(msg);
+    }
+}
+
+struct Player {
+    pty: Pty,
+    script: Script,
+    /// Host bytes not matched yet.
+    host: Vec<u8>,
+    /// Device bytes the host's port did not take yet, and when they were due.
+    pending: Vec<u8>,
+    pending_due: Option<Instant>,
+}
+
+impl Player {
+    fn new(pty: Pty, rec: Recording, opts: ReplayOptions, stats: Arc<Mutex<ReplayStats>>) -> Self {
+        Player {
+            pty,
+            script: Script::new(rec, opts, stats),
+            host: Vec::new(),
+            pending: Vec::new(),
+            pending_due: None,
+        }
+    }
+
     fn run(&mut self, stop: &AtomicBool) -> io::Result<()> {
         let mut buf = vec![0u8; 4096];
         while !stop.load(Ordering::SeqCst) {
             // Send every device transfer that is due (in order).
             while self.pending.is_empty() {
-                let Some(ev) = self.rec.events.get(self.next) else {
+                let Some((i, due)) = self.script.pop_due(Instant::now()) else {
                     break;
                 };
-                if ev.op != Op::Read {
-                    break;
-                }
-                let due = self.due(ev.at);
-                if Instant::now() < due {
-                    break;
-                }
-                self.pending = ev.bytes.clone();
+                self.pending = self.script.rec.events[i].bytes.clone();
                 self.pending_due = Some(due);
-                self.next += 1;
                 self.flush_pending()?;
             }
-            let at_end = self.next >= self.rec.events.len() && self.pending.is_empty();
-            if at_end {
-                lock(&self.stats).at_end = true;
+            if self.script.played_all() && self.pending.is_empty() {
+                lock(&self.script.stats).at_end = true;
             }
             // Wait for the host, or until the next transfer is due; 50 ms
             // bounds how long a stop request waits.
             let mut wait = Duration::from_millis(50);
             if self.pending.is_empty() {
-                if let Some(ev) = self.rec.events.get(self.next).filter(|e| e.op == Op::Read) {
-                    wait = wait.min(self.due(ev.at).saturating_duration_since(Instant::now()));
-                }
+                wait = self.script.wait(wait);
             }
             let (readable, writable) = {
                 let mut flags = PollFlags::POLLIN;
@@ -287,7 +462,7 @@ impl Player {
                     Ok(n) if n > 0 => {
                         let now = Instant::now();
                         self.host.extend_from_slice(&buf[..n]);
-                        self.match_host(now);
+                        self.script.match_host(&mut self.host, None, now);
                     }
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -311,98 +486,8 @@ impl Player {
             }
         }
         if let Some(due) = self.pending_due.take() {
-            let late = Instant::now().saturating_duration_since(due);
-            let mut s = lock(&self.stats);
-            s.sent += 1;
-            s.late_us
-                .push(late.as_micros().min(u32::MAX as u128) as u32);
+            self.script.sent(due);
         }
         Ok(())
-    }
-
-    /// The next recorded write at or after `from`.
-    fn next_write(&self, from: usize) -> Option<usize> {
-        (from..self.rec.events.len()).find(|&j| self.rec.events[j].op == Op::Write)
-    }
-
-    /// Matches the host's bytes so far against the recorded writes.
-    fn match_host(&mut self, now: Instant) {
-        while !self.host.is_empty() {
-            let Some(j) = self.next_write(self.next) else {
-                let msg = format!(
-                    "the host wrote {} after the recording's last write",
-                    show(&self.host)
-                );
-                self.deviate(msg);
-                self.host.clear();
-                return;
-            };
-            let exp = &self.rec.events[j].bytes;
-            if self.host.starts_with(exp) {
-                let n = exp.len();
-                self.take(j, now);
-                self.host.drain(..n);
-                continue;
-            }
-            if exp.starts_with(&self.host) {
-                // The rest of the recorded write is still on its way.
-                return;
-            }
-            // A deviation: resume at a later recorded write the host's bytes
-            // begin with, if there is one.
-            let line = self.rec.events[j].line;
-            let later = (j + 1..self.rec.events.len()).find(|&k| {
-                let e = &self.rec.events[k];
-                e.op == Op::Write && !e.bytes.is_empty() && self.host.starts_with(&e.bytes)
-            });
-            match later {
-                Some(k) => {
-                    let msg = format!(
-                        "the host wrote {} where the recording has {} (line {line}); \
-                         resuming at line {}",
-                        show(&self.host),
-                        show(exp),
-                        self.rec.events[k].line
-                    );
-                    self.deviate(msg);
-                    let n = self.rec.events[k].bytes.len();
-                    self.take(k, now);
-                    self.host.drain(..n);
-                }
-                None => {
-                    let msg = format!(
-                        "the host wrote {} where the recording has {} (line {line}); \
-                         no later recorded write matches, ignored",
-                        show(&self.host),
-                        show(exp)
-                    );
-                    self.deviate(msg);
-                    self.host.clear();
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Takes recorded write `j` as matched at `now`: the device transfers
-    /// before it that were not sent are skipped, and the ones after it are
-    /// timed from it.
-    fn take(&mut self, j: usize, now: Instant) {
-        let skipped = self.rec.events[self.next..j]
-            .iter()
-            .filter(|e| e.op == Op::Read)
-            .count() as u64;
-        let mut s = lock(&self.stats);
-        s.skipped += skipped;
-        s.matched_writes += 1;
-        s.at_end = false;
-        drop(s);
-        self.anchor = (self.rec.events[j].at, now);
-        self.next = j + 1;
-    }
-
-    fn deviate(&self, msg: String) {
-        tracing::warn!("replay: {msg}");
-        lock(&self.stats).deviations.push(msg);
     }
 }

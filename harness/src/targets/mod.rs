@@ -29,6 +29,8 @@ use crate::run::Trial;
 use boardloop_boards::{create_board, InputParams, Preset};
 use boardloop_emulators::device::CommandRecord;
 use boardloop_emulators::replay::ReplayEmulator;
+use boardloop_emulators::replay::ReplayStats;
+use boardloop_emulators::replay_ble::BleReplay;
 use boardloop_emulators::state::State;
 use boardloop_emulators::{BleEmulator, Scenario, SerialEmulator, SerialOptions};
 use std::any::Any;
@@ -114,6 +116,8 @@ pub enum Emulator {
     /// A recording played back as the device: it knows no commands nor
     /// state, only where the host deviated from the recording.
     Replay(ReplayEmulator),
+    /// A BLE recording played back on a peripheral (as [`Emulator::Replay`]).
+    BleReplay(BleReplay),
 }
 
 impl Emulator {
@@ -122,7 +126,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.commands(),
             Emulator::Ble(e) => e.commands(),
-            Emulator::Replay(_) => Vec::new(),
+            Emulator::Replay(_) | Emulator::BleReplay(_) => Vec::new(),
         }
     }
     /// The device's state now.
@@ -130,7 +134,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.state(),
             Emulator::Ble(e) => e.state(),
-            Emulator::Replay(_) => State::default(),
+            Emulator::Replay(_) | Emulator::BleReplay(_) => State::default(),
         }
     }
     /// What went over the link, for failure artifacts.
@@ -139,6 +143,7 @@ impl Emulator {
             Emulator::Serial(e) => e.transcript(),
             Emulator::Ble(e) => e.transcript(),
             Emulator::Replay(e) => e.summary(),
+            Emulator::BleReplay(e) => e.summary(),
         }
     }
     /// Waits until the device has handled everything the host sent.
@@ -147,6 +152,7 @@ impl Emulator {
             Emulator::Serial(e) => e.settle(),
             Emulator::Ble(e) => e.settle(),
             Emulator::Replay(_) => {}
+            Emulator::BleReplay(e) => e.settle(),
         }
     }
     /// Why the emulator stopped, if it failed (the serial one can), or
@@ -155,24 +161,27 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.error(),
             Emulator::Ble(_) => None,
-            Emulator::Replay(e) => {
-                let s = e.stats();
-                let mut all: Vec<String> = s.error.into_iter().collect();
-                all.extend(
-                    s.deviations
-                        .iter()
-                        .map(|d| format!("the host deviated: {d}")),
-                );
-                (!all.is_empty()).then(|| all.join("; "))
-            }
+            Emulator::Replay(e) => replay_error(e.stats()),
+            Emulator::BleReplay(e) => replay_error(e.stats()),
         }
     }
 
     /// Whether the emulator records the commands it took and when (a
     /// replay does not: its commands are the recording's).
     pub fn records_commands(&self) -> bool {
-        !matches!(self, Emulator::Replay(_))
+        !matches!(self, Emulator::Replay(_) | Emulator::BleReplay(_))
     }
+}
+
+/// A replay's error and deviations, as one message.
+fn replay_error(s: ReplayStats) -> Option<String> {
+    let mut all: Vec<String> = s.error.into_iter().collect();
+    all.extend(
+        s.deviations
+            .iter()
+            .map(|d| format!("the host deviated: {d}")),
+    );
+    (!all.is_empty()).then(|| all.join("; "))
 }
 
 /// A target as planned for one board and scenario.
