@@ -705,6 +705,94 @@ mod tests {
         );
     }
 
+    const BLE: &str = "# boardloop recording 1
+@transport ble
+@profile ganglion
+@gatt data fe84 2d30c082-f39f-4ce6-923f-3484ea480596 notify
+@gatt command fe84 2d30c083-f39f-4ce6-923f-3484ea480596 write_without_response,write
+@gatt software_revision 180a 2a28 read
+r 12.500 software_revision \"3.0.0\"
+s 0.310 data
+wn 0.820 command \"b\"
+n 4.975 data 00 03 e8
+  ff
+w 1.000 command \"s\"
+u 1.000 data
+";
+
+    #[test]
+    fn ble_events_name_their_characteristic_and_render_back() {
+        let rec = Recording::parse(BLE).unwrap();
+        assert!(rec.is_ble());
+        let gatt = rec.gatt().unwrap();
+        assert_eq!(gatt[2].uuid, "00002a28-0000-1000-8000-00805f9b34fb");
+        assert_eq!(gatt[2].service, "0000180a-0000-1000-8000-00805f9b34fb");
+        assert_eq!(
+            gatt[1].props,
+            [CharProperty::Write, CharProperty::WriteWithoutResponse]
+        );
+        let ops: Vec<Op> = rec.events.iter().map(|e| e.op).collect();
+        assert_eq!(
+            ops,
+            [
+                Op::GattRead(2),
+                Op::Subscribe(0),
+                Op::GattWrite {
+                    char: 1,
+                    response: false
+                },
+                Op::Notify(0),
+                Op::GattWrite {
+                    char: 1,
+                    response: true
+                },
+                Op::Unsubscribe(0),
+            ]
+        );
+        assert_eq!(rec.events[3].bytes, [0, 3, 0xe8, 0xff]);
+        assert_eq!(rec.events[3].line, 10);
+        assert_eq!(rec.events[5].at, Duration::from_micros(20_605));
+        // Rendering keeps the header as written, names and data; only the
+        // continuation line joins its transfer's (under 48 bytes).
+        let text = rec.render();
+        assert_eq!(text, BLE.replace("e8\n  ff", "e8 ff"));
+        let back = Recording::parse(&text).unwrap();
+        let strip = |r: &Recording| -> Vec<(Op, Vec<u8>, Duration)> {
+            r.events
+                .iter()
+                .map(|e| (e.op, e.bytes.clone(), e.at))
+                .collect()
+        };
+        assert_eq!(strip(&back), strip(&rec));
+    }
+
+    #[test]
+    fn ble_errors_name_the_line() {
+        let bad = |t: &str| Recording::parse(t).unwrap_err();
+        let head = "# boardloop recording 1\n@transport ble\n";
+        let e = bad(&format!("{head}@gatt data fe84 zz notify\n"));
+        assert_eq!(e.0, 3);
+        assert!(e.1.contains("`zz` is not a UUID"), "{}", e.1);
+        let e = bad(&format!("{head}@gatt data fe84 2a28 notify,indicate\n"));
+        assert!(e.1.contains("unknown property `indicate`"), "{}", e.1);
+        let e = bad(&format!("{head}@gatt data fe84 2a28\n"));
+        assert!(e.1.contains("expected `@gatt NAME SERVICE"), "{}", e.1);
+        let g = "@gatt data fe84 2a28 notify\n";
+        let e = bad(&format!("{head}{g}{g}"));
+        assert_eq!(e, (4, "characteristic `data` declared twice".into()));
+        let e = bad(&format!("{head}{g}n 1.0 cmd 01\n"));
+        assert_eq!(e.0, 4);
+        assert!(e
+            .1
+            .contains("`cmd` is not in the `@gatt` table (declared: data)"));
+        let e = bad(&format!("{head}{g}x 1.0 data 01\n"));
+        assert!(e.1.contains("unknown BLE operation `x`"), "{}", e.1);
+        let e = bad(&format!("{head}{g}s 1.0 data 01\n"));
+        assert_eq!(e, (4, "`s` takes no data".into()));
+        let e = bad(&format!("{head}{g}n 1.0\n"));
+        assert_eq!(e, (4, "missing characteristic name".into()));
+    }
+
     #[test]
     fn writer_output_parses_to_the_same_events() {
         let dir = std::env::temp_dir().join(format!("blrec-{}", std::process::id()));
