@@ -11,6 +11,11 @@ use boardloop_boards::InputParams;
 use boardloop_emulators::{BleEmulator, BleOptions, Scenario};
 use std::sync::Arc;
 
+/// Environment variable naming a directory: when set, the `memory` target
+/// records each trial's link into `DIR/<board>/recordings/<scenario>.rec`
+/// (with `DIR` = `scenarios`, where the `replay` target finds it).
+pub const RECORD_ENV: &str = "BOARDLOOP_RECORD_BLE";
+
 /// The built-in BLE emulator on an in-memory GATT peripheral; the Rust BLE
 /// driver connects through the in-memory link.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +54,32 @@ impl TargetKind for Memory {
         // emulator first, as the end of a trial does.
         let emulator = Some(Emulator::Ble(emu));
         log.push(format!("memory peripheral {:?}", periph.info().name));
-        match crate::memory_ble::board(trial.board.id, ble, params) {
+        let connector: Box<dyn boardloop_boards::ble::BleConnector> =
+            match std::env::var_os(RECORD_ENV).filter(|d| !d.is_empty()) {
+                None => Box::new(ble),
+                Some(dir) => {
+                    let dir = std::path::Path::new(&dir)
+                        .join(trial.board.name)
+                        .join("recordings");
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                    let path = dir.join(format!("{}.rec", sc.name));
+                    log.push(format!("recording the link into {}", path.display()));
+                    let header = [
+                        ("profile".to_string(), sc.profile.decl.name.clone()),
+                        ("scenario".to_string(), sc.name.clone()),
+                        ("source".to_string(), "memory".to_string()),
+                    ];
+                    let (c, _) = crate::ble_record::RecordingConnector::new(
+                        Box::new(ble),
+                        &path,
+                        &header,
+                        sc.profile.ble.as_ref(),
+                    );
+                    Box::new(c)
+                }
+            };
+        match crate::memory_ble::board_on(trial.board.id, connector, params) {
             Ok(b) => Ok(Session {
                 host: Box::new(RustHost(b)),
                 emulator,

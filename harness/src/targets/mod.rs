@@ -19,7 +19,7 @@ pub use brainflow::{Brainflow, Library, Link};
 pub use cpp::Cpp;
 pub use device::Device;
 pub use emulated::Emulated;
-pub use memory::Memory;
+pub use memory::{Memory, RECORD_ENV};
 pub use replay::{Replay, ReplayHost};
 
 use crate::binding::BoardBinding;
