@@ -36,6 +36,19 @@ pub struct ReplayOptions {
     pub speed: f64,
 }
 
+impl ReplayOptions {
+    /// An error unless the speed is above 0 (NaN is not).
+    pub fn check(&self) -> io::Result<()> {
+        if self.speed.is_nan() || self.speed <= 0.0 {
+            return Err(io::Error::other(format!(
+                "speed {}: must be above 0",
+                self.speed
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ReplayOptions {
     fn default() -> Self {
         ReplayOptions { speed: 1.0 }
@@ -95,12 +108,7 @@ impl ReplayEmulator {
                 "a `{t}` recording cannot be replayed on a serial port"
             )));
         }
-        if !(opts.speed > 0.0) {
-            return Err(io::Error::other(format!(
-                "speed {}: must be above 0",
-                opts.speed
-            )));
-        }
+        opts.check()?;
         let pty = Pty::open()?;
         let path = pty.path.clone();
         let stop = Arc::new(AtomicBool::new(false));

@@ -95,12 +95,7 @@ impl BleReplay {
                 rec.get("transport").unwrap_or("serial")
             )));
         }
-        if !(opts.speed > 0.0) {
-            return Err(io::Error::other(format!(
-                "speed {}: must be above 0",
-                opts.speed
-            )));
-        }
+        opts.check()?;
         let table = check_gatt(&rec, profile, ble).map_err(io::Error::other)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(ReplayStats::default()));
@@ -246,6 +241,9 @@ impl BlePlayer {
         // Writes the host made before the replay was stopped still count.
         while let Some((uuid, bytes)) = self.peripheral.recv_write(Duration::ZERO) {
             self.write(&uuid, bytes);
+        }
+        if self.script.played_all() {
+            lock(&self.script.stats).at_end = true;
         }
     }
 

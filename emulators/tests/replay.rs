@@ -5,7 +5,7 @@
 
 use boardloop_emulators::recording::Recording;
 use boardloop_emulators::replay::{ReplayEmulator, ReplayOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
 const REC: &str = "# boardloop recording 1
