@@ -91,12 +91,82 @@ impl ReplayStats {
     }
 }
 
-/// A recording played as a device on a pseudo-terminal; dropping it stops it.
-pub struct ReplayEmulator {
-    path: PathBuf,
+/// A replay's thread, serial or BLE: its stop flag and what it did;
+/// dropping it stops the thread.
+pub(crate) struct Running {
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<ReplayStats>>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Runs `body` (given the stop flag and the stats) on a thread named `name`.
+    pub(crate) fn spawn(
+        name: &str,
+        body: impl FnOnce(&AtomicBool, Arc<Mutex<ReplayStats>>) + Send + 'static,
+    ) -> io::Result<Running> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Mutex::new(ReplayStats::default()));
+        let (s2, st2) = (stop.clone(), stats.clone());
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || body(&s2, st2))?;
+        Ok(Running {
+            stop,
+            stats,
+            thread: Some(thread),
+        })
+    }
+
+    /// What the replay did so far.
+    pub(crate) fn stats(&self) -> ReplayStats {
+        lock(&self.stats).clone()
+    }
+
+    /// Whether the thread has ended.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// One line saying what the replay did (`sent`: what its device
+    /// transfers are), for a trial's artifacts.
+    pub(crate) fn summary(&self, sent: &str) -> String {
+        let s = self.stats();
+        let undelivered = match s.undelivered {
+            0 => String::new(),
+            n => format!(", {n} undelivered"),
+        };
+        format!(
+            "replay: {} {sent} sent{undelivered}, {} skipped, {} host writes matched, late p50 {} µs p99 {} µs, {} deviations\n",
+            s.sent,
+            s.skipped,
+            s.matched_writes,
+            s.late_quantile(0.5).unwrap_or(0),
+            s.late_quantile(0.99).unwrap_or(0),
+            s.deviations.len()
+        )
+    }
+
+    /// Stops the thread and returns what it did.
+    pub(crate) fn halt(&mut self) -> ReplayStats {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.stats()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// A recording played as a device on a pseudo-terminal; dropping it stops it.
+pub struct ReplayEmulator {
+    path: PathBuf,
+    run: Running,
 }
 
 impl ReplayEmulator {
@@ -111,23 +181,13 @@ impl ReplayEmulator {
         opts.check()?;
         let pty = Pty::open()?;
         let path = pty.path.clone();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(Mutex::new(ReplayStats::default()));
-        let (s2, st2) = (stop.clone(), stats.clone());
-        let thread = std::thread::Builder::new()
-            .name("replay".into())
-            .spawn(move || {
-                let mut p = Player::new(pty, rec, opts, st2.clone());
-                if let Err(e) = p.run(&s2) {
-                    lock(&st2).error = Some(e.to_string());
-                }
-            })?;
-        Ok(ReplayEmulator {
-            path,
-            stop,
-            stats,
-            thread: Some(thread),
-        })
+        let run = Running::spawn("replay", move |stop, stats| {
+            let mut p = Player::new(pty, rec, opts, stats.clone());
+            if let Err(e) = p.run(stop) {
+                lock(&stats).error = Some(e.to_string());
+            }
+        })?;
+        Ok(ReplayEmulator { path, run })
     }
 
     /// Loads a recording file and plays it (see [`ReplayEmulator::spawn`]).
@@ -143,40 +203,17 @@ impl ReplayEmulator {
 
     /// What the replay did so far.
     pub fn stats(&self) -> ReplayStats {
-        lock(&self.stats).clone()
+        self.run.stats()
     }
 
     /// One line saying what the replay did, for a trial's artifacts.
     pub fn summary(&self) -> String {
-        let s = self.stats();
-        format!(
-            "replay: {} transfers sent, {} skipped, {} host writes matched, late p50 {} µs p99 {} µs, {} deviations\n",
-            s.sent,
-            s.skipped,
-            s.matched_writes,
-            s.late_quantile(0.5).unwrap_or(0),
-            s.late_quantile(0.99).unwrap_or(0),
-            s.deviations.len()
-        )
+        self.run.summary("transfers")
     }
 
     /// Stops the replay and removes the port.
     pub fn stop(mut self) -> ReplayStats {
-        self.halt();
-        self.stats()
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for ReplayEmulator {
-    fn drop(&mut self) {
-        self.halt();
+        self.run.halt()
     }
 }
 

@@ -11,12 +11,11 @@
 use crate::ble::Peripheral;
 use crate::profile::{full_uuid, BleDecl, CharProperty};
 use crate::recording::{GattChar, Op, Recording};
-use crate::replay::{lock, ReplayOptions, ReplayStats, Script};
+use crate::replay::{lock, ReplayOptions, ReplayStats, Running, Script};
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Checks a BLE recording's GATT table against a profile's: every
@@ -71,11 +70,9 @@ pub fn check_gatt(rec: &Recording, profile: &str, ble: &BleDecl) -> Result<Vec<G
 
 /// A BLE recording played on a peripheral; dropping it stops it.
 pub struct BleReplay {
-    stop: Arc<AtomicBool>,
-    stats: Arc<Mutex<ReplayStats>>,
     handled: Arc<AtomicU64>,
     peripheral: Arc<dyn Peripheral>,
-    thread: Option<JoinHandle<()>>,
+    run: Running,
 }
 
 impl BleReplay {
@@ -97,8 +94,6 @@ impl BleReplay {
         }
         opts.check()?;
         let table = check_gatt(&rec, profile, ble).map_err(io::Error::other)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(Mutex::new(ReplayStats::default()));
         let handled = Arc::new(AtomicU64::new(0));
         let mut reads: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
         for (i, e) in rec.events.iter().enumerate() {
@@ -106,27 +101,28 @@ impl BleReplay {
                 reads[c as usize].push(i);
             }
         }
-        let mut player = BlePlayer {
-            uuids: table.into_iter().map(|c| c.uuid).collect(),
-            script: Script::new(rec, opts, stats.clone()),
-            peripheral: peripheral.clone(),
-            reads,
-            served: Vec::new(),
-            handled: handled.clone(),
-        };
-        player.served = vec![None; player.uuids.len()];
-        // Read values exist before the host can connect and read them.
-        player.serve_reads();
-        let s2 = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("replay-ble".into())
-            .spawn(move || player.run(&s2))?;
+        let (p2, h2) = (peripheral.clone(), handled.clone());
+        // Read values exist before the host can connect and read them: the
+        // player serves them before `spawn` returns.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let run = Running::spawn("replay-ble", move |stop, stats| {
+            let mut player = BlePlayer {
+                served: vec![None; table.len()],
+                uuids: table.into_iter().map(|c| c.uuid).collect(),
+                script: Script::new(rec, opts, stats),
+                peripheral: p2,
+                reads,
+                handled: h2,
+            };
+            player.serve_reads();
+            let _ = ready_tx.send(());
+            player.run(stop);
+        })?;
+        let _ = ready_rx.recv();
         Ok(BleReplay {
-            stop,
-            stats,
             handled,
             peripheral,
-            thread: Some(thread),
+            run,
         })
     }
 
@@ -144,7 +140,7 @@ impl BleReplay {
 
     /// What the replay did so far.
     pub fn stats(&self) -> ReplayStats {
-        lock(&self.stats).clone()
+        self.run.stats()
     }
 
     /// Waits until the writes the host made so far have been matched, where
@@ -157,7 +153,7 @@ impl BleReplay {
         let give_up = Instant::now() + Duration::from_secs(10);
         while self.handled.load(Ordering::SeqCst) < sent
             && Instant::now() < give_up
-            && self.thread.as_ref().is_some_and(|t| !t.is_finished())
+            && !self.run.is_finished()
         {
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -165,36 +161,12 @@ impl BleReplay {
 
     /// One line saying what the replay did, for a trial's artifacts.
     pub fn summary(&self) -> String {
-        let s = self.stats();
-        format!(
-            "replay: {} notifications sent, {} undelivered, {} skipped, {} host writes matched, late p50 {} µs p99 {} µs, {} deviations\n",
-            s.sent,
-            s.undelivered,
-            s.skipped,
-            s.matched_writes,
-            s.late_quantile(0.5).unwrap_or(0),
-            s.late_quantile(0.99).unwrap_or(0),
-            s.deviations.len()
-        )
+        self.run.summary("notifications")
     }
 
     /// Stops the replay (after matching the writes already received).
     pub fn stop(mut self) -> ReplayStats {
-        self.halt();
-        self.stats()
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for BleReplay {
-    fn drop(&mut self) {
-        self.halt();
+        self.run.halt()
     }
 }
 
