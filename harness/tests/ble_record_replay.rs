@@ -9,13 +9,14 @@
 //! profile does not have is refused.
 
 use boardloop_boards::ble::{BleConnector, DeviceFilter, Uuid};
-use boardloop_boards::{BoardId, Data, InputParams, MemoryBle, Preset};
+use boardloop_boards::{BoardId, Data, InputParams, MemoryBle};
 use boardloop_emulators::recording::{Op, Recording};
 use boardloop_emulators::replay::ReplayOptions;
 use boardloop_emulators::replay_ble::BleReplay;
 use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Scenario};
 use boardloop_harness::ble_record::RecordingConnector;
 use boardloop_harness::catalog::scenarios_dir;
+use boardloop_harness::check::values_without_timestamps;
 use boardloop_harness::host::{Host, RustHost};
 use boardloop_harness::memory_ble::{board_on, peripheral, MemoryAdapter};
 use std::path::PathBuf;
@@ -54,16 +55,7 @@ fn session(host: &mut dyn Host) -> Data {
 
 /// The first `ROWS` samples without the timestamp column (the host's clock).
 fn values(d: &Data) -> Vec<Vec<f64>> {
-    let ts = boardloop_boards::board_descr(BoardId::GanglionNative, Preset::Default)
-        .expect("ganglion is described")
-        .timestamp_channel;
-    (0..ROWS.min(d.num_samples))
-        .map(|s| {
-            let mut v = d.sample(s);
-            v.remove(ts);
-            v
-        })
-        .collect()
+    values_without_timestamps(BoardId::GanglionNative, d, ROWS)
 }
 
 fn temp(name: &str) -> PathBuf {
