@@ -19,6 +19,7 @@ pub mod realistic;
 pub mod record;
 pub mod recording;
 pub mod replay;
+pub mod replay_ble;
 pub mod scenario;
 pub mod schedule;
 pub mod schema;

@@ -30,7 +30,40 @@
 //! * DATA is a quoted string (printable ASCII, `\r \n \t \\ \"` and `\xNN`)
 //!   or hex bytes. A transfer longer than one line goes on in indented lines.
 //! * `#` starts a comment line; blank lines are ignored.
+//!
+//! A BLE recording (`@transport ble`) declares the peripheral's GATT table in
+//! its header, one `@gatt NAME SERVICE CHARACTERISTIC PROPERTIES` line per
+//! characteristic (UUIDs in full or 16-bit short form; properties as a
+//! profile names them: `read`, `write`, `write_without_response`, `notify`,
+//! comma-separated). NAME is the characteristic's name in the recording
+//! (the profile's, where the recorder knew the profile), and every event
+//! names the characteristic it crossed:
+//!
+//! ```text
+//! # boardloop recording 1
+//! @transport ble
+//! @profile ganglion
+//! @gatt data fe84 2d30c082-f39f-4ce6-923f-3484ea480596 notify
+//! @gatt command fe84 2d30c083-f39f-4ce6-923f-3484ea480596 write,write_without_response
+//! @gatt software_revision 180a 2a28 read
+//! r 12.500 software_revision "3.0.0"
+//! s 0.310 data
+//! wn 0.820 command "b"
+//! n 4.975 data 00 03 e8 …
+//! u 1002.113 data
+//! ```
+//!
+//! * `w DELAY NAME DATA`: the host wrote DATA with a response (an ATT write
+//!   request); `wn DELAY NAME DATA`: without one (a write command).
+//! * `r DELAY NAME DATA`: the host read NAME and the device returned DATA.
+//! * `n DELAY NAME DATA`: the device notified DATA.
+//! * `s DELAY NAME`, `u DELAY NAME`: the host subscribed to (unsubscribed
+//!   from) NAME's notifications.
+//!
+//! ATT handles are not recorded: btleplug, whose shapes the boards' BLE links
+//! follow, does not expose them; the table's order is the peripheral's.
 
+use crate::profile::{full_uuid, CharProperty};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,26 +75,151 @@ pub const MAGIC: &str = "# boardloop recording 1";
 /// packet (33 bytes) on one line.
 const HEX_PER_LINE: usize = 48;
 
-/// Who sent a transfer.
+/// What crossed the link: a serial transfer (`Write`, `Read`), or a BLE
+/// operation on the characteristic at an index of the recording's GATT
+/// table ([`Recording::gatt`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// The host wrote to the device (`w`).
     Write,
     /// The device sent to the host (`r`, what the host reads).
     Read,
-    /// The host flushed its port (`f`; no bytes).
+    /// The host flushed its serial port (`f`; no bytes).
     Flush,
+    /// BLE: the host wrote a characteristic (`w` with a response, `wn`
+    /// without).
+    GattWrite {
+        /// The characteristic's index in the GATT table.
+        char: u16,
+        /// An ATT write request (acknowledged) rather than a write command.
+        response: bool,
+    },
+    /// BLE: the host read a characteristic; the event's bytes are the value
+    /// the device returned (`r`).
+    GattRead(u16),
+    /// BLE: the device notified a characteristic's value (`n`).
+    Notify(u16),
+    /// BLE: the host subscribed to a characteristic's notifications (`s`).
+    Subscribe(u16),
+    /// BLE: the host unsubscribed (`u`).
+    Unsubscribe(u16),
 }
 
 impl Op {
-    fn letter(self) -> char {
+    fn letter(self) -> &'static str {
         match self {
-            Op::Write => 'w',
-            Op::Read => 'r',
-            Op::Flush => 'f',
+            Op::Write | Op::GattWrite { response: true, .. } => "w",
+            Op::GattWrite {
+                response: false, ..
+            } => "wn",
+            Op::Read | Op::GattRead(_) => "r",
+            Op::Flush => "f",
+            Op::Notify(_) => "n",
+            Op::Subscribe(_) => "s",
+            Op::Unsubscribe(_) => "u",
         }
     }
+
+    /// The GATT characteristic a BLE operation is on (`None`: serial).
+    pub fn characteristic(self) -> Option<u16> {
+        match self {
+            Op::Write | Op::Read | Op::Flush => None,
+            Op::GattWrite { char, .. }
+            | Op::GattRead(char)
+            | Op::Notify(char)
+            | Op::Subscribe(char)
+            | Op::Unsubscribe(char) => Some(char),
+        }
+    }
+
+    /// True for what the host wrote (serial `w`, BLE `w` and `wn`).
+    pub fn is_host_write(self) -> bool {
+        matches!(self, Op::Write | Op::GattWrite { .. })
+    }
+
+    /// True for what the device sent unasked (serial `r`, BLE `n`).
+    pub fn is_device_transfer(self) -> bool {
+        matches!(self, Op::Read | Op::Notify(_))
+    }
+
+    /// Whether the line carries data (not `s`/`u`).
+    fn has_data(self) -> bool {
+        !matches!(self, Op::Subscribe(_) | Op::Unsubscribe(_) | Op::Flush)
+    }
 }
+
+/// One characteristic of a BLE recording's GATT table (an `@gatt` line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GattChar {
+    /// Its name in the recording (events name it).
+    pub name: String,
+    /// The service's UUID, full and lower case.
+    pub service: String,
+    /// The characteristic's UUID, full and lower case.
+    pub uuid: String,
+    /// What it allows, in the order `read`, `write`,
+    /// `write_without_response`, `notify`.
+    pub props: Vec<CharProperty>,
+}
+
+impl GattChar {
+    /// Parses an `@gatt` line's value: `NAME SERVICE CHARACTERISTIC PROPERTIES`.
+    pub fn parse(v: &str) -> Result<GattChar, String> {
+        let words: Vec<&str> = v.split_ascii_whitespace().collect();
+        let [name, service, uuid, props] = words[..] else {
+            return Err(format!(
+                "`@gatt {v}`: expected `@gatt NAME SERVICE CHARACTERISTIC PROPERTIES`"
+            ));
+        };
+        let uuid_of = |u: &str| {
+            let full = full_uuid(u);
+            let hex: String = full.chars().filter(|c| *c != '-').collect();
+            (full.len() == 36 && hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+                .then_some(full)
+                .ok_or_else(|| format!("`@gatt {v}`: `{u}` is not a UUID (128-bit or 16-bit)"))
+        };
+        let mut set = [false; 4];
+        for p in props.split(',') {
+            let i = PROPS.iter().position(|(n, _)| *n == p).ok_or_else(|| {
+                format!(
+                    "`@gatt {v}`: unknown property `{p}` (expected read, write, \
+                         write_without_response or notify)"
+                )
+            })?;
+            set[i] = true;
+        }
+        Ok(GattChar {
+            name: name.to_string(),
+            service: uuid_of(service)?,
+            uuid: uuid_of(uuid)?,
+            props: (0..4).filter(|&i| set[i]).map(|i| PROPS[i].1).collect(),
+        })
+    }
+
+    /// The `@gatt` line's value.
+    pub fn render(&self) -> String {
+        let props: Vec<&str> = PROPS
+            .iter()
+            .filter(|(_, p)| self.props.contains(p))
+            .map(|(n, _)| *n)
+            .collect();
+        format!(
+            "{} {} {} {}",
+            self.name,
+            self.service,
+            self.uuid,
+            props.join(",")
+        )
+    }
+}
+
+/// Property names as profiles spell them, in canonical order.
+const PROPS: [(&str, CharProperty); 4] = [
+    ("read", CharProperty::Read),
+    ("write", CharProperty::Write),
+    ("write_without_response", CharProperty::WriteWithoutResponse),
+    ("notify", CharProperty::Notify),
+];
 
 /// One transfer.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +301,9 @@ impl Recording {
         let mut rec = Recording::default();
         let mut at = Duration::ZERO;
         let mut first = true;
+        // `@transport ble`: events name a characteristic of the `@gatt` table.
+        let mut ble = false;
+        let mut names: Vec<String> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let n = i + 1;
             if first {
@@ -163,6 +324,9 @@ impl Recording {
                 let Some(last) = rec.events.last_mut() else {
                     return Err((n, "a continuation line before any transfer".into()));
                 };
+                if !last.op.has_data() {
+                    return Err((n, "a continuation line after an event without data".into()));
+                }
                 last.bytes
                     .extend(parse_data(line.trim()).map_err(|m| (n, m))?);
                 continue;
@@ -175,15 +339,27 @@ impl Recording {
                 if !rec.events.is_empty() {
                     return Err((n, format!("header `@{k}` after the first transfer")));
                 }
+                if k == "transport" {
+                    ble = v.trim() == "ble";
+                }
+                if k == "gatt" {
+                    let c = GattChar::parse(v.trim()).map_err(|m| (n, m))?;
+                    if names.contains(&c.name) {
+                        return Err((n, format!("characteristic `{}` declared twice", c.name)));
+                    }
+                    names.push(c.name);
+                }
                 rec.header.push((k.to_string(), v.trim().to_string()));
                 continue;
             }
-            let mut parts = line.splitn(3, ' ');
-            let op = match parts.next() {
-                Some("w") => Op::Write,
-                Some("r") => Op::Read,
-                Some("f") => Op::Flush,
-                Some(other) => {
+            let mut parts = line.splitn(if ble { 4 } else { 3 }, ' ');
+            let word = parts.next().expect("a non-empty line has a first word");
+            let op = match (ble, word) {
+                (false, "w") => Op::Write,
+                (false, "r") => Op::Read,
+                (false, "f") => Op::Flush,
+                (true, "w" | "wn" | "r" | "n" | "s" | "u") => Op::Subscribe(0),
+                (false, other) => {
                     return Err((
                         n,
                         format!(
@@ -191,11 +367,54 @@ impl Recording {
                         ),
                     ))
                 }
-                None => unreachable!("a non-empty line has a first word"),
+                (true, other) => {
+                    return Err((
+                        n,
+                        format!(
+                            "unknown BLE operation `{other}` (expected `w`, `wn`, `r`, `n`, \
+                             `s`, `u`, `@key` or `#`)"
+                        ),
+                    ))
+                }
             };
             let delay = parts
                 .next()
                 .ok_or((n, "missing delay (milliseconds)".into()))?;
+            let op = if ble {
+                let name = parts
+                    .next()
+                    .filter(|w| !w.is_empty())
+                    .ok_or((n, "missing characteristic name".into()))?;
+                let i = names.iter().position(|c| c == name).ok_or_else(|| {
+                    (
+                        n,
+                        format!(
+                            "characteristic `{name}` is not in the `@gatt` table (declared: {})",
+                            names.join(", ")
+                        ),
+                    )
+                })? as u16;
+                let op = match word {
+                    "w" => Op::GattWrite {
+                        char: i,
+                        response: true,
+                    },
+                    "wn" => Op::GattWrite {
+                        char: i,
+                        response: false,
+                    },
+                    "r" => Op::GattRead(i),
+                    "n" => Op::Notify(i),
+                    "s" => Op::Subscribe(i),
+                    _ => Op::Unsubscribe(i),
+                };
+                if !op.has_data() && parts.next().is_some_and(|d| !d.trim().is_empty()) {
+                    return Err((n, format!("`{word}` takes no data")));
+                }
+                op
+            } else {
+                op
+            };
             let ms: f64 = delay
                 .parse()
                 .ok()
@@ -232,17 +451,55 @@ impl Recording {
         for (k, v) in &self.header {
             let _ = writeln!(s, "@{k} {v}");
         }
+        let names = gatt_names(&self.header);
         let mut prev = Duration::ZERO;
         for e in &self.events {
-            s.push_str(&render_event(e.op, e.at.saturating_sub(prev), &e.bytes));
+            s.push_str(&render_named(
+                e.op,
+                e.at.saturating_sub(prev),
+                &names,
+                &e.bytes,
+            ));
             prev = e.at;
         }
         s
     }
+
+    /// True for a BLE recording (`@transport ble`).
+    pub fn is_ble(&self) -> bool {
+        self.get("transport") == Some("ble")
+    }
+
+    /// A BLE recording's GATT table (its `@gatt` lines, in order: an
+    /// operation's characteristic index points into it).
+    pub fn gatt(&self) -> Result<Vec<GattChar>, String> {
+        self.header
+            .iter()
+            .filter(|(k, _)| k == "gatt")
+            .map(|(_, v)| GattChar::parse(v))
+            .collect()
+    }
 }
 
-/// One transfer's lines, ending in a newline.
+/// The names of the `@gatt` lines of a header, in order.
+fn gatt_names(header: &[(String, String)]) -> Vec<String> {
+    header
+        .iter()
+        .filter(|(k, _)| k == "gatt")
+        .filter_map(|(_, v)| v.split_ascii_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// One transfer's lines, ending in a newline (a BLE operation's
+/// characteristic shows as its index, `#N`: [`render_named`] gives names).
 pub fn render_event(op: Op, delay: Duration, bytes: &[u8]) -> String {
+    render_named(op, delay, &[], bytes)
+}
+
+/// One event's lines, a BLE operation naming its characteristic from
+/// `names` (the GATT table's names, in order).
+pub fn render_named(op: Op, delay: Duration, names: &[String], bytes: &[u8]) -> String {
     let mut s = String::with_capacity(24 + bytes.len() * 3);
     let _ = write!(s, "{} {:.3}", op.letter(), delay.as_secs_f64() * 1e3);
     if op == Op::Flush {
@@ -250,6 +507,19 @@ pub fn render_event(op: Op, delay: Duration, bytes: &[u8]) -> String {
         return s;
     }
     s.push(' ');
+    if let Some(c) = op.characteristic() {
+        match names.get(c as usize) {
+            Some(name) => s.push_str(name),
+            None => {
+                let _ = write!(s, "#{c}");
+            }
+        }
+        if !op.has_data() {
+            s.push('\n');
+            return s;
+        }
+        s.push(' ');
+    }
     if !bytes.is_empty() && bytes.iter().all(|&b| printable(b)) {
         s.push('"');
         for &b in bytes {
@@ -343,6 +613,8 @@ pub struct RecordingWriter {
     out: std::fs::File,
     prev: Duration,
     events: u64,
+    /// The header's GATT names, for BLE operations.
+    names: Vec<String>,
 }
 
 impl RecordingWriter {
@@ -359,6 +631,7 @@ impl RecordingWriter {
             out,
             prev: Duration::ZERO,
             events: 0,
+            names: gatt_names(header),
         })
     }
 
@@ -366,7 +639,7 @@ impl RecordingWriter {
     pub fn event(&mut self, at: Duration, op: Op, bytes: &[u8]) -> std::io::Result<()> {
         use std::io::Write as _;
         let at = at.max(self.prev);
-        let line = render_event(op, at - self.prev, bytes);
+        let line = render_named(op, at - self.prev, &self.names, bytes);
         self.prev = at;
         self.events += 1;
         self.out.write_all(line.as_bytes())
@@ -457,6 +730,94 @@ mod tests {
             bad(&m),
             (3, "header `@late` after the first transfer".into())
         );
+    }
+
+    const BLE: &str = "# boardloop recording 1
+@transport ble
+@profile ganglion
+@gatt data fe84 2d30c082-f39f-4ce6-923f-3484ea480596 notify
+@gatt command fe84 2d30c083-f39f-4ce6-923f-3484ea480596 write_without_response,write
+@gatt software_revision 180a 2a28 read
+r 12.500 software_revision \"3.0.0\"
+s 0.310 data
+wn 0.820 command \"b\"
+n 4.975 data 00 03 e8
+  ff
+w 1.000 command \"s\"
+u 1.000 data
+";
+
+    #[test]
+    fn ble_events_name_their_characteristic_and_render_back() {
+        let rec = Recording::parse(BLE).unwrap();
+        assert!(rec.is_ble());
+        let gatt = rec.gatt().unwrap();
+        assert_eq!(gatt[2].uuid, "00002a28-0000-1000-8000-00805f9b34fb");
+        assert_eq!(gatt[2].service, "0000180a-0000-1000-8000-00805f9b34fb");
+        assert_eq!(
+            gatt[1].props,
+            [CharProperty::Write, CharProperty::WriteWithoutResponse]
+        );
+        let ops: Vec<Op> = rec.events.iter().map(|e| e.op).collect();
+        assert_eq!(
+            ops,
+            [
+                Op::GattRead(2),
+                Op::Subscribe(0),
+                Op::GattWrite {
+                    char: 1,
+                    response: false
+                },
+                Op::Notify(0),
+                Op::GattWrite {
+                    char: 1,
+                    response: true
+                },
+                Op::Unsubscribe(0),
+            ]
+        );
+        assert_eq!(rec.events[3].bytes, [0, 3, 0xe8, 0xff]);
+        assert_eq!(rec.events[3].line, 10);
+        assert_eq!(rec.events[5].at, Duration::from_micros(20_605));
+        // Rendering keeps the header as written, names and data; only the
+        // continuation line joins its transfer's (under 48 bytes).
+        let text = rec.render();
+        assert_eq!(text, BLE.replace("e8\n  ff", "e8 ff"));
+        let back = Recording::parse(&text).unwrap();
+        let strip = |r: &Recording| -> Vec<(Op, Vec<u8>, Duration)> {
+            r.events
+                .iter()
+                .map(|e| (e.op, e.bytes.clone(), e.at))
+                .collect()
+        };
+        assert_eq!(strip(&back), strip(&rec));
+    }
+
+    #[test]
+    fn ble_errors_name_the_line() {
+        let bad = |t: &str| Recording::parse(t).unwrap_err();
+        let head = "# boardloop recording 1\n@transport ble\n";
+        let e = bad(&format!("{head}@gatt data fe84 zz notify\n"));
+        assert_eq!(e.0, 3);
+        assert!(e.1.contains("`zz` is not a UUID"), "{}", e.1);
+        let e = bad(&format!("{head}@gatt data fe84 2a28 notify,indicate\n"));
+        assert!(e.1.contains("unknown property `indicate`"), "{}", e.1);
+        let e = bad(&format!("{head}@gatt data fe84 2a28\n"));
+        assert!(e.1.contains("expected `@gatt NAME SERVICE"), "{}", e.1);
+        let g = "@gatt data fe84 2a28 notify\n";
+        let e = bad(&format!("{head}{g}{g}"));
+        assert_eq!(e, (4, "characteristic `data` declared twice".into()));
+        let e = bad(&format!("{head}{g}n 1.0 cmd 01\n"));
+        assert_eq!(e.0, 4);
+        assert!(e
+            .1
+            .contains("`cmd` is not in the `@gatt` table (declared: data)"));
+        let e = bad(&format!("{head}{g}x 1.0 data 01\n"));
+        assert!(e.1.contains("unknown BLE operation `x`"), "{}", e.1);
+        let e = bad(&format!("{head}{g}s 1.0 data 01\n"));
+        assert_eq!(e, (4, "`s` takes no data".into()));
+        let e = bad(&format!("{head}{g}n 1.0\n"));
+        assert_eq!(e, (4, "missing characteristic name".into()));
     }
 
     #[test]

@@ -39,6 +39,19 @@ pub struct ReplayOptions {
     pub speed: f64,
 }
 
+impl ReplayOptions {
+    /// An error unless the speed is above 0 (NaN is not).
+    pub fn check(&self) -> io::Result<()> {
+        if self.speed.is_nan() || self.speed <= 0.0 {
+            return Err(io::Error::other(format!(
+                "speed {}: must be above 0",
+                self.speed
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ReplayOptions {
     fn default() -> Self {
         ReplayOptions { speed: 1.0 }
@@ -55,6 +68,9 @@ pub struct ReplayStats {
     pub skipped: u64,
     /// Recorded host writes matched.
     pub matched_writes: u64,
+    /// BLE: notifications not delivered because the host was not
+    /// subscribed.
+    pub undelivered: u64,
     /// Per sent transfer: microseconds between when it was due and when the
     /// host's port took it.
     pub late_us: Vec<u32>,
@@ -78,12 +94,82 @@ impl ReplayStats {
     }
 }
 
-/// A recording played as a device on a pseudo-terminal; dropping it stops it.
-pub struct ReplayEmulator {
-    path: PathBuf,
+/// A replay's thread, serial or BLE: its stop flag and what it did;
+/// dropping it stops the thread.
+pub(crate) struct Running {
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<ReplayStats>>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Runs `body` (given the stop flag and the stats) on a thread named `name`.
+    pub(crate) fn spawn(
+        name: &str,
+        body: impl FnOnce(&AtomicBool, Arc<Mutex<ReplayStats>>) + Send + 'static,
+    ) -> io::Result<Running> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Mutex::new(ReplayStats::default()));
+        let (s2, st2) = (stop.clone(), stats.clone());
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || body(&s2, st2))?;
+        Ok(Running {
+            stop,
+            stats,
+            thread: Some(thread),
+        })
+    }
+
+    /// What the replay did so far.
+    pub(crate) fn stats(&self) -> ReplayStats {
+        lock(&self.stats).clone()
+    }
+
+    /// Whether the thread has ended.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// One line saying what the replay did (`sent`: what its device
+    /// transfers are), for a trial's artifacts.
+    pub(crate) fn summary(&self, sent: &str) -> String {
+        let s = self.stats();
+        let undelivered = match s.undelivered {
+            0 => String::new(),
+            n => format!(", {n} undelivered"),
+        };
+        format!(
+            "replay: {} {sent} sent{undelivered}, {} skipped, {} host writes matched, late p50 {} µs p99 {} µs, {} deviations\n",
+            s.sent,
+            s.skipped,
+            s.matched_writes,
+            s.late_quantile(0.5).unwrap_or(0),
+            s.late_quantile(0.99).unwrap_or(0),
+            s.deviations.len()
+        )
+    }
+
+    /// Stops the thread and returns what it did.
+    pub(crate) fn halt(&mut self) -> ReplayStats {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.stats()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// A recording played as a device on a pseudo-terminal; dropping it stops it.
+pub struct ReplayEmulator {
+    path: PathBuf,
+    run: Running,
 }
 
 impl ReplayEmulator {
@@ -95,33 +181,18 @@ impl ReplayEmulator {
                 "a `{t}` recording cannot be replayed on a serial port"
             )));
         }
-        if opts.speed.is_nan() || opts.speed <= 0.0 {
-            return Err(io::Error::other(format!(
-                "speed {}: must be above 0",
-                opts.speed
-            )));
-        }
+        opts.check()?;
         let pty = Pty::open()?;
         // To see the host's flushes (recorded as `f`).
         pty.packet_mode()?;
         let path = pty.path.clone();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(Mutex::new(ReplayStats::default()));
-        let (s2, st2) = (stop.clone(), stats.clone());
-        let thread = std::thread::Builder::new()
-            .name("replay".into())
-            .spawn(move || {
-                let mut p = Player::new(pty, rec, opts, st2.clone());
-                if let Err(e) = p.run(&s2) {
-                    lock(&st2).error = Some(e.to_string());
-                }
-            })?;
-        Ok(ReplayEmulator {
-            path,
-            stop,
-            stats,
-            thread: Some(thread),
-        })
+        let run = Running::spawn("replay", move |stop, stats| {
+            let mut p = Player::new(pty, rec, opts, stats.clone());
+            if let Err(e) = p.run(stop) {
+                lock(&stats).error = Some(e.to_string());
+            }
+        })?;
+        Ok(ReplayEmulator { path, run })
     }
 
     /// Loads a recording file and plays it (see [`ReplayEmulator::spawn`]).
@@ -137,44 +208,21 @@ impl ReplayEmulator {
 
     /// What the replay did so far.
     pub fn stats(&self) -> ReplayStats {
-        lock(&self.stats).clone()
+        self.run.stats()
     }
 
     /// One line saying what the replay did, for a trial's artifacts.
     pub fn summary(&self) -> String {
-        let s = self.stats();
-        format!(
-            "replay: {} transfers sent, {} skipped, {} host writes matched, late p50 {} µs p99 {} µs, {} deviations\n",
-            s.sent,
-            s.skipped,
-            s.matched_writes,
-            s.late_quantile(0.5).unwrap_or(0),
-            s.late_quantile(0.99).unwrap_or(0),
-            s.deviations.len()
-        )
+        self.run.summary("transfers")
     }
 
     /// Stops the replay and removes the port.
     pub fn stop(mut self) -> ReplayStats {
-        self.halt();
-        self.stats()
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.run.halt()
     }
 }
 
-impl Drop for ReplayEmulator {
-    fn drop(&mut self) {
-        self.halt();
-    }
-}
-
-fn lock(m: &Mutex<ReplayStats>) -> std::sync::MutexGuard<'_, ReplayStats> {
+pub(crate) fn lock(m: &Mutex<ReplayStats>) -> std::sync::MutexGuard<'_, ReplayStats> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -193,34 +241,35 @@ fn show(bytes: &[u8]) -> String {
     }
 }
 
-struct Player {
-    pty: Pty,
-    rec: Recording,
+/// The transport-independent part of a replay: where the recording stands,
+/// when its device events are due, and how the host's writes match the
+/// recorded ones (serial: as one byte stream; BLE: write by write, on the
+/// characteristic recorded). The serial and BLE players drive it.
+pub(crate) struct Script {
+    pub(crate) rec: Recording,
     speed: f64,
-    stats: Arc<Mutex<ReplayStats>>,
+    pub(crate) stats: Arc<Mutex<ReplayStats>>,
+    /// The GATT table's names (BLE), for deviation messages.
+    names: Vec<String>,
     /// The next event to play or match.
     next: usize,
-    /// (recorded time, real time) the device's transfers are timed from.
+    /// (recorded time, real time) the device's events are timed from.
     anchor: (Duration, Instant),
-    /// Host bytes not matched yet.
-    host: Vec<u8>,
-    /// Device bytes the host's port did not take yet, and when they were due.
-    pending: Vec<u8>,
-    pending_due: Option<Instant>,
 }
 
-impl Player {
-    fn new(pty: Pty, rec: Recording, opts: ReplayOptions, stats: Arc<Mutex<ReplayStats>>) -> Self {
-        Player {
-            pty,
+impl Script {
+    pub(crate) fn new(rec: Recording, opts: ReplayOptions, stats: Arc<Mutex<ReplayStats>>) -> Self {
+        let names = rec
+            .gatt()
+            .map(|t| t.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default();
+        Script {
             rec,
             speed: opts.speed,
             stats,
+            names,
             next: 0,
             anchor: (Duration::ZERO, Instant::now()),
-            host: Vec::new(),
-            pending: Vec::new(),
-            pending_due: None,
         }
     }
 
@@ -233,37 +282,227 @@ impl Player {
         }
     }
 
+    /// The next event if the device plays it (not a host write), and when
+    /// it is due.
+    pub(crate) fn upcoming(&self) -> Option<(usize, Instant)> {
+        let ev = self.rec.events.get(self.next)?;
+        // A recorded flush is the host's to make, as a write is.
+        (!ev.op.is_host_write() && ev.op != Op::Flush).then(|| (self.next, self.due(ev.at)))
+    }
+
+    /// The next event if it is due by `now` (see [`Script::upcoming`]);
+    /// taking it moves past it.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(usize, Instant)> {
+        let (i, due) = self.upcoming().filter(|(_, due)| *due <= now)?;
+        self.next += 1;
+        Some((i, due))
+    }
+
+    /// How long until the next device event is due, at most `cap`.
+    pub(crate) fn wait(&self, cap: Duration) -> Duration {
+        self.upcoming().map_or(cap, |(_, due)| {
+            cap.min(due.saturating_duration_since(Instant::now()))
+        })
+    }
+
+    /// Whether every event has been played or matched.
+    pub(crate) fn played_all(&self) -> bool {
+        self.next >= self.rec.events.len()
+    }
+
+    /// The index of the next event (to play or match).
+    pub(crate) fn position(&self) -> usize {
+        self.next
+    }
+
+    /// Counts a device transfer sent, `due` when it was due.
+    pub(crate) fn sent(&self, due: Instant) {
+        let late = Instant::now().saturating_duration_since(due);
+        let mut s = lock(&self.stats);
+        s.sent += 1;
+        s.late_us
+            .push(late.as_micros().min(u32::MAX as u128) as u32);
+    }
+
+    /// The host flushed its serial port. If the recording has that flush
+    /// before its next write, it is matched there (a device that streams on
+    /// its own started at it) and times what follows; true then. A flush the
+    /// recording does not have changes nothing a device sends, so it is no
+    /// deviation.
+    pub(crate) fn host_flushed(&mut self, now: Instant) -> bool {
+        let upto = self.next_write(self.next).unwrap_or(self.rec.events.len());
+        match (self.next..upto).find(|&j| self.rec.events[j].op == Op::Flush) {
+            Some(j) => {
+                self.take(j, now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The next recorded write at or after `from`.
+    fn next_write(&self, from: usize) -> Option<usize> {
+        (from..self.rec.events.len()).find(|&j| self.rec.events[j].op.is_host_write())
+    }
+
+    /// ` to `NAME`` for a BLE characteristic, nothing for serial.
+    fn to(&self, c: Option<u16>) -> String {
+        c.map(|c| {
+            let name = self.names.get(c as usize).cloned();
+            format!(" to `{}`", name.unwrap_or_else(|| format!("#{c}")))
+        })
+        .unwrap_or_default()
+    }
+
+    /// Matches the host's writes so far against the recorded ones. Serial
+    /// (`on` is `None`): `host` is a byte stream, a recorded write matched
+    /// by its bytes wherever the host's writes were cut, and an incomplete
+    /// write waits in `host` for the rest. BLE: `host` is one write to
+    /// characteristic `on`, matched whole.
+    pub(crate) fn match_host(&mut self, host: &mut Vec<u8>, on: Option<u16>, now: Instant) {
+        let stream = on.is_none();
+        let fits = |e: &crate::recording::Event, host: &[u8]| {
+            e.op.characteristic() == on
+                && if stream {
+                    host.starts_with(&e.bytes)
+                } else {
+                    host == e.bytes.as_slice()
+                }
+        };
+        // A BLE write is matched once, even when empty.
+        while !stream || !host.is_empty() {
+            let Some(j) = self.next_write(self.next) else {
+                let msg = format!(
+                    "the host wrote {}{} after the recording's last write",
+                    show(host),
+                    self.to(on)
+                );
+                self.deviate(msg);
+                host.clear();
+                return;
+            };
+            let exp = &self.rec.events[j];
+            if fits(exp, host) {
+                let n = exp.bytes.len();
+                self.take(j, now);
+                host.drain(..n);
+                if !stream {
+                    return;
+                }
+                continue;
+            }
+            if stream && exp.bytes.starts_with(host) {
+                // The rest of the recorded write is still on its way.
+                return;
+            }
+            // A deviation: resume at a later recorded write the host's bytes
+            // begin with (serial) or equal (BLE), if there is one.
+            let (line, shown) = (
+                exp.line,
+                format!("{}{}", show(&exp.bytes), self.to(exp.op.characteristic())),
+            );
+            let later = (j + 1..self.rec.events.len()).find(|&k| {
+                let e = &self.rec.events[k];
+                e.op.is_host_write() && (!stream || !e.bytes.is_empty()) && fits(e, host)
+            });
+            match later {
+                Some(k) => {
+                    let msg = format!(
+                        "the host wrote {}{} where the recording has {shown} (line {line}); \
+                         resuming at line {}",
+                        show(host),
+                        self.to(on),
+                        self.rec.events[k].line
+                    );
+                    self.deviate(msg);
+                    let n = self.rec.events[k].bytes.len();
+                    self.take(k, now);
+                    host.drain(..n);
+                    if !stream {
+                        return;
+                    }
+                }
+                None => {
+                    let msg = format!(
+                        "the host wrote {}{} where the recording has {shown} (line {line}); \
+                         no later recorded write matches, ignored",
+                        show(host),
+                        self.to(on),
+                    );
+                    self.deviate(msg);
+                    host.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Takes recorded write (or flush) `j` as matched at `now`: the device transfers
+    /// before it that were not sent are skipped, and the ones after it are
+    /// timed from it.
+    fn take(&mut self, j: usize, now: Instant) {
+        let skipped = self.rec.events[self.next..j]
+            .iter()
+            .filter(|e| e.op.is_device_transfer())
+            .count() as u64;
+        let mut s = lock(&self.stats);
+        s.skipped += skipped;
+        if self.rec.events[j].op.is_host_write() {
+            s.matched_writes += 1;
+        }
+        s.at_end = false;
+        drop(s);
+        self.anchor = (self.rec.events[j].at, now);
+        self.next = j + 1;
+    }
+
+    fn deviate(&self, msg: String) {
+        tracing::warn!("replay: {msg}");
+        lock(&self.stats).deviations.push(msg);
+    }
+}
+
+struct Player {
+    pty: Pty,
+    script: Script,
+    /// Host bytes not matched yet.
+    host: Vec<u8>,
+    /// Device bytes the host's port did not take yet, and when they were due.
+    pending: Vec<u8>,
+    pending_due: Option<Instant>,
+}
+
+impl Player {
+    fn new(pty: Pty, rec: Recording, opts: ReplayOptions, stats: Arc<Mutex<ReplayStats>>) -> Self {
+        Player {
+            pty,
+            script: Script::new(rec, opts, stats),
+            host: Vec::new(),
+            pending: Vec::new(),
+            pending_due: None,
+        }
+    }
+
     fn run(&mut self, stop: &AtomicBool) -> io::Result<()> {
         let mut buf = vec![0u8; 4096];
         while !stop.load(Ordering::SeqCst) {
             // Send every device transfer that is due (in order).
             while self.pending.is_empty() {
-                let Some(ev) = self.rec.events.get(self.next) else {
+                let Some((i, due)) = self.script.pop_due(Instant::now()) else {
                     break;
                 };
-                if ev.op != Op::Read {
-                    break;
-                }
-                let due = self.due(ev.at);
-                if Instant::now() < due {
-                    break;
-                }
-                self.pending = ev.bytes.clone();
+                self.pending = self.script.rec.events[i].bytes.clone();
                 self.pending_due = Some(due);
-                self.next += 1;
                 self.flush_pending()?;
             }
-            let at_end = self.next >= self.rec.events.len() && self.pending.is_empty();
-            if at_end {
-                lock(&self.stats).at_end = true;
+            if self.script.played_all() && self.pending.is_empty() {
+                lock(&self.script.stats).at_end = true;
             }
             // Wait for the host, or until the next transfer is due; 50 ms
             // bounds how long a stop request waits.
             let mut wait = Duration::from_millis(50);
             if self.pending.is_empty() {
-                if let Some(ev) = self.rec.events.get(self.next).filter(|e| e.op == Op::Read) {
-                    wait = wait.min(self.due(ev.at).saturating_duration_since(Instant::now()));
-                }
+                wait = self.script.wait(wait);
             }
             let (readable, writable) = {
                 let mut flags = PollFlags::POLLIN;
@@ -299,7 +538,7 @@ impl Player {
                     Ok(n) if n > 1 => {
                         let now = Instant::now();
                         self.host.extend_from_slice(&buf[1..n]);
-                        self.match_host(now);
+                        self.script.match_host(&mut self.host, None, now);
                     }
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -323,115 +562,18 @@ impl Player {
             }
         }
         if let Some(due) = self.pending_due.take() {
-            let late = Instant::now().saturating_duration_since(due);
-            let mut s = lock(&self.stats);
-            s.sent += 1;
-            s.late_us
-                .push(late.as_micros().min(u32::MAX as u128) as u32);
+            self.script.sent(due);
         }
         Ok(())
     }
 
-    /// The host flushed its input. If the recording has that flush before
-    /// its next write, the replay waits there for it (a device that streams
-    /// on its own started at it): matched, it times what follows. A flush
-    /// the recording does not have changes nothing a device sends, so it is
-    /// no deviation. Bytes not sent yet that were due before it stay unsent,
-    /// as the flush would have discarded them.
+    /// The host flushed its input (see [`Script::host_flushed`]): bytes not
+    /// sent yet that were due before it stay unsent, as the flush would
+    /// have discarded them.
     fn host_flushed(&mut self, now: Instant) {
-        let upto = self.next_write(self.next).unwrap_or(self.rec.events.len());
-        if let Some(j) = (self.next..upto).find(|&j| self.rec.events[j].op == Op::Flush) {
+        if self.script.host_flushed(now) {
             self.pending.clear();
             self.pending_due = None;
-            self.take(j, now);
         }
-    }
-
-    /// The next recorded write at or after `from`.
-    fn next_write(&self, from: usize) -> Option<usize> {
-        (from..self.rec.events.len()).find(|&j| self.rec.events[j].op == Op::Write)
-    }
-
-    /// Matches the host's bytes so far against the recorded writes.
-    fn match_host(&mut self, now: Instant) {
-        while !self.host.is_empty() {
-            let Some(j) = self.next_write(self.next) else {
-                let msg = format!(
-                    "the host wrote {} after the recording's last write",
-                    show(&self.host)
-                );
-                self.deviate(msg);
-                self.host.clear();
-                return;
-            };
-            let exp = &self.rec.events[j].bytes;
-            if self.host.starts_with(exp) {
-                let n = exp.len();
-                self.take(j, now);
-                self.host.drain(..n);
-                continue;
-            }
-            if exp.starts_with(&self.host) {
-                // The rest of the recorded write is still on its way.
-                return;
-            }
-            // A deviation: resume at a later recorded write the host's bytes
-            // begin with, if there is one.
-            let line = self.rec.events[j].line;
-            let later = (j + 1..self.rec.events.len()).find(|&k| {
-                let e = &self.rec.events[k];
-                e.op == Op::Write && !e.bytes.is_empty() && self.host.starts_with(&e.bytes)
-            });
-            match later {
-                Some(k) => {
-                    let msg = format!(
-                        "the host wrote {} where the recording has {} (line {line}); \
-                         resuming at line {}",
-                        show(&self.host),
-                        show(exp),
-                        self.rec.events[k].line
-                    );
-                    self.deviate(msg);
-                    let n = self.rec.events[k].bytes.len();
-                    self.take(k, now);
-                    self.host.drain(..n);
-                }
-                None => {
-                    let msg = format!(
-                        "the host wrote {} where the recording has {} (line {line}); \
-                         no later recorded write matches, ignored",
-                        show(&self.host),
-                        show(exp)
-                    );
-                    self.deviate(msg);
-                    self.host.clear();
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Takes recorded write `j` as matched at `now`: the device transfers
-    /// before it that were not sent are skipped, and the ones after it are
-    /// timed from it.
-    fn take(&mut self, j: usize, now: Instant) {
-        let skipped = self.rec.events[self.next..j]
-            .iter()
-            .filter(|e| e.op == Op::Read)
-            .count() as u64;
-        let mut s = lock(&self.stats);
-        s.skipped += skipped;
-        if self.rec.events[j].op == Op::Write {
-            s.matched_writes += 1;
-        }
-        s.at_end = false;
-        drop(s);
-        self.anchor = (self.rec.events[j].at, now);
-        self.next = j + 1;
-    }
-
-    fn deviate(&self, msg: String) {
-        tracing::warn!("replay: {msg}");
-        lock(&self.stats).deviations.push(msg);
     }
 }

@@ -341,6 +341,28 @@ pub fn check_signals(
     report
 }
 
+/// The first `n` samples of `d` (a default-preset session of board `id`)
+/// without the timestamp column, the host's clock: what two sessions of one
+/// recording must agree on (the record/replay proofs).
+pub fn values_without_timestamps(
+    id: boardloop_boards::BoardId,
+    d: &Data,
+    n: usize,
+) -> Vec<Vec<f64>> {
+    let ts = boardloop_boards::board_descr(id, Preset::Default)
+        .map(|b| b.timestamp_channel)
+        .ok();
+    (0..n.min(d.num_samples))
+        .map(|s| {
+            let mut v = d.sample(s);
+            if let Some(ts) = ts.filter(|&t| t < v.len()) {
+                v.remove(ts);
+            }
+            v
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 pub mod advertise;
 pub mod binding;
+pub mod ble_record;
 pub mod bluez_ble;
 pub mod brainflow;
 pub mod catalog;

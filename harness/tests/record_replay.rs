@@ -13,6 +13,7 @@ use boardloop_emulators::replay::{ReplayEmulator, ReplayOptions};
 use boardloop_emulators::{Scenario, SerialEmulator, SerialOptions};
 use boardloop_harness::brainflow::{find_python, Connect, PythonHost};
 use boardloop_harness::catalog::scenarios_dir;
+use boardloop_harness::check::values_without_timestamps;
 use boardloop_harness::host::{Host, RustHost};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
@@ -44,16 +45,7 @@ fn session(host: &mut dyn Host) -> Result<(Data, f64), String> {
 
 /// The first `ROWS` samples without the timestamp column (the host's clock).
 fn values(d: &Data) -> Vec<Vec<f64>> {
-    let ts = boardloop_boards::board_descr(BoardId::Cyton, boardloop_boards::Preset::Default)
-        .expect("cyton is described")
-        .timestamp_channel;
-    (0..ROWS.min(d.num_samples))
-        .map(|s| {
-            let mut v = d.sample(s);
-            v.remove(ts);
-            v
-        })
-        .collect()
+    values_without_timestamps(BoardId::Cyton, d, ROWS)
 }
 
 /// `make` builds the host on a port: ours, or BrainFlow's.

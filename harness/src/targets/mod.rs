@@ -31,10 +31,13 @@ use boardloop_boards::{create_board, InputParams, Preset};
 use boardloop_emulators::device::CommandRecord;
 use boardloop_emulators::record::RecordProxy;
 use boardloop_emulators::replay::ReplayEmulator;
+use boardloop_emulators::replay::ReplayStats;
+use boardloop_emulators::replay_ble::BleReplay;
 use boardloop_emulators::state::State;
 use boardloop_emulators::{BleEmulator, Scenario, SerialEmulator, SerialOptions};
 use std::any::Any;
 use std::fmt::Debug;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// One kind of target. The trial flow (play, collect, verify) is the same
@@ -116,6 +119,8 @@ pub enum Emulator {
     /// A recording played back as the device: it knows no commands nor
     /// state, only where the host deviated from the recording.
     Replay(ReplayEmulator),
+    /// A BLE recording played back on a peripheral (as [`Emulator::Replay`]).
+    BleReplay(BleReplay),
 }
 
 impl Emulator {
@@ -124,7 +129,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.commands(),
             Emulator::Ble(e) => e.commands(),
-            Emulator::Replay(_) => Vec::new(),
+            Emulator::Replay(_) | Emulator::BleReplay(_) => Vec::new(),
         }
     }
     /// The device's state now.
@@ -132,7 +137,7 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.state(),
             Emulator::Ble(e) => e.state(),
-            Emulator::Replay(_) => State::default(),
+            Emulator::Replay(_) | Emulator::BleReplay(_) => State::default(),
         }
     }
     /// What went over the link, for failure artifacts.
@@ -141,6 +146,7 @@ impl Emulator {
             Emulator::Serial(e) => e.transcript(),
             Emulator::Ble(e) => e.transcript(),
             Emulator::Replay(e) => e.summary(),
+            Emulator::BleReplay(e) => e.summary(),
         }
     }
     /// Waits until the device has handled everything the host sent.
@@ -149,6 +155,7 @@ impl Emulator {
             Emulator::Serial(e) => e.settle(),
             Emulator::Ble(e) => e.settle(),
             Emulator::Replay(_) => {}
+            Emulator::BleReplay(e) => e.settle(),
         }
     }
     /// Why the emulator stopped, if it failed (the serial one can), or
@@ -157,24 +164,27 @@ impl Emulator {
         match self {
             Emulator::Serial(e) => e.error(),
             Emulator::Ble(_) => None,
-            Emulator::Replay(e) => {
-                let s = e.stats();
-                let mut all: Vec<String> = s.error.into_iter().collect();
-                all.extend(
-                    s.deviations
-                        .iter()
-                        .map(|d| format!("the host deviated: {d}")),
-                );
-                (!all.is_empty()).then(|| all.join("; "))
-            }
+            Emulator::Replay(e) => replay_error(e.stats()),
+            Emulator::BleReplay(e) => replay_error(e.stats()),
         }
     }
 
     /// Whether the emulator records the commands it took and when (a
     /// replay does not: its commands are the recording's).
     pub fn records_commands(&self) -> bool {
-        !matches!(self, Emulator::Replay(_))
+        !matches!(self, Emulator::Replay(_) | Emulator::BleReplay(_))
     }
+}
+
+/// A replay's error and deviations, as one message.
+fn replay_error(s: ReplayStats) -> Option<String> {
+    let mut all: Vec<String> = s.error.into_iter().collect();
+    all.extend(
+        s.deviations
+            .iter()
+            .map(|d| format!("the host deviated: {d}")),
+    );
+    (!all.is_empty()).then(|| all.join("; "))
 }
 
 /// A target as planned for one board and scenario.
@@ -237,32 +247,28 @@ fn serial_emulator(
     Ok((emu, port, proxy))
 }
 
-/// With `BOARDLOOP_RECORD=DIR` (`boardloop run --record DIR`), a serial
-/// trial's link is recorded through a [`RecordProxy`] in front of `port`,
-/// into `DIR/<board>/recordings/<scenario>.rec` for our driver's targets
-/// (`emulated`, `device`), `<scenario>.<target>.rec` for the others: each
-/// host sends its own commands, and the `replay` targets pick their
-/// recording by that name. Returns the port the host opens, and the proxy,
-/// which records until it is dropped.
-pub(crate) fn recorded_port(
+/// Where `BOARDLOOP_RECORD=DIR` (`boardloop run --record DIR`) records a
+/// trial's link, with the recording's header; `None` when it is not set:
+/// `DIR/<board>/recordings/<scenario>.rec` for our driver's targets
+/// (`emulated`, `memory`, `device`), `<scenario>.<target>.rec` for the
+/// others. Each host sends its own commands, and the `replay` targets pick
+/// their recording by that name.
+pub(crate) fn recording_for(
     trial: &Trial,
-    port: String,
     log: &mut Vec<String>,
-) -> Result<(String, Option<RecordProxy>), String> {
+) -> Result<Option<(PathBuf, Vec<(String, String)>)>, String> {
     let Some(dir) = std::env::var_os("BOARDLOOP_RECORD").filter(|d| !d.is_empty()) else {
-        return Ok((port, None));
+        return Ok(None);
     };
     let target = trial.target.name();
     let suffix = match target {
-        "emulated" | "device" => String::new(),
+        "emulated" | "memory" | "device" => String::new(),
         t => format!(".{t}"),
     };
-    let dir = std::path::PathBuf::from(dir)
-        .join(trial.board.name)
-        .join("recordings");
+    let dir = PathBuf::from(dir).join(trial.board.name).join("recordings");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join(format!("{}{suffix}.rec", trial.scenario.name));
-    let header = [
+    let mut header = vec![
         (
             "profile".to_string(),
             trial.scenario.profile.decl.name.clone(),
@@ -270,7 +276,6 @@ pub(crate) fn recorded_port(
         ("scenario".to_string(), trial.scenario.name.clone()),
         ("host".to_string(), target.to_string()),
     ];
-    let mut header = header.to_vec();
     if target != "device" {
         // Not the pty's name: which device played, for whoever reads it later.
         let source = format!(
@@ -279,6 +284,21 @@ pub(crate) fn recorded_port(
         );
         header.insert(0, ("source".to_string(), source));
     }
+    log.push(format!("recording the link into {}", out.display()));
+    Ok(Some((out, header)))
+}
+
+/// A serial trial's port, behind a [`RecordProxy`] when the link is to be
+/// recorded (see [`recording_for`]): the port the host opens, and the
+/// proxy, which records until it is dropped.
+pub(crate) fn recorded_port(
+    trial: &Trial,
+    port: String,
+    log: &mut Vec<String>,
+) -> Result<(String, Option<RecordProxy>), String> {
+    let Some((out, header)) = recording_for(trial, log)? else {
+        return Ok((port, None));
+    };
     // The device's own rate (FreeEEG32's 921600 on a rig); a pty ignores it.
     let baud = boardloop_boards::registry::by_id(trial.board.id)
         .ok()
@@ -287,10 +307,7 @@ pub(crate) fn recorded_port(
     let proxy = RecordProxy::spawn(&port, baud, &out, &header)
         .map_err(|e| format!("cannot record {port}: {e}"))?;
     let path = proxy.path().display().to_string();
-    log.push(format!(
-        "recording into {} (the host opens {path})",
-        out.display()
-    ));
+    log.push(format!("the host opens {path}"));
     Ok((path, Some(proxy)))
 }
 

@@ -5,6 +5,10 @@
 //! fails the trial), and what it reads is held to the scenario's portable
 //! checks.
 //!
+//! A BLE recording (`@transport ble`) is played on an in-memory peripheral
+//! with the device profile's GATT table, which the recorded table must match,
+//! and read by our driver through the in-memory link.
+//!
 //! Recordings live beside the scenarios they were taken with:
 //! `scenarios/<board>/recordings/<scenario>.rec` (`replay`, our Rust driver)
 //! and `<scenario>.brainflow.rec` (`brainflow_replay`, BrainFlow's own driver
@@ -15,12 +19,15 @@ use super::TargetPlan;
 use super::{serial_board, Brainflow, Emulator, Library, Link, Planner, Session, TargetKind};
 use crate::binding::BoardBinding;
 use crate::brainflow::Connect;
+use crate::host::RustHost;
 use crate::plan::Planning;
 use crate::run::Trial;
 use boardloop_boards::{InputParams, Preset};
 use boardloop_emulators::replay::{ReplayEmulator, ReplayOptions};
+use boardloop_emulators::replay_ble::BleReplay;
 use boardloop_emulators::Scenario;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Who reads the replayed device.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +61,9 @@ impl TargetKind for Replay {
         params: &InputParams,
         log: &mut Vec<String>,
     ) -> Result<Session, String> {
+        if trial.scenario.profile.ble.is_some() {
+            return self.open_ble(trial, params, log);
+        }
         let emu = ReplayEmulator::load(&self.recording, ReplayOptions::default())
             .map_err(|e| format!("cannot replay: {e}"))?;
         let port = emu.path().display().to_string();
@@ -97,9 +107,54 @@ impl TargetKind for Replay {
     }
 }
 
-/// The recording of `sc` on `board` for a host, if one was taken.
+impl Replay {
+    /// A BLE recording: played on an in-memory peripheral with the
+    /// profile's GATT table, reached by our driver through the in-memory
+    /// link (as the `memory` target does).
+    fn open_ble(
+        &self,
+        trial: &Trial,
+        params: &InputParams,
+        log: &mut Vec<String>,
+    ) -> Result<Session, String> {
+        let sc = &trial.scenario;
+        let (Some(ble), Some(periph)) = (&sc.profile.ble, crate::memory_ble::peripheral(sc)) else {
+            return Err(format!(
+                "`{}` has no valid GATT table",
+                sc.profile.decl.name
+            ));
+        };
+        let adapter = Arc::new(crate::memory_ble::MemoryAdapter(periph.clone()));
+        let emu = BleReplay::load(
+            &self.recording,
+            &sc.profile.decl.name,
+            ble,
+            adapter,
+            ReplayOptions::default(),
+        )
+        .map_err(|e| format!("cannot replay: {e}"))?;
+        let link = boardloop_boards::MemoryBle::new();
+        link.add(&periph);
+        log.push(format!(
+            "replaying {} on memory peripheral {:?}",
+            self.recording.display(),
+            periph.info().name
+        ));
+        let emulator = Some(Emulator::BleReplay(emu));
+        let board = crate::memory_ble::board(trial.board.id, link, params)
+            .map_err(|e| format!("board `{}`: {e}", trial.board.name))?;
+        Ok(Session {
+            host: Box::new(RustHost(board)),
+            emulator,
+            guard: None,
+        })
+    }
+}
+
+/// The recording of `sc` on `board` for a host, if one was taken (BLE
+/// recordings: our driver's only, over the in-memory link).
 fn recording(ctx: &Planning, board: &BoardBinding, sc: &Scenario, suffix: &str) -> Option<PathBuf> {
-    if sc.profile.ble.is_some() {
+    if sc.profile.ble.is_some() && !suffix.is_empty() {
         return None;
     }
     let p = ctx
