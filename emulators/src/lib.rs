@@ -20,6 +20,7 @@ pub mod record;
 pub mod recording;
 pub mod replay;
 pub mod replay_ble;
+mod running;
 pub mod scenario;
 pub mod schedule;
 pub mod schema;

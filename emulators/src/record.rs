@@ -9,13 +9,13 @@
 
 use crate::pty::Pty;
 use crate::recording::{Op, RecordingWriter};
+use crate::running::{lock, Running};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// What a recording proxy did.
@@ -38,21 +38,14 @@ pub struct RecordStats {
 impl RecordStats {
     /// The `q` quantile (0..=1) of [`RecordStats::forward_us`], in µs.
     pub fn forward_quantile(&self, q: f64) -> Option<u32> {
-        let mut v = self.forward_us.clone();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_unstable();
-        Some(v[((v.len() - 1) as f64 * q).round() as usize])
+        crate::running::quantile_us(&self.forward_us, q)
     }
 }
 
 /// A running recording proxy; dropping it stops it.
 pub struct RecordProxy {
     path: PathBuf,
-    stop: Arc<AtomicBool>,
-    stats: Arc<Mutex<RecordStats>>,
-    thread: Option<JoinHandle<()>>,
+    run: Running<RecordStats>,
 }
 
 impl RecordProxy {
@@ -87,30 +80,20 @@ impl RecordProxy {
         // Knight) starts streaming at them, and the recording marks them.
         pty.packet_mode()?;
         let path = pty.path.clone();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(Mutex::new(RecordStats::default()));
-        let (s2, st2) = (stop.clone(), stats.clone());
-        let thread = std::thread::Builder::new()
-            .name("record".into())
-            .spawn(move || {
-                let mut w = Proxy {
-                    pty,
-                    port,
-                    writer,
-                    started: Instant::now(),
-                    stats: st2.clone(),
-                    to_host: Vec::new(),
-                };
-                if let Err(e) = w.run(&s2) {
-                    lock(&st2).error = Some(e.to_string());
-                }
-            })?;
-        Ok(RecordProxy {
-            path,
-            stop,
-            stats,
-            thread: Some(thread),
-        })
+        let run = Running::spawn("record", move |stop, stats| {
+            let mut w = Proxy {
+                pty,
+                port,
+                writer,
+                started: Instant::now(),
+                stats: stats.clone(),
+                to_host: Vec::new(),
+            };
+            if let Err(e) = w.run(stop) {
+                lock(&stats).error = Some(e.to_string());
+            }
+        })?;
+        Ok(RecordProxy { path, run })
     }
 
     /// The port the host opens instead of the device's.
@@ -120,37 +103,19 @@ impl RecordProxy {
 
     /// What the proxy has done so far.
     pub fn stats(&self) -> RecordStats {
-        lock(&self.stats).clone()
+        self.run.stats()
     }
 
     /// Whether the proxy has ended (on an error: the device went away).
     pub fn finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
+        self.run.is_finished()
     }
 
     /// Stops recording (everything read so far is in the file) and removes
     /// the host's port.
     pub fn stop(mut self) -> RecordStats {
-        self.halt();
-        self.stats()
+        self.run.halt()
     }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for RecordProxy {
-    fn drop(&mut self) {
-        self.halt();
-    }
-}
-
-fn lock(m: &Mutex<RecordStats>) -> std::sync::MutexGuard<'_, RecordStats> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct Proxy {

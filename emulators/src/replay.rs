@@ -28,7 +28,6 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How a recording is played back.
@@ -85,52 +84,14 @@ pub struct ReplayStats {
 impl ReplayStats {
     /// The `q` quantile (0..=1) of [`ReplayStats::late_us`], in µs.
     pub fn late_quantile(&self, q: f64) -> Option<u32> {
-        let mut v = self.late_us.clone();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_unstable();
-        Some(v[((v.len() - 1) as f64 * q).round() as usize])
+        crate::running::quantile_us(&self.late_us, q)
     }
 }
 
-/// A replay's thread, serial or BLE: its stop flag and what it did;
-/// dropping it stops the thread.
-pub(crate) struct Running {
-    stop: Arc<AtomicBool>,
-    stats: Arc<Mutex<ReplayStats>>,
-    thread: Option<JoinHandle<()>>,
-}
+/// A replay's thread, serial or BLE.
+pub(crate) type Running = crate::running::Running<ReplayStats>;
 
 impl Running {
-    /// Runs `body` (given the stop flag and the stats) on a thread named `name`.
-    pub(crate) fn spawn(
-        name: &str,
-        body: impl FnOnce(&AtomicBool, Arc<Mutex<ReplayStats>>) + Send + 'static,
-    ) -> io::Result<Running> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(Mutex::new(ReplayStats::default()));
-        let (s2, st2) = (stop.clone(), stats.clone());
-        let thread = std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || body(&s2, st2))?;
-        Ok(Running {
-            stop,
-            stats,
-            thread: Some(thread),
-        })
-    }
-
-    /// What the replay did so far.
-    pub(crate) fn stats(&self) -> ReplayStats {
-        lock(&self.stats).clone()
-    }
-
-    /// Whether the thread has ended.
-    pub(crate) fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
     /// One line saying what the replay did (`sent`: what its device
     /// transfers are), for a trial's artifacts.
     pub(crate) fn summary(&self, sent: &str) -> String {
@@ -148,21 +109,6 @@ impl Running {
             s.late_quantile(0.99).unwrap_or(0),
             s.deviations.len()
         )
-    }
-
-    /// Stops the thread and returns what it did.
-    pub(crate) fn halt(&mut self) -> ReplayStats {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        self.stats()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.halt();
     }
 }
 
@@ -222,9 +168,7 @@ impl ReplayEmulator {
     }
 }
 
-pub(crate) fn lock(m: &Mutex<ReplayStats>) -> std::sync::MutexGuard<'_, ReplayStats> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(crate) use crate::running::lock;
 
 /// Bytes shown of a write in a deviation message.
 fn show(bytes: &[u8]) -> String {

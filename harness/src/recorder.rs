@@ -141,16 +141,9 @@ pub fn cmd_replay(rec: &Path, max: bool, speed: Option<f64>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    let summary = replay.summary();
     let s = replay.stop();
-    eprintln!(
-        "sent {} transfers, skipped {}, matched {} host writes; late p50 {} µs, p99 {} µs; {} deviations",
-        s.sent,
-        s.skipped,
-        s.matched_writes,
-        s.late_quantile(0.5).unwrap_or(0),
-        s.late_quantile(0.99).unwrap_or(0),
-        s.deviations.len()
-    );
+    eprint!("{summary}");
     if s.deviations.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -247,6 +247,9 @@ fn serial_emulator(
     Ok((emu, port, proxy))
 }
 
+/// A recording's `@key value` header lines.
+pub(crate) type Header = Vec<(String, String)>;
+
 /// Where `BOARDLOOP_RECORD=DIR` (`boardloop run --record DIR`) records a
 /// trial's link, with the recording's header; `None` when it is not set:
 /// `DIR/<board>/recordings/<scenario>.rec` for our driver's targets
@@ -256,7 +259,7 @@ fn serial_emulator(
 pub(crate) fn recording_for(
     trial: &Trial,
     log: &mut Vec<String>,
-) -> Result<Option<(PathBuf, Vec<(String, String)>)>, String> {
+) -> Result<Option<(PathBuf, Header)>, String> {
     let Some(dir) = std::env::var_os("BOARDLOOP_RECORD").filter(|d| !d.is_empty()) else {
         return Ok(None);
     };
