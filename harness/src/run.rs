@@ -832,6 +832,14 @@ fn verify_spectral(
                 } else {
                     &[][..]
                 };
+                let (values, lead, tail) = crate::spectral::trim_missing(values);
+                if lead + tail > 0 {
+                    out.log.push(format!(
+                        "spectral: {} in stream {}: {lead} leading and {tail} trailing rows without a value (NaN) left out",
+                        c.signal,
+                        i + 1
+                    ));
+                }
                 let Some(m) = crate::spectral::measure(values, seg.rate) else {
                     out.failures.push(format!(
                         "spectral: {} in stream {}: {} rows, too few to measure",

@@ -37,6 +37,20 @@ pub fn noise_rms(x: &[f64]) -> f64 {
     percentile(&mut d2, 50.0) / 0.6745 / 6f64.sqrt()
 }
 
+/// `x` without the missing samples (NaN, BrainFlow's "no value") at its
+/// start and end, and how many were cut at each. A stream stopped between a
+/// batch's notifications ends in a batch whose other channels never came
+/// (the Muse driver emits it at stop with NaN there; over BlueZ in the lab
+/// VM a stop landed mid-batch in a rehearsal of `muse_2::generator_sine::bluez`,
+/// and 12 NaN rows on eeg1-3 poisoned the whole spectrum). A NaN inside the series is a sample lost
+/// mid-stream and stays, so the measure fails on it.
+pub fn trim_missing(x: &[f64]) -> (&[f64], usize, usize) {
+    let lead = x.iter().take_while(|v| v.is_nan()).count();
+    let rest = &x[lead..];
+    let tail = rest.iter().rev().take_while(|v| v.is_nan()).count();
+    (&rest[..rest.len() - tail], lead, tail)
+}
+
 /// Measures `x`, sampled at `rate` Hz; `None` for fewer than 16 values.
 pub fn measure(x: &[f64], rate: f64) -> Option<Spectrum> {
     let n = x.len();
@@ -139,6 +153,17 @@ mod tests {
         assert!((noise_rms(&x) / 5.0 - 1.0).abs() < 0.1);
         let s = measure(&x, 250.0).unwrap();
         assert!(s.snr_db < 0.0, "{s:?}");
+    }
+
+    #[test]
+    fn missing_samples_are_cut_at_the_ends_only() {
+        let nan = f64::NAN;
+        let x = [nan, 1.0, 2.0, nan, 3.0, nan, nan];
+        let (v, lead, tail) = trim_missing(&x);
+        assert_eq!((v.len(), lead, tail), (4, 1, 2));
+        assert!(v[2].is_nan(), "a NaN inside stays");
+        assert_eq!(trim_missing(&[nan, nan]).0.len(), 0);
+        assert_eq!(trim_missing(&[1.0]), (&[1.0][..], 0, 0));
     }
 
     #[test]
