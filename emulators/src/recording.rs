@@ -273,15 +273,6 @@ impl Recording {
         }
     }
 
-    /// Every byte the device sent, in order.
-    pub fn device_bytes(&self) -> Vec<u8> {
-        self.events
-            .iter()
-            .filter(|e| e.op == Op::Read)
-            .flat_map(|e| e.bytes.iter().copied())
-            .collect()
-    }
-
     /// Reads a recording file.
     pub fn load(path: &Path) -> Result<Recording, RecordingError> {
         let text = std::fs::read_to_string(path).map_err(|e| RecordingError {
