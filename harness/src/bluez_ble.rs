@@ -95,10 +95,15 @@ pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Se
     );
     let address = periph.address().to_string();
     // A device left over from an earlier trial would be "found" from BlueZ's
-    // cache before it advertises, or still be connected.
-    if let Err(e) = forget_each_other(emu_adapter, board_adapter) {
-        tracing::warn!("forgetting {emu_adapter} and {board_adapter}: {e}");
-    }
+    // cache before it advertises, or still be connected. One bluetoothd
+    // cannot forget is wedged (see `forget_each_other`): the trial says so
+    // at once instead of timing out in `prepare`.
+    forget_each_other(emu_adapter, board_adapter).map_err(|e| {
+        format!(
+            "the lab's bluetoothd kept a device from an earlier connection: {e}; \
+             connections to it would wait for services that never come"
+        )
+    })?;
     let dynp: Arc<dyn Peripheral> = periph.clone();
     // The scenario's own pacing: BluerPeripheral caps the notification rate
     // at what bluetoothd carries over btvirt (its MAX_NOTIFY_RATE), which the
