@@ -1,17 +1,29 @@
-//! `boardloop diff` catching seeded profile mistakes: the Cyton emulator
-//! plays one scenario with the shipped profile and with mutated copies (a
-//! wrong `v` reply, end byte, rate, scale), each session recorded through a
-//! `RecordProxy` as a physical board's would be. Every mistake is found as
-//! exactly one disagreement, named by its pair, packet and byte; two
-//! recordings of the correct profile agree.
+//! `boardloop diff` catching seeded profile mistakes, on a serial and a BLE
+//! board. The Cyton emulator plays one scenario with the shipped profile and
+//! with mutated copies (a wrong `v` reply, end byte, rate, scale), each
+//! session recorded through a `RecordProxy` as a physical board's would be.
+//! The Muse 2 emulator plays on the in-memory link with mutated copies too (a
+//! wrong `v1` reply, a wrong rate of one EEG characteristic, a wrong first
+//! counter, a characteristic's properties), recorded through a
+//! `RecordingConnector`; its host is written here, not a board driver, so
+//! that it subscribes to the control characteristic (BrainFlow's Muse driver
+//! and ours do not, so their recordings hold no replies). Every mistake is
+//! found as exactly one disagreement, named by its pair, packet and byte (or
+//! characteristic); two recordings of the shipped profile agree.
 
+use boardloop_boards::ble::{BleConnector, DeviceFilter, Notification, NotificationStream, Uuid};
+use boardloop_boards::MemoryBle;
 use boardloop_emulators::load::parse_yaml;
 use boardloop_emulators::record::RecordProxy;
 use boardloop_emulators::recording::{Op, Recording};
 use boardloop_emulators::scenario::ScenarioDecl;
-use boardloop_emulators::{Profile, Scenario, SerialEmulator, SerialOptions};
+use boardloop_emulators::{
+    BleEmulator, BleOptions, Profile, Scenario, SerialEmulator, SerialOptions,
+};
+use boardloop_harness::ble_record::RecordingConnector;
 use boardloop_harness::diff::rates::STALL_MS;
 use boardloop_harness::diff::{diff, DiffOptions, Report};
+use boardloop_harness::memory_ble::{peripheral, MemoryAdapter};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
 use std::fs::File;
@@ -26,17 +38,86 @@ use std::time::{Duration, Instant};
 /// rate within 0.01 % (see `DiffOptions::rate_tolerance`).
 const PACKETS: usize = 250;
 
-fn shipped_profile() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices/cyton.yaml");
-    std::fs::read_to_string(p).unwrap()
+fn profile_path(device: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/devices/{device}.yaml"))
 }
 
-/// The shipped Cyton profile with `from` replaced by `to` (once, and it must
-/// be there).
-fn mutated(from: &str, to: &str) -> String {
-    let text = shipped_profile();
-    assert_eq!(text.matches(from).count(), 1, "`{from}` in cyton.yaml");
+fn shipped_profile(device: &str) -> String {
+    std::fs::read_to_string(profile_path(device)).unwrap()
+}
+
+/// The shipped profile of `device` with `from` replaced by `to` (once, and
+/// it must be there).
+fn mutated(device: &str, from: &str, to: &str) -> String {
+    let text = shipped_profile(device);
+    assert_eq!(text.matches(from).count(), 1, "`{from}` in {device}.yaml");
     text.replace(from, to)
+}
+
+/// Records every session at once (`record(tag, profile YAML)`): a few
+/// seconds of streaming each.
+fn record_all<'a>(
+    sessions: &'a [(&'a str, String)],
+    record: fn(&str, &str) -> Recording,
+) -> Vec<(&'a str, Recording)> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = sessions
+            .iter()
+            .map(|(tag, yaml)| s.spawn(move || (*tag, record(tag, yaml))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// A scenario of `device` with `profile` (YAML text), in a fresh directory
+/// `dir` (which the caller removes).
+fn scenario(dir: &Path, device: &str, profile: &str) -> Scenario {
+    std::fs::create_dir_all(dir.join("devices")).unwrap();
+    let profile_path = dir.join(format!("devices/{device}.yaml"));
+    std::fs::write(&profile_path, profile).unwrap();
+    let profile = Arc::new(Profile::load(&profile_path).unwrap());
+    let text = format!(
+        "device: {device}\nsignals:\n  eeg*: {{ sine: {{ hz: 10, amplitude: 100 }} }}\nsteps: []\n"
+    );
+    let path = dir.join("scenario.yaml");
+    let decl: ScenarioDecl = parse_yaml(&path, &text).unwrap();
+    Scenario::with_profile(&path, &text, decl, profile).unwrap()
+}
+
+/// Checks the report on a seeded rate mistake: one disagreement, `label`'s
+/// rates `apart` (percent of B's), unless the device bytes of a recording
+/// (`op`) stalled, which the report must then say.
+fn assert_rate_found(
+    r: &Report,
+    recs: [&Recording; 2],
+    op: fn(Op) -> bool,
+    label: &str,
+    apart: std::ops::Range<f64>,
+) {
+    if r.text.contains("rates not compared: ") {
+        assert!(r.agrees(), "{}", r.text);
+        assert!(r.text.contains("stalled"), "{}", r.text);
+        let stalled = |rec: &Recording| {
+            let at: Vec<Duration> = rec
+                .events
+                .iter()
+                .filter(|e| op(e.op))
+                .map(|e| e.at)
+                .collect();
+            at.windows(2)
+                .any(|w| (w[1] - w[0]).as_secs_f64() * 1e3 > STALL_MS)
+        };
+        assert!(recs.iter().any(|r| stalled(r)), "{}", r.text);
+    } else {
+        assert_eq!(r.disagreements.len(), 1, "{}", r.text);
+        let measured: f64 = r.disagreements[0]
+            .strip_prefix(&format!("{label}: "))
+            .and_then(|d| d.split_once(" in B ("))
+            .and_then(|(_, rest)| rest.split_once(" % apart, tolerance 1 %)"))
+            .and_then(|(p, _)| p.parse().ok())
+            .unwrap_or_else(|| panic!("{}", r.text));
+        assert!(apart.contains(&measured), "{}", r.text);
+    }
 }
 
 /// Opens the proxy's port as a host does: raw, non-blocking.
@@ -80,14 +161,7 @@ fn read_until(port: &mut File, got: &mut Vec<u8>, done: impl Fn(&[u8]) -> bool) 
 /// every byte the emulator sent after that; returns the recording.
 fn record(tag: &str, profile: &str) -> Recording {
     let dir = std::env::temp_dir().join(format!("boardloop-diff-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(dir.join("devices")).unwrap();
-    let profile_path = dir.join("devices/cyton.yaml");
-    std::fs::write(&profile_path, profile).unwrap();
-    let profile = Arc::new(Profile::load(&profile_path).unwrap());
-    let text = "device: cyton\nsignals:\n  eeg*: { sine: { hz: 10, amplitude: 100 } }\nsteps: []\n";
-    let path = dir.join("scenario.yaml");
-    let decl: ScenarioDecl = parse_yaml(&path, text).unwrap();
-    let scenario = Scenario::with_profile(&path, text, decl, profile).unwrap();
+    let scenario = scenario(&dir, "cyton", profile);
     let emu = SerialEmulator::spawn(&scenario, SerialOptions::default()).unwrap();
     let out: PathBuf = dir.join("session.rec");
     let header = [("profile".to_string(), "cyton".to_string())];
@@ -125,53 +199,48 @@ fn record(tag: &str, profile: &str) -> Recording {
     rec
 }
 
-fn compare(a: &Recording, b: &Recording) -> Report {
-    let profile = Arc::new(
-        Profile::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices/cyton.yaml"),
-        )
-        .unwrap(),
-    );
+fn compare(device: &str, a: &Recording, b: &Recording) -> Report {
+    let profile = Arc::new(Profile::load(&profile_path(device)).unwrap());
     diff(a, b, &profile, &DiffOptions::default())
 }
 
 #[test]
 fn seeded_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() {
-    // The sessions run at once: a second of streaming each.
     let sessions = [
-        ("good", shipped_profile()),
-        ("again", shipped_profile()),
-        ("reply", mutated("Device ID: 0x3E", "Device ID: 0x3F")),
-        ("end", mutated("  end_byte: 0xC0\n", "  end_byte: 0xC1\n")),
+        ("good", shipped_profile("cyton")),
+        ("again", shipped_profile("cyton")),
+        (
+            "reply",
+            mutated("cyton", "Device ID: 0x3E", "Device ID: 0x3F"),
+        ),
+        (
+            "end",
+            mutated("cyton", "  end_byte: 0xC0\n", "  end_byte: 0xC1\n"),
+        ),
         (
             "rate",
-            mutated("  sample_rate: 250\n", "  sample_rate: 200\n"),
+            mutated("cyton", "  sample_rate: 250\n", "  sample_rate: 200\n"),
         ),
         (
             "scale",
             mutated(
+                "cyton",
                 "scale: \"4500000 / 8388607 / gain[i]\"",
                 "scale: \"4500000 / 8388607 / gain[i] / 2\"",
             ),
         ),
     ];
-    let recs: Vec<(&str, Recording)> = std::thread::scope(|s| {
-        let handles: Vec<_> = sessions
-            .iter()
-            .map(|(tag, yaml)| s.spawn(move || (*tag, record(tag, yaml))))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let recs = record_all(&sessions, record);
     let rec = |tag: &str| &recs.iter().find(|(t, _)| *t == tag).unwrap().1;
     let good = rec("good");
 
-    let same = compare(rec("again"), good);
+    let same = compare("cyton", rec("again"), good);
     assert!(same.agrees(), "{}", same.text);
     assert!(same.text.contains("A and B agree"), "{}", same.text);
 
     // The banner differs at its 'E' (pair 1 is the write of `v`).
     let banner = b"OpenBCI V3 8-16 channel\nOn Board ADS1299 Device ID: 0x3";
-    let r = compare(good, rec("reply"));
+    let r = compare("cyton", good, rec("reply"));
     assert_eq!(r.disagreements.len(), 1, "{}", r.text);
     assert!(
         r.disagreements[0].starts_with(&format!(
@@ -189,7 +258,7 @@ fn seeded_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() {
     assert!(r.text.contains("ID: 0x3F\\n"), "{}", r.text);
 
     // The first packet's last byte.
-    let r = compare(good, rec("end"));
+    let r = compare("cyton", good, rec("end"));
     assert_eq!(r.disagreements.len(), 1, "{}", r.text);
     assert!(
         r.disagreements[0].starts_with("stream 1 packet 0 (stream byte 32; A line "),
@@ -205,29 +274,12 @@ fn seeded_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() {
     // 250 against 200 packets/s: 25 % apart from B's (24.6-25.5 % measured
     // with two busy loops on a 2-core host) unless a recording's reads
     // stalled, which the report says.
-    let r = compare(good, rec("rate"));
-    if r.text.contains("rates not compared: ") {
-        assert!(r.agrees(), "{}", r.text);
-        assert!(r.text.contains("reads stalled"), "{}", r.text);
-        let stalled = |rec: &Recording| {
-            let reads: Vec<_> = rec.events.iter().filter(|e| e.op == Op::Read).collect();
-            reads
-                .windows(2)
-                .any(|w| (w[1].at - w[0].at).as_secs_f64() * 1e3 > STALL_MS)
-        };
-        assert!(stalled(good) || stalled(rec("rate")), "{}", r.text);
-    } else {
-        assert_eq!(r.disagreements.len(), 1, "{}", r.text);
-        let apart: f64 = r.disagreements[0]
-            .split_once(" in B (")
-            .and_then(|(_, rest)| rest.split_once(" % apart, tolerance 1 %)"))
-            .and_then(|(p, _)| p.parse().ok())
-            .unwrap_or_else(|| panic!("{}", r.text));
-        assert!((24.0..26.0).contains(&apart), "{}", r.text);
-    }
+    let r = compare("cyton", good, rec("rate"));
+    let read = |op| op == Op::Read;
+    assert_rate_found(&r, [good, rec("rate")], read, "stream 1", 24.0..26.0);
 
     // Twice the counts on every channel.
-    let r = compare(good, rec("scale"));
+    let r = compare("cyton", good, rec("scale"));
     assert_eq!(r.disagreements.len(), 8, "{}", r.text);
     for (i, d) in r.disagreements.iter().enumerate() {
         assert!(
@@ -236,4 +288,176 @@ fn seeded_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() {
             r.text
         );
     }
+}
+
+/// tp9 notifications each Muse session waits for: 3 s of the 21.33-packet/s
+/// stream. Six sessions at once on the memory link measured 21.33 packets/s
+/// each, well within the 1 % of `DiffOptions::rate_tolerance`.
+const PACKETS_BLE: usize = 64;
+
+const CONTROL: &str = "273e0001-4c4d-454d-96be-f03bac821358";
+const TP9: &str = "273e0003-4c4d-454d-96be-f03bac821358";
+const AF7: &str = "273e0004-4c4d-454d-96be-f03bac821358";
+
+fn uuid(s: &str) -> Uuid {
+    Uuid::parse(s).unwrap()
+}
+
+/// Waits for notifications until `done` says the ones seen so far suffice;
+/// the 20-s bound only turns a hang into a failure.
+fn wait(
+    stream: &mut dyn NotificationStream,
+    seen: &mut Vec<Notification>,
+    done: impl Fn(&[Notification]) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(seen) {
+        assert!(Instant::now() < deadline, "the device went quiet");
+        if let Some(n) = stream.recv(Duration::from_millis(100)).unwrap() {
+            seen.push(n);
+        }
+    }
+}
+
+/// Plays a session on the Muse 2 emulator with `profile` (YAML text) on the
+/// in-memory link through a recording connector: subscribe to control, tp9
+/// and af7; `v1` and its whole reply; `d`; `PACKETS_BLE` tp9 notifications;
+/// `h` and its reply.
+fn record_muse(tag: &str, profile: &str) -> Recording {
+    let dir = std::env::temp_dir().join(format!("boardloop-blediff-{}-{tag}", std::process::id()));
+    let sc = scenario(&dir, "muse_2", profile);
+    let periph = peripheral(&sc).unwrap();
+    let emu = BleEmulator::spawn(
+        &sc,
+        Arc::new(MemoryAdapter(periph.clone())),
+        BleOptions::default(),
+    )
+    .unwrap();
+    let mem = MemoryBle::new();
+    mem.add(&periph);
+    let out = dir.join("session.rec");
+    let header = [("profile".to_string(), "muse_2".to_string())];
+    let (mut conn, recorder) =
+        RecordingConnector::new(Box::new(mem), &out, &header, sc.profile.ble.as_ref());
+    let filter = DeviceFilter::NamePrefix(vec!["Muse".into()]);
+    let (_, mut link) = conn
+        .find_and_connect(&filter, Duration::from_secs(5))
+        .unwrap();
+    for u in [CONTROL, TP9, AF7] {
+        link.subscribe(uuid(u)).unwrap();
+    }
+    let mut stream = link.notifications().unwrap();
+    let control = uuid(CONTROL);
+    // A reply's last piece ends in `}` (its length byte says where).
+    let replies_done = |k: usize| {
+        move |seen: &[Notification]| {
+            seen.iter()
+                .filter(|n| n.uuid == control)
+                .filter(|n| n.value.get(n.value[0] as usize) == Some(&b'}'))
+                .count()
+                >= k
+        }
+    };
+    let mut seen = Vec::new();
+    link.write(control, b"\x03v1\n", false).unwrap();
+    wait(stream.as_mut(), &mut seen, replies_done(1));
+    link.write(control, b"\x02d\n", false).unwrap();
+    let tp9 = uuid(TP9);
+    wait(stream.as_mut(), &mut seen, |s| {
+        s.iter().filter(|n| n.uuid == tp9).count() >= PACKETS_BLE
+    });
+    link.write(control, b"\x02h\n", false).unwrap();
+    wait(stream.as_mut(), &mut seen, replies_done(3));
+    link.disconnect().unwrap();
+    drop(link);
+    drop(emu);
+    let stats = recorder.stats();
+    assert_eq!(stats.error, None);
+    let rec = Recording::load(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    rec
+}
+
+#[test]
+fn seeded_ble_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() {
+    let tp9_rate = "- name: tp9\n    characteristic: tp9\n    rate: \"256 / 12\"";
+    let tp9_counter = "characteristic: tp9\n    rate: \"256 / 12\"\n    sample_rate: \"256\"\n    first_sample: \"packet * 12\"\n    counter: { start: 0,";
+    let ppg3 = "{ name: ppg3, uuid: 273e0011-4c4d-454d-96be-f03bac821358, properties: [notify]";
+    let sessions = [
+        ("good", shipped_profile("muse_2")),
+        ("again", shipped_profile("muse_2")),
+        (
+            "reply",
+            mutated("muse_2", "\"fw\":\"1.0.21\"", "\"fw\":\"1.0.22\""),
+        ),
+        (
+            "rate",
+            mutated(
+                "muse_2",
+                tp9_rate,
+                &tp9_rate.replace("256 / 12", "256 / 11"),
+            ),
+        ),
+        (
+            "counter",
+            mutated(
+                "muse_2",
+                tp9_counter,
+                &tp9_counter.replace("start: 0,", "start: 1,"),
+            ),
+        ),
+        (
+            "gatt",
+            mutated("muse_2", ppg3, &ppg3.replace("[notify]", "[read, notify]")),
+        ),
+    ];
+    let recs = record_all(&sessions, record_muse);
+    let rec = |tag: &str| &recs.iter().find(|(t, _)| *t == tag).unwrap().1;
+    let good = rec("good");
+
+    let same = compare("muse_2", rec("again"), good);
+    assert!(same.agrees(), "{}", same.text);
+    assert!(same.text.contains("tp9 1: "), "{}", same.text);
+    assert!(same.text.contains("af7 1: "), "{}", same.text);
+
+    // The `v1` reply's piece that holds the firmware version.
+    let r = compare("muse_2", good, rec("reply"));
+    assert_eq!(r.disagreements.len(), 1, "{}", r.text);
+    assert!(
+        r.disagreements[0].starts_with("reply write 1 \"\\x03v1\\n\""),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("1.0.21") && r.text.contains("1.0.22"),
+        "{}",
+        r.text
+    );
+
+    // 256/12 against 256/11 packets/s: 8.3 % apart from B's.
+    let r = compare("muse_2", good, rec("rate"));
+    let notify = |op| matches!(op, Op::Notify(_));
+    assert_rate_found(&r, [good, rec("rate")], notify, "tp9 1", 7.0..9.5);
+
+    let r = compare("muse_2", good, rec("counter"));
+    assert_eq!(r.disagreements.len(), 1, "{}", r.text);
+    assert!(
+        r.disagreements[0].starts_with("tp9 1 packet 0 (stream byte 0; A line "),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.disagreements[0].ends_with("first counter 0 in A, 1 in B"),
+        "{}",
+        r.text
+    );
+
+    let r = compare("muse_2", good, rec("gatt"));
+    assert_eq!(r.disagreements.len(), 1, "{}", r.text);
+    assert_eq!(
+        r.disagreements[0],
+        "characteristic 273e0011-4c4d-454d-96be-f03bac821358 (ppg3): properties `notify` in A, `read,notify` in B",
+        "{}",
+        r.text
+    );
 }

@@ -195,6 +195,30 @@ impl Shape {
         bytes[p] == h && bytes.get(p + len).is_none_or(|&b| b == h)
     }
 
+    /// A BLE run's packets: one per notification (each chunk), in the
+    /// packet cycle's slots.
+    pub fn per_notification(&self, run: &Run) -> Framed {
+        let ends = run.chunks.iter().skip(1).map(|c| c.start);
+        let ends = ends.chain(std::iter::once(run.bytes.len()));
+        let packets = run
+            .chunks
+            .iter()
+            .zip(ends)
+            .enumerate()
+            .map(|(index, (c, end))| Packet {
+                start: c.start,
+                len: end - c.start,
+                slot: self.slot_at(&run.bytes, c.start, index),
+                counter: self.counter_at(&run.bytes[..end], c.start),
+            })
+            .collect();
+        Framed {
+            preamble: 0,
+            packets,
+            tail: Vec::new(),
+        }
+    }
+
     /// Splits a run's bytes into packets.
     pub fn split(&self, run: &Run) -> Framed {
         let bytes = &run.bytes;
@@ -285,20 +309,35 @@ pub fn compare(shape: &Shape, a: &Side, b: &Side, out: &mut Report) {
     out.line(what);
     let (na, nb) = (a.framed.len(), b.framed.len());
     if na != nb {
-        out.differs(format!("A streamed {na} time(s), B {nb}"));
+        out.differs(format!("{}: A streamed {na} time(s), B {nb}", a.label));
     }
     for r in 0..na.min(nb) {
         let (ra, rb) = (&a.exchange.runs[r], &b.exchange.runs[r]);
         let (fa, fb) = (&a.framed[r], &b.framed[r]);
         out.line(format!(
-            "  stream {}: {} packets in A, {} in B",
+            "  {} {}: {} packets in A, {} in B",
+            a.label,
             r + 1,
             fa.packets.len(),
             fb.packets.len()
         ));
+        if fa.packets.is_empty() != fb.packets.is_empty() {
+            let (has, none) = if fa.packets.is_empty() {
+                ("B", "A")
+            } else {
+                ("A", "B")
+            };
+            out.differs(format!(
+                "{} {}: packets in {has}, none in {none}",
+                a.label,
+                r + 1
+            ));
+            continue;
+        }
         if !ra.autostart && fa.preamble != fb.preamble {
             out.differs(format!(
-                "stream {}: the first packet starts at byte {} in A, {} in B",
+                "{} {}: the first packet starts at byte {} in A, {} in B",
+                a.label,
                 r + 1,
                 fa.preamble,
                 fb.preamble
@@ -329,7 +368,8 @@ pub fn compare(shape: &Shape, a: &Side, b: &Side, out: &mut Report) {
                 _ => v.to_string(),
             };
             out.differs(format!(
-                "stream {} packet {k} ({place}; A line {}, B line {}): {what} {} in A, {} in B",
+                "{} {} packet {k} ({place}; A line {}, B line {}): {what} {} in A, {} in B",
+                a.label,
                 r + 1,
                 ra.chunk_of(byte(pa)).line,
                 rb.chunk_of(byte(pb)).line,
@@ -349,7 +389,8 @@ pub fn compare(shape: &Shape, a: &Side, b: &Side, out: &mut Report) {
         if ra.stopped && rb.stopped {
             if let Some(at) = first_difference(&fa.tail, &fb.tail) {
                 out.differs(format!(
-                    "stream {}: the bytes after the last packet differ at byte {at}",
+                    "{} {}: the bytes after the last packet differ at byte {at}",
+                    a.label,
                     r + 1
                 ));
                 out.line(format!("    A: {}", shown(&fa.tail, at)));

@@ -6,10 +6,13 @@
 //! them outside streaming ([`replies`]); the stream's packets, cut by the
 //! profile's layout: length, header, counter step, end byte ([`framing`]);
 //! packets per second and inter-arrival gaps ([`rates`]); each channel's
-//! range of raw counts ([`ranges`]).
+//! range of raw counts ([`ranges`]). BLE recordings add their GATT tables
+//! ([`gatt`]) and compare each stream characteristic's notifications as
+//! packets.
 
 pub mod exchange;
 pub mod framing;
+pub mod gatt;
 pub mod ranges;
 pub mod rates;
 pub mod replies;
@@ -93,6 +96,9 @@ impl Report {
 
 /// One recording as the comparisons see it.
 pub struct Side {
+    /// What its runs are called in the report: `stream` on a serial link,
+    /// the characteristic's stream name on BLE (`tp9`).
+    pub label: String,
     /// Its pairs and runs.
     pub exchange: Exchange,
     /// Each run cut into packets.
@@ -100,19 +106,48 @@ pub struct Side {
 }
 
 impl Side {
-    /// Cuts `rec` for comparison under `profile`.
+    /// Cuts serial recording `rec` for comparison under `profile`.
     pub fn of(rec: &Recording, profile: &Arc<Profile>, shape: Option<&Shape>) -> Side {
         let exchange = Exchange::of(rec, profile);
         let framed = match shape {
             Some(s) => exchange.runs.iter().map(|r| s.split(r)).collect(),
             None => Vec::new(),
         };
-        Side { exchange, framed }
+        Side {
+            label: "stream".into(),
+            exchange,
+            framed,
+        }
+    }
+
+    /// Cuts BLE recording `rec`'s stream `i` for comparison: one packet per
+    /// notification of its characteristic.
+    pub fn of_ble(
+        rec: &Recording,
+        profile: &Arc<Profile>,
+        i: usize,
+        shape: &Shape,
+    ) -> Result<Side, String> {
+        let exchange = Exchange::of_ble(rec, profile, Some(i))?;
+        let framed = exchange
+            .runs
+            .iter()
+            .map(|r| shape.per_notification(r))
+            .collect();
+        Ok(Side {
+            label: profile.streams[i].name.clone(),
+            exchange,
+            framed,
+        })
     }
 }
 
-/// Compares recording `a` against `b` under `profile`.
+/// Compares recording `a` against `b` under `profile`: a serial one, or a
+/// BLE one (see [`diff_ble`]).
 pub fn diff(a: &Recording, b: &Recording, profile: &Arc<Profile>, opts: &DiffOptions) -> Report {
+    if profile.ble.is_some() {
+        return diff_ble(a, b, profile, opts);
+    }
     let shape = profile
         .stream()
         .map(|s| Shape::of(s, &profile.initial_state));
@@ -127,6 +162,60 @@ pub fn diff(a: &Recording, b: &Recording, profile: &Arc<Profile>, opts: &DiffOpt
         rates::compare(shape, &sa, &sb, opts, &mut report);
         ranges::compare(shape, &sa, &sb, opts, &mut report);
     }
+    conclude(&mut report);
+    report
+}
+
+/// Compares two BLE recordings: the GATT tables ([`gatt`]), the writes to
+/// the command characteristics and the notifications of the replies one
+/// ([`replies`]), then each stream characteristic's notifications as
+/// packets ([`framing`], [`rates`], [`ranges`]).
+pub fn diff_ble(
+    a: &Recording,
+    b: &Recording,
+    profile: &Arc<Profile>,
+    opts: &DiffOptions,
+) -> Report {
+    let mut report = Report::default();
+    gatt::compare(a, b, &mut report);
+    match (
+        Exchange::of_ble(a, profile, None),
+        Exchange::of_ble(b, profile, None),
+    ) {
+        (Ok(ea), Ok(eb)) => replies::compare(&ea, &eb, &mut report),
+        (Err(e), _) | (_, Err(e)) => report.differs(format!("cannot read the recordings: {e}")),
+    }
+    for (i, stream) in profile.streams.iter().enumerate() {
+        let shape = Shape::of(stream, &profile.initial_state);
+        let (sa, sb) = match (
+            Side::of_ble(a, profile, i, &shape),
+            Side::of_ble(b, profile, i, &shape),
+        ) {
+            (Ok(x), Ok(y)) => (x, y),
+            (Err(e), _) | (_, Err(e)) => {
+                report.differs(format!("cannot read the recordings: {e}"));
+                break;
+            }
+        };
+        // A stream neither side notified (a preset that does not use it).
+        if sa
+            .framed
+            .iter()
+            .chain(&sb.framed)
+            .all(|f| f.packets.is_empty())
+        {
+            continue;
+        }
+        framing::compare(&shape, &sa, &sb, &mut report);
+        rates::compare(&shape, &sa, &sb, opts, &mut report);
+        ranges::compare(&shape, &sa, &sb, opts, &mut report);
+    }
+    conclude(&mut report);
+    report
+}
+
+/// The report's last section: agreement, or the count and the first.
+fn conclude(report: &mut Report) {
     report.section("result");
     match report.disagreements.len() {
         0 => report.line("  A and B agree"),
@@ -135,7 +224,6 @@ pub fn diff(a: &Recording, b: &Recording, profile: &Arc<Profile>, opts: &DiffOpt
             report.line(format!("  {n} disagreement(s); the first: {first}"));
         }
     }
-    report
 }
 
 /// The profile to compare under: `explicit` (a name in `devices`, or a
@@ -164,16 +252,16 @@ pub fn profile_for(
         devices.join(format!("{name}.yaml"))
     };
     let profile = Profile::load(&path).map_err(|e| e.to_string())?;
-    if matches!(profile.decl.transport, TransportDecl::Ble(_)) {
-        return Err(format!(
-            "`{}` is a BLE device: diff compares serial recordings only",
-            profile.decl.name
-        ));
-    }
+    let transport = match profile.decl.transport {
+        TransportDecl::Ble(_) => "ble",
+        _ => "serial",
+    };
     for (side, rec) in [("A", a), ("B", b)] {
-        if let Some(t) = rec.get("transport").filter(|t| *t != "serial") {
+        let t = rec.get("transport").unwrap_or("serial");
+        if t != transport {
             return Err(format!(
-                "{side} is a `{t}` recording: diff compares serial recordings only"
+                "{side} is a `{t}` recording, but `{}` is a {transport} device",
+                profile.decl.name
             ));
         }
     }

@@ -75,7 +75,8 @@ pub fn compare(shape: &Shape, a: &Side, b: &Side, opts: &DiffOptions, out: &mut 
     let runs = a.framed.len().min(b.framed.len());
     for r in 0..runs {
         out.section(&format!(
-            "rates and jitter (stream {}){:>8}{:>12}",
+            "rates and jitter ({} {}){:>8}{:>12}",
+            a.label,
             r + 1,
             "A",
             "B"
@@ -109,7 +110,8 @@ pub fn compare(shape: &Shape, a: &Side, b: &Side, opts: &DiffOptions, out: &mut 
             ));
         } else if apart > opts.rate_tolerance {
             out.differs(format!(
-                "stream {}: {:.2} packets/s in A, {:.2} in B ({:.1} % apart, tolerance {} %)",
+                "{} {}: {:.2} packets/s in A, {:.2} in B ({:.1} % apart, tolerance {} %)",
+                a.label,
                 r + 1,
                 ma.per_second,
                 mb.per_second,
