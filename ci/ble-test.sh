@@ -18,7 +18,9 @@
 #     .venv-dropin from ci/make-dropin-venv.sh), BLE boards on a rig and a C++
 #     program streaming one (ci/ble-rig-guest.sh), the BlueZ tests of
 #     boardloop-bluez (bluez/tests: writes in order, no panic; the emulated
-#     device asks bluetoothd nothing while a central is connected), and every
+#     device asks bluetoothd nothing while a central is connected), a BLE
+#     session recorded and replayed through BlueZ, every `::replay_bluez`
+#     trial (the committed BLE recordings served by bluetoothd), and every
 #     `::bluez` trial (the Rust boards through btleplug), 6 per process.
 #   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
 #   `--skip X`) run one VM step with just those instead.
@@ -43,7 +45,8 @@ fi
 echo "ble-test: $BIN"
 WRITES_BIN="$(ci/cargo-exe.sh bluez_writes cargo test -p boardloop-bluez --test bluez_writes --no-run)"
 QUIET_BIN="$(ci/cargo-exe.sh bluez_quiet cargo test -p boardloop-bluez --test bluez_quiet --no-run)"
-for b in "$WRITES_BIN" "$QUIET_BIN"; do
+RECORD_BIN="$(ci/cargo-exe.sh ble_record_replay cargo test -p boardloop-harness --test ble_record_replay --no-run)"
+for b in "$WRITES_BIN" "$QUIET_BIN" "$RECORD_BIN"; do
     if [[ -z "$b" || ! -x "$b" ]]; then
         echo "ble-test: could not find the boardloop-bluez lab test binaries" >&2
         exit 2
@@ -190,6 +193,11 @@ else
     # device asks bluetoothd nothing while a central is connected.
     queue_add lab 30 bluez_writes bash ci/ble-queue-guest.sh --expect 1 "$WRITES_BIN" --ignored --test-threads=1
     queue_add lab 30 bluez_quiet bash ci/ble-queue-guest.sh --expect 1 "$QUIET_BIN" --ignored --test-threads=1
+    # Record a BLE board's session through BlueZ, then serve the recording
+    # through BlueZ at 1x and 10x: the same rows (harness/tests/ble_record_replay.rs).
+    queue_add lab 40 ble_record_replay bash ci/ble-queue-guest.sh --expect 1 "$RECORD_BIN" --ignored --test-threads=1
+    # The committed BLE recordings served through BlueZ to our driver.
+    queue_matrix replay_bluez 40 replay_bluez 6
     # The Rust boards through btleplug, 6 trials per process (a process costs a
     # few seconds to start under emulation).
     queue_matrix bluez 40 bluez 6

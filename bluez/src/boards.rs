@@ -37,11 +37,7 @@ pub fn create_board_on_adapter(
     let decl = registry::by_id(id)?;
     match decl.transport() {
         Some(Transport::Ble) => {
-            let connector = LazyConnector {
-                adapter,
-                inner: None,
-            };
-            registry::create_board_on(id, &params, Connection::Ble(Box::new(connector)))
+            registry::create_board_on(id, &params, Connection::Ble(connector(adapter)))
         }
         _ => boardloop_boards::create_board(id, params),
     }
@@ -50,6 +46,17 @@ pub fn create_board_on_adapter(
 /// Opens the adapter on first use, so a missing bluetoothd shows where
 /// BrainFlow shows it: as `prepare_session`'s error (UNABLE_TO_OPEN_PORT),
 /// not when the board object is made.
+/// A btleplug connector on `adapter` (`None`: the first one), opened at the
+/// first scan, so that creating a board needs no adapter yet (BrainFlow's
+/// `BoardShim` constructor does not either). For a caller that wraps it (a
+/// recorder) before [`registry::create_board_on`].
+pub fn connector(adapter: Option<String>) -> Box<dyn BleConnector> {
+    Box::new(LazyConnector {
+        adapter,
+        inner: None,
+    })
+}
+
 struct LazyConnector {
     adapter: Option<String>,
     inner: Option<BtleplugConnector>,

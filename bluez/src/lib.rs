@@ -47,7 +47,7 @@ mod mgmt;
 mod peripheral;
 mod rt;
 
-pub use boards::{create_board, create_board_on_adapter, ADAPTER_ENV};
+pub use boards::{connector, create_board, create_board_on_adapter, ADAPTER_ENV};
 pub use central::{BtleplugConnector, OP_TIMEOUT, RESCAN_EVERY};
 #[cfg(feature = "peripheral")]
 pub use peripheral::{

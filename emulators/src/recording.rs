@@ -163,7 +163,8 @@ pub struct GattChar {
 }
 
 impl GattChar {
-    /// Parses an `@gatt` line's value: `NAME SERVICE CHARACTERISTIC PROPERTIES`.
+    /// Parses an `@gatt` line's value: `NAME SERVICE CHARACTERISTIC PROPERTIES`
+    /// (comma separated, or `-` for none of them).
     pub fn parse(v: &str) -> Result<GattChar, String> {
         let words: Vec<&str> = v.split_ascii_whitespace().collect();
         let [name, service, uuid, props] = words[..] else {
@@ -179,7 +180,9 @@ impl GattChar {
                 .ok_or_else(|| format!("`@gatt {v}`: `{u}` is not a UUID (128-bit or 16-bit)"))
         };
         let mut set = [false; 4];
-        for p in props.split(',') {
+        // `-`: none of the four (bluetoothd's own Service Changed
+        // characteristic only indicates).
+        for p in props.split(',').filter(|p| *p != NO_PROPS) {
             let i = PROPS.iter().position(|(n, _)| *n == p).ok_or_else(|| {
                 format!(
                     "`@gatt {v}`: unknown property `{p}` (expected read, write, \
@@ -203,15 +206,18 @@ impl GattChar {
             .filter(|(_, p)| self.props.contains(p))
             .map(|(n, _)| *n)
             .collect();
-        format!(
-            "{} {} {} {}",
-            self.name,
-            self.service,
-            self.uuid,
-            props.join(",")
-        )
+        let props = match props.join(",") {
+            p if p.is_empty() => NO_PROPS.to_string(),
+            p => p,
+        };
+        format!("{} {} {} {props}", self.name, self.service, self.uuid)
     }
 }
+
+/// The properties field of a characteristic with none of [`PROPS`]: a BLE
+/// table discovered through BlueZ holds bluetoothd's own GATT service,
+/// whose Service Changed characteristic (`2a05`) only indicates.
+const NO_PROPS: &str = "-";
 
 /// Property names as profiles spell them, in canonical order.
 const PROPS: [(&str, CharProperty); 4] = [
@@ -782,6 +788,21 @@ u 1.000 data
                 .collect()
         };
         assert_eq!(strip(&back), strip(&rec));
+    }
+
+    #[test]
+    fn a_characteristic_with_none_of_the_properties_renders_as_a_dash() {
+        // bluetoothd's Service Changed, as a table discovered through BlueZ
+        // holds it (it only indicates); an empty field would not parse back.
+        let g = GattChar {
+            name: "c0".into(),
+            service: full_uuid("1801"),
+            uuid: full_uuid("2a05"),
+            props: Vec::new(),
+        };
+        let line = g.render();
+        assert!(line.ends_with(" -"), "{line}");
+        assert_eq!(GattChar::parse(&line).unwrap(), g);
     }
 
     #[test]

@@ -4,10 +4,16 @@
 //! next to a real BlueZ with two adapters that hear each other, i.e. in the
 //! lab VM (`bash ci/ble-test.sh`).
 
+use crate::ble_record::RecordingConnector;
 use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral, BtleplugConnector};
+use boardloop_boards::ble::BleConnector;
 use boardloop_boards::{Board, BoardId, InputParams};
 use boardloop_emulators::commands::render;
-use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Scenario};
+use boardloop_emulators::profile::BleDecl;
+use boardloop_emulators::replay::ReplayOptions;
+use boardloop_emulators::replay_ble::BleReplay;
+use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Profile, Scenario};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `BOARDLOOP_BLUEZ=EMULATOR,BOARD` (e.g. `hci1,hci0`): the adapters of the
@@ -33,8 +39,11 @@ pub fn adapters_from_env() -> Result<(String, String), String> {
 /// so no connection or cached state leaks into the next trial.
 pub struct Guard {
     emu_adapter: String,
-    board_adapter: String,
-    _advertising: crate::advertise::Pending,
+    /// The host's adapter, when the host is on this machine.
+    board_adapter: Option<String>,
+    /// A late advertisement not started yet (the emulator's
+    /// `advertise_after_ms`); none for a replay.
+    _advertising: Option<crate::advertise::Pending>,
 }
 
 impl Drop for Guard {
@@ -45,12 +54,11 @@ impl Drop for Guard {
         if let Err(e) = cut_links(&self.emu_adapter) {
             tracing::warn!("cutting the links of {}: {e}", self.emu_adapter);
         }
-        if let Err(e) = forget_each_other(&self.emu_adapter, &self.board_adapter) {
-            tracing::warn!(
-                "forgetting {} and {}: {e}",
-                self.emu_adapter,
-                self.board_adapter
-            );
+        let Some(board) = &self.board_adapter else {
+            return;
+        };
+        if let Err(e) = forget_each_other(&self.emu_adapter, board) {
+            tracing::warn!("forgetting {} and {board}: {e}", self.emu_adapter);
         }
     }
 }
@@ -89,21 +97,8 @@ pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Se
         .as_ref()
         .ok_or_else(|| format!("`{}` is not a BLE device", sc.profile.decl.name))?;
     let name = render(&ble.name, &[], &sc.initial_state);
-    let periph = Arc::new(
-        BluerPeripheral::new(emu_adapter, &name, ble)
-            .map_err(|e| format!("cannot serve the device on {emu_adapter}: {e}"))?,
-    );
+    let periph = fresh_peripheral(ble, &name, emu_adapter, Some(board_adapter))?;
     let address = periph.address().to_string();
-    // A device left over from an earlier trial would be "found" from BlueZ's
-    // cache before it advertises, or still be connected. One bluetoothd
-    // cannot forget is wedged (see `forget_each_other`): the trial says so
-    // at once instead of timing out in `prepare`.
-    forget_each_other(emu_adapter, board_adapter).map_err(|e| {
-        format!(
-            "the lab's bluetoothd kept a device from an earlier connection: {e}; \
-             connections to it would wait for services that never come"
-        )
-    })?;
     let dynp: Arc<dyn Peripheral> = periph.clone();
     // The scenario's own pacing: BluerPeripheral caps the notification rate
     // at what bluetoothd carries over btvirt (its MAX_NOTIFY_RATE), which the
@@ -117,8 +112,8 @@ pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Se
     drop(periph);
     let guard = Guard {
         emu_adapter: emu_adapter.to_string(),
-        board_adapter: board_adapter.to_string(),
-        _advertising: pending,
+        board_adapter: Some(board_adapter.to_string()),
+        _advertising: Some(pending),
     };
     Ok(Served {
         emulator,
@@ -128,22 +123,115 @@ pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Se
     })
 }
 
+/// GATT table `ble` served by bluetoothd on `emu_adapter` as `name`, not
+/// yet advertising, with neither adapter remembering the other (when the
+/// host's adapter is known: a host on another machine is not).
+fn fresh_peripheral(
+    ble: &BleDecl,
+    name: &str,
+    emu_adapter: &str,
+    board_adapter: Option<&str>,
+) -> Result<Arc<BluerPeripheral>, String> {
+    let periph = Arc::new(
+        BluerPeripheral::new(emu_adapter, name, ble)
+            .map_err(|e| format!("cannot serve the device on {emu_adapter}: {e}"))?,
+    );
+    // A device left over from an earlier trial would be "found" from BlueZ's
+    // cache before it advertises, or still be connected. One bluetoothd
+    // cannot forget is wedged (see `forget_each_other`): the trial says so
+    // at once instead of timing out in `prepare`.
+    if let Some(board_adapter) = board_adapter {
+        forget_each_other(emu_adapter, board_adapter).map_err(|e| {
+            format!(
+                "the lab's bluetoothd kept a device from an earlier connection: {e}; \
+                 connections to it would wait for services that never come"
+            )
+        })?;
+    }
+    Ok(periph)
+}
+
+/// A recording played as the device through BlueZ (see [`serve_replay`]).
+pub struct ServedReplay {
+    /// The replay.
+    pub replay: BleReplay,
+    /// Dropped after the replay (see [`Guard`]).
+    pub guard: Guard,
+    /// The adapter address the device is served from.
+    pub address: String,
+    /// The advertised name.
+    pub name: String,
+}
+
+/// Plays BLE recording `rec` as `profile`'s device on `emu_adapter`, for a
+/// host on `board_adapter` (if on this machine): the profile's GATT table
+/// (the recorded one must match it, [`BleReplay`]), advertised at once.
+pub fn serve_replay(
+    rec: &Path,
+    profile: &Profile,
+    emu_adapter: &str,
+    board_adapter: Option<&str>,
+    opts: ReplayOptions,
+) -> Result<ServedReplay, String> {
+    let ble = profile
+        .ble
+        .as_ref()
+        .ok_or_else(|| format!("`{}` is not a BLE device", profile.decl.name))?;
+    let name = render(&ble.name, &[], &profile.initial_state);
+    let periph = fresh_peripheral(ble, &name, emu_adapter, board_adapter)?;
+    let dynp: Arc<dyn Peripheral> = periph.clone();
+    let replay = BleReplay::load(rec, &profile.decl.name, ble, dynp, opts)
+        .map_err(|e| format!("cannot replay {}: {e}", rec.display()))?;
+    periph.advertise().map_err(|e| e.to_string())?;
+    Ok(ServedReplay {
+        replay,
+        guard: Guard {
+            emu_adapter: emu_adapter.to_string(),
+            board_adapter: board_adapter.map(str::to_string),
+            _advertising: None,
+        },
+        address: periph.address().to_string(),
+        name: periph.name().to_string(),
+    })
+}
+
 /// Serves `sc`'s device on `emu_adapter` (see [`serve`]) and builds board
-/// `id` on `board_adapter`.
+/// `id` on `board_adapter`, its link recorded into `record` (a path and the
+/// recording's header) if given.
 pub fn start(
     sc: &Scenario,
     id: BoardId,
     emu_adapter: &str,
     board_adapter: &str,
     params: &InputParams,
+    record: Option<(PathBuf, Vec<(String, String)>)>,
 ) -> Result<Started, String> {
     let served = serve(sc, emu_adapter, board_adapter)?;
-    let connector = BtleplugConnector::new(board_adapter).map_err(|e| e.to_string())?;
-    let board = crate::memory_ble::board_on(id, Box::new(connector), params)?;
+    let board = board_on(id, board_adapter, params, record, sc.profile.ble.as_ref())?;
     Ok(Started {
         emulator: served.emulator,
         board,
         guard: served.guard,
         log: format!("{}, board on {board_adapter}", served.log),
     })
+}
+
+/// Board `id` connecting through btleplug on `board_adapter`, its link
+/// recorded into `record` (a path and the recording's header) if given, the
+/// characteristics named as `ble` names them.
+pub fn board_on(
+    id: BoardId,
+    board_adapter: &str,
+    params: &InputParams,
+    record: Option<(PathBuf, Vec<(String, String)>)>,
+    ble: Option<&BleDecl>,
+) -> Result<Box<dyn Board>, String> {
+    let connector = BtleplugConnector::new(board_adapter).map_err(|e| e.to_string())?;
+    let connector: Box<dyn BleConnector> = match record {
+        None => Box::new(connector),
+        Some((path, header)) => {
+            Box::new(RecordingConnector::new(Box::new(connector), &path, &header, ble).0)
+        }
+    };
+    crate::memory_ble::board_on(id, connector, params)
 }

@@ -69,7 +69,8 @@ enum Cmd {
         /// Play this recording (`boardloop record`) as the device instead: it
         /// answers the host's writes as recorded, in the recorded timing
         /// (`--speed`, `--max`), and reports where the host deviates.
-        #[arg(long, value_name = "REC", conflicts_with_all = ["scenario", "adapter"])]
+        /// A BLE recording is served through BlueZ on `--adapter`.
+        #[arg(long, value_name = "REC", conflicts_with = "scenario")]
         replay: Option<PathBuf>,
         /// Stream as fast as the reader takes packets.
         #[arg(long, conflicts_with = "speed")]
@@ -233,8 +234,9 @@ fn main() -> ExitCode {
             replay: Some(rec),
             max,
             speed,
+            adapter,
             ..
-        } => recorder::cmd_replay(&rec, max, speed),
+        } => recorder::cmd_replay(&rec, max, speed, adapter.as_deref()),
         Cmd::Emulate {
             scenario,
             max,

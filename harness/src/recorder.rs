@@ -2,7 +2,11 @@
 //! recorded through a proxy port, and a recording played back as the device.
 
 use boardloop_emulators::record::RecordProxy;
-use boardloop_emulators::replay::{ReplayEmulator, ReplayOptions};
+use boardloop_emulators::recording::Recording;
+use boardloop_emulators::replay::{ReplayEmulator, ReplayOptions, ReplayStats};
+use boardloop_emulators::Profile;
+use boardloop_harness::bluez_ble::{serve_replay, ServedReplay};
+use boardloop_harness::catalog::scenarios_dir;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -100,24 +104,63 @@ pub fn cmd_record(a: RecordArgs) -> ExitCode {
     }
 }
 
-/// `boardloop emulate --replay REC`: prints `serial: PTY` first, plays until
+/// `boardloop emulate --replay REC`: prints `serial: PTY` first (a BLE
+/// recording, served on `adapter`: `ble: ADDRESS NAME`), plays until
 /// stopped, reporting each deviation as it happens; exits 1 if the host
 /// deviated from the recording.
-pub fn cmd_replay(rec: &Path, max: bool, speed: Option<f64>) -> ExitCode {
+pub fn cmd_replay(rec: &Path, max: bool, speed: Option<f64>, adapter: Option<&str>) -> ExitCode {
     catch_stop_signals();
     let speed = if max {
         f64::INFINITY
     } else {
         speed.unwrap_or(1.0)
     };
-    let replay = match ReplayEmulator::load(rec, ReplayOptions { speed }) {
+    let opts = ReplayOptions { speed };
+    let recording = match Recording::load(rec) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    println!("serial: {}", replay.path().display());
+    let (player, first) = match (recording.is_ble(), adapter) {
+        (true, None) => {
+            eprintln!(
+                "{} is a BLE recording: give the BlueZ adapter to serve it on (--adapter hci1)",
+                rec.display()
+            );
+            return ExitCode::from(2);
+        }
+        (false, Some(_)) => {
+            eprintln!(
+                "--adapter is for BLE recordings; {} is a serial one",
+                rec.display()
+            );
+            return ExitCode::from(2);
+        }
+        (true, Some(adapter)) => match serve_ble(rec, &recording, adapter, opts) {
+            Ok(s) => {
+                let first = format!("ble: {} {}", s.address, s.name);
+                (Player::Ble(s), first)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+        (false, None) => match ReplayEmulator::load(rec, opts) {
+            Ok(r) => {
+                let first = format!("serial: {}", r.path().display());
+                (Player::Serial(r), first)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    // The first line is the contract with scripts: flush it at once.
+    println!("{first}");
     let _ = std::io::stdout().flush();
     eprintln!(
         "replaying {} at {speed}× the recorded speed; Ctrl-C to stop",
@@ -127,7 +170,7 @@ pub fn cmd_replay(rec: &Path, max: bool, speed: Option<f64>) -> ExitCode {
     let mut at_end = false;
     while !STOP.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(50));
-        let s = replay.stats();
+        let s = player.stats();
         for d in &s.deviations[shown..] {
             eprintln!("deviation: {d}");
         }
@@ -141,12 +184,59 @@ pub fn cmd_replay(rec: &Path, max: bool, speed: Option<f64>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let summary = replay.summary();
-    let s = replay.stop();
+    let (summary, s) = player.stop();
     eprint!("{summary}");
     if s.deviations.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// A recording being played, on a pty or through BlueZ.
+enum Player {
+    Serial(ReplayEmulator),
+    Ble(ServedReplay),
+}
+
+impl Player {
+    fn stats(&self) -> ReplayStats {
+        match self {
+            Player::Serial(r) => r.stats(),
+            Player::Ble(s) => s.replay.stats(),
+        }
+    }
+
+    /// Stops playing: the summary and the final figures.
+    fn stop(self) -> (String, ReplayStats) {
+        match self {
+            Player::Serial(r) => (r.summary(), r.stop()),
+            Player::Ble(s) => {
+                let summary = s.replay.summary();
+                // The replay first, then the guard cuts the links.
+                let st = s.replay.stop();
+                drop(s.guard);
+                (summary, st)
+            }
+        }
+    }
+}
+
+/// A BLE recording served through BlueZ on `adapter` as the device of the
+/// profile its `@profile` names (in the scenarios' `devices`).
+fn serve_ble(
+    path: &Path,
+    rec: &Recording,
+    adapter: &str,
+    opts: ReplayOptions,
+) -> Result<ServedReplay, String> {
+    let name = rec.get("profile").ok_or_else(|| {
+        format!(
+            "{}: the recording names no profile (`@profile NAME`)",
+            path.display()
+        )
+    })?;
+    let file = scenarios_dir().join("devices").join(format!("{name}.yaml"));
+    let profile = Profile::load(&file).map_err(|e| e.to_string())?;
+    serve_replay(path, &profile, adapter, None, opts)
 }

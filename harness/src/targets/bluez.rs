@@ -27,11 +27,7 @@ impl TargetKind for Bluez {
     /// the Ganglion and the Muse 2 measured 8-10 % below their rate there
     /// (so the rate says nothing about the device; the memory link keeps time).
     fn skips_timing(&self) -> Option<String> {
-        Some(
-            "an emulated device on BlueZ in the lab VM: software emulation delivers its \
-             notifications late (1-s streams measured 8-10 % below their rate)"
-                .into(),
-        )
+        Some(lab_timing())
     }
 
     fn name(&self) -> &'static str {
@@ -50,6 +46,7 @@ impl TargetKind for Bluez {
             &self.emulator,
             &self.board,
             params,
+            super::recording_for(trial, log)?,
         )?;
         log.push(st.log);
         Ok(Session {
@@ -58,6 +55,14 @@ impl TargetKind for Bluez {
             guard: Some(Box::new(st.guard)),
         })
     }
+}
+
+/// Why a device served by BlueZ in the lab VM says nothing of the stream's
+/// timing, for every target that serves one there.
+pub(super) fn lab_timing() -> String {
+    "an emulated device on BlueZ in the lab VM: software emulation delivers its \
+     notifications late (1-s streams measured 8-10 % below their rate)"
+        .into()
 }
 
 /// BLE scenarios, where the plan was asked for BlueZ trials: ready when the

@@ -4,10 +4,12 @@
 
 use super::{recorded_port, serial_board, Session, TargetKind, TargetPlan};
 use crate::binding::BoardBinding;
+use crate::ble_record::RecordingConnector;
 use crate::host::RustHost;
 use crate::plan::Planning;
 use crate::rig::RigBoard;
 use crate::run::Trial;
+use boardloop_boards::registry::{self, Connection};
 use boardloop_boards::InputParams;
 use boardloop_emulators::Scenario;
 
@@ -56,11 +58,13 @@ impl TargetKind for Device {
                 ..params.clone()
             };
             log.push(format!("device {}", device.describe()));
-            match boardloop_bluez::create_board_on_adapter(
-                trial.board.id,
-                params,
-                device.adapter.clone(),
-            ) {
+            let mut connector = boardloop_bluez::connector(device.adapter.clone());
+            if let Some((path, header)) = super::recording_for(trial, log)? {
+                let ble = trial.scenario.profile.ble.as_ref();
+                connector = Box::new(RecordingConnector::new(connector, &path, &header, ble).0);
+            }
+            let link = Connection::Ble(connector);
+            match registry::create_board_on(trial.board.id, &params, link) {
                 Ok(b) => Box::new(RustHost(b)),
                 Err(e) => return Err(format!("cannot create the board: {e}")),
             }

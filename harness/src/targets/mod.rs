@@ -228,6 +228,7 @@ pub const PLANNERS: &[Planner] = &[
     brainflow::PLAN_SERIAL,
     brainflow::PLAN_DROPIN_SERIAL,
     replay::PLAN_RUST,
+    replay::PLAN_BLUEZ,
     replay::PLAN_BRAINFLOW,
 ];
 
@@ -253,7 +254,7 @@ pub(crate) type Header = Vec<(String, String)>;
 /// Where `BOARDLOOP_RECORD=DIR` (`boardloop run --record DIR`) records a
 /// trial's link, with the recording's header; `None` when it is not set:
 /// `DIR/<board>/recordings/<scenario>.rec` for our driver's targets
-/// (`emulated`, `memory`, `device`), `<scenario>.<target>.rec` for the
+/// (`emulated`, `memory`, `bluez`, `device`), `<scenario>.<target>.rec` for the
 /// others. Each host sends its own commands, and the `replay` targets pick
 /// their recording by that name.
 pub(crate) fn recording_for(
@@ -265,7 +266,7 @@ pub(crate) fn recording_for(
     };
     let target = trial.target.name();
     let suffix = match target {
-        "emulated" | "memory" | "device" => String::new(),
+        "emulated" | "memory" | "bluez" | "device" => String::new(),
         t => format!(".{t}"),
     };
     let dir = PathBuf::from(dir).join(trial.board.name).join("recordings");

@@ -7,7 +7,8 @@
 //!
 //! A BLE recording (`@transport ble`) is played on an in-memory peripheral
 //! with the device profile's GATT table, which the recorded table must match,
-//! and read by our driver through the in-memory link.
+//! and read by our driver through the in-memory link (`replay`); in the lab
+//! VM also served by bluetoothd and read through btleplug (`replay_bluez`).
 //!
 //! Recordings live beside the scenarios they were taken with:
 //! `scenarios/<board>/recordings/<scenario>.rec` (`replay`, our Rust driver)
@@ -36,6 +37,14 @@ pub enum ReplayHost {
     Rust,
     /// BrainFlow's own driver through its Python binding (this Python).
     Brainflow(PathBuf),
+    /// Our Rust driver through BlueZ (btleplug on `board`), the recording
+    /// served by bluetoothd on `emulator` (a BLE recording; the lab VM).
+    RustBluez {
+        /// Adapter the recording is served on (e.g. `hci1`).
+        emulator: String,
+        /// Adapter the board connects from (e.g. `hci0`).
+        board: String,
+    },
 }
 
 /// A recording played back as the device.
@@ -52,6 +61,14 @@ impl TargetKind for Replay {
         match self.host {
             ReplayHost::Rust => "replay",
             ReplayHost::Brainflow(_) => "brainflow_replay",
+            ReplayHost::RustBluez { .. } => "replay_bluez",
+        }
+    }
+
+    fn skips_timing(&self) -> Option<String> {
+        match self.host {
+            ReplayHost::RustBluez { .. } => Some(super::bluez::lab_timing()),
+            _ => None,
         }
     }
 
@@ -61,6 +78,9 @@ impl TargetKind for Replay {
         params: &InputParams,
         log: &mut Vec<String>,
     ) -> Result<Session, String> {
+        if let ReplayHost::RustBluez { emulator, board } = &self.host {
+            return self.open_bluez(trial, params, emulator, board, log);
+        }
         if trial.scenario.profile.ble.is_some() {
             return self.open_ble(trial, params, log);
         }
@@ -70,6 +90,7 @@ impl TargetKind for Replay {
         log.push(format!("replaying {} on {port}", self.recording.display()));
         let host = match &self.host {
             ReplayHost::Rust => serial_board(trial, &port, params)?,
+            ReplayHost::RustBluez { .. } => unreachable!("a BLE recording"),
             ReplayHost::Brainflow(python) => Brainflow {
                 python: python.clone(),
                 library: Library::Own,
@@ -93,13 +114,13 @@ impl TargetKind for Replay {
 
     fn withheld_rows(&self, board: &BoardBinding, preset: Preset) -> usize {
         match self.host {
-            ReplayHost::Rust => 0,
+            ReplayHost::Rust | ReplayHost::RustBluez { .. } => 0,
             ReplayHost::Brainflow(_) => board.brainflow_withheld_rows[preset as usize],
         }
     }
 
     fn reports_stats(&self) -> bool {
-        self.host == ReplayHost::Rust
+        !matches!(self.host, ReplayHost::Brainflow(_))
     }
 
     fn pins_spans(&self) -> bool {
@@ -151,6 +172,48 @@ impl Replay {
     }
 }
 
+impl Replay {
+    /// A BLE recording served by bluetoothd on `emulator`
+    /// ([`crate::bluez_ble::serve_replay`]), read by our driver through
+    /// btleplug on `board`.
+    fn open_bluez(
+        &self,
+        trial: &Trial,
+        params: &InputParams,
+        emulator: &str,
+        board: &str,
+        log: &mut Vec<String>,
+    ) -> Result<Session, String> {
+        let sc = &trial.scenario;
+        let served = crate::bluez_ble::serve_replay(
+            &self.recording,
+            &sc.profile,
+            emulator,
+            Some(board),
+            ReplayOptions::default(),
+        )?;
+        log.push(format!(
+            "replaying {} as {:?} at {} on {emulator}, board on {board}",
+            self.recording.display(),
+            served.name,
+            served.address
+        ));
+        let host = crate::bluez_ble::board_on(
+            trial.board.id,
+            board,
+            params,
+            None,
+            sc.profile.ble.as_ref(),
+        )
+        .map_err(|e| format!("board `{}`: {e}", trial.board.name))?;
+        Ok(Session {
+            host: Box::new(RustHost(host)),
+            emulator: Some(Emulator::BleReplay(served.replay)),
+            guard: Some(Box::new(served.guard)),
+        })
+    }
+}
+
 /// The recording of `sc` on `board` for a host, if one was taken (BLE
 /// recordings: our driver's only, over the in-memory link).
 fn recording(ctx: &Planning, board: &BoardBinding, sc: &Scenario, suffix: &str) -> Option<PathBuf> {
@@ -173,6 +236,34 @@ pub(super) const PLAN_RUST: Planner = |ctx, board, sc| {
         recording,
         host: ReplayHost::Rust,
     }))
+};
+
+/// `replay_bluez`: BLE scenarios with a recording taken with our driver,
+/// served through BlueZ where the plan was asked for BlueZ trials (ready
+/// when the adapters are known, else ignored with the reason).
+pub(super) const PLAN_BLUEZ: Planner = |ctx, board, sc| {
+    sc.profile.ble.as_ref()?;
+    let bluez = ctx.opts.bluez.as_ref()?;
+    let recording = recording(ctx, board, sc, "")?;
+    Some(match bluez {
+        Ok((emulator, board)) => TargetPlan::ready(Replay {
+            recording,
+            host: ReplayHost::RustBluez {
+                emulator: emulator.clone(),
+                board: board.clone(),
+            },
+        }),
+        Err(why) => TargetPlan::new(
+            Replay {
+                recording,
+                host: ReplayHost::RustBluez {
+                    emulator: String::new(),
+                    board: String::new(),
+                },
+            },
+            Some(why.clone()),
+        ),
+    })
 };
 
 /// `brainflow_replay`: scenarios with a recording taken with BrainFlow's
