@@ -4,7 +4,9 @@
 # (ci/ble-vm.sh: btvirt hci0/hci1 + bluetoothd) with
 # BOARDLOOP_BLUEZ=hci1,hci0 (emulated device on hci1, board on hci0).
 #
-# Usage: bash ci/ble-test.sh [FILTER...]
+# Usage: bash ci/ble-test.sh [--build-only | FILTER...]
+#   --build-only: installs the VM's packages and builds everything the steps
+#     run, then exits (ci/test.sh then runs other steps beside the VMs).
 #   BLE_QUEUE_ONLY=REGEX: only the queue entries whose label matches (e.g.
 #     'brainflow_bluez|^rig:'), to try the queue itself on a few trials.
 #   default: one queue of trials, taken by as many VMs of under 3 minutes
@@ -53,6 +55,9 @@ done
 # The rig entries' device (`boardloop emulate`) and C++ program.
 EMULATE="$(ci/cargo-exe.sh boardloop cargo build -p boardloop-harness --bin boardloop)"
 BLE_STREAM_CPP="$(ci/build-ble-stream.sh)"
+if [[ "${1:-}" == "--build-only" ]]; then
+    exit 0
+fi
 
 # One trial at a time: the two adapters are shared, and one emulated device
 # per adapter is all BlueZ offers (its alias is the device's name).
