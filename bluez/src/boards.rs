@@ -43,9 +43,6 @@ pub fn create_board_on_adapter(
     }
 }
 
-/// Opens the adapter on first use, so a missing bluetoothd shows where
-/// BrainFlow shows it: as `prepare_session`'s error (UNABLE_TO_OPEN_PORT),
-/// not when the board object is made.
 /// A btleplug connector on `adapter` (`None`: the first one), opened at the
 /// first scan, so that creating a board needs no adapter yet (BrainFlow's
 /// `BoardShim` constructor does not either). For a caller that wraps it (a
@@ -57,6 +54,9 @@ pub fn connector(adapter: Option<String>) -> Box<dyn BleConnector> {
     })
 }
 
+/// Opens the adapter on first use, so a missing bluetoothd shows where
+/// BrainFlow shows it: as `prepare_session`'s error (UNABLE_TO_OPEN_PORT),
+/// not when the board object is made.
 struct LazyConnector {
     adapter: Option<String>,
     inner: Option<BtleplugConnector>,

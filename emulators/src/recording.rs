@@ -201,16 +201,22 @@ impl GattChar {
 
     /// The `@gatt` line's value.
     pub fn render(&self) -> String {
+        let props = self.props_text();
+        format!("{} {} {} {props}", self.name, self.service, self.uuid)
+    }
+
+    /// Its properties as the `@gatt` line writes them (`read,notify`; `-`
+    /// for none).
+    pub fn props_text(&self) -> String {
         let props: Vec<&str> = PROPS
             .iter()
             .filter(|(_, p)| self.props.contains(p))
             .map(|(n, _)| *n)
             .collect();
-        let props = match props.join(",") {
+        match props.join(",") {
             p if p.is_empty() => NO_PROPS.to_string(),
             p => p,
-        };
-        format!("{} {} {} {props}", self.name, self.service, self.uuid)
+        }
     }
 }
 

@@ -182,6 +182,20 @@ impl RecordingConnector {
             BleRecorder(state),
         )
     }
+
+    /// `inner`, recorded into `record` (a path and the recording's header,
+    /// as the targets' `recording_for` gives them) when it is set:
+    /// one home for every BLE target that may record its link.
+    pub fn wrap(
+        inner: Box<dyn BleConnector>,
+        record: Option<(PathBuf, Vec<(String, String)>)>,
+        ble: Option<&BleDecl>,
+    ) -> Box<dyn BleConnector> {
+        match record {
+            None => inner,
+            Some((path, header)) => Box::new(RecordingConnector::new(inner, &path, &header, ble).0),
+        }
+    }
 }
 
 impl BleConnector for RecordingConnector {

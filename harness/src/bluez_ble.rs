@@ -6,7 +6,6 @@
 
 use crate::ble_record::RecordingConnector;
 use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral, BtleplugConnector};
-use boardloop_boards::ble::BleConnector;
 use boardloop_boards::{Board, BoardId, InputParams};
 use boardloop_emulators::commands::render;
 use boardloop_emulators::profile::BleDecl;
@@ -227,11 +226,6 @@ pub fn board_on(
     ble: Option<&BleDecl>,
 ) -> Result<Box<dyn Board>, String> {
     let connector = BtleplugConnector::new(board_adapter).map_err(|e| e.to_string())?;
-    let connector: Box<dyn BleConnector> = match record {
-        None => Box::new(connector),
-        Some((path, header)) => {
-            Box::new(RecordingConnector::new(Box::new(connector), &path, &header, ble).0)
-        }
-    };
+    let connector = RecordingConnector::wrap(Box::new(connector), record, ble);
     crate::memory_ble::board_on(id, connector, params)
 }

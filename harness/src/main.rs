@@ -91,8 +91,8 @@ enum Cmd {
     },
     /// Compare two recordings of one scenario (our emulator against a
     /// device), serial or BLE: commands and replies, packet framing, rates
-    /// and value ranges, and a BLE recording's GATT table. Exits 1 on any disagreement, 2 when a recording or the profile cannot
-    /// be read.
+    /// and value ranges, and a BLE recording's GATT table. Exits 1 on any
+    /// disagreement, 2 when a recording or the profile cannot be read.
     Diff {
         /// Recording A (typically the emulator's).
         a: PathBuf,

@@ -37,8 +37,8 @@ pub fn compare(a: &Recording, b: &Recording, out: &mut Report) {
                 "characteristic {} ({}): properties `{}` in A, `{}` in B",
                 x.uuid,
                 x.name,
-                props(x),
-                props(y)
+                x.props_text(),
+                y.props_text()
             )),
             Some(_) => {}
         }
@@ -65,13 +65,4 @@ pub fn compare(a: &Recording, b: &Recording, out: &mut Report) {
             ob[i]
         ));
     }
-}
-
-/// A characteristic's properties as its `@gatt` line writes them.
-fn props(g: &GattChar) -> String {
-    g.render()
-        .rsplit(' ')
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }

@@ -58,11 +58,11 @@ impl TargetKind for Device {
                 ..params.clone()
             };
             log.push(format!("device {}", device.describe()));
-            let mut connector = boardloop_bluez::connector(device.adapter.clone());
-            if let Some((path, header)) = super::recording_for(trial, log)? {
-                let ble = trial.scenario.profile.ble.as_ref();
-                connector = Box::new(RecordingConnector::new(connector, &path, &header, ble).0);
-            }
+            let connector = RecordingConnector::wrap(
+                boardloop_bluez::connector(device.adapter.clone()),
+                super::recording_for(trial, log)?,
+                trial.scenario.profile.ble.as_ref(),
+            );
             let link = Connection::Ble(connector);
             match registry::create_board_on(trial.board.id, &params, link) {
                 Ok(b) => Box::new(RustHost(b)),

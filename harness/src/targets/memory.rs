@@ -49,19 +49,11 @@ impl TargetKind for Memory {
         // emulator first, as the end of a trial does.
         let emulator = Some(Emulator::Ble(emu));
         log.push(format!("memory peripheral {:?}", periph.info().name));
-        let connector: Box<dyn boardloop_boards::ble::BleConnector> =
-            match super::recording_for(trial, log)? {
-                None => Box::new(ble),
-                Some((path, header)) => {
-                    let (c, _) = crate::ble_record::RecordingConnector::new(
-                        Box::new(ble),
-                        &path,
-                        &header,
-                        sc.profile.ble.as_ref(),
-                    );
-                    Box::new(c)
-                }
-            };
+        let connector = crate::ble_record::RecordingConnector::wrap(
+            Box::new(ble),
+            super::recording_for(trial, log)?,
+            sc.profile.ble.as_ref(),
+        );
         match crate::memory_ble::board_on(trial.board.id, connector, params) {
             Ok(b) => Ok(Session {
                 host: Box::new(RustHost(b)),

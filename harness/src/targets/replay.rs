@@ -170,9 +170,7 @@ impl Replay {
             guard: None,
         })
     }
-}
 
-impl Replay {
     /// A BLE recording served by bluetoothd on `emulator`
     /// ([`crate::bluez_ble::serve_replay`]), read by our driver through
     /// btleplug on `board`.
@@ -215,7 +213,7 @@ impl Replay {
 }
 
 /// The recording of `sc` on `board` for a host, if one was taken (BLE
-/// recordings: our driver's only, over the in-memory link).
+/// recordings: our driver's only, over the in-memory link or BlueZ).
 fn recording(ctx: &Planning, board: &BoardBinding, sc: &Scenario, suffix: &str) -> Option<PathBuf> {
     if sc.profile.ble.is_some() && !suffix.is_empty() {
         return None;
@@ -245,25 +243,12 @@ pub(super) const PLAN_BLUEZ: Planner = |ctx, board, sc| {
     sc.profile.ble.as_ref()?;
     let bluez = ctx.opts.bluez.as_ref()?;
     let recording = recording(ctx, board, sc, "")?;
-    Some(match bluez {
-        Ok((emulator, board)) => TargetPlan::ready(Replay {
-            recording,
-            host: ReplayHost::RustBluez {
-                emulator: emulator.clone(),
-                board: board.clone(),
-            },
-        }),
-        Err(why) => TargetPlan::new(
-            Replay {
-                recording,
-                host: ReplayHost::RustBluez {
-                    emulator: String::new(),
-                    board: String::new(),
-                },
-            },
-            Some(why.clone()),
-        ),
-    })
+    let ((emulator, board), ignored) = match bluez {
+        Ok(adapters) => (adapters.clone(), None),
+        Err(why) => (Default::default(), Some(why.clone())),
+    };
+    let host = ReplayHost::RustBluez { emulator, board };
+    Some(TargetPlan::new(Replay { recording, host }, ignored))
 };
 
 /// `brainflow_replay`: scenarios with a recording taken with BrainFlow's
