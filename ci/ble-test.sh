@@ -37,15 +37,15 @@ cd "$REPO"
 
 ci/ble-vm.sh --install-only
 
-BIN="$(ci/cargo-exe.sh matrix cargo test -p boardloop-harness --test matrix --no-run)"
+BIN="$(ci/cargo-exe.sh matrix cargo test --workspace --test matrix --no-run)"
 if [[ -z "$BIN" || ! -x "$BIN" ]]; then
     echo "ble-test: could not find the matrix test binary" >&2
     exit 2
 fi
 echo "ble-test: $BIN"
-WRITES_BIN="$(ci/cargo-exe.sh bluez_writes cargo test -p boardloop-bluez --test bluez_writes --no-run)"
-QUIET_BIN="$(ci/cargo-exe.sh bluez_quiet cargo test -p boardloop-bluez --test bluez_quiet --no-run)"
-RECORD_BIN="$(ci/cargo-exe.sh ble_record_replay cargo test -p boardloop-harness --test ble_record_replay --no-run)"
+WRITES_BIN="$(ci/cargo-exe.sh bluez_writes cargo test --workspace --test bluez_writes --no-run)"
+QUIET_BIN="$(ci/cargo-exe.sh bluez_quiet cargo test --workspace --test bluez_quiet --no-run)"
+RECORD_BIN="$(ci/cargo-exe.sh ble_record_replay cargo test --workspace --test ble_record_replay --no-run)"
 for b in "$WRITES_BIN" "$QUIET_BIN" "$RECORD_BIN"; do
     if [[ -z "$b" || ! -x "$b" ]]; then
         echo "ble-test: could not find the boardloop-bluez lab test binaries" >&2

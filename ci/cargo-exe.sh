@@ -2,7 +2,7 @@
 # Prints the path of the executable a cargo build command produces for one
 # target, from cargo's own JSON report (the hash in its name changes).
 # Usage: ci/cargo-exe.sh TARGET_NAME cargo ARGS... (without --message-format)
-# e.g.   ci/cargo-exe.sh matrix cargo test -p boardloop-harness --test matrix --no-run
+# e.g.   ci/cargo-exe.sh matrix cargo test --workspace --test matrix --no-run
 set -euo pipefail
 name="$1"
 shift

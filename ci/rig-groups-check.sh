@@ -19,7 +19,7 @@ boards:
   ironbci32: { serial_port: /dev/ttyUSB1 }
 YAML
 cargo run -q -p boardloop-harness -- rig-groups "$rig" -o "$groups"
-BOARDLOOP_RIG="$rig" cargo nextest show-config test-groups -p boardloop-harness \
+BOARDLOOP_RIG="$rig" cargo nextest show-config test-groups --workspace \
     --test matrix --tool-config-file "boardloop:$groups" >"$groups.shown"
 python3 - "$groups.shown" <<'PY'
 import re, sys

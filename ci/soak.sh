@@ -19,8 +19,8 @@ if ! [[ $packets =~ ^[0-9]+$ ]]; then
     echo "usage: bash ci/soak.sh [PACKETS]" >&2
     exit 2
 fi
-cargo test -q -p boardloop-ffi --test soak --no-run
+cargo test -q --workspace --test soak --no-run
 start=$(date +%s)
-BOARDLOOP_SOAK_PACKETS=$packets cargo test -q -p boardloop-ffi --test soak -- \
+BOARDLOOP_SOAK_PACKETS=$packets cargo test -q --workspace --test soak -- \
     --ignored --nocapture --test-threads 1
 echo "soak: $packets packets, $(($(date +%s) - start)) s wall in all (cycles included)"
