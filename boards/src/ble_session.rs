@@ -439,6 +439,11 @@ fn reader_loop<D: Decoder>(
                         &mut rows,
                     );
                     store(&mut st, &mut rows, presets, now);
+                } else {
+                    st.decoder.idle(Input::Notification {
+                        uuid: n.uuid,
+                        value: &n.value,
+                    });
                 }
             }
             Err(e) => {

@@ -24,6 +24,7 @@ pub mod ble;
 pub mod ble_board;
 mod ble_session;
 pub mod board;
+pub mod brainalive_board;
 pub mod codec;
 pub mod cyton_board;
 pub mod data;

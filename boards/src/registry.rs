@@ -229,6 +229,7 @@ pub static BOARDS: &[&BoardDecl] = &[
     &crate::cyton_board::CYTON,
     &crate::cyton_board::CYTON_DAISY,
     &crate::ganglion_board::GANGLION_NATIVE,
+    &crate::brainalive_board::BRAINALIVE,
     &crate::muse_board::MUSE_2,
     &crate::muse_board::MUSE_S,
     &crate::muse_board::MUSE_2016,
@@ -377,7 +378,10 @@ mod tests {
                 // Re-serialising gives the same text: the JSON is complete,
                 // in BrainFlow's key order, with nothing our struct drops.
                 assert_eq!(descr.to_json(), l.json, "{} {:?}", d.name, l.preset);
-                assert_eq!(descr.marker_channel, descr.num_rows - 1);
+                // The marker is the last row except on BrainAlive, whose
+                // layout ends with the timestamp (BrainFlow's, verbatim).
+                assert!(descr.marker_channel < descr.num_rows);
+                assert_ne!(descr.marker_channel, descr.timestamp_channel);
                 assert!(descr.timestamp_channel < descr.num_rows);
                 assert!(descr.package_num_channel < descr.num_rows);
             }

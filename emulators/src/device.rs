@@ -395,7 +395,8 @@ fn stream_sample_rate(stream: &Stream, state: &State) -> f64 {
 /// The variables of packet `p` of a stream.
 pub fn packet_vars(stream: &Stream, state: &State, p: u64, rate: f64) -> PacketVars {
     let pps = stream.packets.len() as u64;
-    let counter = (stream.counter.start + p) % stream.counter.modulo;
+    let per = stream.counter.samples.unwrap_or(1);
+    let counter = (stream.counter.start + p * per) % stream.counter.modulo;
     let sample = p / pps;
     let first = match &stream.first_sample {
         None => sample,
@@ -673,6 +674,9 @@ pub struct CounterModel {
     pub modulo: u64,
     /// Packets per sample.
     pub packets_per_sample: u64,
+    /// Samples per packet when the counter counts samples (see
+    /// [`crate::profile::CounterDecl::samples`]), else `None`.
+    pub samples: Option<u64>,
 }
 
 impl CounterModel {
@@ -687,6 +691,7 @@ impl CounterModel {
             start: s.counter.start,
             modulo: s.counter.modulo,
             packets_per_sample: s.packets.len() as u64,
+            samples: s.counter.samples,
         }
     }
 
@@ -702,6 +707,28 @@ impl CounterModel {
     pub fn step(&self, prev: u64, cur: u64) -> u64 {
         (cur + self.modulo - prev) % self.modulo
     }
+
+    /// Where a row with counter `cur` sits: its packet index and which of
+    /// the packet's samples it is, given the last row's (packet, counter,
+    /// sample) or `None` for a stream's first row. Rows that share a counter
+    /// are a packet's samples in turn (Ganglion: 2, Muse: 12); a counter
+    /// that counts samples places each row by its own value.
+    pub fn place(&self, last: Option<(u64, u64, u64)>, cur: u64) -> (u64, u64) {
+        match (self.samples, last) {
+            (None, None) => (self.step(self.start % self.modulo, cur), 0),
+            (None, Some((p, prev, j))) => match self.step(prev, cur) {
+                0 => (p, j + 1),
+                step => (p + step, 0),
+            },
+            (Some(k), last) => {
+                let s = match last {
+                    None => self.step(self.start % self.modulo, cur),
+                    Some((p, prev, j)) => p * k + j + self.step(prev, cur),
+                };
+                (s / k, s % k)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -714,6 +741,7 @@ mod counter_tests {
             start: 0,
             modulo: 256,
             packets_per_sample: 1,
+            samples: None,
         };
         assert_eq!(c.wrap(255.0), 255);
         assert_eq!(c.wrap(256.0), 0);
@@ -721,5 +749,25 @@ mod counter_tests {
         assert_eq!(c.step(10, 10), 0);
         assert_eq!(c.step(255, 0), 1);
         assert_eq!(c.step(250, 4), 10);
+        // Rows sharing a counter are one packet's samples.
+        assert_eq!(c.place(Some((3, 10, 0)), 10), (3, 1));
+        assert_eq!(c.place(Some((3, 10, 1)), 12), (5, 0));
+    }
+
+    #[test]
+    fn a_counter_of_samples_places_each_row_by_its_value() {
+        // BrainAlive: 5 samples per notification, one package number each.
+        let c = CounterModel {
+            start: 0,
+            modulo: 256,
+            packets_per_sample: 1,
+            samples: Some(5),
+        };
+        assert_eq!(c.place(None, 0), (0, 0));
+        assert_eq!(c.place(Some((0, 0, 0)), 1), (0, 1));
+        assert_eq!(c.place(Some((0, 4, 4)), 5), (1, 0));
+        // A lost notification (samples 5-9), then the wrap 255 -> 0.
+        assert_eq!(c.place(Some((0, 4, 4)), 10), (2, 0));
+        assert_eq!(c.place(Some((51, 255, 0)), 0), (51, 1));
     }
 }

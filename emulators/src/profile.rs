@@ -356,6 +356,11 @@ pub struct CounterDecl {
     /// The counter wraps to 0 here.
     #[serde(default = "default_modulo")]
     pub modulo: u64,
+    /// The counter counts samples, not packets: each of a packet's this
+    /// many samples carries its own value (BrainAlive's package number, one
+    /// per 44-byte record), and `counter` in a field is its first sample's.
+    #[serde(default)]
+    pub samples: Option<u64>,
 }
 
 impl Default for CounterDecl {
@@ -363,6 +368,7 @@ impl Default for CounterDecl {
         CounterDecl {
             start: 0,
             modulo: 256,
+            samples: None,
         }
     }
 }

@@ -267,18 +267,7 @@ pub fn check_signals(
         for row in seg.first_row..seg.end_row.min(data.num_samples) {
             let c = data.row(pkg_row)[row];
             let cv = counter.wrap(c);
-            let (packet, j) = match last {
-                None => (counter.step(counter.start % counter.modulo, cv), 0),
-                Some((p, prev, j)) => {
-                    let step = counter.step(prev, cv);
-                    // Several rows per packet (Ganglion: 2, Muse: 12) share its counter.
-                    if step == 0 {
-                        (p, j + 1)
-                    } else {
-                        (p + step, 0)
-                    }
-                }
-            };
+            let (packet, j) = counter.place(last, cv);
             last = Some((packet, cv, j));
             let Some(span) = seg.states.iter().rev().find(|s| s.applies(row, packet)) else {
                 continue;

@@ -241,6 +241,7 @@ mod tests {
             start: 0,
             modulo: 256,
             packets_per_sample: 1,
+            samples: None,
         }
     }
 

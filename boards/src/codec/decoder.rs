@@ -58,6 +58,10 @@ pub trait Decoder: Send + 'static {
     /// Input a decoder does not take (a notification of another
     /// characteristic, bytes to a BLE decoder) is ignored.
     fn decode(&mut self, input: Input<'_>, out: &mut PresetRows);
+    /// Takes input that arrives outside a stream (before start, after
+    /// stop), which makes no rows: a device's reply notified on its data
+    /// characteristic (BrainAlive's configuration). Ignored by default.
+    fn idle(&mut self, _input: Input<'_>) {}
     /// Emits rows still waiting for a join (at stop).
     fn flush(&mut self, _out: &mut PresetRows) {}
     /// Forgets partial packets, stream state and counters (at start).
