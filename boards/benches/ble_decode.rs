@@ -2,11 +2,15 @@
 //! notifications each (the decoders are fed one notification at a time, as
 //! the drivers do), in bytes of notification values per second: every
 //! notification is 20 bytes, so notifications/s = bytes/s ÷ 20 (criterion
-//! prints MiB/s: 300 MB/s = 286 MiB/s). Rows go into reused buffers, as the
+//! prints MiB/s: 300 MB/s = 286 MiB/s); BrainAlive's are 220 bytes (five
+//! rows each) and AAVAA v3's 48 (a header byte and one 47-byte frame), each
+//! in a group of its own. Rows go into reused buffers, as the
 //! BLE session's do.
 
 use std::time::Duration;
 
+use boardloop_boards::codec::aavaa::{self, AavaaDecoder};
+use boardloop_boards::codec::brainalive::{self, BrainAliveDecoder};
 use boardloop_boards::codec::muse::{MuseChar, MuseRows};
 use boardloop_boards::{GanglionDecoder, GanglionFirmware, MuseDecoder, MuseModel, Rows};
 use criterion::measurement::Measurement;
@@ -47,12 +51,22 @@ fn muse_packets() -> Vec<(MuseChar, [u8; LEN])> {
         .collect()
 }
 
-fn bench<M: Measurement>(c: &mut Criterion<M>) {
-    let mut g = c.benchmark_group("ble_decode");
+/// A group of this bench's settings, its throughput `bytes` per iteration.
+fn group<'a, M: Measurement>(
+    c: &'a mut Criterion<M>,
+    name: &str,
+    bytes: usize,
+) -> criterion::BenchmarkGroup<'a, M> {
+    let mut g = c.benchmark_group(name);
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
-        .throughput(Throughput::Bytes((N * LEN) as u64));
+        .throughput(Throughput::Bytes(bytes as u64));
+    g
+}
+
+fn bench<M: Measurement>(c: &mut Criterion<M>) {
+    let mut g = group(c, "ble_decode", N * LEN);
     for (name, fw, first) in [
         ("ganglion_fw3_10k", GanglionFirmware::V3, 0u8),
         ("ganglion_fw2_10k", GanglionFirmware::V2, 1u8),
@@ -80,6 +94,60 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
                 d.decode(*ch, p, &mut out);
             }
             out.default.len()
+        })
+    });
+    g.finish();
+
+    // BrainAlive: the configuration reply, then 220-byte notifications.
+    let config = [0x0A, 0x05, 0x07, 12, 1, 0x11, 0x94, 0x0D];
+    let packets: Vec<Vec<u8>> = (0..N)
+        .map(|k| {
+            let mut p: Vec<u8> = (0..brainalive::PACKET_LEN)
+                .map(|i| (k * 29 + i * 11) as u8)
+                .collect();
+            for r in 0..brainalive::RECORDS {
+                p[r * brainalive::RECORD_LEN + 41] = (k * 5 + r) as u8;
+            }
+            p
+        })
+        .collect();
+    let mut g = group(c, "ble_decode_brainalive", N * brainalive::PACKET_LEN);
+    g.bench_function("brainalive_10k", |b| {
+        let mut rows = Rows::with_capacity(brainalive::NUM_ROWS, brainalive::RECORDS * N);
+        b.iter(|| {
+            let mut d = BrainAliveDecoder::new();
+            d.decode(&config, &mut rows);
+            rows.clear();
+            for p in &packets {
+                d.decode(p, &mut rows);
+            }
+            assert_eq!(d.stats().lost_packets, 0);
+            rows.len()
+        })
+    });
+    g.finish();
+
+    // AAVAA v3: one frame behind the Proteus header byte per notification.
+    let packets: Vec<Vec<u8>> = (0..N)
+        .map(|k| {
+            let mut p = vec![0x01, 0xA0, k as u8];
+            p.extend((0..8).flat_map(|ch| ((k * 8 + ch) as f32 * 0.5).to_le_bytes()));
+            p.extend((0..12).map(|i| (k * 7 + i) as u8));
+            p.push(0xC0);
+            p
+        })
+        .collect();
+    let mut g = group(c, "ble_decode_aavaa", N * (aavaa::FRAME_LEN + 1));
+    g.bench_function("aavaa_v3_10k", |b| {
+        let mut rows = Rows::with_capacity(aavaa::NUM_ROWS, N);
+        b.iter(|| {
+            let mut d = AavaaDecoder::new();
+            rows.clear();
+            for p in &packets {
+                d.decode(p, &mut rows);
+            }
+            assert_eq!(d.stats().lost_packets, 0);
+            rows.len()
         })
     });
     g.finish();

@@ -25,6 +25,31 @@ pub enum BleConfig {
     Reply(String),
     /// Performed on the device; then [`BleProtocol::config_done`] applies it.
     Send(BleStep),
+    /// Answered from what the decoder has kept ([`BleProtocol::decoder_reply`]:
+    /// AAVAA's status text, notified between streams).
+    FromDecoder,
+}
+
+/// Refuses a device that lacks one of the `needed` characteristics (each
+/// with what it is for), naming the board: `prepare_session` then fails with
+/// `BOARD_NOT_READY_ERROR`.
+pub fn require_characteristics(
+    characteristics: &[Uuid],
+    needed: &[(Uuid, &str)],
+    board: &str,
+) -> Result<()> {
+    match needed.iter().find(|(u, _)| !characteristics.contains(u)) {
+        Some((uuid, what)) => Err(BoardError::new(
+            ExitCode::BoardNotReady,
+            format!("device has no {board} {what} characteristic {uuid}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A step that writes `value` to `uuid` without response (a command).
+pub fn write_command(uuid: Uuid, value: &[u8]) -> BleStep {
+    Box::new(crate::steps::BleSequence::new().write(uuid, value, false))
 }
 
 /// What one BLE board does its own way; everything else is [`BleBoard`]'s.
@@ -55,6 +80,10 @@ pub trait BleProtocol: Send + 'static {
     fn config(&self, config: &str, streaming: bool) -> Result<BleConfig>;
     /// Applies a config the device accepted.
     fn config_done(&mut self, _decoder: &mut Self::Decoder, _config: &str) {}
+    /// The reply to a config answered [`BleConfig::FromDecoder`].
+    fn decoder_reply(&mut self, _decoder: &mut Self::Decoder, _config: &str) -> String {
+        String::new()
+    }
     /// Forgets what the last session learnt (the session was released, or
     /// its setup failed).
     fn released(&mut self) {}
@@ -199,6 +228,12 @@ impl<P: BleProtocol> Board for BleBoard<P> {
         }
         let step = match self.protocol.config(config, self.session.is_streaming())? {
             BleConfig::Reply(reply) => return Ok(reply),
+            BleConfig::FromDecoder => {
+                let protocol = &mut self.protocol;
+                return Ok(self
+                    .session
+                    .with_decoder(|d| protocol.decoder_reply(d, config)));
+            }
             BleConfig::Send(step) => step,
         };
         if let Some(e) = self.session.link_lost() {

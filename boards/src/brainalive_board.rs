@@ -13,7 +13,7 @@
 //! carries 18 bytes read past the 6 it means. We write the command's bytes.
 
 use crate::ble::{BleConnector, Uuid};
-use crate::ble_board::{BleBoard, BleConfig, BleProtocol};
+use crate::ble_board::{require_characteristics, write_command, BleBoard, BleConfig, BleProtocol};
 use crate::codec::brainalive::{AnalogConfig, BrainAliveDecoder, NUM_ROWS};
 use crate::codec::{DecodeStats, Decoder, Input, PresetRows};
 use crate::error::{BoardError, ExitCode, Result};
@@ -32,6 +32,8 @@ pub static BRAINALIVE: BoardDecl = BoardDecl {
     }],
     other_rows: &[],
     brainflow_withheld_rows: [0; 3],
+    // 24 bytes written for each 6-byte command (64-bit Linux).
+    brainflow_command_overrun: 18,
     driver: Driver::Ble(|params, connector| {
         Box::new(BrainAliveBoard::with_connector(connector, params))
     }),
@@ -107,7 +109,7 @@ pub fn parse_hex(config: &str) -> Result<Vec<u8>> {
 pub struct BrainAliveProtocol;
 
 fn write(bytes: &[u8]) -> BleStep {
-    Box::new(BleSequence::new().write(WRITE_CHAR, bytes, false))
+    write_command(WRITE_CHAR, bytes)
 }
 
 impl BleProtocol for BrainAliveProtocol {
@@ -130,14 +132,11 @@ impl BleProtocol for BrainAliveProtocol {
     }
 
     fn setup(&self, characteristics: &[Uuid]) -> Result<BleStep> {
-        for (uuid, what) in [(WRITE_CHAR, "command"), (NOTIFY_CHAR, "data")] {
-            if !characteristics.contains(&uuid) {
-                return Err(BoardError::new(
-                    ExitCode::BoardNotReady,
-                    format!("device has no BrainAlive {what} characteristic {uuid}"),
-                ));
-            }
-        }
+        require_characteristics(
+            characteristics,
+            &[(WRITE_CHAR, "command"), (NOTIFY_CHAR, "data")],
+            "BrainAlive",
+        )?;
         Ok(Box::new(
             BleSequence::new()
                 .subscribe(NOTIFY_CHAR, format!("data ({NOTIFY_CHAR})"))

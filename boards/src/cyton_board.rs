@@ -35,6 +35,7 @@ pub static CYTON: BoardDecl = BoardDecl {
     }],
     other_rows: END_BYTE_ROW,
     brainflow_withheld_rows: [0; 3],
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: SerialPortLink::OPENBCI_BAUD,
         build: |params, opener| {
@@ -59,6 +60,7 @@ pub static CYTON_DAISY: BoardDecl = BoardDecl {
     }],
     other_rows: END_BYTE_ROW,
     brainflow_withheld_rows: [0; 3],
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: SerialPortLink::OPENBCI_BAUD,
         build: |params, opener| {

@@ -66,6 +66,9 @@ pub struct BoardDescr {
     /// Resistance rows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resistance_channels: Vec<usize>,
+    /// Rotation rows (AAVAA v3: three angles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rotation_channels: Vec<usize>,
     /// Samples per second.
     pub sampling_rate: u32,
     /// Temperature rows.

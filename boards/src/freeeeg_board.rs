@@ -39,6 +39,7 @@ pub static FREEEEG32: BoardDecl = BoardDecl {
     }],
     other_rows: &[],
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: BAUD,
         build: |params, opener| build(BoardId::FreeEeg32, params, opener),
@@ -56,6 +57,7 @@ pub static FREEEEG128: BoardDecl = BoardDecl {
     }],
     other_rows: &[],
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: BAUD,
         build: |params, opener| build(BoardId::FreeEeg128, params, opener),
@@ -73,6 +75,7 @@ pub static IRONBCI32: BoardDecl = BoardDecl {
     }],
     other_rows: &[],
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: BAUD,
         build: |params, opener| build(BoardId::IronBci32, params, opener),

@@ -28,6 +28,7 @@ pub static GANGLION_NATIVE: BoardDecl = BoardDecl {
     }],
     other_rows: &[],
     brainflow_withheld_rows: [0; 3],
+    brainflow_command_overrun: 0,
     driver: Driver::Ble(|params, connector| {
         Box::new(GanglionBoard::with_connector(connector, params))
     }),

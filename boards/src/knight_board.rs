@@ -33,6 +33,7 @@ pub static NEUROPAWN_KNIGHT: BoardDecl = BoardDecl {
     // open the IMU variant's list too.
     other_rows: IMU_OTHER_ROWS.split_at(2).0,
     brainflow_withheld_rows: [0; 3],
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: SerialPortLink::OPENBCI_BAUD,
         build: |params, opener| build(KnightFrame::Knight, params, opener),
@@ -101,6 +102,7 @@ pub static NEUROPAWN_KNIGHT_IMU: BoardDecl = BoardDecl {
     }],
     other_rows: IMU_OTHER_ROWS,
     brainflow_withheld_rows: [0; 3],
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: SerialPortLink::OPENBCI_BAUD,
         build: |params, opener| build(KnightFrame::Imu, params, opener),

@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod aavaa_board;
 pub mod ble;
 pub mod ble_board;
 mod ble_session;

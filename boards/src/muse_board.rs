@@ -49,6 +49,7 @@ pub static MUSE_2: BoardDecl = BoardDecl {
         checked_by_default: false,
     }],
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    brainflow_command_overrun: 0,
     driver: Driver::Ble(|params, connector| {
         Box::new(MuseBoard::with_connector(
             MuseModel::Muse2,
@@ -82,6 +83,7 @@ pub static MUSE_S: BoardDecl = BoardDecl {
         checked_by_default: false,
     }],
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    brainflow_command_overrun: 0,
     driver: Driver::Ble(|params, connector| {
         Box::new(MuseBoard::with_connector(
             MuseModel::MuseS,
@@ -108,6 +110,7 @@ pub static MUSE_2016: BoardDecl = BoardDecl {
     ],
     other_rows: &[],
     brainflow_withheld_rows: BRAINFLOW_WITHHELD,
+    brainflow_command_overrun: 0,
     driver: Driver::Ble(|params, connector| {
         Box::new(MuseBoard::with_connector(
             MuseModel::Muse2016,

@@ -48,6 +48,7 @@ pub static PLAYBACK_FILE: BoardDecl = BoardDecl {
     layouts: &name_only_layouts(r#"{"name":"PlayBack"}"#),
     other_rows: &[],
     brainflow_withheld_rows: [0; 3],
+    brainflow_command_overrun: 0,
     driver: Driver::Master(|p| Box::new(PlaybackBoard::new(p.clone()))),
     cpp_plugin: None,
 };

@@ -136,6 +136,11 @@ pub struct BoardDecl {
     /// driver keeps back per stream by design; the harness lowers row
     /// expectations on BrainFlow targets by exactly this much.
     pub brainflow_withheld_rows: [usize; 3],
+    /// Bytes BrainFlow's own driver writes past each command it sends, a bug
+    /// of its driver that reaches the device (BrainAlive: 18, see
+    /// `brainalive_board`); the harness accepts exactly this many bytes the
+    /// device refuses after each command on BrainFlow targets, and says so.
+    pub brainflow_command_overrun: usize,
     /// How to build the driver.
     pub driver: Driver,
     /// File name of the board's C++ implementation built as a plugin by
@@ -230,6 +235,7 @@ pub static BOARDS: &[&BoardDecl] = &[
     &crate::cyton_board::CYTON_DAISY,
     &crate::ganglion_board::GANGLION_NATIVE,
     &crate::brainalive_board::BRAINALIVE,
+    &crate::aavaa_board::AAVAA_V3,
     &crate::muse_board::MUSE_2,
     &crate::muse_board::MUSE_S,
     &crate::muse_board::MUSE_2016,

@@ -84,6 +84,7 @@ pub static SHIMMER3: BoardDecl = BoardDecl {
         checked_by_default: true,
     }],
     brainflow_withheld_rows: [0, 0, 0],
+    brainflow_command_overrun: 0,
     driver: Driver::Serial(SerialDriver {
         baud: BAUD,
         build: |params, opener| build(params, opener),

@@ -43,6 +43,7 @@ pub static SYNTHETIC: BoardDecl = BoardDecl {
     ],
     other_rows: &[],
     brainflow_withheld_rows: [0; 3],
+    brainflow_command_overrun: 0,
     driver: Driver::Host(|_| Box::new(SyntheticBoard::new())),
     cpp_plugin: None,
 };

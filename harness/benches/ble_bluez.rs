@@ -1,7 +1,9 @@
 //! BLE through a real BlueZ: connect time and the highest notification rate
 //! delivered with zero loss, measured with the same parts the `bluez` target
-//! uses (`BluerPeripheral` serving the Ganglion profile's GATT table on one
-//! adapter, `BtleplugConnector` on the other).
+//! uses (`BluerPeripheral` serving a profile's GATT table on one adapter,
+//! `BtleplugConnector` on the other): 20-byte notifications on the Ganglion's
+//! table, then BrainAlive's 220-byte ones and AAVAA v3's 48-byte ones on
+//! theirs.
 //!
 //! Needs two adapters next to a running bluetoothd, i.e. the lab VM:
 //! `bash ci/ble-bench.sh` (builds this, boots the VM, runs it there). Without
@@ -17,9 +19,14 @@ use boardloop_emulators::Peripheral;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Ganglion's notify characteristic (any 20-byte notify characteristic would
-/// do; this one is what the Ganglion driver reads).
-const DATA: &str = "2d30c082-f39f-4ce6-923f-3484ea480596";
+/// The notify characteristics swept, with their profile and notification
+/// size: the Ganglion's (what its driver reads; any 20-byte one would do),
+/// and BrainAlive's, whose notifications are 220 bytes.
+const SWEEPS: &[(&str, &str, usize)] = &[
+    ("ganglion", "2d30c082-f39f-4ce6-923f-3484ea480596", 20),
+    ("brainalive", "0000fe42-8e22-4541-9d4c-21edae82ed19", 220),
+    ("aavaa_v3", "6e400003-c352-11e5-953d-0002a5d5c51b", 48),
+];
 /// Rates tried, in notifications per second, until one loses a notification.
 const RATES: &[u32] = &[50, 100, 150, 200, 250, 300, 400, 500, 700, 1000];
 
@@ -58,7 +65,7 @@ fn connect(
         .ble
         .as_ref()
         .ok_or("the profile has no BLE section")?;
-    let p = BluerPeripheral::new(emu, "Ganglion-bench", decl)?;
+    let p = BluerPeripheral::new(emu, &format!("{}-bench", profile.decl.name), decl)?;
     p.advertise()?;
     let mut c = BtleplugConnector::new(board)?;
     let t = Instant::now();
@@ -78,6 +85,7 @@ fn connect(
 fn step(
     p: &BluerPeripheral,
     link_rx: &mut dyn boardloop_boards::ble::NotificationStream,
+    (data, len): (&str, usize),
     id: u8,
     rate: u32,
     secs: u64,
@@ -106,10 +114,10 @@ fn step(
         if let Some(w) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(w);
         }
-        let mut payload = [0u8; 20];
+        let mut payload = vec![0u8; len];
         payload[0] = id;
         payload[1..5].copy_from_slice(&(k as u32).to_be_bytes());
-        if p.notify(DATA, &payload) {
+        if p.notify(data, &payload) {
             sent += 1;
         }
         // Drain without blocking, so the receiving queue never backs up here.
@@ -158,15 +166,37 @@ fn main() -> Fallible<()> {
     println!("scan to found: {}", summary(&mut finds));
     println!("connect + discover: {}", summary(&mut connects));
 
-    println!("notification rate, {secs} s per step, 20-byte notifications, one characteristic:");
-    let (p, mut link, _, _) = connect(&emu, &board, &profile)?;
+    for &(name, data, len) in SWEEPS {
+        let profile = Profile::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../scenarios/devices/{name}.yaml")),
+        )?;
+        sweep(&emu, &board, &profile, (data, len), secs)?;
+    }
+    Ok(())
+}
+
+/// Steps the rate up on `data` (notifications of `len` bytes) of the
+/// profile's table until one step loses a notification.
+fn sweep(
+    emu: &str,
+    board: &str,
+    profile: &Profile,
+    (data, len): (&str, usize),
+    secs: u64,
+) -> Fallible<()> {
+    println!(
+        "notification rate, {secs} s per step, {len}-byte notifications, one characteristic ({}):",
+        profile.decl.name
+    );
+    let (p, mut link, _, _) = connect(emu, board, profile)?;
     p.uncap();
-    let uuid = Uuid::parse(DATA).ok_or("bad uuid")?;
+    let uuid = Uuid::parse(data).ok_or("bad uuid")?;
     link.subscribe(uuid)?;
     let mut rx = link.notifications()?;
     // Let the subscription reach the peripheral.
     let t = Instant::now();
-    while !p.notify(DATA, &[0xFF; 20]) {
+    while !p.notify(data, &vec![0xFF; len]) {
         if t.elapsed() > Duration::from_secs(5) {
             return Err("the subscription never reached the peripheral".into());
         }
@@ -174,7 +204,8 @@ fn main() -> Fallible<()> {
     }
     let mut best = None;
     for (i, &rate) in RATES.iter().enumerate() {
-        let (sent, in_order, delivered, span) = step(&p, rx.as_mut(), i as u8, rate, secs);
+        let (sent, in_order, delivered, span) =
+            step(&p, rx.as_mut(), (data, len), i as u8, rate, secs);
         let asked = rate as u64 * secs;
         let got_rate = if span > 0.0 {
             (delivered.saturating_sub(1)) as f64 / span
@@ -200,6 +231,6 @@ fn main() -> Fallible<()> {
     let _ = link.disconnect();
     drop(rx);
     drop(link);
-    cut_links(&emu)?;
+    cut_links(emu)?;
     Ok(())
 }

@@ -125,6 +125,7 @@ fn binding(decl: &'static BoardDecl) -> Option<BoardBinding> {
     for (kind, rows) in [
         ("gyro", &descr.gyro_channels),
         ("mag", &descr.magnetometer_channels),
+        ("rotation", &descr.rotation_channels),
     ] {
         for (axis, row) in ["x", "y", "z"].iter().zip(rows) {
             sensors.push((format!("{kind}_{axis}"), *row));

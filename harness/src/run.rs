@@ -751,8 +751,20 @@ fn verify(
     check_markers(trial, played, data, out);
     if let Some(emu) = emulator {
         if let (Some(want), true) = (&x.commands, on(CheckName::Commands)) {
-            let got: Vec<String> = emu
-                .commands()
+            let records = emu.commands();
+            let overrun = trial.target.command_overrun(&trial.board);
+            let (kept, overruns) = without_overrun(&records, overrun);
+            if !overruns.is_empty() {
+                out.log.push(format!(
+                    "differs on `{}`: the driver wrote {overrun} bytes past each of {} \
+                     commands, which the device refused (a known bug of that driver: README, \
+                     Conventions): {}",
+                    trial.target.name(),
+                    overruns.len(),
+                    overruns.join(" | ")
+                ));
+            }
+            let got: Vec<String> = kept
                 .iter()
                 .map(|c| c.rule.clone().unwrap_or_else(|| format!("?{}", c.text)))
                 .collect();
@@ -955,5 +967,82 @@ fn check_markers(trial: &Trial, played: &Played, data: &Data, out: &mut Outcome)
             "markers on rows nobody marked: {:?}",
             &stray[..stray.len().min(10)]
         ));
+    }
+}
+
+/// The command records without the refused bytes a driver wrote right after
+/// each accepted command, where exactly `overrun` of them follow it (a
+/// driver bug the board declares); the bytes of each such tail, as hex. A
+/// tail of another length stays, so the commands check shows it.
+fn without_overrun(
+    records: &[boardloop_emulators::device::CommandRecord],
+    overrun: usize,
+) -> (
+    Vec<&boardloop_emulators::device::CommandRecord>,
+    Vec<String>,
+) {
+    let mut kept = Vec::with_capacity(records.len());
+    let mut tails = Vec::new();
+    let mut i = 0;
+    while i < records.len() {
+        kept.push(&records[i]);
+        let accepted = records[i].rule.is_some() && records[i].rejected.is_none();
+        i += 1;
+        if overrun == 0 || !accepted {
+            continue;
+        }
+        let tail: Vec<_> = records[i..]
+            .iter()
+            .take_while(|r| r.rule.is_none())
+            .collect();
+        let bytes: Vec<u8> = tail
+            .iter()
+            .flat_map(|r| r.text.chars().map(|c| c as u32 as u8))
+            .collect();
+        if bytes.len() == overrun {
+            tails.push(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            i += tail.len();
+        }
+    }
+    (kept, tails)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_overrun;
+    use boardloop_emulators::device::CommandRecord;
+
+    fn rec(rule: Option<&str>, text: &str) -> CommandRecord {
+        CommandRecord {
+            rule: rule.map(String::from),
+            text: text.into(),
+            rejected: rule.is_none().then(|| "no command".into()),
+            packet: None,
+            state: None,
+            started_stream: false,
+        }
+    }
+
+    #[test]
+    fn only_tails_of_exactly_the_overrun_are_taken_out() {
+        let r = [
+            rec(Some("get_config"), "x"),
+            rec(None, "\0"),
+            rec(None, "r"),
+            rec(Some("start"), "y"),
+            rec(None, "\0"),
+            rec(Some("stop"), "z"),
+            rec(None, "a"),
+            rec(None, "b"),
+        ];
+        let (kept, tails) = without_overrun(&r, 2);
+        let names: Vec<_> = kept
+            .iter()
+            .map(|c| c.rule.clone().unwrap_or(format!("?{}", c.text)))
+            .collect();
+        // start's one-byte tail is not the declared two: it stays, and shows.
+        assert_eq!(names, ["get_config", "start", "?\0", "stop"]);
+        assert_eq!(tails, ["0072", "6162"]);
+        assert_eq!(without_overrun(&r, 0).0.len(), r.len());
     }
 }

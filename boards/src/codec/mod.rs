@@ -1,6 +1,7 @@
 //! Sans-IO decoders: they turn received bytes into rows and never touch a
 //! port, sleep or spawn, so they can be tested and fuzzed directly.
 
+pub mod aavaa;
 pub mod brainalive;
 pub mod cyton;
 pub mod decoder;

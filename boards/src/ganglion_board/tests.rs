@@ -247,6 +247,7 @@ mod steps {
         match p.config(config, streaming).unwrap() {
             BleConfig::Send(s) => s,
             BleConfig::Reply(r) => panic!("answered locally: {r}"),
+            BleConfig::FromDecoder => panic!("answered from the decoder"),
         }
     }
 
@@ -308,7 +309,7 @@ mod steps {
         let p = GanglionProtocol::default();
         match p.config("get_firmware_version", false).unwrap() {
             BleConfig::Reply(r) => assert_eq!(r, "2"),
-            BleConfig::Send(_) => panic!("sent"),
+            BleConfig::Send(_) | BleConfig::FromDecoder => panic!("not answered locally"),
         }
         assert_eq!(
             p.config("", false).err().unwrap().code,

@@ -108,6 +108,14 @@ impl TargetKind for Brainflow {
         }
     }
 
+    /// BrainFlow's own driver's bug, where a board declares one.
+    fn command_overrun(&self, board: &BoardBinding) -> usize {
+        match self.library {
+            Library::Own => board.decl.brainflow_command_overrun,
+            Library::Ours => 0,
+        }
+    }
+
     /// The binding passes no statistics through.
     fn reports_stats(&self) -> bool {
         false

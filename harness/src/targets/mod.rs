@@ -65,6 +65,12 @@ pub trait TargetKind: Debug + Send + Sync {
         0
     }
 
+    /// Bytes this target's driver writes past each command, which the device
+    /// refuses (see `BoardDecl::brainflow_command_overrun`).
+    fn command_overrun(&self, _board: &BoardBinding) -> usize {
+        0
+    }
+
     /// Whether the driver reports decoder statistics; when it does not
     /// (BrainFlow's binding), their expectations are not checked, while its
     /// data still is.
