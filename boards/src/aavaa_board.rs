@@ -17,7 +17,7 @@
 
 use crate::ble::{BleConnector, Uuid};
 use crate::ble_board::{require_characteristics, write_command, BleBoard, BleConfig, BleProtocol};
-use crate::codec::aavaa::{AavaaDecoder, NUM_ROWS};
+use crate::codec::aavaa::AavaaDecoder;
 use crate::codec::{DecodeStats, Decoder, Input, PresetRows};
 use crate::error::{BoardError, ExitCode, Result};
 use crate::ids::{BoardId, Preset};
@@ -64,9 +64,6 @@ impl Decoder for AavaaDecoder {
     fn decode(&mut self, input: Input<'_>, out: &mut PresetRows) {
         if let Input::Notification { uuid, value } = input {
             if uuid == NOTIFY_CHAR {
-                if out[0].width() != NUM_ROWS {
-                    out[0].set_width(NUM_ROWS);
-                }
                 AavaaDecoder::decode(self, value, &mut out[Preset::Default as usize]);
             }
         }

@@ -975,12 +975,9 @@ fn check_markers(trial: &Trial, played: &Played, data: &Data, out: &mut Outcome)
 /// driver bug the board declares); the bytes of each such tail, as hex. A
 /// tail of another length stays, so the commands check shows it.
 fn without_overrun(
-    records: &[boardloop_emulators::device::CommandRecord],
+    records: &[CommandRecord],
     overrun: usize,
-) -> (
-    Vec<&boardloop_emulators::device::CommandRecord>,
-    Vec<String>,
-) {
+) -> (Vec<&CommandRecord>, Vec<String>) {
     let mut kept = Vec::with_capacity(records.len());
     let mut tails = Vec::new();
     let mut i = 0;
@@ -1009,8 +1006,7 @@ fn without_overrun(
 
 #[cfg(test)]
 mod tests {
-    use super::without_overrun;
-    use boardloop_emulators::device::CommandRecord;
+    use super::{without_overrun, CommandRecord};
 
     fn rec(rule: Option<&str>, text: &str) -> CommandRecord {
         CommandRecord {

@@ -140,11 +140,13 @@ impl BrainAliveDecoder {
         c.is_some()
     }
 
-    /// Decodes one notification, appending a row per record to `out`.
+    /// Decodes one notification, appending a row per record to `out` (which
+    /// takes the width [`NUM_ROWS`], see [`Rows::set_width`]).
     pub fn decode(&mut self, value: &[u8], out: &mut Rows) {
         if self.config_reply(value) {
             return;
         }
+        out.set_width(NUM_ROWS);
         if value.len() != PACKET_LEN {
             self.stats.garbage_bytes += value.len() as u64;
             return;
