@@ -61,6 +61,12 @@ struct Shared {
     values: Mutex<HashMap<String, Vec<u8>>>,
     /// The live notification session of each subscribed characteristic.
     notifiers: Mutex<HashMap<String, CharacteristicNotifier>>,
+    /// The current link's ATT MTU as bluetoothd last reported it with a
+    /// read or write (0: none yet). The notification path (bluer's `Fun`
+    /// method, a D-Bus value change) carries no MTU, and bluetoothd cuts a
+    /// longer value to MTU - 3 without a word; every board writes a command
+    /// before it streams, so the MTU is known before the first notification.
+    link_mtu: std::sync::atomic::AtomicU16,
 }
 
 /// A GATT peripheral on one BlueZ adapter, built from a profile's [`BleDecl`].
@@ -394,7 +400,8 @@ fn application(
                 let (sh, k) = (shared.clone(), key.clone());
                 ch.read = Some(CharacteristicRead {
                     read: true,
-                    fun: Box::new(move |_req| {
+                    fun: Box::new(move |req| {
+                        sh.link_mtu.store(req.mtu, Ordering::Relaxed);
                         let v = lock(&sh.values).get(&k).cloned().unwrap_or_default();
                         async move { Ok(v) }.boxed()
                     }),
@@ -402,11 +409,12 @@ fn application(
                 });
             }
             if has(CharProperty::Write) || has(CharProperty::WriteWithoutResponse) {
-                let (tx, k) = (writes.clone(), key.clone());
+                let (tx, k, sh) = (writes.clone(), key.clone(), shared.clone());
                 ch.write = Some(CharacteristicWrite {
                     write: has(CharProperty::Write),
                     write_without_response: has(CharProperty::WriteWithoutResponse),
-                    method: CharacteristicWriteMethod::Fun(Box::new(move |value, _req| {
+                    method: CharacteristicWriteMethod::Fun(Box::new(move |value, req| {
+                        sh.link_mtu.store(req.mtu, Ordering::Relaxed);
                         // Sent here, in the call, not in the returned future:
                         // see WRITE ORDER below.
                         // The receiver only goes away with the peripheral.
@@ -524,8 +532,17 @@ impl Peripheral for BluerPeripheral {
         lock(&self.writes).recv_timeout(timeout).ok()
     }
 
+    fn max_notify_len(&self) -> Option<usize> {
+        match self.shared.link_mtu.load(Ordering::Relaxed) {
+            0 => None,
+            mtu => Some(usize::from(mtu).saturating_sub(3)),
+        }
+    }
+
     fn drop_link(&self) {
         lock(&self.shared.notifiers).clear();
+        // The next link negotiates its own.
+        self.shared.link_mtu.store(0, Ordering::Relaxed);
         // `notify` returns once the value is queued for bluetoothd, not once
         // it is on the air; the emulator's contract (like the memory
         // peripheral's) is that packets notified before the fault reach the

@@ -36,6 +36,12 @@ pub trait Peripheral: Send + Sync {
     fn writes_received(&self) -> Option<u64> {
         None
     }
+    /// The longest notification value the current link carries (its ATT
+    /// MTU - 3), where the transport knows it; `None` otherwise. The
+    /// emulator sends nothing longer (see [`BleEmulator::too_long`]).
+    fn max_notify_len(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Options that are not part of a scenario.
@@ -56,6 +62,9 @@ struct Inner {
     last_write: Option<Instant>,
     /// Writes handled (every write, command or not).
     writes_handled: u64,
+    /// Notifications not sent for being longer than the link carries, and
+    /// the first of them described.
+    too_long: (u64, Option<String>),
 }
 
 /// A running virtual BLE device.
@@ -92,6 +101,7 @@ impl BleEmulator {
             unsubscribed: 0,
             last_write: None,
             writes_handled: 0,
+            too_long: (0, None),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
@@ -142,6 +152,14 @@ impl BleEmulator {
     /// Notifications built while no central was subscribed (not delivered).
     pub fn unsubscribed(&self) -> u64 {
         self.lock().unsubscribed
+    }
+
+    /// Notifications (replies and garbage included) not sent because the
+    /// link's MTU cannot carry them, and the first one described. A real
+    /// device cannot send them either, and BlueZ would cut each to fit
+    /// without a word, so a trial fails on any.
+    pub fn too_long(&self) -> (u64, Option<String>) {
+        self.lock().too_long.clone()
     }
 
     /// Commands received so far.
@@ -371,7 +389,9 @@ impl Worker {
             .cloned()
             .unwrap_or_default();
         self.note(Dir::ToHost, &bytes, None);
-        let delivered = self.peripheral.notify(&uuid, &bytes);
+        let Some(delivered) = self.notify(&uuid, &bytes) else {
+            return;
+        };
         let mut g = self.lock();
         if delivered {
             g.stats.packets_sent += 1;
@@ -392,7 +412,7 @@ impl Worker {
             // A host that never subscribed to the replies (BrainFlow does
             // not) misses them as it would a real device's: not a stream
             // notification lost, so not counted in `unsubscribed`.
-            if self.peripheral.notify(&uuid, &n) {
+            if self.notify(&uuid, &n) == Some(true) {
                 self.lock().stats.bytes_to_host += n.len() as u64;
             }
         }
@@ -406,7 +426,28 @@ impl Worker {
             .unwrap_or_default();
         self.note(Dir::ToHost, g, Some("garbage"));
         self.lock().stats.garbage_bytes += g.len() as u64;
-        self.peripheral.notify(&uuid, g);
+        self.notify(&uuid, g);
+    }
+
+    /// Notifies `value` on `uuid` if the link can carry it: whether a
+    /// subscribed central gets it, or `None` if it is too long (not sent;
+    /// counted in `too_long`).
+    fn notify(&mut self, uuid: &str, value: &[u8]) -> Option<bool> {
+        if let Some(max) = self.peripheral.max_notify_len() {
+            if value.len() > max {
+                let mut g = self.lock();
+                g.too_long.0 += 1;
+                g.too_long.1.get_or_insert_with(|| {
+                    format!(
+                        "a notification of {} bytes on {uuid}, where the link's MTU \
+                         carries at most {max}: a real device cannot send it",
+                        value.len()
+                    )
+                });
+                return None;
+            }
+        }
+        Some(self.peripheral.notify(uuid, value))
     }
 
     /// The device goes out of range for `ms` milliseconds.

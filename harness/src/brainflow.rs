@@ -16,6 +16,12 @@ pub fn find_python() -> Result<PathBuf, String> {
         None => vec![crate::catalog::repo_root().join(".venv/bin/python")],
     };
     for py in candidates {
+        if let Some(found) = venv_has_brainflow(&py) {
+            if found {
+                return Ok(py);
+            }
+            continue;
+        }
         let ok = Command::new(&py)
             .args([
                 "-c",
@@ -34,6 +40,25 @@ pub fn find_python() -> Result<PathBuf, String> {
          with `pip install brainflow`) or set BOARDLOOP_PYTHON"
             .into(),
     )
+}
+
+/// Whether the venv of interpreter `py` (`<venv>/bin/python`, with
+/// `<venv>/pyvenv.cfg`) has BrainFlow in its `site-packages`; `None` when
+/// `py` is not in a venv. Looking costs a few stats where starting the
+/// interpreter costs seconds in the lab VM's emulated CPU, in every trial
+/// process that plans a BrainFlow trial.
+fn venv_has_brainflow(py: &Path) -> Option<bool> {
+    let venv = py.parent()?.parent()?;
+    if !venv.join("pyvenv.cfg").is_file() {
+        return None;
+    }
+    let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+    Some(lib.flatten().any(|d| {
+        d.file_name().to_string_lossy().starts_with("python")
+            && d.path()
+                .join("site-packages/brainflow/__init__.py")
+                .is_file()
+    }))
 }
 
 /// The Python of the drop-in venv made by `ci/make-dropin-venv.sh` (BrainFlow's
@@ -208,5 +233,28 @@ impl PythonHost {
     pub fn version(&mut self) -> HostResult<String> {
         let v = self.call(json!({"op": "version"}))?;
         Ok(v["value"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+#[cfg(test)]
+mod venv_tests {
+    use super::venv_has_brainflow;
+
+    /// A venv is recognised by its `pyvenv.cfg`; BrainFlow by its package
+    /// in `lib/python*/site-packages`; anything else is left to the
+    /// interpreter.
+    #[test]
+    fn venv_lookup_without_starting_python() {
+        let root = std::env::temp_dir().join(format!("boardloop-venv-{}", std::process::id()));
+        let py = root.join("bin/python");
+        let pkg = root.join("lib/python3.11/site-packages");
+        std::fs::create_dir_all(&pkg).unwrap();
+        assert_eq!(venv_has_brainflow(&py), None, "no pyvenv.cfg: not a venv");
+        std::fs::write(root.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        assert_eq!(venv_has_brainflow(&py), Some(false));
+        std::fs::create_dir_all(pkg.join("brainflow")).unwrap();
+        std::fs::write(pkg.join("brainflow/__init__.py"), "").unwrap();
+        assert_eq!(venv_has_brainflow(&py), Some(true));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

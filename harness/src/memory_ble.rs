@@ -33,6 +33,9 @@ impl Peripheral for MemoryAdapter {
     fn writes_received(&self) -> Option<u64> {
         Some(self.0.writes_received())
     }
+    fn max_notify_len(&self) -> Option<usize> {
+        self.0.max_notify_len()
+    }
 }
 
 /// A memory peripheral with the profile's advertised name and GATT table.

@@ -3,12 +3,12 @@
 
 use crate::binding::board;
 use crate::brainflow::{find_dropin_python, find_python};
-use crate::catalog::{discover, Entry};
+use crate::catalog::{discover_where, Entry};
 use crate::rig::Rig;
 use crate::run::Trial;
 use crate::targets::PLANNERS;
 use std::cell::OnceCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What the matrix is built from.
 #[derive(Debug, Clone, Default)]
@@ -20,10 +20,16 @@ pub struct PlanOptions {
     /// Adapters (emulator, board) for the `bluez` target, or why it cannot
     /// run here (`None`: never planned).
     pub bluez: Option<Result<(String, String), String>>,
+    /// Only these trials (`board::scenario::target`), loading only the
+    /// scenarios they can come from; `None`: every trial.
+    pub only: Option<Vec<String>>,
 }
 
 impl PlanOptions {
-    /// From the environment: `BOARDLOOP_SCENARIOS`, `BOARDLOOP_RIG`.
+    /// From the environment: `BOARDLOOP_SCENARIOS`, `BOARDLOOP_RIG`,
+    /// `BOARDLOOP_TRIALS` (trial names separated by spaces or commas: the
+    /// lab VM's queue runs a few trials per process, and loading every
+    /// scenario there took 20-35 s of each process's start).
     pub fn from_env() -> Self {
         PlanOptions {
             scenarios: crate::catalog::scenarios_dir(),
@@ -32,7 +38,36 @@ impl PlanOptions {
                 Rig::load(&p).map_err(|e| e.to_string())
             }),
             bluez: Some(crate::bluez_ble::adapters_from_env()),
+            only: std::env::var("BOARDLOOP_TRIALS").ok().map(|v| {
+                v.split([' ', ','])
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }),
         }
+    }
+
+    /// Whether the scenario file `path` (stem `stem` in folder `folder`) can
+    /// give a trial [`PlanOptions::only`] names: its stem is the name's middle
+    /// part and its board is the folder or named in the file (a scenario's
+    /// `boards` default to its folder). A superset: [`plan`] keeps the exact
+    /// names.
+    fn may_give(&self, folder: &str, stem: &str, path: &Path) -> bool {
+        let Some(only) = &self.only else {
+            return true;
+        };
+        let mut text = None;
+        only.iter().any(|n| {
+            let mut parts = n.splitn(3, "::");
+            let (Some(board), Some(s)) = (parts.next(), parts.next()) else {
+                return false;
+            };
+            s == stem
+                && (board == folder
+                    || text
+                        .get_or_insert_with(|| std::fs::read_to_string(path).unwrap_or_default())
+                        .contains(board))
+        })
     }
 }
 
@@ -102,7 +137,9 @@ impl<'a> Planning<'a> {
 /// Builds the matrix: for each scenario and each board it names, the trial
 /// of every target that applies, in the order of [`PLANNERS`].
 pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
-    let entries = discover(&opts.scenarios);
+    let entries = discover_where(&opts.scenarios, &|folder, stem, path| {
+        opts.may_give(folder, stem, path)
+    });
     let ctx = Planning::new(opts);
     let mut out = Vec::new();
     for Entry {
@@ -144,8 +181,12 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
                     scenario: scenario.clone(),
                     target: p.target,
                 };
+                let name = t.name();
+                if opts.only.as_ref().is_some_and(|o| !o.contains(&name)) {
+                    continue;
+                }
                 out.push(Planned {
-                    name: t.name(),
+                    name,
                     trial: Ok(t),
                     ignored: p.ignored,
                 });
@@ -153,4 +194,33 @@ pub fn plan(opts: &PlanOptions) -> Vec<Planned> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(only: Option<Vec<String>>) -> Vec<String> {
+        let opts = PlanOptions {
+            scenarios: crate::catalog::repo_root().join("scenarios"),
+            only,
+            ..PlanOptions::default()
+        };
+        plan(&opts).into_iter().map(|p| p.name).collect()
+    }
+
+    /// `only` plans exactly the named trials, in the full plan's order, for
+    /// a board sharing another's folder (ironbci32 in freeeeg32/) too.
+    #[test]
+    fn only_plans_exactly_the_named_trials() {
+        let all = names(None);
+        assert!(all.len() > 300, "{} trials", all.len());
+        let mut picked: Vec<String> = all.iter().step_by(37).cloned().collect();
+        picked.push("ironbci32::known_signal::emulated".into());
+        let want: Vec<String> = all.iter().filter(|n| picked.contains(n)).cloned().collect();
+        assert!(want.contains(&"ironbci32::known_signal::emulated".to_string()));
+        picked.reverse();
+        assert_eq!(names(Some(picked)), want);
+        assert!(names(Some(vec!["cyton::no_such_scenario::emulated".into()])).is_empty());
+    }
 }

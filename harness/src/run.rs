@@ -144,6 +144,13 @@ pub fn run(trial: &Trial) -> Outcome {
             out.failures.push(line.clone());
         }
         out.log.push(line);
+        // A notification the link cannot carry is the profile's mistake (or
+        // the MTU's): a real device cannot send it, and BlueZ would cut it.
+        if let (n @ 1.., Some(first)) = e.too_long() {
+            out.failures.push(format!(
+                "emulator: {n} notification(s) not sent, too long for the link: {first}"
+            ));
+        }
     }
     let transcript = emulator.as_ref().map(|e| e.transcript());
     drop(emulator);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::{
     not_found, BleConnector, BleLink, CharProps, CharacteristicInfo, DeviceFilter, DeviceInfo,
-    Notification, NotificationStream, Uuid,
+    Notification, NotificationStream, Uuid, DEFAULT_ATT_MTU, MIN_ATT_MTU, NOTIFY_HEADER,
 };
 use crate::error::{BoardError, ExitCode, Result};
 
@@ -54,7 +54,6 @@ impl Queue {
     }
 }
 
-#[derive(Default)]
 struct PeripheralState {
     chars: Vec<Characteristic>,
     /// The current connection's notification queue, if connected.
@@ -63,6 +62,10 @@ struct PeripheralState {
     /// Writes accepted from centrals since creation (queued or taken).
     writes_total: u64,
     connections: u32,
+    /// The ATT MTU this end offers (see [`MemoryPeripheral::with_mtu`]).
+    mtu: u16,
+    /// The MTU the current connection negotiated.
+    link_mtu: u16,
 }
 
 /// Called on every write from the central, after it is queued; lets a
@@ -87,7 +90,18 @@ impl MemoryPeripheral {
                 address: address.into(),
                 services: Vec::new(),
             },
-            state: Arc::new((Mutex::new(PeripheralState::default()), Condvar::new())),
+            state: Arc::new((
+                Mutex::new(PeripheralState {
+                    chars: Vec::new(),
+                    conn: None,
+                    writes: VecDeque::new(),
+                    writes_total: 0,
+                    connections: 0,
+                    mtu: DEFAULT_ATT_MTU,
+                    link_mtu: MIN_ATT_MTU,
+                }),
+                Condvar::new(),
+            )),
             hook: Arc::new(Mutex::new(None)),
         }
     }
@@ -107,6 +121,22 @@ impl MemoryPeripheral {
             subscribed: false,
         });
         self
+    }
+
+    /// The largest ATT MTU this peripheral accepts in the exchange (builder
+    /// style; [`DEFAULT_ATT_MTU`] unless set, at least [`MIN_ATT_MTU`]).
+    pub fn with_mtu(self, mtu: u16) -> Self {
+        lock(&self.state.0).mtu = mtu.max(MIN_ATT_MTU);
+        self
+    }
+
+    /// The longest notification value the current connection carries (its
+    /// negotiated MTU - 3), or `None` while no central is connected.
+    pub fn max_notify_len(&self) -> Option<usize> {
+        let st = lock(&self.state.0);
+        st.conn
+            .as_ref()
+            .map(|_| usize::from(st.link_mtu) - NOTIFY_HEADER)
     }
 
     /// Installs the hook called on each write (replacing any earlier one).
@@ -131,11 +161,14 @@ impl MemoryPeripheral {
     }
 
     /// Sends a notification; true if a connected central subscribed to
-    /// `uuid` will receive it.
+    /// `uuid` will receive it. A value longer than the link carries
+    /// ([`MemoryPeripheral::max_notify_len`]) is not sent: ATT has no way to
+    /// (BlueZ cuts it to fit without a word; callers check first and say so).
     pub fn notify(&self, uuid: Uuid, value: &[u8]) -> bool {
         let st = lock(&self.state.0);
         let subscribed = st.chars.iter().any(|c| c.info.uuid == uuid && c.subscribed);
-        match (&st.conn, subscribed) {
+        let fits = value.len() <= usize::from(st.link_mtu) - NOTIFY_HEADER;
+        match (&st.conn, subscribed && fits) {
             (Some(q), true) => {
                 lock(&q.inner).0.push_back(Notification {
                     uuid,
@@ -210,8 +243,11 @@ impl MemoryPeripheral {
         }
     }
 
-    fn connect(&self) -> Arc<Queue> {
+    /// A central offering ATT MTU `central_mtu` connects; the link takes
+    /// the smaller of the two ends' MTUs, as the MTU exchange does.
+    fn connect(&self, central_mtu: u16) -> Arc<Queue> {
         let mut st = lock(&self.state.0);
+        st.link_mtu = st.mtu.min(central_mtu).max(MIN_ATT_MTU);
         if let Some(old) = st.conn.take() {
             old.close();
         }
@@ -405,15 +441,31 @@ impl NotificationStream for MemoryStream {
 
 /// The in-memory "adapter": peripherals added here are found by scanning and
 /// connected to through [`BleConnector`].
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MemoryBle {
     peripherals: Arc<Mutex<Vec<MemoryPeripheral>>>,
+    mtu: u16,
+}
+
+impl Default for MemoryBle {
+    fn default() -> Self {
+        MemoryBle {
+            peripherals: Arc::default(),
+            mtu: DEFAULT_ATT_MTU,
+        }
+    }
 }
 
 impl MemoryBle {
-    /// An adapter with nothing in range.
+    /// An adapter with nothing in range, offering [`DEFAULT_ATT_MTU`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The ATT MTU this central offers in the exchange (builder style).
+    pub fn with_mtu(mut self, mtu: u16) -> Self {
+        self.mtu = mtu;
+        self
     }
 
     /// Brings `p` into range (it is found by later scans).
@@ -455,7 +507,7 @@ impl BleConnector for MemoryBle {
                     ),
                 )
             })?;
-        let queue = p.connect();
+        let queue = p.connect(self.mtu);
         Ok(Box::new(MemoryLinkBle {
             periph: p,
             queue,

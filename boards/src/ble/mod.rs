@@ -18,6 +18,18 @@ pub mod memory;
 
 pub use memory::{MemoryBle, MemoryPeripheral, PeripheralWrite};
 
+/// The largest ATT MTU either end offers unless told otherwise: BlueZ's
+/// (`ExchangeMTU` defaults to 517, the most ATT allows), which every link in
+/// the lab VM negotiated.
+pub const DEFAULT_ATT_MTU: u16 = 517;
+
+/// ATT's minimum MTU, what a link has before (or without) an exchange.
+pub const MIN_ATT_MTU: u16 = 23;
+
+/// Bytes of a notification's ATT header (opcode and handle): a notification
+/// carries at most MTU - 3 bytes of value.
+pub const NOTIFY_HEADER: usize = 3;
+
 /// A 128-bit Bluetooth UUID (kept as a plain `u128` so this crate needs no
 /// UUID dependency; `uuid::Uuid::from_u128` converts for btleplug).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
