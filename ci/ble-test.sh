@@ -21,7 +21,7 @@
 #     device asks bluetoothd nothing while a central is connected), a BLE
 #     session recorded and replayed through BlueZ, every `::replay_bluez`
 #     trial (the committed BLE recordings served by bluetoothd), and every
-#     `::bluez` trial (the Rust boards through btleplug), 6 per process.
+#     `::bluez` trial (the Rust boards through btleplug), 3 per process.
 #   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
 #   `--skip X`) run one VM step with just those instead.
 # A step fails too if anything in it printed a panic ("panicked"): a panic in
@@ -208,10 +208,13 @@ else
     # through BlueZ at 1x and 10x: the same rows (harness/tests/ble_record_replay.rs).
     queue_add lab 40 ble_record_replay bash ci/ble-queue-guest.sh --expect 1 "$RECORD_BIN" --ignored --test-threads=1
     # The committed BLE recordings served through BlueZ to our driver.
-    queue_matrix replay_bluez 40 replay_bluez 6
-    # The Rust boards through btleplug, 6 trials per process (a process costs a
-    # few seconds to start under emulation).
-    queue_matrix bluez 40 bluez 6
+    queue_matrix replay_bluez 30 replay_bluez 2
+    # The Rust boards through btleplug, 3 trials per process: a process costs
+    # about 4 s to start in the VM (BOARDLOOP_TRIALS), and entries of 6 (47-91
+    # s on a slow host, estimated at 1.3 times the longest) fitted only a VM
+    # of their own after a boot; entries of 3 fill the time the BrainFlow
+    # entries leave.
+    queue_matrix bluez 30 bluez 3
     run_queue
 fi
 exit "$overall"
