@@ -150,15 +150,34 @@ impl PythonHost {
         connect: Connect,
         timeout: i32,
     ) -> std::io::Result<Self> {
-        let (key, value, adapter) = match connect {
-            Connect::Serial(p) => ("serial_port", p, None),
-            Connect::Mac { address, adapter } => ("mac_address", address, Some(adapter)),
+        let adapter = match connect {
+            Connect::Serial(_) => None,
+            Connect::Mac { adapter, .. } => Some(adapter),
         };
-        let proc = start_process(python, adapter)?;
-        let mut host = PythonHost { proc };
-        host.call(json!({"op": "open", "board_id": board_id, key: value, "timeout": timeout}))
-            .map_err(|e| std::io::Error::other(e.message))?;
+        let mut host = PythonHost::start(python, adapter)?;
+        host.open(board_id, connect, timeout)?;
         Ok(host)
+    }
+
+    /// Starts a host process of `python` (BLE from `ble_adapter`), which
+    /// imports BrainFlow while the caller gets the device ready: the import
+    /// takes 0.4 s here and tens of seconds in the lab VM's emulated CPU.
+    pub fn start(python: &Path, ble_adapter: Option<&str>) -> std::io::Result<Self> {
+        Ok(PythonHost {
+            proc: start_process(python, ble_adapter)?,
+        })
+    }
+
+    /// Opens BoardShim for `board_id` in a host from [`PythonHost::start`],
+    /// finding the device by `connect`.
+    pub fn open(&mut self, board_id: i32, connect: Connect, timeout: i32) -> std::io::Result<()> {
+        let (key, value) = match connect {
+            Connect::Serial(p) => ("serial_port", p),
+            Connect::Mac { address, .. } => ("mac_address", address),
+        };
+        self.call(json!({"op": "open", "board_id": board_id, key: value, "timeout": timeout}))
+            .map(drop)
+            .map_err(|e| std::io::Error::other(e.message))
     }
 
     fn call(&mut self, req: Value) -> HostResult<Value> {

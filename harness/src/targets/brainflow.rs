@@ -71,11 +71,20 @@ impl TargetKind for Brainflow {
         log: &mut Vec<String>,
     ) -> Result<Session, String> {
         let sc = &trial.scenario;
+        // BrainFlow's Python starts first and imports BrainFlow while the
+        // device gets ready (tens of seconds of a BLE trial's set-up in the
+        // lab VM were that import).
+        let adapter = match &self.link {
+            Link::Serial => None,
+            Link::Bluez { board, .. } => Some(board.as_str()),
+        };
+        let started = PythonHost::start(&self.python, adapter)
+            .map_err(|e| format!("cannot start BrainFlow: {e}"))?;
         match &self.link {
             Link::Serial => {
                 let (emu, port, recorder) = serial_emulator(trial, log)?;
                 Ok(Session {
-                    host: self.host(trial, Connect::Serial(&port), log)?,
+                    host: self.host(started, trial, Connect::Serial(&port), log)?,
                     emulator: Some(Emulator::Serial(emu)),
                     guard: recorder.map(|r| Box::new(r) as _),
                 })
@@ -92,7 +101,7 @@ impl TargetKind for Brainflow {
                     adapter: board,
                 };
                 Ok(Session {
-                    host: self.host(trial, connect, log)?,
+                    host: self.host(started, trial, connect, log)?,
                     emulator,
                     guard: Some(Box::new(guard)),
                 })
@@ -128,22 +137,18 @@ impl TargetKind for Brainflow {
 }
 
 impl Brainflow {
-    /// BrainFlow's binding on the device, proven to have loaded the
-    /// expected library.
+    /// BrainFlow's binding (`h`, started) on the device, proven to have
+    /// loaded the expected library.
     pub(super) fn host(
         &self,
+        mut h: PythonHost,
         trial: &Trial,
         connect: Connect,
         log: &mut Vec<String>,
     ) -> Result<Box<dyn Host>, String> {
         let sc = &trial.scenario;
-        let mut h = PythonHost::spawn(
-            &self.python,
-            trial.board.id as i32,
-            connect,
-            sc.decl.timeout,
-        )
-        .map_err(|e| format!("cannot start BrainFlow: {e}"))?;
+        h.open(trial.board.id as i32, connect, sc.decl.timeout)
+            .map_err(|e| format!("cannot start BrainFlow: {e}"))?;
         // Ours reports this workspace's version, BrainFlow's its own.
         let ours = env!("CARGO_PKG_VERSION");
         let dropin = self.library == Library::Ours;

@@ -19,7 +19,7 @@
 use super::TargetPlan;
 use super::{serial_board, Brainflow, Emulator, Library, Link, Planner, Session, TargetKind};
 use crate::binding::BoardBinding;
-use crate::brainflow::Connect;
+use crate::brainflow::{Connect, PythonHost};
 use crate::host::RustHost;
 use crate::plan::Planning;
 use crate::run::Trial;
@@ -91,12 +91,16 @@ impl TargetKind for Replay {
         let host = match &self.host {
             ReplayHost::Rust => serial_board(trial, &port, params)?,
             ReplayHost::RustBluez { .. } => unreachable!("a BLE recording"),
-            ReplayHost::Brainflow(python) => Brainflow {
-                python: python.clone(),
-                library: Library::Own,
-                link: Link::Serial,
+            ReplayHost::Brainflow(python) => {
+                let started = PythonHost::start(python, None)
+                    .map_err(|e| format!("cannot start BrainFlow: {e}"))?;
+                Brainflow {
+                    python: python.clone(),
+                    library: Library::Own,
+                    link: Link::Serial,
+                }
+                .host(started, trial, Connect::Serial(&port), log)?
             }
-            .host(trial, Connect::Serial(&port), log)?,
         };
         Ok(Session {
             host,
