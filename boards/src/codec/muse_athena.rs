@@ -52,7 +52,6 @@ use serde::Serialize;
 
 use super::decoder::{DecodeStats, PresetRows};
 use super::muse::muse_uuid;
-use super::rows::Rows;
 use crate::ble::Uuid;
 
 /// First data characteristic (every capture's).
