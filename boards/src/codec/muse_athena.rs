@@ -18,14 +18,20 @@
 //! bytes of 14-bit values, LSB-first); `0x34` optics 4 × 3 (30 bytes),
 //! `0x35` 8 × 2, `0x36` 16 × 1 (40 bytes; 20-bit values, LSB-first); `0x47`
 //! accel + gyro 3 samples × 6 int16 LE (36 bytes); `0x53` DRL/REF (24 bytes,
-//! skipped as BrainFlow does); `0x98` battery (20 bytes) and `0x88` battery
-//! plus status (the rest of the packet: 20 to 229 bytes in the captures),
-//! whose first two bytes are the state of charge, u16 LE in 1/256 %.
+//! skipped as BrainFlow does); `0x98` (older firmware) and `0x88` (newer)
+//! battery, 20 bytes whose first two are the state of charge, u16 LE in
+//! 1/256 %.
 //!
-//! The block index counts the blocks of one tag (+1 per block, modulo 256).
-//! Firmware with header bytes 7–8 = `01 00` skips block indices (up to 6)
-//! while the packet index shows nothing missing, so loss is counted by the
-//! packet index only; block-index gaps are reported apart
+//! `0x88` is 20 bytes, as BrainFlow reads it: in every capture the blocks
+//! after its 20 bytes carry block indices that continue their tags'
+//! sequences and end exactly at the packet's end (every such block of the
+//! seven newer-firmware captures, full files). OpenMuse and muse-jsx read `0x88` to the
+//! end of the packet (188–230 bytes) and so drop those blocks; OpenMuse's
+//! "anomalous EEG4 packet" is a `0x11` byte inside them.
+//!
+//! The block index counts the blocks of one tag (+1 per block, modulo 256;
+//! never a gap in the captures); loss is counted by the packet index,
+//! block-index gaps with no packet lost are reported apart
 //! ([`AthenaStats::block_gaps`]).
 //!
 //! Header bytes the decoder does not read, as the captures show them: on
@@ -43,10 +49,9 @@
 //! 16 optical, battery, timestamp, marker). The package number is
 //! BrainFlow's, `(packet index << 8) | block index`. Rows a block lacks (AUX
 //! under `0x11`, optics 5–16 under `0x34`) are 0, and the battery is 0 until
-//! the first report, as in BrainFlow. Differences from BrainFlow 5.23 (README,
-//! conventions): the battery scale (1/256, not 1/512) and `0x88` blocks read
-//! to the end of their packet (BrainFlow reads 20 bytes and parses the
-//! status bytes after them as sub-packets).
+//! the first report, as in BrainFlow. One difference from BrainFlow 5.23
+//! (README, conventions): the battery scale, 1/256 % per count (BrainFlow:
+//! 1/512, which halves the level).
 
 use serde::Serialize;
 
@@ -107,23 +112,23 @@ pub struct Block {
     pub channels: usize,
     /// Samples per block.
     pub samples: usize,
-    /// Data bytes; `None`: the rest of the packet (`0x88`).
-    pub len: Option<usize>,
+    /// Data bytes.
+    pub len: usize,
 }
 
 impl Block {
     /// The layout of `tag`, if it is a known one.
     pub const fn of(tag: u8) -> Option<Block> {
         let (kind, channels, samples, len) = match tag {
-            0x11 => (BlockKind::Eeg, 4, 4, Some(28)),
-            0x12 => (BlockKind::Eeg, 8, 2, Some(28)),
-            0x34 => (BlockKind::Optics, 4, 3, Some(30)),
-            0x35 => (BlockKind::Optics, 8, 2, Some(40)),
-            0x36 => (BlockKind::Optics, 16, 1, Some(40)),
-            0x47 => (BlockKind::Imu, 6, 3, Some(36)),
-            0x53 => (BlockKind::DrlRef, 2, 6, Some(24)),
-            0x88 => (BlockKind::Battery, 1, 1, None),
-            0x98 => (BlockKind::Battery, 1, 1, Some(20)),
+            0x11 => (BlockKind::Eeg, 4, 4, 28),
+            0x12 => (BlockKind::Eeg, 8, 2, 28),
+            0x34 => (BlockKind::Optics, 4, 3, 30),
+            0x35 => (BlockKind::Optics, 8, 2, 40),
+            0x36 => (BlockKind::Optics, 16, 1, 40),
+            0x47 => (BlockKind::Imu, 6, 3, 36),
+            0x53 => (BlockKind::DrlRef, 2, 6, 24),
+            0x88 => (BlockKind::Battery, 1, 1, 20),
+            0x98 => (BlockKind::Battery, 1, 1, 20),
             _ => return None,
         };
         Some(Block {
@@ -260,7 +265,7 @@ impl AthenaDecoder {
         // The primary block: tag and block index in the header.
         let mut at = match Block::of(p[9]) {
             Some(b) => {
-                let n = b.len.unwrap_or(data.len());
+                let n = b.len;
                 if n > data.len() {
                     self.stats.default.garbage_bytes += data.len() as u64;
                     return;
@@ -277,10 +282,10 @@ impl AthenaDecoder {
         while at < data.len() {
             let rest = &data[at..];
             let b = match Block::of(rest[0]) {
-                Some(b) if rest.len() > SUB_HEADER_LEN => b,
+                Some(b) => b,
                 _ => break,
             };
-            let n = b.len.unwrap_or(rest.len() - SUB_HEADER_LEN);
+            let n = b.len;
             if SUB_HEADER_LEN + n > rest.len() {
                 break;
             }
@@ -358,10 +363,10 @@ impl AthenaDecoder {
                 self.stats.anc.packets += 1;
                 self.stats.anc.rows += b.samples as u64;
             }
-            BlockKind::Battery if d.len() >= 2 => {
+            BlockKind::Battery => {
                 self.battery = f64::from(u16::from_le_bytes([d[0], d[1]])) * BATTERY_SCALE;
             }
-            BlockKind::Battery | BlockKind::DrlRef => {}
+            BlockKind::DrlRef => {}
         }
     }
 }

@@ -165,26 +165,29 @@ fn optics_blocks_of_every_width_and_battery_fill_the_ancillary_rows() {
 }
 
 #[test]
-fn status_block_0x88_takes_the_rest_of_its_packet() {
-    // muse-jsx's spec: 0x88 battery = first two bytes / 256, whole payload consumed.
-    // Its status bytes hold a known tag (0x47) that must not be read as a block.
-    let mut status = vec![0u8; 64];
+fn battery_block_0x88_is_20_bytes_and_blocks_follow_it() {
+    // muse-jsx's spec: battery = first two bytes / 256 (0x62ae: 98.68 %).
+    // The captures show real blocks after its 20 bytes (their block
+    // indices continue), as BrainFlow reads it.
+    let mut status = vec![0u8; 20];
     status[..2].copy_from_slice(&[0xae, 0x62]);
-    status[20] = 0x47;
-    status[63] = 0xff;
     let eeg_data = pack(&[8192; 16], 14);
+    let imu = vec![0u8; 36];
     let mut d = AthenaDecoder::new();
     let mut out = rows();
-    let p = packet(0, 0x12, 0, &eeg_data, &[(0x88, 0, status)]);
+    let p = packet(0, 0x12, 0, &eeg_data, &[(0x88, 0, status), (0x47, 4, imu)]);
     d.decode(DATA_1, &p, &mut out);
     assert_eq!(d.battery(), f64::from(0x62aeu16) / 256.0);
-    assert!(out[1].is_empty(), "no IMU rows from status bytes");
+    assert_eq!(out[1].len(), 3, "the IMU block after the battery");
     assert_eq!(d.stats().default.garbage_bytes, 0);
     // As the primary block too.
-    let mut status = vec![0u8; 30];
+    let mut status = vec![0u8; 20];
     status[..2].copy_from_slice(&(90u16 * 256).to_le_bytes());
-    d.decode(DATA_1, &packet(1, 0x88, 0, &status, &[]), &mut out);
+    let p = packet(1, 0x88, 0, &status, &[(0x12, 1, eeg_data)]);
+    d.decode(DATA_1, &p, &mut out);
     assert_eq!(d.battery(), 90.0);
+    assert_eq!(out[0].len(), 4);
+    assert_eq!(d.stats().default.garbage_bytes, 0);
 }
 
 #[test]
