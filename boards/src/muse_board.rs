@@ -325,4 +325,4 @@ impl MuseBoard {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,10 +1,12 @@
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::*;
 use crate::ble::{CharProps, MemoryBle, MemoryPeripheral};
 use crate::board::Board;
 use crate::codec::muse::SERVICE;
 use crate::codec::muse_athena::{EEG_MIDPOINT, EEG_SCALE, HEADER_LEN};
+use crate::host_session::wait_rows;
+use crate::muse_board::tests::frames;
 
 fn fake(name: &str, with_data_2: bool) -> (MemoryBle, MemoryPeripheral) {
     let mut p = MemoryPeripheral::new(name, "00:55:DA:00:00:67")
@@ -36,19 +38,6 @@ fn board(ble: &MemoryBle, other_info: &str) -> MuseAthenaBoard {
         .with_timeout(Duration::from_millis(200))
 }
 
-fn frames(p: &MemoryPeripheral) -> Vec<String> {
-    p.take_writes()
-        .into_iter()
-        .map(|w| {
-            assert_eq!(w.uuid, CONTROL);
-            assert!(!w.with_response);
-            assert_eq!(usize::from(w.value[0]), w.value.len() - 1);
-            assert_eq!(w.value.last(), Some(&b'\n'));
-            String::from_utf8(w.value[1..w.value.len() - 1].to_vec()).unwrap()
-        })
-        .collect()
-}
-
 /// A packet of one EEG8 block (every value `raw`) and one IMU sub-packet.
 fn packet(index: u16, block: u8, raw: u16) -> Vec<u8> {
     let mut p = vec![0u8; HEADER_LEN];
@@ -75,17 +64,6 @@ fn packet(index: u16, block: u8, raw: u16) -> Vec<u8> {
     p
 }
 
-fn wait_count(b: &dyn Board, preset: Preset, n: usize) {
-    let t = Instant::now();
-    while b.get_board_data_count(preset).unwrap_or(0) < n {
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "timed out waiting for {n} rows"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 #[test]
 fn streams_eeg_and_imu_with_exact_loss() {
     let (ble, p) = fake("MuseS-1A2B", true);
@@ -101,8 +79,8 @@ fn streams_eeg_and_imu_with_exact_loss() {
     for (idx, raw) in [(0u16, 8192u16), (1, 8292), (3, 8092)] {
         assert!(p.notify(DATA_1, &packet(idx, idx as u8, raw)));
     }
-    wait_count(&b, Preset::Default, 6);
-    wait_count(&b, Preset::Auxiliary, 9);
+    wait_rows(&b, Preset::Default, 6);
+    wait_rows(&b, Preset::Auxiliary, 9);
     b.stop_stream().unwrap();
     assert_eq!(frames(&p), ["h"]);
     let d = b.get_board_data(None, Preset::Default).unwrap();

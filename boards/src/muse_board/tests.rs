@@ -62,7 +62,9 @@ fn ppg(seq: u16, v: u32) -> Vec<u8> {
     p
 }
 
-fn frames(p: &MemoryPeripheral) -> Vec<String> {
+/// The control frames written since the last call, as text (each checked
+/// as a Muse frame written without response; the Athena's tests use it too).
+pub(crate) fn frames(p: &MemoryPeripheral) -> Vec<String> {
     p.take_writes()
         .into_iter()
         .map(|w| {
