@@ -6,20 +6,11 @@ use crate::board::Board;
 use crate::codec::muse::SERVICE;
 use crate::codec::muse_athena::{EEG_MIDPOINT, EEG_SCALE, HEADER_LEN};
 use crate::host_session::wait_rows;
-use crate::muse_board::tests::frames;
+use crate::muse_board::tests::{control_props, frames};
 
 fn fake(name: &str, with_data_2: bool) -> (MemoryBle, MemoryPeripheral) {
     let mut p = MemoryPeripheral::new(name, "00:55:DA:00:00:67")
-        .with_characteristic(
-            SERVICE,
-            CONTROL,
-            CharProps {
-                write_without_response: true,
-                write: true,
-                notify: true,
-                ..CharProps::default()
-            },
-        )
+        .with_characteristic(SERVICE, CONTROL, control_props())
         .with_characteristic(SERVICE, DATA_1, CharProps::NOTIFY);
     if with_data_2 {
         p = p.with_characteristic(SERVICE, DATA_2, CharProps::NOTIFY);
