@@ -14,7 +14,7 @@
 //! between the prepare commands and 50–300 ms between the start commands;
 //! we send them back to back, as for the other Muse boards.
 
-use crate::ble::{BleConnector, Uuid};
+use crate::ble::{BleConnector, CharacteristicInfo, Uuid};
 use crate::ble_board::{require_characteristics, BleBoard, BleConfig, BleProtocol};
 use crate::codec::muse::CONTROL;
 use crate::codec::muse_athena::{AthenaDecoder, AthenaStats, DATA_1, DATA_2};
@@ -238,6 +238,17 @@ impl BleProtocol for MuseAthenaProtocol {
             seq = seq.subscribe(u, format!("data ({u})"));
         }
         Ok(Box::new(commands(seq, &["v6", "s", "h", &o.preset, "s"])))
+    }
+
+    fn setup_characteristics(&self, characteristics: &[CharacteristicInfo]) -> Result<BleStep> {
+        // "Not all firmware exposes both as notify-capable" (muse_athena.cpp):
+        // a data characteristic that cannot notify is left out.
+        let usable: Vec<Uuid> = characteristics
+            .iter()
+            .filter(|c| c.props.notify || (c.uuid != DATA_1 && c.uuid != DATA_2))
+            .map(|c| c.uuid)
+            .collect();
+        self.setup(&usable)
     }
 
     fn start(&self) -> BleStep {

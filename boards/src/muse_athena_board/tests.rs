@@ -164,3 +164,25 @@ fn a_device_without_control_or_data_is_refused() {
     }
     assert!(p.config("abcdefghijklm", false).is_ok());
 }
+
+#[test]
+fn a_data_characteristic_that_cannot_notify_is_skipped() {
+    let p = MemoryPeripheral::new("MuseS-2", "00:55:DA:00:00:68")
+        .with_characteristic(SERVICE, CONTROL, control_props())
+        .with_characteristic(SERVICE, DATA_1, CharProps::NOTIFY)
+        .with_characteristic(
+            SERVICE,
+            DATA_2,
+            CharProps {
+                read: true,
+                ..CharProps::default()
+            },
+        );
+    let ble = MemoryBle::new();
+    ble.add(&p);
+    let mut b = board(&ble, "");
+    b.prepare_session().unwrap();
+    assert!(p.is_subscribed(DATA_1));
+    assert!(!p.is_subscribed(DATA_2));
+    b.release_session().unwrap();
+}
