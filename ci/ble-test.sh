@@ -159,7 +159,7 @@ run_queue() {
         done
         # A VM whose boot left no time for any trial to end before its limit
         # (ci/ble-queue-guest.sh) ran none: the next one boots anew (a boot
-        # took 35-65 s, once 135 s). Two such in a row, or a VM that failed,
+        # took 35-65 s, once 135 s). Three such in a row, or a VM that failed,
         # ends the queue.
         if [[ $(grep -c '^start ' "$RESULTS" || true) -eq $started ]]; then
             empty=$((empty + 1))
