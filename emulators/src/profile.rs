@@ -8,7 +8,7 @@
 use crate::commands::{CommandRule, CommandSet};
 use crate::expr::Expr;
 use crate::extends::resolve;
-use crate::layout::{Endian, Layout};
+use crate::layout::{BitOrder, Endian, Layout};
 use crate::limits::{MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_STATE_ARRAY};
 use crate::load::{parse_yaml, semantic_error, LoadError};
 use crate::signal::{Generated, Signal, SignalDecl};
@@ -383,7 +383,7 @@ fn default_modulo() -> u64 {
 pub struct PacketDecl {
     /// BLE: the characteristic this packet is notified on (default: the stream's).
     pub characteristic: Option<String>,
-    /// The fields in wire order, packed MSB first.
+    /// The fields in wire order, packed MSB first unless they say `bit_order: lsb`.
     pub fields: Vec<FieldDecl>,
 }
 
@@ -401,6 +401,10 @@ pub struct FieldDecl {
     /// Byte order of a byte-aligned field.
     #[serde(default)]
     pub endian: Endian,
+    /// Bit order (`msb`, the default, or `lsb`); on a `repeat` or `one_of`
+    /// it is every inner field's unless that one says otherwise. A run of
+    /// fields of one order fills whole bytes.
+    pub bit_order: Option<BitOrder>,
     /// A raw value (expression).
     pub value: Option<String>,
     /// A signal name (may use `{i}` of an enclosing repeat).
