@@ -904,6 +904,52 @@ mod tests {
         assert!(e.message.contains("file name"), "{e}");
     }
 
+    /// The misuses of `bit_order` are load errors naming file, line and field.
+    #[test]
+    fn bit_order_misuse_is_located() {
+        let stream = |fields: &str| {
+            format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
+        };
+        // One 14-bit field LSB first after 4 MSB-first bits: the order
+        // changes at bit 4 of a byte.
+        let text = stream(
+            "        - { bits: 4, value: \"1\" }\n        - { bits: 14, signal: eeg1, bit_order: lsb }\n        - { bits: 6, value: \"0\", bit_order: lsb }\n",
+        );
+        let e = load(&text).unwrap_err();
+        assert_eq!(e.line, Some(11), "{e}");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("stream.packets[0].fields[1].bit_order"),
+            "{e}"
+        );
+        assert!(e.message.contains("at bit 4 of a byte"), "{e}");
+        // The same run as a group fills whole bytes: it loads.
+        let text = stream(
+            "        - { bits: 8, value: \"1\" }\n        - repeat: 4\n          bit_order: lsb\n          fields: [{ bits: 14, signal: eeg1 }]\n",
+        );
+        let p = load(&text).unwrap();
+        let leaves = p.stream().unwrap().packets[0].leaves();
+        assert_eq!(leaves.len(), 5);
+        assert_eq!(leaves[0].bit_order, BitOrder::Msb);
+        assert!(leaves[1..].iter().all(|l| l.bit_order == BitOrder::Lsb));
+        // `endian: little` says nothing more under `bit_order: lsb`.
+        let text = stream(
+            "        - repeat: 2\n          bit_order: lsb\n          fields: [{ bits: 16, signal: eeg1, endian: little }]\n",
+        );
+        let e = load(&text).unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("stream.packets[0].fields[0].fields[0].endian"),
+            "{e}"
+        );
+        assert!(e.message.contains("drop `endian: little`"), "{e}");
+        // An unknown order is a parse error on its line.
+        let text = stream("        - { bits: 8, value: \"1\", bit_order: lsbfirst }\n");
+        let e = load(&text).unwrap_err();
+        assert_eq!(e.line, Some(10), "{e}");
+        assert!(e.message.contains("lsbfirst"), "{e}");
+    }
+
     #[test]
     fn unknown_field_is_rejected() {
         let text = format!("{BASE}colour: red\n");

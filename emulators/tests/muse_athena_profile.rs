@@ -61,7 +61,7 @@ fn eeg_signals() -> String {
     let mut s = String::from("signals:\n");
     for c in 1..=4 {
         s += &format!("  eeg{c}: {{ constant: {} }}\n", 10.0 * c as f64);
-        s += &format!("  aux{c}: {{ constant: {} }}\n", -20.0 * c as f64);
+        s += &format!("  aux_{c}: {{ constant: {} }}\n", -20.0 * c as f64);
     }
     for c in 1..=16 {
         s += &format!("  optics{c}: {{ constant: {} }}\n", 1000 * c + 7);
