@@ -4,14 +4,18 @@
 //! notification is 20 bytes, so notifications/s = bytes/s ÷ 20 (criterion
 //! prints MiB/s: 300 MB/s = 286 MiB/s); BrainAlive's are 220 bytes (five
 //! rows each) and AAVAA v3's 48 (a header byte and one 47-byte frame), each
-//! in a group of its own. Rows go into reused buffers, as the
-//! BLE session's do.
+//! in a group of its own; the Muse S Athena's are the 25 notifications of
+//! the committed capture `muse-jsx/log_p1041.hex` (p1041: EEG8, 16 optics,
+//! IMU, DRL/REF, battery; 188 to 243 bytes) cycled to 10,000 with their
+//! packet index renumbered. Rows go into reused buffers, as the BLE
+//! session's do.
 
 use std::time::Duration;
 
 use boardloop_boards::codec::aavaa::{self, AavaaDecoder};
 use boardloop_boards::codec::brainalive::{self, BrainAliveDecoder};
 use boardloop_boards::codec::muse::{MuseChar, MuseRows};
+use boardloop_boards::codec::muse_athena::{AthenaDecoder, DATA_1};
 use boardloop_boards::{GanglionDecoder, GanglionFirmware, MuseDecoder, MuseModel, Rows};
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
@@ -148,6 +152,42 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
             }
             assert_eq!(d.stats().lost_packets, 0);
             rows.len()
+        })
+    });
+    g.finish();
+
+    // Muse S Athena: a real p1041 capture, renumbered so nothing is lost.
+    let capture: Vec<Vec<u8>> = include_str!("../tests/captures/muse-jsx/log_p1041.hex")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            l.split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).expect("hex"))
+                .collect()
+        })
+        .collect();
+    let packets: Vec<Vec<u8>> = (0..N)
+        .map(|k| {
+            let mut p = capture[k % capture.len()].clone();
+            p[1..3].copy_from_slice(&(k as u16).to_le_bytes());
+            p
+        })
+        .collect();
+    let bytes = packets.iter().map(Vec::len).sum();
+    let mut g = group(c, "ble_decode_athena", bytes);
+    g.bench_function("athena_p1041_10k", |b| {
+        let mut rows = [Rows::default(), Rows::default(), Rows::default()];
+        b.iter(|| {
+            let mut d = AthenaDecoder::new();
+            for r in &mut rows {
+                r.clear();
+            }
+            for p in &packets {
+                d.decode(DATA_1, p, &mut rows);
+            }
+            let st = d.stats();
+            assert_eq!((st.default.lost_packets, st.default.garbage_bytes), (0, 0));
+            rows[0].len()
         })
     });
     g.finish();

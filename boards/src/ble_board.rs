@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::ble::{BleConnector, DeviceFilter, DeviceInfo, Uuid};
+use crate::ble::{BleConnector, CharacteristicInfo, DeviceFilter, DeviceInfo, Uuid};
 use crate::ble_session::BleSession;
 use crate::board::{Board, StreamStats};
 use crate::codec::Decoder;
@@ -69,6 +69,13 @@ pub trait BleProtocol: Send + 'static {
     /// What `prepare_session` does once connected, given the device's
     /// characteristics: a device lacking one the board needs is refused here.
     fn setup(&self, characteristics: &[Uuid]) -> Result<BleStep>;
+    /// [`BleProtocol::setup`] given each characteristic's properties too; by
+    /// default their UUIDs are all a protocol looks at. (The Muse S Athena
+    /// skips a data characteristic that cannot notify, as BrainFlow does.)
+    fn setup_characteristics(&self, characteristics: &[CharacteristicInfo]) -> Result<BleStep> {
+        let uuids: Vec<Uuid> = characteristics.iter().map(|c| c.uuid).collect();
+        self.setup(&uuids)
+    }
     /// Applies a successful setup, given the step's reply (a value it read).
     fn setup_done(&mut self, _decoder: &mut Self::Decoder, _reply: &str) {}
     /// The command that starts streaming.
@@ -151,8 +158,9 @@ impl<P: BleProtocol> BleBoard<P> {
 
     fn setup(&mut self) -> Result<()> {
         let link = self.session.connect()?;
-        let chars: Vec<Uuid> = link.characteristics().iter().map(|c| c.uuid).collect();
-        let step = self.protocol.setup(&chars)?;
+        let step = self
+            .protocol
+            .setup_characteristics(&link.characteristics())?;
         let reply = self.session.perform(step)?;
         let protocol = &mut self.protocol;
         self.session

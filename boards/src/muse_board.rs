@@ -198,8 +198,9 @@ impl MuseProtocol {
     }
 }
 
-/// `seq`, then control frames written without response (BrainFlow 5.x).
-fn commands(seq: BleSequence, cmds: &[&str]) -> BleSequence {
+/// `seq`, then control frames written without response (BrainFlow 5.x;
+/// the Muse S Athena's too).
+pub(crate) fn commands(seq: BleSequence, cmds: &[&str]) -> BleSequence {
     cmds.iter()
         .fold(seq, |s, c| s.write(CONTROL, &control_frame(c), false))
 }
@@ -324,4 +325,4 @@ impl MuseBoard {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -239,6 +239,7 @@ pub static BOARDS: &[&BoardDecl] = &[
     &crate::muse_board::MUSE_2,
     &crate::muse_board::MUSE_S,
     &crate::muse_board::MUSE_2016,
+    &crate::muse_athena_board::MUSE_S_ATHENA,
     &crate::knight_board::NEUROPAWN_KNIGHT,
     &crate::knight_board::NEUROPAWN_KNIGHT_IMU,
     &crate::freeeeg_board::FREEEEG32,

@@ -4,6 +4,7 @@
 
 use boardloop_boards::codec::ganglion::{GanglionDecoder, GanglionFirmware, EEG_SCALE};
 use boardloop_boards::codec::muse::{MuseChar, MuseDecoder, MuseModel, MuseRows};
+use boardloop_boards::codec::muse_athena::{self, AthenaDecoder, DATA_1, EEG_MIDPOINT};
 use boardloop_boards::codec::Rows;
 use std::path::Path;
 
@@ -211,4 +212,165 @@ fn ganglion_impedance_packet_decodes_to_its_ascii_value() {
     // Resistance rows 8-12 hold channels 1-4 and the reference; id 202 is channel 2.
     assert_eq!(row[8..13], [0.0, 1207.0, 0.0, 0.0, 0.0]);
     assert_eq!((d.stats().rejected, d.stats().impedance_packets), (0, 1));
+}
+
+/// A Muse S Athena capture decoded whole: its rows per preset and the first
+/// battery level reported.
+struct Athena {
+    rows: [Rows; 3],
+    first_battery: Option<f64>,
+    decoder: AthenaDecoder,
+}
+
+fn athena(name: &str) -> Athena {
+    let mut d = AthenaDecoder::new();
+    let mut rows = [Rows::default(), Rows::default(), Rows::default()];
+    let mut first_battery = None;
+    let notifications = capture(name);
+    for n in &notifications {
+        d.decode(DATA_1, n, &mut rows);
+        if first_battery.is_none() && d.battery() != 0.0 {
+            first_battery = Some(d.battery());
+        }
+    }
+    let st = d.stats();
+    assert_eq!(st.default.packets, notifications.len() as u64, "{name}");
+    assert_eq!(
+        (
+            st.default.lost_packets,
+            st.default.garbage_bytes,
+            st.default.resyncs,
+            st.stale
+        ),
+        (0, 0, 0, 0),
+        "{name}: no loss, no rejected byte"
+    );
+    assert_eq!(
+        st.block_gaps,
+        [0, 0, 0],
+        "{name}: every tag's block index +1"
+    );
+    Athena {
+        rows,
+        first_battery,
+        decoder: d,
+    }
+}
+
+#[test]
+fn athena_captures_decode_without_loss_to_every_block() {
+    // Rows per preset (EEG, accel/gyro, optics) and the first battery level
+    // (u16 LE / 256 %), as an independent reading of the same bytes gives
+    // them (blocks walked to the packet's exact end, `0x88` 20 bytes).
+    for (name, rows, battery) in [
+        ("muse-jsx/log_p21.hex", [464, 96, 0], 100.046875),
+        ("muse-jsx/log_p1034.hex", [316, 60, 78], 99.71875),
+        ("muse-jsx/log_p1035.hex", [384, 78, 84], 98.99609375),
+        ("muse-jsx/log_p1041.hex", [168, 39, 45], 22.04296875),
+        ("muse-jsx/log_p1045.hex", [238, 51, 63], 98.6796875),
+        ("openmuse/new_firmware.hex", [224, 48, 48], 84.99609375),
+        (
+            "openmuse/new_firmware_anomalous.hex",
+            [132, 30, 39],
+            76.79296875,
+        ),
+        ("openmuse/p1045.hex", [610, 126, 144], 78.7109375),
+    ] {
+        let a = athena(name);
+        assert_eq!(a.rows.each_ref().map(Rows::len), rows, "{name}");
+        assert_eq!(a.first_battery, Some(battery), "{name}");
+        assert_eq!(a.rows[0].width(), 11);
+        if rows[2] > 0 {
+            assert_eq!(a.rows[2].width(), 20);
+        }
+    }
+}
+
+#[test]
+fn athena_battery_captures_read_their_recorded_levels() {
+    // OpenMuse's test_battery_known_levels (tests/test_decode.py): the first
+    // battery value of each file within 0.5 of the level in its name. Read as
+    // BrainFlow 5.23 does (u16 / 512) they would be half.
+    for (name, level) in [
+        ("openmuse/battery_16_80.hex", 16.80),
+        ("openmuse/battery_58_27.hex", 58.27),
+        ("openmuse/battery_90_40.hex", 90.40),
+    ] {
+        let a = athena(name);
+        let got = a.first_battery.expect(name);
+        assert!((got - level).abs() < 0.5, "{name}: {got}");
+        // The ancillary rows carry it once reported.
+        if let Some(last) = a.rows[2].last() {
+            assert_eq!(last[17], a.decoder.battery(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn athena_new_firmware_capture_is_eeg8_optics16_with_0x88_battery() {
+    // OpenMuse's TestNewFirmware: EEG with 8 channels (0x12), 16 optical
+    // channels (0x36), battery from 0x88 within 0-100 %.
+    let a = athena("openmuse/new_firmware.hex");
+    let eeg = &a.rows[0];
+    assert!(
+        eeg.iter().any(|r| r[5..9].iter().all(|v| *v != 0.0)),
+        "AUX rows filled"
+    );
+    let optics = &a.rows[2];
+    assert!(
+        optics.iter().any(|r| r[1..17].iter().all(|v| *v > 0.0)),
+        "16 optics"
+    );
+    let b = a.decoder.battery();
+    assert!((0.0..=100.0).contains(&b), "{b}");
+    // Offset binary around 8192: the capture's EEG is centred near 0 µV
+    // (its raw median is 8116, with electrodes off reading 0 and 16383).
+    let mut tp9: Vec<f64> = eeg.iter().map(|r| r[1]).collect();
+    tp9.sort_by(f64::total_cmp);
+    let median = tp9[tp9.len() / 2];
+    assert!(median.abs() < 1450.0 / 4.0, "{median}");
+    assert!(eeg
+        .iter()
+        .flat_map(|r| r[1..9].iter())
+        .all(|v| (-EEG_MIDPOINT * muse_athena::EEG_SCALE
+            ..=(16383.0 - EEG_MIDPOINT) * muse_athena::EEG_SCALE)
+            .contains(v)));
+}
+
+#[test]
+fn athena_anomalous_capture_has_no_eeg4_block() {
+    // OpenMuse's test_anomalous_eeg4_packet finds a 0x11 (EEG4) block in this
+    // file because it reads the 0x88 block of notification 7 as 188 bytes;
+    // read as 20 bytes (BrainFlow, us), the blocks after it continue their
+    // tags' block indices and no 0x11 exists: every EEG block is 0x12, 2 rows.
+    let a = athena("openmuse/new_firmware_anomalous.hex");
+    assert_eq!(a.rows[0].len() % 2, 0);
+    let n = capture("openmuse/new_firmware_anomalous.hex");
+    assert_eq!(
+        (n[6].len(), n[6][9]),
+        (243, 0x88),
+        "notification 7: an 0x88 packet"
+    );
+}
+
+#[test]
+fn athena_muse_jsx_parser_samples_decode_to_their_blocks() {
+    // muse-jsx's test/test-athena-parser.ts (removed after 1cbaaa0d) prints
+    // its two samples, lines 1-2 of OpenMuse's data_p1045.txt: a 215-byte
+    // 0x47 packet (one IMU block, five EEG8 blocks 0-4) and a 240-byte 0x12
+    // packet (EEG8 blocks 5-11).
+    let n = capture("openmuse/p1045.hex");
+    assert_eq!(
+        (n[0].len(), n[0][9], n[1].len(), n[1][9]),
+        (215, 0x47, 240, 0x12)
+    );
+    let mut d = AthenaDecoder::new();
+    let mut rows = [Rows::default(), Rows::default(), Rows::default()];
+    d.decode(DATA_1, &n[0], &mut rows);
+    assert_eq!((rows[0].len(), rows[1].len()), (10, 3));
+    d.decode(DATA_1, &n[1], &mut rows);
+    assert_eq!(rows[0].len(), 24);
+    let packages: Vec<f64> = rows[0].iter().step_by(2).map(|r| r[0]).collect();
+    let want: Vec<f64> = (0..5).chain(256 + 5..256 + 12).map(f64::from).collect();
+    assert_eq!(packages, want, "(packet index << 8) | block index");
 }

@@ -1,4 +1,5 @@
-//! Property tests of the Cyton decoder against an independent encoder.
+//! Property tests of the Cyton decoder against an independent encoder, and
+//! of the Muse S Athena decoder on random packets.
 
 use boardloop_boards::codec::knight::KnightDecoder;
 use boardloop_boards::{CytonDecoder, CytonVariant, Rows};
@@ -156,5 +157,58 @@ proptest! {
         }
         prop_assert_eq!(&got, &want);
         prop_assert_eq!(d.state(), whole.state());
+    }
+}
+
+/// A Muse S Athena packet made from random bytes: its length byte, primary
+/// tag and sub-packet tags are drawn from what a device sends (and a few
+/// that no device does), so the decoder's every path is reached.
+fn athena_notification() -> impl Strategy<Value = Vec<u8>> {
+    const TAGS: [u8; 11] = [
+        0x11, 0x12, 0x34, 0x35, 0x36, 0x47, 0x53, 0x88, 0x98, 0x00, 0x77,
+    ];
+    (
+        prop::collection::vec(any::<u8>(), 0..260),
+        prop::collection::vec(0..TAGS.len(), 0..8),
+        any::<bool>(),
+    )
+        .prop_map(|(mut v, tags, honest_len)| {
+            if v.len() > 9 {
+                v[9] = TAGS[tags.first().copied().unwrap_or(0)];
+            }
+            // Sub-packet tags at the offsets a 28-byte primary block leaves.
+            let mut at = 14 + 28;
+            for t in tags.iter().skip(1) {
+                if at < v.len() {
+                    v[at] = TAGS[*t];
+                }
+                at += 5 + 28;
+            }
+            if honest_len && !v.is_empty() {
+                v[0] = v.len().min(255) as u8;
+            }
+            v
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn athena_never_panics_and_counts_what_it_emits(
+        notifications in prop::collection::vec(athena_notification(), 0..20),
+    ) {
+        use boardloop_boards::codec::muse_athena::{AthenaDecoder, DATA_1};
+        let mut d = AthenaDecoder::new();
+        let mut out = [Rows::default(), Rows::default(), Rows::default()];
+        for n in &notifications {
+            d.decode(DATA_1, n, &mut out);
+        }
+        let s = d.stats();
+        prop_assert_eq!(s.default.rows as usize, out[0].len());
+        prop_assert_eq!(s.aux.rows as usize, out[1].len());
+        prop_assert_eq!(s.anc.rows as usize, out[2].len());
+        let total: usize = notifications.iter().map(Vec::len).sum();
+        prop_assert!(s.default.garbage_bytes as usize <= total);
     }
 }

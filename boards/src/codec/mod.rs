@@ -12,6 +12,7 @@ pub mod ganglion;
 pub mod knight;
 pub mod lockstep;
 pub mod muse;
+pub mod muse_athena;
 mod resync;
 pub mod rows;
 pub mod shimmer3;

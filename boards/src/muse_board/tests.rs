@@ -5,6 +5,17 @@ use crate::ble::{CharProps, MemoryBle, MemoryPeripheral};
 use crate::board::Board;
 use crate::codec::muse::SERVICE;
 
+/// The Muse control characteristic's properties (every Muse, the Athena's
+/// included): written with or without response, notifying replies.
+pub(crate) fn control_props() -> CharProps {
+    CharProps {
+        write_without_response: true,
+        write: true,
+        notify: true,
+        ..CharProps::default()
+    }
+}
+
 fn fake(model: MuseModel) -> (MemoryBle, MemoryPeripheral) {
     let name = match model {
         MuseModel::Muse2016 => "Muse-1234",
@@ -14,12 +25,7 @@ fn fake(model: MuseModel) -> (MemoryBle, MemoryPeripheral) {
     let mut p = MemoryPeripheral::new(name, "00:55:DA:00:00:01").with_characteristic(
         SERVICE,
         CONTROL,
-        CharProps {
-            write_without_response: true,
-            write: true,
-            notify: true,
-            ..CharProps::default()
-        },
+        control_props(),
     );
     for ch in MuseChar::ALL {
         if matches!(ch, MuseChar::Ppg(_)) && !model.has_ppg() {
@@ -62,7 +68,9 @@ fn ppg(seq: u16, v: u32) -> Vec<u8> {
     p
 }
 
-fn frames(p: &MemoryPeripheral) -> Vec<String> {
+/// The control frames written since the last call, as text (each checked
+/// as a Muse frame written without response; the Athena's tests use it too).
+pub(crate) fn frames(p: &MemoryPeripheral) -> Vec<String> {
     p.take_writes()
         .into_iter()
         .map(|w| {
