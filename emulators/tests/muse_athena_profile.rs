@@ -16,9 +16,9 @@ fn root() -> PathBuf {
 const EEG_SCALE: f64 = 1450.0 / 16383.0;
 
 fn device(body: &str) -> (Scenario, Device) {
-    let file = root().join("scenarios/devices/muse_athena.yaml");
+    let file = root().join("scenarios/devices/muse_s_athena.yaml");
     let profile = Arc::new(Profile::load(&file).unwrap());
-    let text = format!("device: muse_athena\nsteps: []\n{body}");
+    let text = format!("device: muse_s_athena\nsteps: []\n{body}");
     let path = Path::new("/virtual/athena/test.yaml");
     let decl: ScenarioDecl = boardloop_emulators::load::parse_yaml(path, &text).unwrap();
     let s = Scenario::with_profile(path, &text, decl, profile).unwrap();
@@ -51,7 +51,11 @@ fn extract_lsb_bits(data: &[u8], start: usize, bits: usize) -> u32 {
 fn block(p: &[u8], tag: u8, len: usize, index: u16) -> &[u8] {
     assert_eq!(p.len(), 14 + len, "tag {tag:#x}: length");
     assert_eq!(usize::from(p[0]), p.len(), "tag {tag:#x}: length byte");
-    assert_eq!(u16::from_le_bytes([p[1], p[2]]), index, "tag {tag:#x}: index");
+    assert_eq!(
+        u16::from_le_bytes([p[1], p[2]]),
+        index,
+        "tag {tag:#x}: index"
+    );
     assert_eq!(p[9], tag, "tag");
     assert_eq!(p[10], index as u8, "tag {tag:#x}: block index");
     &p[14..]
@@ -133,7 +137,11 @@ fn p21_sends_eeg4_without_optics_and_p1034_optics8() {
     for sample in 0..4 {
         for c in 0..4 {
             let got = extract_lsb_bits(b, (sample * 4 + c) * 14, 14);
-            assert_eq!(got, eeg_raw(10.0 * (c + 1) as f64), "sample {sample} channel {c}");
+            assert_eq!(
+                got,
+                eeg_raw(10.0 * (c + 1) as f64),
+                "sample {sample} channel {c}"
+            );
         }
     }
     d.feed(b"\x02h\n");
@@ -144,7 +152,11 @@ fn p21_sends_eeg4_without_optics_and_p1034_optics8() {
     for sample in 0..2 {
         for c in 0..8 {
             let got = extract_lsb_bits(b, (sample * 8 + c) * 20, 20);
-            assert_eq!(got, 1000 * (c as u32 + 1) + 7, "sample {sample} channel {c}");
+            assert_eq!(
+                got,
+                1000 * (c as u32 + 1) + 7,
+                "sample {sample} channel {c}"
+            );
         }
     }
     assert!(d.next_packet_of(stream(&s, "eeg4")).is_some());
