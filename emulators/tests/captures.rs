@@ -274,31 +274,12 @@ fn p21_sends_eeg4_without_optics_and_p1034_optics8() {
     assert!(d.next_packet_of(stream(&s, "eeg8")).is_none());
     assert!(d.next_packet_of(stream(&s, "optics16")).is_none());
     let (_, p) = d.next_packet_of(stream(&s, "eeg4")).unwrap();
-    let b = block(&p, 0x11, 28, 0);
-    for sample in 0..4 {
-        for c in 0..4 {
-            let got = extract_lsb_bits(b, (sample * 4 + c) * 14, 14);
-            assert_eq!(
-                got,
-                eeg_raw(10.0 * (c + 1) as f64),
-                "sample {sample} channel {c}"
-            );
-        }
-    }
+    let want: Vec<u32> = (1..=4).map(|c| eeg_raw(10.0 * c as f64)).collect();
+    assert_lsb_samples(block(&p, 0x11, 28, 0), 14, 4, &want);
     d.feed(b"\x02h\n");
     d.feed(b"\x06p1034\n");
     d.feed(b"\x06dc001\n");
     let (_, p) = d.next_packet_of(stream(&s, "optics8")).unwrap();
-    let b = block(&p, 0x35, 40, 0);
-    for sample in 0..2 {
-        for c in 0..8 {
-            let got = extract_lsb_bits(b, (sample * 8 + c) * 20, 20);
-            assert_eq!(
-                got,
-                1000 * (c as u32 + 1) + 7,
-                "sample {sample} channel {c}"
-            );
-        }
-    }
+    assert_lsb_samples(block(&p, 0x35, 40, 0), 20, 2, &optics_raw(8));
     assert!(d.next_packet_of(stream(&s, "eeg4")).is_some());
 }
