@@ -1,4 +1,5 @@
-//! Packet layouts: fields of any bit width, packed MSB first, built from state and
+//! Packet layouts: fields of any bit width, packed MSB first (or LSB first
+//! where a field or group says `bit_order: lsb`), built from state and
 //! declared signals. This is the emulator's encoder; it never uses a driver's decoder.
 
 use crate::expr::Expr;
@@ -21,6 +22,24 @@ pub enum Endian {
     Big,
     /// Least significant byte first.
     Little,
+}
+
+/// The order in which a field's bits fill the packet.
+///
+/// `msb`: bit k of the packet is bit 7 − k % 8 of byte k / 8 and a field's
+/// most significant bit comes first (OpenBCI, Muse 2). `lsb`: bit k of the
+/// packet is bit k % 8 of byte k / 8 and a field's least significant bit
+/// comes first, as BrainFlow's `extract_lsb_bits` reads the Muse S Athena's
+/// 14-bit EEG and 20-bit optics. A whole-byte `lsb` field on a byte boundary
+/// is a little-endian integer.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BitOrder {
+    /// Most significant bit first, bytes filled from bit 7.
+    #[default]
+    Msb,
+    /// Least significant bit first, bytes filled from bit 0.
+    Lsb,
 }
 
 /// Where a field's raw value comes from.
@@ -56,6 +75,8 @@ pub struct Leaf {
     pub signed: bool,
     /// Byte order (byte-aligned fields only).
     pub endian: Endian,
+    /// Bit order, the field's own or its group's.
+    pub bit_order: BitOrder,
     /// The value.
     pub source: Source,
     /// All must hold for the field to carry data; otherwise it is zero.
@@ -128,7 +149,7 @@ impl Layout {
         budget: &mut usize,
     ) -> Result<Layout, LoadError> {
         let mut c = Compiler { state, err, budget };
-        let nodes = c.fields(fields, &format!("{path}.fields"), &[], &[])?;
+        let nodes = c.fields(fields, &format!("{path}.fields"), &[], &[], BitOrder::Msb)?;
         let bits = total_bits(&nodes);
         if bits > MAX_PACKET_BYTES * 8 {
             return Err(err(
@@ -144,7 +165,7 @@ impl Layout {
                 format!("fields add up to {bits} bits, not whole bytes"),
             ));
         }
-        check_alignment(&nodes, 0, err)?;
+        check_alignment(&nodes, 0, &mut BitOrder::Msb, err)?;
         Ok(Layout {
             nodes,
             len: (bits / 8) as usize,
@@ -203,14 +224,33 @@ fn total_bits(nodes: &[Node]) -> u64 {
         .sum()
 }
 
+/// Checks that little-endian fields are whole bytes on byte boundaries and
+/// that the bit order changes only between bytes: a byte half filled MSB
+/// first and half LSB first is no device's format, and most likely a
+/// `bit_order` put on one field of a run instead of on its group. `prev` is
+/// the order of the field before `nodes`.
 fn check_alignment(
     nodes: &[Node],
     mut offset: u32,
+    prev: &mut BitOrder,
     err: &dyn Fn(String, &str, String) -> LoadError,
 ) -> Result<u32, LoadError> {
     for n in nodes {
         match n {
             Node::Leaf(l) => {
+                if l.bit_order != *prev && !offset.is_multiple_of(8) {
+                    return Err(err(
+                        format!("{}.bit_order", l.path),
+                        l.name.as_deref().unwrap_or(""),
+                        format!(
+                            "the bit order changes at bit {} of a byte: fields of one \
+                             `bit_order` must fill whole bytes (put `bit_order` on the group \
+                             that holds them all)",
+                            offset % 8
+                        ),
+                    ));
+                }
+                *prev = l.bit_order;
                 if l.endian == Endian::Little
                     && (!offset.is_multiple_of(8) || !l.bits.is_multiple_of(8))
                 {
@@ -223,9 +263,15 @@ fn check_alignment(
                 offset += l.bits;
             }
             Node::OneOf { bits, alts } => {
+                // Each alternative starts after the same field; the last
+                // one's order stands for what follows (alternatives of one
+                // group share it; zeros sent when none holds have no order).
+                let mut after = *prev;
                 for (_, _, ns) in alts {
-                    check_alignment(ns, offset, err)?;
+                    after = *prev;
+                    check_alignment(ns, offset, &mut after, err)?;
                 }
+                *prev = after;
                 offset += bits;
             }
         }
@@ -371,11 +417,12 @@ impl Compiler<'_> {
         path: &str,
         bindings: &[(String, f64)],
         when: &[Arc<Expr>],
+        order: BitOrder,
     ) -> Result<Vec<Node>, LoadError> {
         let mut out = Vec::new();
         for (i, f) in fields.iter().enumerate() {
             let p = format!("{path}[{i}]");
-            self.field(f, &p, bindings, when, &mut out)?;
+            self.field(f, &p, bindings, when, order, &mut out)?;
         }
         Ok(out)
     }
@@ -430,8 +477,11 @@ impl Compiler<'_> {
         p: &str,
         bindings: &[(String, f64)],
         when: &[Arc<Expr>],
+        inherited: BitOrder,
         out: &mut Vec<Node>,
     ) -> Result<(), LoadError> {
+        // A group's `bit_order` is its fields' unless one says otherwise.
+        let order = f.bit_order.unwrap_or(inherited);
         let kinds = [
             f.value.is_some(),
             f.signal.is_some(),
@@ -474,7 +524,7 @@ impl Compiler<'_> {
                 self.spend(1, p, needle)?;
                 let mut b = bindings.to_vec();
                 b.push((var.clone(), (from + k) as f64));
-                let nodes = self.fields(body, &format!("{p}.fields"), &b, &when)?;
+                let nodes = self.fields(body, &format!("{p}.fields"), &b, &when, order)?;
                 out.extend(nodes);
             }
             return Ok(());
@@ -518,7 +568,13 @@ impl Compiler<'_> {
                 }
                 alt_when.push(cond.clone());
                 earlier.push(cond.clone());
-                let nodes = self.fields(&a.fields, &format!("{ap}.fields"), bindings, &alt_when)?;
+                let nodes = self.fields(
+                    &a.fields,
+                    &format!("{ap}.fields"),
+                    bindings,
+                    &alt_when,
+                    order,
+                )?;
                 let w = total_bits(&nodes);
                 if w != u64::from(bits) {
                     return Err(self.fail(
@@ -567,6 +623,20 @@ impl Compiler<'_> {
         }
         if bits == 0 || bits > 64 {
             return Err(self.fail(format!("{p}.bits"), needle, "`bits` must be 1..=64"));
+        }
+        if order == BitOrder::Lsb && f.endian == Endian::Little {
+            return Err(self.fail(
+                format!("{p}.endian"),
+                needle,
+                "`bit_order: lsb` already sends a field's low byte first: drop `endian: little`",
+            ));
+        }
+        if order == BitOrder::Lsb && f.ascii_digits.is_some() {
+            return Err(self.fail(
+                format!("{p}.ascii_digits"),
+                needle,
+                "ASCII digits are text, sent first digit first: they take no `bit_order: lsb`",
+            ));
         }
         if f.float {
             // A float is its bit pattern: no count to offset, difference,
@@ -621,6 +691,7 @@ impl Compiler<'_> {
             bits,
             signed: f.signed,
             endian: f.endian,
+            bit_order: order,
             source,
             when,
             bindings: bindings.to_vec(),

@@ -17,7 +17,8 @@
 use crate::expr::Env;
 use crate::expr::{binary, unary, BinOp, Expr, UnOp};
 use crate::layout::{
-    float_bits, float_count, round, Endian, Layout, Leaf, Node, PacketVars, Quantizer, Source,
+    float_bits, float_count, round, BitOrder, Endian, Layout, Leaf, Node, PacketVars, Quantizer,
+    Source,
 };
 use crate::profile::PACKET_VARS;
 use crate::signal::{Signal, SignalSet};
@@ -183,6 +184,7 @@ pub struct FieldPlan {
     bits: u32,
     float: bool,
     endian: Endian,
+    bit_order: BitOrder,
     ascii_digits: Option<u32>,
     negative_bias: i64,
     range: Quantizer,
@@ -247,6 +249,7 @@ impl FieldPlan {
             bits: leaf.bits,
             float: leaf.float,
             endian: leaf.endian,
+            bit_order: leaf.bit_order,
             ascii_digits: leaf.ascii_digits,
             negative_bias: leaf.negative_bias,
             range: Quantizer::new(leaf.bits, leaf.signed),
@@ -304,7 +307,7 @@ impl FieldPlan {
                 let text = format!("{:0width$}", raw.max(0), width = d as usize);
                 // Wider than its field: the lowest digits, as a fixed-width display.
                 for b in text.bytes().skip(text.len() - d as usize) {
-                    w.put(i64::from(b), 8, Endian::Big);
+                    w.put(i64::from(b), 8, Endian::Big, BitOrder::Msb);
                 }
             }
             None => {
@@ -313,7 +316,7 @@ impl FieldPlan {
                 } else {
                     raw
                 };
-                w.put(raw, self.bits, self.endian)
+                w.put(raw, self.bits, self.endian, self.bit_order)
             }
         }
     }
@@ -368,9 +371,7 @@ impl Plan {
         out.resize(start + self.len, 0);
         let mut w = BitWriter {
             buf: &mut out[start..],
-            pos: 0,
-            acc: 0,
-            nbits: 0,
+            bit: 0,
         };
         encode_steps(&self.steps, &x, &mut w);
     }
@@ -433,24 +434,25 @@ fn encode_steps(steps: &[Step], x: &Vars, w: &mut BitWriter<'_>) {
                     .find(|(c, _)| c.eval(x).is_some_and(|v| v != 0.0))
                 {
                     Some((_, ns)) => encode_steps(ns, x, w),
-                    None => w.put(0, *bits, Endian::Big),
+                    None => w.skip(*bits),
                 }
             }
         }
     }
 }
 
-/// Writes fields MSB first into a packet's bytes (zeroed, the layout's
-/// length: [`Layout::compile`] checked that the fields fill it exactly).
+/// Writes fields into a packet's bytes, zeroed and of the layout's length
+/// ([`Layout::compile`] checked that the fields fill it exactly): each field
+/// MSB first from bit 7 of a byte, or LSB first from bit 0 (`bit_order: lsb`).
+/// Bits are ORed into place, so a field of zeros is a skip whatever its order.
 struct BitWriter<'a> {
     buf: &'a mut [u8],
-    pos: usize,
-    acc: u64,
-    nbits: u32,
+    /// Bits written so far.
+    bit: usize,
 }
 
 impl BitWriter<'_> {
-    fn put(&mut self, raw: i64, bits: u32, endian: Endian) {
+    fn put(&mut self, raw: i64, bits: u32, endian: Endian, order: BitOrder) {
         let mask = if bits >= 64 {
             u64::MAX
         } else {
@@ -460,30 +462,45 @@ impl BitWriter<'_> {
         if endian == Endian::Little {
             v = v.swap_bytes() >> (64 - bits);
         }
-        if self.nbits == 0 && bits.is_multiple_of(8) {
-            // Byte-aligned, as nearly every field is: whole bytes at once.
-            for i in (0..bits / 8).rev() {
-                self.byte((v >> (8 * i)) as u8);
+        if self.bit.is_multiple_of(8) && bits.is_multiple_of(8) {
+            // Byte-aligned, as nearly every field is: whole bytes at once,
+            // high byte first (MSB first) or low byte first (LSB first).
+            let n = bits / 8;
+            for i in 0..n {
+                let shift = match order {
+                    BitOrder::Msb => 8 * (n - 1 - i),
+                    BitOrder::Lsb => 8 * i,
+                };
+                self.byte((v >> shift) as u8);
             }
             return;
         }
-        for i in (0..bits).rev() {
-            self.acc = (self.acc << 1) | ((v >> i) & 1);
-            self.nbits += 1;
-            if self.nbits == 8 {
-                self.byte(self.acc as u8);
-                self.acc = 0;
-                self.nbits = 0;
+        for i in 0..bits {
+            // The i-th bit sent: counted from the top (MSB) or the bottom (LSB).
+            let (b, mask) = match order {
+                BitOrder::Msb => ((v >> (bits - 1 - i)) & 1, 0x80u8 >> (self.bit % 8)),
+                BitOrder::Lsb => ((v >> i) & 1, 1u8 << (self.bit % 8)),
+            };
+            if b == 1 {
+                // Never past the end: the layout's length is its fields' width.
+                if let Some(slot) = self.buf.get_mut(self.bit / 8) {
+                    *slot |= mask;
+                }
             }
+            self.bit += 1;
         }
     }
 
+    /// Leaves `bits` zero bits.
+    fn skip(&mut self, bits: u32) {
+        self.bit += bits as usize;
+    }
+
     fn byte(&mut self, b: u8) {
-        // Never past the end: the layout's length is its fields' width.
-        if let Some(slot) = self.buf.get_mut(self.pos) {
+        if let Some(slot) = self.buf.get_mut(self.bit / 8) {
             *slot = b;
         }
-        self.pos += 1;
+        self.bit += 8;
     }
 }
 
@@ -496,17 +513,18 @@ mod tests {
     #[test]
     fn bit_writer_packs_msb_first() {
         let mut out = vec![0xEE; 11];
+        // The packet's bytes are zeroed before encoding, as `encode_into` does.
+        out[1..].fill(0);
         let mut w = BitWriter {
             buf: &mut out[1..],
-            pos: 0,
-            acc: 0,
-            nbits: 0,
+            bit: 0,
         };
-        w.put(0b101, 3, Endian::Big);
-        w.put(-1, 5, Endian::Big);
-        w.put(0x1234, 16, Endian::Little);
-        w.put(-2, 24, Endian::Big);
-        w.put(crate::layout::float_bits(3.0, 32), 32, Endian::Little);
+        let msb = BitOrder::Msb;
+        w.put(0b101, 3, Endian::Big, msb);
+        w.put(-1, 5, Endian::Big, msb);
+        w.put(0x1234, 16, Endian::Little, msb);
+        w.put(-2, 24, Endian::Big, msb);
+        w.put(crate::layout::float_bits(3.0, 32), 32, Endian::Little, msb);
         assert_eq!(
             out,
             vec![
@@ -523,6 +541,61 @@ mod tests {
                 0x40
             ]
         );
+    }
+
+    /// BrainFlow's `extract_lsb_bits` (muse_athena.cpp): bit k of the field
+    /// is bit (start + k) % 8 of byte (start + k) / 8. The reference here is
+    /// that loop, written out; the writer must agree with it for widths and
+    /// offsets that straddle bytes (14-bit EEG, 20-bit optics).
+    fn extract_lsb_bits(data: &[u8], start: usize, bits: usize) -> u64 {
+        let mut v = 0u64;
+        for k in 0..bits {
+            let b = start + k;
+            v |= u64::from((data[b / 8] >> (b % 8)) & 1) << k;
+        }
+        v
+    }
+
+    #[test]
+    fn bit_writer_packs_lsb_first_as_extract_lsb_bits_reads() {
+        for width in [14u32, 20, 3, 8, 16] {
+            let n = 16usize;
+            let values: Vec<i64> = (0..n as i64)
+                .map(|i| (i * 0x2f35 + 0x1b7) & ((1 << width) - 1))
+                .collect();
+            let mut out = vec![0u8; (n * width as usize).div_ceil(8)];
+            let mut w = BitWriter {
+                buf: &mut out,
+                bit: 0,
+            };
+            for v in &values {
+                w.put(*v, width, Endian::Big, BitOrder::Lsb);
+            }
+            for (i, v) in values.iter().enumerate() {
+                let got = extract_lsb_bits(&out, i * width as usize, width as usize);
+                assert_eq!(got as i64, *v, "width {width}, field {i}");
+            }
+        }
+        // Two 14-bit fields by hand: 0x2001 then 0x0003.
+        // Bits 0..13 = 0x2001, bits 14..27 = 0x0003: byte 0 = 0x01,
+        // byte 1 = 0x20 | (0x3 & 0b11) << 6 = 0xE0, byte 2 = 0, byte 3 = 0.
+        let mut out = vec![0u8; 4];
+        let mut w = BitWriter {
+            buf: &mut out,
+            bit: 0,
+        };
+        w.put(0x2001, 14, Endian::Big, BitOrder::Lsb);
+        w.put(0x0003, 14, Endian::Big, BitOrder::Lsb);
+        w.put(0, 4, Endian::Big, BitOrder::Lsb);
+        assert_eq!(out, [0x01, 0xE0, 0x00, 0x00]);
+        // A whole-byte LSB-first field on a byte boundary is little-endian.
+        let mut out = vec![0u8; 3];
+        let mut w = BitWriter {
+            buf: &mut out,
+            bit: 0,
+        };
+        w.put(0x12_3456, 24, Endian::Big, BitOrder::Lsb);
+        assert_eq!(out, [0x56, 0x34, 0x12]);
     }
 
     fn state() -> State {

@@ -8,7 +8,7 @@
 use crate::commands::{CommandRule, CommandSet};
 use crate::expr::Expr;
 use crate::extends::resolve;
-use crate::layout::{Endian, Layout};
+use crate::layout::{BitOrder, Endian, Layout};
 use crate::limits::{MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_STATE_ARRAY};
 use crate::load::{parse_yaml, semantic_error, LoadError};
 use crate::signal::{Generated, Signal, SignalDecl};
@@ -383,7 +383,7 @@ fn default_modulo() -> u64 {
 pub struct PacketDecl {
     /// BLE: the characteristic this packet is notified on (default: the stream's).
     pub characteristic: Option<String>,
-    /// The fields in wire order, packed MSB first.
+    /// The fields in wire order, packed MSB first unless they say `bit_order: lsb`.
     pub fields: Vec<FieldDecl>,
 }
 
@@ -401,6 +401,10 @@ pub struct FieldDecl {
     /// Byte order of a byte-aligned field.
     #[serde(default)]
     pub endian: Endian,
+    /// Bit order (`msb`, the default, or `lsb`); on a `repeat` or `one_of`
+    /// it is every inner field's unless that one says otherwise. A run of
+    /// fields of one order fills whole bytes.
+    pub bit_order: Option<BitOrder>,
     /// A raw value (expression).
     pub value: Option<String>,
     /// A signal name (may use `{i}` of an enclosing repeat).
@@ -898,6 +902,52 @@ mod tests {
         let text = BASE.replace("name: dev", "name: other");
         let e = load(&text).unwrap_err();
         assert!(e.message.contains("file name"), "{e}");
+    }
+
+    /// The misuses of `bit_order` are load errors naming file, line and field.
+    #[test]
+    fn bit_order_misuse_is_located() {
+        let stream = |fields: &str| {
+            format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
+        };
+        // One 14-bit field LSB first after 4 MSB-first bits: the order
+        // changes at bit 4 of a byte.
+        let text = stream(
+            "        - { bits: 4, value: \"1\" }\n        - { bits: 14, signal: eeg1, bit_order: lsb }\n        - { bits: 6, value: \"0\", bit_order: lsb }\n",
+        );
+        let e = load(&text).unwrap_err();
+        assert_eq!(e.line, Some(11), "{e}");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("stream.packets[0].fields[1].bit_order"),
+            "{e}"
+        );
+        assert!(e.message.contains("at bit 4 of a byte"), "{e}");
+        // The same run as a group fills whole bytes: it loads.
+        let text = stream(
+            "        - { bits: 8, value: \"1\" }\n        - repeat: 4\n          bit_order: lsb\n          fields: [{ bits: 14, signal: eeg1 }]\n",
+        );
+        let p = load(&text).unwrap();
+        let leaves = p.stream().unwrap().packets[0].leaves();
+        assert_eq!(leaves.len(), 5);
+        assert_eq!(leaves[0].bit_order, BitOrder::Msb);
+        assert!(leaves[1..].iter().all(|l| l.bit_order == BitOrder::Lsb));
+        // `endian: little` says nothing more under `bit_order: lsb`.
+        let text = stream(
+            "        - repeat: 2\n          bit_order: lsb\n          fields: [{ bits: 16, signal: eeg1, endian: little }]\n",
+        );
+        let e = load(&text).unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("stream.packets[0].fields[0].fields[0].endian"),
+            "{e}"
+        );
+        assert!(e.message.contains("drop `endian: little`"), "{e}");
+        // An unknown order is a parse error on its line.
+        let text = stream("        - { bits: 8, value: \"1\", bit_order: lsbfirst }\n");
+        let e = load(&text).unwrap_err();
+        assert_eq!(e.line, Some(10), "{e}");
+        assert!(e.message.contains("lsbfirst"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use super::exchange::Run;
 use super::replies::first_difference;
 use super::{hex, shown, Report, Side};
-use boardloop_emulators::layout::{Endian, Leaf, Node, PacketVars, Source};
+use boardloop_emulators::layout::{BitOrder, Endian, Leaf, Node, PacketVars, Source};
 use boardloop_emulators::profile::Stream;
 use boardloop_emulators::state::{Scope, State};
 use boardloop_emulators::CounterModel;
@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 pub struct ChannelField {
     /// The signal it carries (`eeg1`).
     pub name: String,
-    /// Its first bit, MSB first from the packet's start.
+    /// Its first bit, counted from the packet's start.
     pub bit: usize,
     /// Width in bits.
     pub bits: u32,
@@ -30,6 +30,8 @@ pub struct ChannelField {
     pub signed: bool,
     /// Byte order.
     pub endian: Endian,
+    /// Bit order.
+    pub bit_order: BitOrder,
 }
 
 impl ChannelField {
@@ -37,7 +39,13 @@ impl ChannelField {
     pub fn decode(&self, packet: &[u8]) -> i64 {
         let w = self.bits as usize;
         let mut v: u64 = 0;
-        if self.endian == Endian::Little {
+        if self.bit_order == BitOrder::Lsb {
+            // Bit k of the field is bit (bit + k) % 8 of byte (bit + k) / 8.
+            for k in (0..w).rev() {
+                let i = self.bit + k;
+                v = v << 1 | u64::from(packet[i / 8] >> (i % 8) & 1);
+            }
+        } else if self.endian == Endian::Little {
             // Whole bytes on a byte boundary (the profile checks it).
             let at = self.bit / 8;
             for &b in packet[at..at + w / 8].iter().rev() {
@@ -419,6 +427,7 @@ fn push_channel(leaf: &Leaf, bit: usize, out: &mut Vec<ChannelField>) {
                 bits: leaf.bits,
                 signed: leaf.signed,
                 endian: leaf.endian,
+                bit_order: leaf.bit_order,
             });
         }
     }
@@ -504,6 +513,7 @@ mod tests {
             bits,
             signed,
             endian,
+            bit_order: BitOrder::Msb,
         };
         let p = [0xA0, 0xFF, 0xFF, 0xFE, 0x12, 0x34];
         assert_eq!(f(8, 24, true, Endian::Big).decode(&p), -2);
@@ -512,5 +522,13 @@ mod tests {
         // A 4-bit field in the middle of a byte.
         assert_eq!(f(4, 4, false, Endian::Big).decode(&p), 0);
         assert_eq!(f(4, 4, true, Endian::Big).decode(&[0x0F]), -1);
+        // LSB first: the second 14-bit field of [0x01, 0xE0, 0x00, 0x00] is 3
+        // (bits 14..27), the first 0x2001.
+        let lsb = |bit| ChannelField {
+            bit_order: BitOrder::Lsb,
+            ..f(bit, 14, false, Endian::Big)
+        };
+        assert_eq!(lsb(0).decode(&[0x01, 0xE0, 0, 0]), 0x2001);
+        assert_eq!(lsb(14).decode(&[0x01, 0xE0, 0, 0]), 3);
     }
 }
