@@ -15,6 +15,7 @@ use crate::profile::Stream;
 use crate::profile::{Profile, StreamAction};
 use crate::signal::SignalSet;
 use crate::state::{Scope, State};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What the device does in answer to host bytes.
@@ -62,6 +63,9 @@ pub struct Device {
     /// Every stream's packet layouts planned for the current state (per
     /// stream, per slot); `None` after anything changed the state.
     plans: Option<Vec<Vec<Plan>>>,
+    /// Packets built per characteristic since the streams started (the
+    /// `notification` variable; serial streams share the unnamed one).
+    built_on: BTreeMap<Option<String>, u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -84,6 +88,7 @@ impl Device {
             streaming: false,
             log: Vec::new(),
             plans: None,
+            built_on: BTreeMap::new(),
         }
     }
 
@@ -190,6 +195,7 @@ impl Device {
         self.plans = None;
         let profile = self.profile.clone();
         self.streaming = true;
+        self.built_on.clear();
         self.state.set("streaming", 1.0);
         self.runs = profile
             .streams
@@ -353,8 +359,14 @@ impl Device {
         let p = run.packet;
         run.packet += 1;
         let rate = run.sample_rate;
-        let vars = packet_vars(stream, &self.state, p, rate);
+        let mut vars = packet_vars(stream, &self.state, p, rate);
         let slot = (p % stream.packets.len() as u64) as usize;
+        let built = self
+            .built_on
+            .entry(stream.characteristics[slot].clone())
+            .or_default();
+        vars.notification = *built;
+        *built += 1;
         let (profile, state, signals) = (&self.profile, &self.state, &self.signals);
         let plans = self.plans.get_or_insert_with(|| {
             profile
@@ -420,6 +432,7 @@ pub fn packet_vars(stream: &Stream, state: &State, p: u64, rate: f64) -> PacketV
         counter,
         rate,
         first,
+        notification: 0,
     }
 }
 

@@ -134,6 +134,11 @@ pub struct PacketVars {
     pub rate: f64,
     /// Index of the first signal sample this packet carries.
     pub first: u64,
+    /// How many packets were built before this one on its characteristic
+    /// (every stream sending there), since the streams started: a device
+    /// whose packet index counts per characteristic, not per stream (the
+    /// Muse S Athena's). 0 where no device is running (models).
+    pub notification: u64,
 }
 
 impl Layout {
@@ -191,7 +196,7 @@ impl Layout {
 
 impl PacketVars {
     /// The per-packet variables as expression scalars.
-    pub fn extra(&self, slot: usize) -> [(&'static str, f64); 6] {
+    pub fn extra(&self, slot: usize) -> [(&'static str, f64); 7] {
         [
             ("packet", self.packet as f64),
             ("sample", self.sample as f64),
@@ -199,6 +204,7 @@ impl PacketVars {
             ("counter", self.counter as f64),
             ("rate", self.rate),
             ("first", self.first as f64),
+            ("notification", self.notification as f64),
         ]
     }
 }

@@ -25,8 +25,8 @@ use crate::signal::{Signal, SignalSet};
 use crate::state::{Scope, State};
 
 /// The per-packet variables in [`PACKET_VARS`] order: packet, sample, slot,
-/// counter, rate, first.
-pub type Vars = [f64; 6];
+/// counter, rate, first, notification.
+pub type Vars = [f64; 7];
 
 impl PacketVars {
     /// The per-packet variables of a packet in `slot`, as a plan reads them.
@@ -38,6 +38,7 @@ impl PacketVars {
             self.counter as f64,
             self.rate,
             self.first as f64,
+            self.notification as f64,
         ]
     }
 }
@@ -642,6 +643,7 @@ mod tests {
                     counter: p % 7,
                     rate: 250.0,
                     first: p / 2,
+                    notification: p * 3,
                 };
                 let extra = v.extra(1);
                 let scope = Scope {

@@ -519,7 +519,15 @@ pub struct Stream {
 }
 
 /// Names every packet layout may read besides state variables.
-pub const PACKET_VARS: &[&str] = &["packet", "sample", "slot", "counter", "rate", "first"];
+pub const PACKET_VARS: &[&str] = &[
+    "packet",
+    "sample",
+    "slot",
+    "counter",
+    "rate",
+    "first",
+    "notification",
+];
 
 impl Profile {
     /// Loads and validates a profile file, with the profiles it extends

@@ -129,6 +129,7 @@ impl Shape {
             counter,
             rate: 250.0,
             first: packet,
+            notification: packet,
         };
         let (v1, v2) = (vars(3, 1000), vars(200, 77));
         let mut header = None;
