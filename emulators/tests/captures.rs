@@ -191,8 +191,9 @@ fn assert_lsb_samples(block: &[u8], bits: usize, samples: usize, want: &[u32]) {
     }
 }
 
-/// Checks the header and returns the block.
-fn block(p: &[u8], tag: u8, len: usize, index: u16) -> &[u8] {
+/// Checks the header (packet `index` on its characteristic, block
+/// `blk` of its tag) and returns the block.
+fn block(p: &[u8], tag: u8, len: usize, index: u16, blk: u8) -> &[u8] {
     assert_eq!(p.len(), 14 + len, "tag {tag:#x}: length");
     assert_eq!(usize::from(p[0]), p.len(), "tag {tag:#x}: length byte");
     assert_eq!(
@@ -201,7 +202,7 @@ fn block(p: &[u8], tag: u8, len: usize, index: u16) -> &[u8] {
         "tag {tag:#x}: index"
     );
     assert_eq!(p[9], tag, "tag");
-    assert_eq!(p[10], index as u8, "tag {tag:#x}: block index");
+    assert_eq!(p[10], blk, "tag {tag:#x}: block index");
     &p[14..]
 }
 
@@ -240,15 +241,17 @@ fn default_preset_sends_eeg8_optics16_imu_and_battery() {
     for index in 0..3u16 {
         let (ch, p) = d.next_packet_of(eeg8).unwrap();
         assert_eq!(ch.as_deref(), Some("data_1"));
-        assert_lsb_samples(block(&p, 0x12, 28, index), 14, 2, &want_eeg);
+        assert_lsb_samples(block(&p, 0x12, 28, index, index as u8), 14, 2, &want_eeg);
     }
+    // The three streams of data_2 share its packet index (0, 1, 2), as on
+    // the device; each counts its own blocks.
     let optics = stream(&s, "optics16");
     let (ch, p) = d.next_packet_of(optics).unwrap();
     assert_eq!(ch.as_deref(), Some("data_2"));
-    assert_lsb_samples(block(&p, 0x36, 40, 0), 20, 1, &optics_raw(16));
+    assert_lsb_samples(block(&p, 0x36, 40, 0, 0), 20, 1, &optics_raw(16));
     let imu = stream(&s, "imu");
     let (_, p) = d.next_packet_of(imu).unwrap();
-    let b = block(&p, 0x47, 36, 0);
+    let b = block(&p, 0x47, 36, 1, 0);
     let i16le = |i: usize| i16::from_le_bytes([b[2 * i], b[2 * i + 1]]);
     for sample in 0..3 {
         let v: Vec<i16> = (0..6).map(|k| i16le(sample * 6 + k)).collect();
@@ -257,9 +260,12 @@ fn default_preset_sends_eeg8_optics16_imu_and_battery() {
     }
     let battery = stream(&s, "battery");
     let (_, p) = d.next_packet_of(battery).unwrap();
-    let b = block(&p, 0x98, 20, 0);
+    let b = block(&p, 0x98, 20, 2, 0);
     // 80.25 % in 1/256 %.
     assert_eq!(u16::from_le_bytes([b[0], b[1]]), 20544);
+    // The next optics block: data_2's fourth packet, its tag's second block.
+    let (_, p) = d.next_packet_of(optics).unwrap();
+    assert_lsb_samples(block(&p, 0x36, 40, 3, 1), 20, 1, &optics_raw(16));
     // p1041 streams neither the 4-channel EEG nor the other optics.
     for name in ["eeg4", "optics4", "optics8"] {
         assert!(d.next_packet_of(stream(&s, name)).is_none(), "{name}");
@@ -275,11 +281,12 @@ fn p21_sends_eeg4_without_optics_and_p1034_optics8() {
     assert!(d.next_packet_of(stream(&s, "optics16")).is_none());
     let (_, p) = d.next_packet_of(stream(&s, "eeg4")).unwrap();
     let want: Vec<u32> = (1..=4).map(|c| eeg_raw(10.0 * c as f64)).collect();
-    assert_lsb_samples(block(&p, 0x11, 28, 0), 14, 4, &want);
+    assert_lsb_samples(block(&p, 0x11, 28, 0, 0), 14, 4, &want);
     d.feed(b"\x02h\n");
     d.feed(b"\x06p1034\n");
     d.feed(b"\x06dc001\n");
+    // A new stream counts data_2's packets from 0 again.
     let (_, p) = d.next_packet_of(stream(&s, "optics8")).unwrap();
-    assert_lsb_samples(block(&p, 0x35, 40, 0), 20, 2, &optics_raw(8));
+    assert_lsb_samples(block(&p, 0x35, 40, 0, 0), 20, 2, &optics_raw(8));
     assert!(d.next_packet_of(stream(&s, "eeg4")).is_some());
 }
