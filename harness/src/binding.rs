@@ -205,6 +205,10 @@ fn other_presets(id: BoardId) -> Vec<PresetBinding> {
             for (i, row) in descr.ppg_channels.iter().enumerate() {
                 add(format!("ppg{}", i + 1), row);
             }
+            // The Muse S Athena's optics (its ancillary preset).
+            for (i, row) in descr.optical_channels.iter().enumerate() {
+                add(format!("optics{}", i + 1), row);
+            }
             Some(PresetBinding {
                 preset,
                 descr,
