@@ -205,9 +205,12 @@ fn other_presets(id: BoardId) -> Vec<PresetBinding> {
             for (i, row) in descr.ppg_channels.iter().enumerate() {
                 add(format!("ppg{}", i + 1), row);
             }
-            // The Muse S Athena's optics (its ancillary preset).
+            // The Muse S Athena's optics (its ancillary preset); the Muse 2's
+            // and S's optical rows are their PPG rows, bound above.
             for (i, row) in descr.optical_channels.iter().enumerate() {
-                add(format!("optics{}", i + 1), row);
+                if !descr.ppg_channels.contains(row) {
+                    add(format!("optics{}", i + 1), row);
+                }
             }
             Some(PresetBinding {
                 preset,
@@ -237,6 +240,15 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("ppg1", 1), ("ppg2", 2), ("ppg3", 3)]
         );
+        // The Athena's 16 optical rows, rows 1-16 of its ancillary preset.
+        let b = board("muse_s_athena").unwrap();
+        let (_, ch) = b.layout(Preset::Ancillary).unwrap();
+        let optics: Vec<_> = ch
+            .iter()
+            .filter(|c| c.signal.starts_with("optics"))
+            .collect();
+        assert_eq!(optics.len(), 16);
+        assert_eq!((optics[0].row, optics[15].row), (1, 16));
         // The 2016 has no PPG, hence no ancillary preset.
         let b = board("muse_2016").unwrap();
         assert!(b.layout(Preset::Auxiliary).is_some());
