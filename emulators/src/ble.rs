@@ -4,6 +4,7 @@
 
 use crate::commands::render;
 use crate::device::{CommandRecord, Device, Output};
+use crate::join::{Joiner, Notification};
 use crate::notify_frames::NotifyFramer;
 use crate::profile::{full_uuid, BleDecl};
 use crate::scenario::{Pacing, Scenario};
@@ -124,6 +125,7 @@ impl BleEmulator {
             inner: inner.clone(),
             stop: stop.clone(),
             schedule: Schedule::for_scenario(scenario, opts.pacing),
+            joiner: Joiner::new(),
             muted: scenario.muted(),
             started: Instant::now(),
         };
@@ -261,6 +263,8 @@ struct Worker {
     stop: Arc<AtomicBool>,
     /// When each stream's next notification is due and the faults on them.
     schedule: Schedule,
+    /// Packets waiting to be joined into a notification, with their faults.
+    joiner: Joiner<Packet>,
     muted: bool,
     started: Instant,
 }
@@ -350,7 +354,7 @@ impl Worker {
                                 break 'streams;
                             }
                             Step::Packet(faults) => {
-                                self.send(i, &faults);
+                                self.send(i, faults);
                                 break;
                             }
                         }
@@ -370,31 +374,46 @@ impl Worker {
         }
     }
 
-    /// Builds stream `i`'s next notification and sends it, unless `faults`
-    /// drop it.
-    fn send(&mut self, i: usize, faults: &Packet) {
-        let Some((ch, mut bytes)) = self.device.next_packet_of(i) else {
+    /// Builds stream `i`'s next packet and sends what it completes: the
+    /// packet as a notification, or on a characteristic that joins packets
+    /// (see [`crate::join`]) the notification it did not fit beside.
+    fn send(&mut self, i: usize, faults: Packet) {
+        let link_max = self.peripheral.max_notify_len();
+        let Some(out) = self.joiner.next_of(&mut self.device, i, link_max, faults) else {
             return;
         };
         self.lock().stats.packets_built += 1;
-        if faults.dropped {
+        for n in out {
+            self.send_notification(n);
+        }
+    }
+
+    /// Sends a notification unless a fault on one of its packets drops it
+    /// (a notification is what is lost in the air: all of it); the faults'
+    /// corruption and truncation count from its first byte.
+    fn send_notification(&mut self, n: Notification<Packet>) {
+        let packets = n.tags.len() as u64;
+        let mut bytes = n.bytes;
+        if n.tags.iter().any(|f| f.dropped) {
             self.note(Dir::ToHost, &bytes, Some("dropped"));
-            self.lock().stats.packets_dropped += 1;
+            self.lock().stats.packets_dropped += packets;
             return;
         }
-        faults.apply(&mut bytes);
-        let uuid = ch
-            .as_ref()
-            .and_then(|n| self.uuids.get(n))
-            .cloned()
-            .unwrap_or_default();
+        for f in &n.tags {
+            f.apply(&mut bytes);
+        }
+        let uuid =
+            n.ch.as_ref()
+                .and_then(|c| self.uuids.get(c))
+                .cloned()
+                .unwrap_or_default();
         self.note(Dir::ToHost, &bytes, None);
         let Some(delivered) = self.notify(&uuid, &bytes) else {
             return;
         };
         let mut g = self.lock();
         if delivered {
-            g.stats.packets_sent += 1;
+            g.stats.packets_sent += packets;
             g.stats.bytes_to_host += bytes.len() as u64;
         } else {
             g.unsubscribed += 1;
@@ -461,6 +480,7 @@ impl Worker {
         // A device that loses its central stops streaming; the host starts it
         // again after reconnecting.
         self.device.stop_streaming();
+        self.joiner.clear();
         let state = self.device.state().clone();
         self.lock().state = state;
         // Out of range: nothing to send, nobody to hear it.
@@ -494,6 +514,8 @@ impl Worker {
                     let rates =
                         (0..device.profile().streams.len()).map(|i| device.stream_packet_rate(i));
                     self.schedule.start(Instant::now(), rates);
+                    // Counts from 0 again, as the device's packet index does.
+                    self.joiner.clear();
                     self.lock().stats.streams += 1;
                 }
                 Output::StreamStopped => {}

@@ -354,6 +354,17 @@ impl Device {
     /// that stream is not running. With a reused `out` this allocates nothing
     /// while the state stays the same.
     pub fn next_packet_into(&mut self, i: usize, out: &mut Vec<u8>) -> Option<usize> {
+        self.next_packet_vars_into(i, out).map(|(slot, _)| slot)
+    }
+
+    /// As [`Device::next_packet_into`], also returning the packet's
+    /// variables (what a joined notification's header reads, see
+    /// [`crate::join`]).
+    pub fn next_packet_vars_into(
+        &mut self,
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Option<(usize, PacketVars)> {
         let stream = self.profile.streams.get(i)?;
         let run = self.runs.get_mut(i)?.as_mut()?;
         let p = run.packet;
@@ -367,6 +378,7 @@ impl Device {
             .or_default();
         vars.notification = *built;
         *built += 1;
+        vars.length = stream.packets[slot].len as u64;
         let (profile, state, signals) = (&self.profile, &self.state, &self.signals);
         let plans = self.plans.get_or_insert_with(|| {
             profile
@@ -381,7 +393,21 @@ impl Device {
                 .collect()
         });
         plans[i][slot].encode_into(&vars, out);
-        Some(slot)
+        Some((slot, vars))
+    }
+
+    /// Appends the header of a notification joined on characteristic `ch`
+    /// (see [`crate::profile::JoinDecl`]) to `out`, read with `vars` (its
+    /// first packet's, with the notification's index and length); false,
+    /// appending nothing, when `ch` joins nothing.
+    pub fn join_header_into(&self, ch: &str, vars: &PacketVars, out: &mut Vec<u8>) -> bool {
+        let Some(join) = self.profile.joins.get(ch) else {
+            return false;
+        };
+        // Headers are a few a second (the Athena's ~20): planned each time
+        // rather than cached beside the streams' plans.
+        Plan::new(&join.header, &self.state, &self.signals).encode_into(vars, out);
+        true
     }
 }
 
@@ -433,6 +459,7 @@ pub fn packet_vars(stream: &Stream, state: &State, p: u64, rate: f64) -> PacketV
         rate,
         first,
         notification: 0,
+        length: 0,
     }
 }
 

@@ -137,8 +137,12 @@ pub struct PacketVars {
     /// How many packets were built before this one on its characteristic
     /// (every stream sending there), since the streams started: a device
     /// whose packet index counts per characteristic, not per stream (the
-    /// Muse S Athena's). 0 where no device is running (models).
+    /// Muse S Athena's). 0 where no device is running (models). In a
+    /// joined notification's header: the notifications before it there.
     pub notification: u64,
+    /// The packet's length in bytes; in a joined notification's header, the
+    /// notification's.
+    pub length: u64,
 }
 
 impl Layout {
@@ -196,7 +200,7 @@ impl Layout {
 
 impl PacketVars {
     /// The per-packet variables as expression scalars.
-    pub fn extra(&self, slot: usize) -> [(&'static str, f64); 7] {
+    pub fn extra(&self, slot: usize) -> [(&'static str, f64); 8] {
         [
             ("packet", self.packet as f64),
             ("sample", self.sample as f64),
@@ -205,6 +209,7 @@ impl PacketVars {
             ("rate", self.rate),
             ("first", self.first as f64),
             ("notification", self.notification as f64),
+            ("length", self.length as f64),
         ]
     }
 }

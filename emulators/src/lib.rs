@@ -7,6 +7,7 @@ pub mod commands;
 pub mod device;
 pub mod expr;
 pub mod extends;
+pub mod join;
 pub mod layout;
 pub mod limits;
 pub mod load;

@@ -41,6 +41,10 @@ pub const MAX_EXPR_NODES: usize = 1024;
 /// shipped profiles use at most 600, and reaching this limit takes about 0.1 s.
 pub const MAX_LAYOUT_ITEMS: usize = 65_536;
 
+/// Longest BLE notification value, in bytes: the ATT protocol's longest
+/// attribute value (Core spec Vol 3 Part F 3.2.9).
+pub const MAX_NOTIFICATION_BYTES: usize = 512;
+
 /// Longest packet, in bytes (BLE notifications are at most 512 bytes; the
 /// serial packets here are 33).
 pub const MAX_PACKET_BYTES: u64 = 4096;

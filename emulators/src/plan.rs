@@ -25,8 +25,8 @@ use crate::signal::{Signal, SignalSet};
 use crate::state::{Scope, State};
 
 /// The per-packet variables in [`PACKET_VARS`] order: packet, sample, slot,
-/// counter, rate, first, notification.
-pub type Vars = [f64; 7];
+/// counter, rate, first, notification, length.
+pub type Vars = [f64; 8];
 
 impl PacketVars {
     /// The per-packet variables of a packet in `slot`, as a plan reads them.
@@ -39,6 +39,7 @@ impl PacketVars {
             self.rate,
             self.first as f64,
             self.notification as f64,
+            self.length as f64,
         ]
     }
 }
@@ -644,6 +645,7 @@ mod tests {
                     rate: 250.0,
                     first: p / 2,
                     notification: p * 3,
+                    length: 20 + p,
                 };
                 let extra = v.extra(1);
                 let scope = Scope {

@@ -9,7 +9,9 @@ use crate::commands::{CommandRule, CommandSet};
 use crate::expr::Expr;
 use crate::extends::resolve;
 use crate::layout::{BitOrder, Endian, Layout};
-use crate::limits::{MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_STATE_ARRAY};
+use crate::limits::{
+    MAX_COUNTER_MODULO, MAX_DURATION_MS, MAX_LAYOUT_ITEMS, MAX_NOTIFICATION_BYTES, MAX_STATE_ARRAY,
+};
 use crate::load::{parse_yaml, semantic_error, LoadError};
 use crate::signal::{Generated, Signal, SignalDecl};
 use crate::state::{State, StateValue};
@@ -141,6 +143,29 @@ pub struct CharacteristicDecl {
     /// notifications as this says (Muse: JSON in 20-byte notifications).
     /// Without it a BLE device's replies are not sent.
     pub replies: Option<NotifyFramingDecl>,
+    /// The packets of the streams on this characteristic are joined into
+    /// notifications, as a device that fills a buffer does (the Muse S
+    /// Athena: 207-244-byte notifications of several blocks); see
+    /// [`crate::join`]. Without it every packet is a notification.
+    pub join: Option<JoinDecl>,
+}
+
+/// How a device joins packets into notifications: a header, then the
+/// packets in the order they were built, as many as fit in `max` bytes. A
+/// notification goes out when the next packet would not fit beside it.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JoinDecl {
+    /// Bytes a notification holds at most, header included, 1..=512 (the
+    /// Athena: 244, its ATT MTU of 247 less the notification's 3-byte
+    /// header); a link whose MTU carries less gets less.
+    pub max: usize,
+    /// Fields before the packets, read with the variables of the
+    /// notification's first packet, except `notification` (the
+    /// notification's index on this characteristic since the streams
+    /// started) and `length` (the notification's length in bytes).
+    #[serde(default)]
+    pub header: Vec<FieldDecl>,
 }
 
 /// How a reply is cut into notifications (see [`crate::notify_frames`]).
@@ -388,7 +413,7 @@ pub struct PacketDecl {
 }
 
 /// A field of a packet (or a group of fields).
-#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDecl {
     /// A name for reports and expected-value queries.
@@ -448,7 +473,7 @@ pub struct FieldDecl {
 }
 
 /// One alternative of a `one_of` field.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AltDecl {
     /// The condition.
@@ -495,6 +520,18 @@ pub struct Profile {
     pub ble: Option<BleDecl>,
     /// The device's own signals (see [`ProfileDecl::signals`]), compiled.
     pub generated: Vec<Generated>,
+    /// The characteristics whose packets are joined into notifications
+    /// (see [`JoinDecl`]), by name.
+    pub joins: BTreeMap<String, Join>,
+}
+
+/// A compiled [`JoinDecl`].
+#[derive(Debug, Clone)]
+pub struct Join {
+    /// Bytes a notification holds at most, header included.
+    pub max: usize,
+    /// The header's layout.
+    pub header: Layout,
 }
 
 /// A compiled stream.
@@ -527,6 +564,7 @@ pub const PACKET_VARS: &[&str] = &[
     "rate",
     "first",
     "notification",
+    "length",
 ];
 
 impl Profile {
@@ -647,6 +685,7 @@ impl Profile {
             }
             streams.push(c);
         }
+        let joins = compile_joins(ble.as_ref(), &streams, &initial_state, &err, &mut budget)?;
         let mut generated = Vec::new();
         for (i, g) in decl.signals.iter().enumerate() {
             let when = compile_expr(
@@ -677,6 +716,7 @@ impl Profile {
             streams,
             ble,
             generated,
+            joins,
         })
     }
 
@@ -737,7 +777,11 @@ fn validate_gatt(ble: &BleDecl, err: &ErrFn<'_>) -> Result<(), LoadError> {
             }
             if let Some(r) = &c.replies {
                 replies += 1;
-                let max = if r.length_prefix { 256 } else { 512 };
+                let max = if r.length_prefix {
+                    256
+                } else {
+                    MAX_NOTIFICATION_BYTES
+                };
                 if r.size < 1 + usize::from(r.length_prefix) || r.size > max {
                     return Err(err(
                         format!("{at}.replies.size"),
@@ -767,6 +811,72 @@ fn validate_gatt(ble: &BleDecl, err: &ErrFn<'_>) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// Compiles each characteristic's `join` and checks that every packet sent
+/// there fits in a notification beside the header.
+fn compile_joins(
+    ble: Option<&BleDecl>,
+    streams: &[Stream],
+    state: &State,
+    err: &ErrFn<'_>,
+    budget: &mut usize,
+) -> Result<BTreeMap<String, Join>, LoadError> {
+    let mut joins = BTreeMap::new();
+    let chars = ble
+        .iter()
+        .flat_map(|b| b.services.iter().enumerate())
+        .flat_map(|(i, s)| {
+            s.characteristics
+                .iter()
+                .enumerate()
+                .map(move |(j, c)| (i, j, c))
+        });
+    for (i, j, c) in chars {
+        let Some(d) = &c.join else { continue };
+        let at = format!("transport.ble.services[{i}].characteristics[{j}].join");
+        if !c.properties.contains(&CharProperty::Notify) || c.replies.is_some() {
+            return Err(err(
+                at,
+                &c.name,
+                format!(
+                    "`{}` joins packets into notifications: it needs the `notify` property \
+                     and no `replies`",
+                    c.name
+                ),
+            ));
+        }
+        let header = Layout::compile(&d.header, &format!("{at}.header"), 0, state, err, budget)?;
+        if d.max > MAX_NOTIFICATION_BYTES || d.max <= header.len {
+            return Err(err(
+                format!("{at}.max"),
+                "max:",
+                format!(
+                    "{} must be above the header's {} bytes and at most {MAX_NOTIFICATION_BYTES}",
+                    d.max, header.len
+                ),
+            ));
+        }
+        for (k, s) in streams.iter().enumerate() {
+            for (slot, l) in s.packets.iter().enumerate() {
+                if s.characteristics[slot].as_deref() == Some(c.name.as_str())
+                    && header.len + l.len > d.max
+                {
+                    return Err(err(
+                        format!("streams[{k}].packets[{slot}]"),
+                        &c.name,
+                        format!(
+                            "a packet of {} bytes does not fit in a notification of `{}` \
+                             (join.max {} with a {}-byte header)",
+                            l.len, c.name, d.max, header.len
+                        ),
+                    ));
+                }
+            }
+        }
+        joins.insert(c.name.clone(), Join { max: d.max, header });
+    }
+    Ok(joins)
 }
 
 /// Parses an expression and checks that it reads only known names.

@@ -4,6 +4,7 @@
 //! sources and licences in each folder's README). Read with the layouts' own
 //! arithmetic written here, never through a decoder.
 
+use boardloop_emulators::join::Joiner;
 use boardloop_emulators::scenario::ScenarioDecl;
 use boardloop_emulators::{Device, Profile, Scenario};
 use std::path::{Path, PathBuf};
@@ -165,12 +166,12 @@ fn ganglion_impedance_packet_has_the_captures_tag_and_terminator() {
     assert_eq!(&value[1..5], b"1207");
 }
 
-// The Muse S Athena profile sends the packets BrainFlow's MuseAthena driver
-// reads (`muse_athena.cpp`, `handle_data_notification`): a 14-byte header
-// (length, packet index u16 LE, clock, tag at 9, block index at 10) and the
-// block of its tag, read here with the driver's arithmetic written out
+// The Muse S Athena profile sends what BrainFlow's MuseAthena driver reads
+// (`muse_athena.cpp`, `handle_data_notification`) in the structure of the
+// captures: notifications of a 9-byte header (length, packet index u16 LE,
+// clock u48 LE) and blocks [tag, block index, 3 bytes] + data, filled up to
+// 244 bytes. Read here with the driver's arithmetic written out
 // (`extract_lsb_bits` for 14-bit EEG and 20-bit optics).
-
 /// BrainFlow's `extract_lsb_bits`: bit k of the value is bit (start + k) % 8
 /// of byte (start + k) / 8.
 fn extract_lsb_bits(data: &[u8], start: usize, bits: usize) -> u32 {
@@ -189,21 +190,6 @@ fn assert_lsb_samples(block: &[u8], bits: usize, samples: usize, want: &[u32]) {
             assert_eq!(got, *w, "sample {sample} channel {c}");
         }
     }
-}
-
-/// Checks the header (packet `index` on its characteristic, block
-/// `blk` of its tag) and returns the block.
-fn block(p: &[u8], tag: u8, len: usize, index: u16, blk: u8) -> &[u8] {
-    assert_eq!(p.len(), 14 + len, "tag {tag:#x}: length");
-    assert_eq!(usize::from(p[0]), p.len(), "tag {tag:#x}: length byte");
-    assert_eq!(
-        u16::from_le_bytes([p[1], p[2]]),
-        index,
-        "tag {tag:#x}: index"
-    );
-    assert_eq!(p[9], tag, "tag");
-    assert_eq!(p[10], blk, "tag {tag:#x}: block index");
-    &p[14..]
 }
 
 fn eeg_signals() -> String {
@@ -229,64 +215,261 @@ fn eeg_raw(uv: f64) -> u32 {
     ((uv / (1450.0 / 16383.0)).round() + 8192.0) as u32
 }
 
+/// The notifications of a capture file, one per line, bytes in hex.
+fn capture_lines(name: &str) -> Vec<Vec<u8>> {
+    let path = root().join("boards/tests/captures").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            l.split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// The most an Athena notification holds (ATT MTU 247 less 3).
+const ATHENA_MAX: usize = 244;
+
+/// Data bytes after a block's 5-byte header, by tag: BrainFlow's sizes, and
+/// 0x53 (DRL/REF) and 0x88 (battery, newer firmware) as the captures show
+/// them (boards/tests/captures/README.md).
+fn athena_data_len(tag: u8) -> usize {
+    match tag {
+        0x11 | 0x12 => 28,
+        0x34 => 30,
+        0x35 | 0x36 => 40,
+        0x47 => 36,
+        0x53 => 24,
+        0x88 | 0x98 => 20,
+        _ => panic!("unknown tag {tag:#04x}"),
+    }
+}
+
+/// One block of a notification: its tag, block index and data.
+struct Block<'a> {
+    tag: u8,
+    index: u8,
+    data: &'a [u8],
+}
+
+/// Splits a notification into its blocks, checking its framing: the length
+/// byte is the notification's length, at most 244, and the blocks after the
+/// 9-byte header end exactly at its end.
+fn athena_blocks<'a>(what: &str, n: &'a [u8]) -> Vec<Block<'a>> {
+    assert_eq!(usize::from(n[0]), n.len(), "{what}: length byte");
+    assert!(n.len() <= ATHENA_MAX, "{what}: {} bytes", n.len());
+    let mut out = Vec::new();
+    let mut at = 9;
+    while at < n.len() {
+        let (tag, index) = (n[at], n[at + 1]);
+        let end = at + 5 + athena_data_len(tag);
+        assert!(end <= n.len(), "{what}: block {tag:#04x} past the end");
+        out.push(Block {
+            tag,
+            index,
+            data: &n[at + 5..end],
+        });
+        at = end;
+    }
+    out
+}
+
+/// Checks the structure the captures show on a run of consecutive
+/// notifications: each framed as [`athena_blocks`] says; the packet index
+/// counts the notifications; each tag's block index counts its blocks; and
+/// a notification went out because the next block would not fit (its
+/// length plus the next notification's first block passes 244). Returns the
+/// tags seen and the shortest and longest notification.
+fn assert_athena_structure(what: &str, notes: &[Vec<u8>]) -> (Vec<u8>, usize, usize) {
+    let mut last_block = std::collections::BTreeMap::<u8, u8>::new();
+    for (k, n) in notes.iter().enumerate() {
+        let what = format!("{what}, notification {k}");
+        let blocks = athena_blocks(&what, n);
+        for b in &blocks {
+            if let Some(prev) = last_block.insert(b.tag, b.index) {
+                assert_eq!(b.index, prev.wrapping_add(1), "{what}: tag {:#04x}", b.tag);
+            }
+        }
+        if let Some(next) = notes.get(k + 1) {
+            let index = |n: &[u8]| u16::from_le_bytes([n[1], n[2]]);
+            assert_eq!(
+                index(next),
+                index(n).wrapping_add(1),
+                "{what}: packet index"
+            );
+            let first = 5 + athena_data_len(next[9]);
+            assert!(
+                n.len() + first > ATHENA_MAX,
+                "{what}: {} bytes went out though the next block ({first} bytes) fitted",
+                n.len()
+            );
+        }
+    }
+    let tags = last_block.into_keys().collect();
+    let lens = notes.iter().map(Vec::len);
+    (tags, lens.clone().min().unwrap(), lens.max().unwrap())
+}
+
+/// The device's first `count` notifications: its running streams' blocks
+/// in the order they are due (as the device samples them; ties in stream
+/// order), joined as the BLE emulator joins them.
+fn athena_notifications(d: &mut Device, count: usize) -> Vec<Vec<u8>> {
+    let streams = d.profile().streams.len();
+    let running: Vec<usize> = (0..streams).filter(|&i| d.runs_stream(i)).collect();
+    let rates: Vec<f64> = (0..streams).map(|i| d.stream_packet_rate(i)).collect();
+    let mut built = vec![0u64; streams];
+    let mut joiner = Joiner::new();
+    let mut out = Vec::new();
+    while out.len() < count {
+        let due = |i: usize| built[i] as f64 / rates[i];
+        let i = *running
+            .iter()
+            .min_by(|&&a, &&b| due(a).total_cmp(&due(b)))
+            .unwrap();
+        built[i] += 1;
+        for n in joiner.next_of(d, i, None, ()).unwrap() {
+            assert_eq!(n.ch.as_deref(), Some("data_1"), "everything on 273e0013");
+            out.push(n.bytes);
+        }
+    }
+    out
+}
+
+/// The data of the `k`-th block (from 0) with `tag` in `notes`.
+fn nth_block(notes: &[Vec<u8>], tag: u8, k: usize) -> Vec<u8> {
+    notes
+        .iter()
+        .flat_map(|n| {
+            athena_blocks("emulator", n)
+                .into_iter()
+                .map(|b| (b.tag, b.data.to_vec()))
+        })
+        .filter(|(t, _)| *t == tag)
+        .nth(k)
+        .unwrap_or_else(|| panic!("no block {k} of tag {tag:#04x}"))
+        .1
+}
+
+#[test]
+fn athena_captures_and_emulator_share_the_notification_structure() {
+    // The preset of each capture: muse-jsx's are named by it; OpenMuse's
+    // battery files do not say, so a preset that streams their tags (p1041
+    // or p1042; a two-digit one; p1045 or p1046).
+    let files = [
+        ("openmuse/battery_16_80.hex", "p1041"),
+        ("openmuse/battery_58_27.hex", "p21"),
+        ("openmuse/battery_90_40.hex", "p1045"),
+        ("openmuse/p1045.hex", "p1045"),
+        ("muse-jsx/log_p21.hex", "p21"),
+        ("muse-jsx/log_p1034.hex", "p1034"),
+        ("muse-jsx/log_p1035.hex", "p1035"),
+        ("muse-jsx/log_p1041.hex", "p1041"),
+        ("muse-jsx/log_p1045.hex", "p1045"),
+    ];
+    let mut checked = 0;
+    for (file, preset) in files {
+        let cap = capture_lines(file);
+        let (cap_tags, cap_min, cap_max) = assert_athena_structure(file, &cap);
+        let (_, mut d) = device("muse_s_athena", &eeg_signals());
+        let cmd = format!("{preset}\n");
+        let mut frame = vec![cmd.len() as u8];
+        frame.extend_from_slice(cmd.as_bytes());
+        d.feed(&frame);
+        d.feed(b"\x06dc001\n");
+        assert_eq!(d.state().get("preset"), Some(preset[1..].parse().unwrap()));
+        let emu = athena_notifications(&mut d, 60);
+        let what = format!("emulator at {preset}");
+        let (tags, min, max) = assert_athena_structure(&what, &emu);
+        // The same sensors (the battery under either tag), in notifications
+        // as full as the captures'.
+        let sensors = |t: &[u8]| -> Vec<u8> {
+            let mut v: Vec<u8> = t
+                .iter()
+                .filter(|&&t| t != 0x53)
+                .map(|&t| if t == 0x88 { 0x98 } else { t })
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        // A 25-notification prefix may hold no battery block (one a second).
+        let mut cap_sensors = sensors(&cap_tags);
+        if !cap_sensors.contains(&0x98) {
+            cap_sensors.push(0x98);
+            cap_sensors.sort();
+        }
+        assert_eq!(sensors(&tags), cap_sensors, "{what}: tags against {file}");
+        assert!(
+            min >= 200 && max <= ATHENA_MAX && cap_min >= 200,
+            "{what}: {min}-{max} bytes, {file}: {cap_min}-{cap_max}"
+        );
+        // Packet index from 0 on a fresh stream.
+        assert_eq!(emu[0][1..3], [0, 0]);
+        checked += 1;
+    }
+    assert_eq!(checked, files.len());
+}
+
 #[test]
 fn default_preset_sends_eeg8_optics16_imu_and_battery() {
-    let (s, mut d) = device("muse_s_athena", &eeg_signals());
+    let (_, mut d) = device("muse_s_athena", &eeg_signals());
     d.feed(b"\x06dc001\n");
+    let notes = athena_notifications(&mut d, 40);
     let want_eeg: Vec<u32> = (1..=4)
         .map(|c| eeg_raw(10.0 * c as f64))
         .chain((1..=4).map(|c| eeg_raw(-20.0 * c as f64)))
         .collect();
-    let eeg8 = stream(&s, "eeg8");
-    for index in 0..3u16 {
-        let (ch, p) = d.next_packet_of(eeg8).unwrap();
-        assert_eq!(ch.as_deref(), Some("data_1"));
-        assert_lsb_samples(block(&p, 0x12, 28, index, index as u8), 14, 2, &want_eeg);
+    for k in [0, 1, 50] {
+        assert_lsb_samples(&nth_block(&notes, 0x12, k), 14, 2, &want_eeg);
     }
-    // The three streams of data_2 share its packet index (0, 1, 2), as on
-    // the device; each counts its own blocks.
-    let optics = stream(&s, "optics16");
-    let (ch, p) = d.next_packet_of(optics).unwrap();
-    assert_eq!(ch.as_deref(), Some("data_2"));
-    assert_lsb_samples(block(&p, 0x36, 40, 0, 0), 20, 1, &optics_raw(16));
-    let imu = stream(&s, "imu");
-    let (_, p) = d.next_packet_of(imu).unwrap();
-    let b = block(&p, 0x47, 36, 1, 0);
+    assert_lsb_samples(&nth_block(&notes, 0x36, 3), 20, 1, &optics_raw(16));
+    let b = nth_block(&notes, 0x47, 0);
     let i16le = |i: usize| i16::from_le_bytes([b[2 * i], b[2 * i + 1]]);
     for sample in 0..3 {
         let v: Vec<i16> = (0..6).map(|k| i16le(sample * 6 + k)).collect();
         // 0.25 g / (1/16384 g); 30 °/s / −0.007476806640625 rounds to −4012.
         assert_eq!(v, [4096, 0, 0, 0, 0, -4012], "sample {sample}");
     }
-    let battery = stream(&s, "battery");
-    let (_, p) = d.next_packet_of(battery).unwrap();
-    let b = block(&p, 0x98, 20, 2, 0);
     // 80.25 % in 1/256 %.
+    let b = nth_block(&notes, 0x98, 0);
     assert_eq!(u16::from_le_bytes([b[0], b[1]]), 20544);
-    // The next optics block: data_2's fourth packet, its tag's second block.
-    let (_, p) = d.next_packet_of(optics).unwrap();
-    assert_lsb_samples(block(&p, 0x36, 40, 3, 1), 20, 1, &optics_raw(16));
+    // The header's clock: the ms of its first block's first sample, u48 LE.
+    let second = &notes[1];
+    let clock = u64::from_le_bytes([
+        second[3], second[4], second[5], second[6], second[7], second[8], 0, 0,
+    ]);
+    let first = athena_blocks("emulator", second)[0].tag;
+    assert!(
+        clock > 0,
+        "notification 1 starts later than 0 (first tag {first:#04x})"
+    );
     // p1041 streams neither the 4-channel EEG nor the other optics.
-    for name in ["eeg4", "optics4", "optics8"] {
-        assert!(d.next_packet_of(stream(&s, name)).is_none(), "{name}");
-    }
+    let tags: std::collections::BTreeSet<u8> = notes
+        .iter()
+        .flat_map(|n| athena_blocks("emulator", n).into_iter().map(|b| b.tag))
+        .collect();
+    assert_eq!(
+        tags.into_iter().collect::<Vec<_>>(),
+        [0x12, 0x36, 0x47, 0x98]
+    );
 }
 
 #[test]
 fn p21_sends_eeg4_without_optics_and_p1034_optics8() {
-    let (s, mut d) = device("muse_s_athena", &eeg_signals());
+    let (_, mut d) = device("muse_s_athena", &eeg_signals());
     d.feed(b"\x04p21\n");
     d.feed(b"\x06dc001\n");
-    assert!(d.next_packet_of(stream(&s, "eeg8")).is_none());
-    assert!(d.next_packet_of(stream(&s, "optics16")).is_none());
-    let (_, p) = d.next_packet_of(stream(&s, "eeg4")).unwrap();
+    let notes = athena_notifications(&mut d, 10);
     let want: Vec<u32> = (1..=4).map(|c| eeg_raw(10.0 * c as f64)).collect();
-    assert_lsb_samples(block(&p, 0x11, 28, 0, 0), 14, 4, &want);
+    assert_lsb_samples(&nth_block(&notes, 0x11, 0), 14, 4, &want);
     d.feed(b"\x02h\n");
     d.feed(b"\x06p1034\n");
     d.feed(b"\x06dc001\n");
-    // A new stream counts data_2's packets from 0 again.
-    let (_, p) = d.next_packet_of(stream(&s, "optics8")).unwrap();
-    assert_lsb_samples(block(&p, 0x35, 40, 0, 0), 20, 2, &optics_raw(8));
-    assert!(d.next_packet_of(stream(&s, "eeg4")).is_some());
+    let notes = athena_notifications(&mut d, 20);
+    // A new stream counts the notifications from 0 again.
+    assert_eq!(notes[0][1..3], [0, 0]);
+    assert_lsb_samples(&nth_block(&notes, 0x35, 0), 20, 2, &optics_raw(8));
+    assert!(nth_block(&notes, 0x11, 0).len() == 28);
 }

@@ -130,6 +130,7 @@ impl Shape {
             rate: 250.0,
             first: packet,
             notification: packet,
+            length: 0,
         };
         let (v1, v2) = (vars(3, 1000), vars(200, 77));
         let mut header = None;
