@@ -433,6 +433,12 @@ pub struct FieldDecl {
     pub float: bool,
     /// Send `value` as this many ASCII decimal digits, zero-padded (impedance text).
     pub ascii_digits: Option<u32>,
+    /// With `ascii_digits`: send the value's own digits instead, at most
+    /// `ascii_digits` and none for 0 or less, as the Ganglion's firmware writes
+    /// its impedance (`loadInt` in OpenBCI_Ganglion_Library: `CA 31 32 30 37 5A`
+    /// on a real device). The packet is then as long as what it carries.
+    #[serde(default)]
+    pub unpadded: bool,
     /// The field carries data only when this holds; otherwise zeros.
     pub when: Option<String>,
     /// Repeat `fields` this many times, binding `var` from `from`.
@@ -956,6 +962,46 @@ mod tests {
         let e = load(&text).unwrap_err();
         assert_eq!(e.line, Some(10), "{e}");
         assert!(e.message.contains("lsbfirst"), "{e}");
+    }
+
+    /// `unpadded` ASCII digits are the value's own: the fields after them
+    /// move up and the packet ends earlier; without `ascii_digits` it is a
+    /// located load error.
+    #[test]
+    fn unpadded_digits_shorten_the_packet() {
+        let stream = |fields: &str| {
+            format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
+        };
+        let text = stream(
+            "        - { bits: 8, value: \"0xCA\" }\n        - { ascii_digits: 6, unpadded: true, value: \"srate * 5 - 43\" }\n        - { bits: 8, value: \"0x5A\" }\n",
+        );
+        let p = load(&text).unwrap();
+        let layout = &p.stream().unwrap().packets[0];
+        assert_eq!(layout.len, 8, "the widest packet");
+        let v = crate::layout::PacketVars {
+            packet: 0,
+            sample: 0,
+            counter: 0,
+            rate: 250.0,
+            first: 0,
+            notification: 0,
+        };
+        let signals = crate::signal::SignalSet::default();
+        let encode = |state: &State| layout.encode(state, &signals, &v);
+        assert_eq!(encode(&p.initial_state), b"\xCA1207Z");
+        // No digit for 0 or less (here −3), as the Ganglion's `loadInt` writes none.
+        let mut below = p.initial_state.clone();
+        assert!(below.set("srate", 8.0));
+        assert_eq!(encode(&below), b"\xCAZ");
+        let text = stream("        - { bits: 8, value: \"1\", unpadded: true }\n");
+        let e = load(&text).unwrap_err();
+        assert_eq!(e.line, Some(10), "{e}");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("stream.packets[0].fields[0].unpadded"),
+            "{e}"
+        );
+        assert!(e.message.contains("goes with `ascii_digits`"), "{e}");
     }
 
     #[test]
