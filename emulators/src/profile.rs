@@ -897,6 +897,21 @@ mod tests {
 
     const BASE: &str = "name: dev\ntransport: { serial: { baud: 115200 } }\nstate:\n  srate: 250\n  gain: { size: 2, default: 24 }\n";
 
+    /// A profile of [`BASE`] whose one packet has `fields` (YAML list items,
+    /// indented 8 spaces; the first is on line 10).
+    fn stream(fields: &str) -> String {
+        format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
+    }
+
+    /// Asserts that `text` fails to load with an error at `line` and `field`
+    /// whose message contains `words`.
+    fn assert_located(text: &str, line: usize, field: &str, words: &str) {
+        let e = load(text).unwrap_err();
+        assert_eq!(e.line, Some(line), "{e}");
+        assert_eq!(e.field.as_deref(), Some(field), "{e}");
+        assert!(e.message.contains(words), "{e}");
+    }
+
     #[test]
     fn unknown_name_in_scale_is_located() {
         let text = format!(
@@ -921,22 +936,17 @@ mod tests {
     /// The misuses of `bit_order` are load errors naming file, line and field.
     #[test]
     fn bit_order_misuse_is_located() {
-        let stream = |fields: &str| {
-            format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
-        };
         // One 14-bit field LSB first after 4 MSB-first bits: the order
         // changes at bit 4 of a byte.
         let text = stream(
             "        - { bits: 4, value: \"1\" }\n        - { bits: 14, signal: eeg1, bit_order: lsb }\n        - { bits: 6, value: \"0\", bit_order: lsb }\n",
         );
-        let e = load(&text).unwrap_err();
-        assert_eq!(e.line, Some(11), "{e}");
-        assert_eq!(
-            e.field.as_deref(),
-            Some("stream.packets[0].fields[1].bit_order"),
-            "{e}"
+        assert_located(
+            &text,
+            11,
+            "stream.packets[0].fields[1].bit_order",
+            "at bit 4 of a byte",
         );
-        assert!(e.message.contains("at bit 4 of a byte"), "{e}");
         // The same run as a group fills whole bytes: it loads.
         let text = stream(
             "        - { bits: 8, value: \"1\" }\n        - repeat: 4\n          bit_order: lsb\n          fields: [{ bits: 14, signal: eeg1 }]\n",
@@ -969,9 +979,6 @@ mod tests {
     /// located load error.
     #[test]
     fn unpadded_digits_shorten_the_packet() {
-        let stream = |fields: &str| {
-            format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
-        };
         let text = stream(
             "        - { bits: 8, value: \"0xCA\" }\n        - { ascii_digits: 6, unpadded: true, value: \"srate * 5 - 43\" }\n        - { bits: 8, value: \"0x5A\" }\n",
         );
@@ -993,15 +1000,12 @@ mod tests {
         let mut below = p.initial_state.clone();
         assert!(below.set("srate", 8.0));
         assert_eq!(encode(&below), b"\xCAZ");
-        let text = stream("        - { bits: 8, value: \"1\", unpadded: true }\n");
-        let e = load(&text).unwrap_err();
-        assert_eq!(e.line, Some(10), "{e}");
-        assert_eq!(
-            e.field.as_deref(),
-            Some("stream.packets[0].fields[0].unpadded"),
-            "{e}"
+        assert_located(
+            &stream("        - { bits: 8, value: \"1\", unpadded: true }\n"),
+            10,
+            "stream.packets[0].fields[0].unpadded",
+            "goes with `ascii_digits`",
         );
-        assert!(e.message.contains("goes with `ascii_digits`"), "{e}");
     }
 
     #[test]
