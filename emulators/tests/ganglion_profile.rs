@@ -127,6 +127,7 @@ fn firmware2_deltas(commands: &[u8], width: usize) -> Vec<Vec<u8>> {
     assert_eq!(d.active_streams(), vec![1]);
     let (_, first) = d.next_packet_of(1).unwrap();
     assert_eq!(first[0], 0);
+    assert_eq!(&first[13..], b"ABCDEFG", "the firmware's padding");
     let mut last: Vec<i64> = (0..4).map(|c| int24(&first, 8 + c * 24)).collect();
     for (c, v) in last.iter().enumerate() {
         assert!((*v as f64 * UV - expect_uv(&sc, c + 1, 0)).abs() <= UV / 2.0 + 1e-9);
