@@ -85,6 +85,9 @@ pub struct Leaf {
     pub bindings: Vec<(String, f64)>,
     /// Sent as this many ASCII decimal digits instead of binary.
     pub ascii_digits: Option<u32>,
+    /// The ASCII digits are the value's own, up to `ascii_digits`: the
+    /// packet shortens by the digits not sent.
+    pub unpadded: bool,
     /// Added to negative raw values before packing (a device quirk).
     pub negative_bias: i64,
     /// Sent as an IEEE 754 float of `bits` (32 or 64): the raw value is the
@@ -115,7 +118,8 @@ pub enum Node {
 pub struct Layout {
     /// Nodes in wire order.
     pub nodes: Vec<Node>,
-    /// Packet length in bytes.
+    /// Packet length in bytes (the most: an `unpadded` field's packets are
+    /// shorter by the digits they do not send).
     pub len: usize,
     /// Which packet of the sample this is.
     pub slot: usize,
@@ -618,6 +622,13 @@ impl Compiler<'_> {
             (Some(b), _) => b,
             (None, None) => return Err(self.fail(p.to_string(), needle, "missing `bits`")),
         };
+        if f.unpadded && f.ascii_digits.is_none() {
+            return Err(self.fail(
+                format!("{p}.unpadded"),
+                needle,
+                "`unpadded` goes with `ascii_digits`",
+            ));
+        }
         if f.ascii_digits.is_some() && f.value.is_none() {
             return Err(self.fail(
                 format!("{p}.ascii_digits"),
@@ -707,6 +718,7 @@ impl Compiler<'_> {
             when,
             bindings: bindings.to_vec(),
             ascii_digits: f.ascii_digits,
+            unpadded: f.unpadded,
             negative_bias: f.negative_bias,
             float: f.float,
         }));

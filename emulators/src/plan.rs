@@ -188,6 +188,7 @@ pub struct FieldPlan {
     endian: Endian,
     bit_order: BitOrder,
     ascii_digits: Option<u32>,
+    unpadded: bool,
     negative_bias: i64,
     range: Quantizer,
 }
@@ -253,6 +254,7 @@ impl FieldPlan {
             endian: leaf.endian,
             bit_order: leaf.bit_order,
             ascii_digits: leaf.ascii_digits,
+            unpadded: leaf.unpadded,
             negative_bias: leaf.negative_bias,
             range: Quantizer::new(leaf.bits, leaf.signed),
         }
@@ -306,11 +308,18 @@ impl FieldPlan {
         let raw = if present { self.raw(x) } else { 0 };
         match self.ascii_digits {
             Some(d) => {
-                let text = format!("{:0width$}", raw.max(0), width = d as usize);
+                let text = match (self.unpadded, raw) {
+                    // The firmware's `loadInt` writes no digit for 0 or less.
+                    (true, ..=0) => String::new(),
+                    (true, _) => raw.to_string(),
+                    (false, _) => format!("{:0width$}", raw.max(0), width = d as usize),
+                };
                 // Wider than its field: the lowest digits, as a fixed-width display.
-                for b in text.bytes().skip(text.len() - d as usize) {
+                for b in text.bytes().skip(text.len().saturating_sub(d as usize)) {
                     w.put(i64::from(b), 8, Endian::Big, BitOrder::Msb);
                 }
+                // Unpadded: the digits not sent take no room; the fields after
+                // them move up and the packet ends earlier (`encode_into`).
             }
             None => {
                 let raw = if raw < 0 {
@@ -376,6 +385,10 @@ impl Plan {
             bit: 0,
         };
         encode_steps(&self.steps, &x, &mut w);
+        // Shorter than the layout only where an `unpadded` field sent fewer
+        // digits than its width; whole bytes, as ASCII digits are.
+        let used = w.bit.div_ceil(8);
+        out.truncate(start + used);
     }
 }
 

@@ -458,6 +458,12 @@ pub struct FieldDecl {
     pub float: bool,
     /// Send `value` as this many ASCII decimal digits, zero-padded (impedance text).
     pub ascii_digits: Option<u32>,
+    /// With `ascii_digits`: send the value's own digits instead, at most
+    /// `ascii_digits` and none for 0 or less, as the Ganglion's firmware writes
+    /// its impedance (`loadInt` in OpenBCI_Ganglion_Library: `CA 31 32 30 37 5A`
+    /// on a real device). The packet is then as long as what it carries.
+    #[serde(default)]
+    pub unpadded: bool,
     /// The field carries data only when this holds; otherwise zeros.
     pub when: Option<String>,
     /// Repeat `fields` this many times, binding `var` from `from`.
@@ -1001,6 +1007,21 @@ mod tests {
 
     const BASE: &str = "name: dev\ntransport: { serial: { baud: 115200 } }\nstate:\n  srate: 250\n  gain: { size: 2, default: 24 }\n";
 
+    /// A profile of [`BASE`] whose one packet has `fields` (YAML list items,
+    /// indented 8 spaces; the first is on line 10).
+    fn stream(fields: &str) -> String {
+        format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
+    }
+
+    /// Asserts that `text` fails to load with an error at `line` and `field`
+    /// whose message contains `words`.
+    fn assert_located(text: &str, line: usize, field: &str, words: &str) {
+        let e = load(text).unwrap_err();
+        assert_eq!(e.line, Some(line), "{e}");
+        assert_eq!(e.field.as_deref(), Some(field), "{e}");
+        assert!(e.message.contains(words), "{e}");
+    }
+
     #[test]
     fn unknown_name_in_scale_is_located() {
         let text = format!(
@@ -1025,22 +1046,17 @@ mod tests {
     /// The misuses of `bit_order` are load errors naming file, line and field.
     #[test]
     fn bit_order_misuse_is_located() {
-        let stream = |fields: &str| {
-            format!("{BASE}stream:\n  rate: srate\n  packets:\n    - fields:\n{fields}")
-        };
         // One 14-bit field LSB first after 4 MSB-first bits: the order
         // changes at bit 4 of a byte.
         let text = stream(
             "        - { bits: 4, value: \"1\" }\n        - { bits: 14, signal: eeg1, bit_order: lsb }\n        - { bits: 6, value: \"0\", bit_order: lsb }\n",
         );
-        let e = load(&text).unwrap_err();
-        assert_eq!(e.line, Some(11), "{e}");
-        assert_eq!(
-            e.field.as_deref(),
-            Some("stream.packets[0].fields[1].bit_order"),
-            "{e}"
+        assert_located(
+            &text,
+            11,
+            "stream.packets[0].fields[1].bit_order",
+            "at bit 4 of a byte",
         );
-        assert!(e.message.contains("at bit 4 of a byte"), "{e}");
         // The same run as a group fills whole bytes: it loads.
         let text = stream(
             "        - { bits: 8, value: \"1\" }\n        - repeat: 4\n          bit_order: lsb\n          fields: [{ bits: 14, signal: eeg1 }]\n",
@@ -1066,6 +1082,40 @@ mod tests {
         let e = load(&text).unwrap_err();
         assert_eq!(e.line, Some(10), "{e}");
         assert!(e.message.contains("lsbfirst"), "{e}");
+    }
+
+    /// `unpadded` ASCII digits are the value's own: the fields after them
+    /// move up and the packet ends earlier; without `ascii_digits` it is a
+    /// located load error.
+    #[test]
+    fn unpadded_digits_shorten_the_packet() {
+        let text = stream(
+            "        - { bits: 8, value: \"0xCA\" }\n        - { ascii_digits: 6, unpadded: true, value: \"srate * 5 - 43\" }\n        - { bits: 8, value: \"0x5A\" }\n",
+        );
+        let p = load(&text).unwrap();
+        let layout = &p.stream().unwrap().packets[0];
+        assert_eq!(layout.len, 8, "the widest packet");
+        let v = crate::layout::PacketVars {
+            packet: 0,
+            sample: 0,
+            counter: 0,
+            rate: 250.0,
+            first: 0,
+            notification: 0,
+        };
+        let signals = crate::signal::SignalSet::default();
+        let encode = |state: &State| layout.encode(state, &signals, &v);
+        assert_eq!(encode(&p.initial_state), b"\xCA1207Z");
+        // No digit for 0 or less (here −3), as the Ganglion's `loadInt` writes none.
+        let mut below = p.initial_state.clone();
+        assert!(below.set("srate", 8.0));
+        assert_eq!(encode(&below), b"\xCAZ");
+        assert_located(
+            &stream("        - { bits: 8, value: \"1\", unpadded: true }\n"),
+            10,
+            "stream.packets[0].fields[0].unpadded",
+            "goes with `ascii_digits`",
+        );
     }
 
     #[test]

@@ -121,36 +121,101 @@ fn muse_gyroscope_has_the_captures_structure() {
     );
 }
 
-#[test]
-fn ganglion_firmware_2_packets_have_the_captures_framing() {
-    // The capture (OpenBCI_NodeJS_Ganglion) is a 20-byte notification whose first
-    // byte is the packet id. It is id 106, a 19-bit delta packet, which firmware 2
-    // sends when the accelerometer is off; the profile's firmware 2 sends 18-bit
-    // packets (ids 1-100) only, so the 19-bit form is not emulated yet (README).
-    let cap = capture("openbci-nodejs-ganglion/bled112_delta_fw2.hex");
-    let value = &cap[9..];
-    assert_eq!((value.len(), value[0]), (20, 106));
-    let (s, mut d) = device("ganglion", "state: { firmware: 2 }\n");
-    d.feed(b"b");
-    let i = stream(&s, "eeg_fw2");
-    let ids: Vec<u8> = (0..102)
-        .map(|_| {
-            let (ch, p) = d.next_packet_of(i).unwrap();
-            assert_eq!(ch.as_deref(), Some("data"));
-            assert_eq!(p.len(), value.len());
-            p[0]
+/// µV per count of the Ganglion's ADC (BrainFlow's `eeg_scale`).
+const GANGLION_UV: f64 = 1.2e6 / (8388607.0 * 1.5 * 51.0);
+
+/// The eight 19-bit fields of a Ganglion delta packet (after the id byte, MSB
+/// first), as unsigned bit patterns.
+fn fields19(packet: &[u8]) -> Vec<u32> {
+    (0..8)
+        .map(|k| {
+            (0..19).fold(0, |v, i| {
+                let bit = 8 + 19 * k + i;
+                (v << 1) | u32::from((packet[bit / 8] >> (7 - bit % 8)) & 1)
+            })
         })
-        .collect();
-    // Raw packet 0, then ids 1-100 cycling.
-    assert_eq!(ids[..3], [0, 1, 2]);
-    assert_eq!(ids[100..], [100, 1]);
+        .collect()
+}
+
+/// A sine (`amplitude`, `phase_deg`, `offset`, at `hz` sampled at 200 Hz)
+/// through counts 0, −d1 and −d1 − d2 at samples 10, 11 and 12: its differences
+/// `previous − this` at samples 11 and 12 are d1 and d2. Solved from
+/// a·sin(ωn) + b·cos(ωn) + o, a sine of amplitude hypot(a, b), phase atan2(b, a).
+fn sine_with_deltas(hz: f64, d1: f64, d2: f64) -> String {
+    let w = 2.0 * std::f64::consts::PI * hz / 200.0;
+    let s = |n: f64| (n * w).sin();
+    let c = |n: f64| (n * w).cos();
+    // d1 = a (s10 − s11) + b (c10 − c11); d2 = a (s11 − s12) + b (c11 − c12).
+    let (p, q) = (s(10.0) - s(11.0), c(10.0) - c(11.0));
+    let (r, t) = (s(11.0) - s(12.0), c(11.0) - c(12.0));
+    let det = p * t - q * r;
+    let a = (d1 * t - q * d2) / det;
+    let b = (p * d2 - d1 * r) / det;
+    let offset = -(a * s(10.0) + b * c(10.0));
+    format!(
+        "{{ sine: {{ hz: {hz}, amplitude: {}, phase_deg: {}, offset: {} }} }}",
+        a.hypot(b) * GANGLION_UV,
+        b.atan2(a).to_degrees(),
+        offset * GANGLION_UV
+    )
 }
 
 #[test]
-fn ganglion_impedance_packet_has_the_captures_tag_and_terminator() {
-    // The capture: CA "1207" 'Z' (6 bytes). The profile sends the same id and digits
-    // then 'Z', but always six digits ("001207Z", 8 bytes): the real device's
-    // variable width is not emulated (README).
+fn ganglion_firmware_2_19_bit_packet_is_the_captures_byte_for_byte() {
+    // The capture (OpenBCI_NodeJS_Ganglion) is a 20-byte notification, id 106: a
+    // 19-bit delta packet, which firmware 2 sends with the accelerometer off. Its
+    // eight deltas are positive and even: the firmware stores each delta's sign
+    // in bit 0 (compressData19: bitWrite(deltas[i], 0, bitRead(deltas[i], 31))).
+    let cap = capture("openbci-nodejs-ganglion/bled112_delta_fw2.hex");
+    let value = &cap[9..];
+    assert_eq!((value.len(), value[0]), (20, 106));
+    let deltas = fields19(value);
+    assert!(
+        deltas.iter().all(|d| d >> 18 == 0 && d & 1 == 0),
+        "{deltas:?}"
+    );
+    // Id 106 is the sixth delta packet after the raw one: samples 11 and 12, the
+    // first four fields (sample 10 − sample 11) then the next four (11 − 12).
+    let signals: String = (0..4)
+        .map(|c| {
+            let sine = sine_with_deltas(2.0, f64::from(deltas[c]), f64::from(deltas[c + 4]));
+            format!("  eeg{}: {sine}\n", c + 1)
+        })
+        .collect();
+    let (s, mut d) = device(
+        "ganglion",
+        &format!("state: {{ firmware: 2 }}\nsignals:\n{signals}"),
+    );
+    // 'N': the accelerometer off, the device's power-on state.
+    d.feed(b"Nb");
+    let i = stream(&s, "eeg_fw2");
+    let packets: Vec<Vec<u8>> = (0..120)
+        .map(|_| {
+            let (ch, p) = d.next_packet_of(i).unwrap();
+            assert_eq!(ch.as_deref(), Some("data"));
+            assert_eq!(p.len(), value.len(), "length");
+            p
+        })
+        .collect();
+    assert_eq!(packets[6], value, "the capture's packet");
+    // Ids: the raw packet 0, then 101-200 (ringBufferLevel + 100), as the
+    // firmware's first 201 samples. After 200 the firmware sends a raw packet
+    // again (its sampleCounter wraps at 201); the emulator goes on with 101
+    // (README, conventions).
+    let ids: Vec<u8> = packets.iter().map(|p| p[0]).collect();
+    let want: Vec<u8> = std::iter::once(0).chain(101..=200).collect();
+    assert_eq!(ids[..101], want[..]);
+    // 'n' while streaming: 18-bit packets from the next one, packet 120, whose
+    // id 20 goes on with the count.
+    d.feed(b"n");
+    let (_, p) = d.next_packet_of(i).unwrap();
+    assert_eq!((p.len(), p[0]), (20, 20));
+}
+
+#[test]
+fn ganglion_impedance_packet_is_the_captures_byte_for_byte() {
+    // The capture: CA "1207" 'Z', 6 bytes: the firmware writes the value's own
+    // digits (testImpedance: loadInt(impedance), loadChar('Z')).
     let cap = capture("openbci-nodejs-ganglion/bled112_impedance.hex");
     let value = &cap[9..];
     let (s, mut d) = device("ganglion", "state: { imp2: 1207 }\n");
@@ -159,11 +224,7 @@ fn ganglion_impedance_packet_has_the_captures_tag_and_terminator() {
     let (ch, first) = d.next_packet_of(i).unwrap();
     assert_eq!((ch.as_deref(), first[0]), (Some("data"), 201));
     let (_, p) = d.next_packet_of(i).unwrap();
-    assert_eq!(p[0], value[0], "id 202, channel 2");
-    assert_eq!(p.last(), value.last(), "'Z'");
-    let digits = std::str::from_utf8(&p[1..p.len() - 1]).unwrap();
-    assert_eq!(digits, "001207");
-    assert_eq!(&value[1..5], b"1207");
+    assert_eq!(p, value, "id 202 (channel 2), \"1207\", 'Z'");
 }
 
 // The Muse S Athena profile sends what BrainFlow's MuseAthena driver reads

@@ -92,40 +92,57 @@ fn firmware3_sends_two_samples_of_18_bit_values() {
 }
 
 #[test]
-fn firmware3_19_bit_packets_use_ids_100_to_199() {
-    let sc = scenario("state: { bits19: 1 }\nsignals:\n  eeg*: { constant: -77 }\n");
+fn firmware3_with_the_accelerometer_off_sends_19_bit_packets_ids_100_to_199() {
+    let sc = scenario("signals:\n  eeg*: { constant: -77 }\n");
     let mut d = Device::new(
         sc.profile.clone(),
         sc.signals.clone(),
         sc.initial_state.clone(),
     );
-    d.feed(b"b");
+    // 'N' turns the accelerometer off (the firmware's DISABLE_ACCELEROMETER).
+    d.feed(b"Nb");
     let (_, pkt) = d.next_packet_of(0).unwrap();
     assert_eq!(pkt[0], 100);
     let v = bits(&pkt, 8 + 3 * 19, 19) << 5;
     assert!((v as f64 * UV + 77.0).abs() <= 16.0 * UV);
+    // 'n' while streaming: 18-bit packets from the next one, the count going on.
+    d.feed(b"n");
+    let (_, pkt) = d.next_packet_of(0).unwrap();
+    assert_eq!(pkt[0], 1);
+    let v = bits(&pkt, 8 + 3 * 18, 18) << 6;
+    assert!((v as f64 * UV + 77.0).abs() <= 32.0 * UV);
 }
 
-#[test]
-fn firmware2_sends_a_raw_sample_then_deltas() {
+/// Firmware 2 from `commands` (which start the stream): a raw packet, then 230
+/// delta packets of `width` bits (18: the accelerometer on, 19: off), each
+/// sample within half a count of the signal. Returns the packets after the raw one.
+fn firmware2_deltas(commands: &[u8], width: usize) -> Vec<Vec<u8>> {
     let sc = scenario("state: { firmware: 2 }\nsignals:\n  eeg*: { sine: { hz: 3, amplitude: 200 } }\n  eeg3: { sawtooth: { hz: 7, amplitude: 100 } }\n  accel_x: { constant: 0.48 }\n  accel_y: { constant: -0.32 }\n  accel_z: { constant: 1.008 }\n");
     let mut d = Device::new(
         sc.profile.clone(),
         sc.signals.clone(),
         sc.initial_state.clone(),
     );
-    d.feed(b"b");
+    d.feed(commands);
     assert_eq!(d.active_streams(), vec![1]);
     let (_, first) = d.next_packet_of(1).unwrap();
     assert_eq!(first[0], 0);
+    assert_eq!(&first[13..], b"ABCDEFG", "the firmware's padding");
     let mut last: Vec<i64> = (0..4).map(|c| int24(&first, 8 + c * 24)).collect();
     for (c, v) in last.iter().enumerate() {
         assert!((*v as f64 * UV - expect_uv(&sc, c + 1, 0)).abs() <= UV / 2.0 + 1e-9);
     }
+    let base = if width == 19 { 100 } else { 0 };
+    let mut packets = Vec::new();
     for p in 1..=230u64 {
         let (_, pkt) = d.next_packet_of(1).unwrap();
-        assert_eq!(pkt[0] as u64, (p - 1) % 100 + 1, "ids 1..100 wrap");
-        let deltas: Vec<i64> = (0..8).map(|k| bits(&pkt, 8 + k * 18, 18)).collect();
+        assert_eq!(pkt.len(), 20);
+        assert_eq!(
+            pkt[0] as u64,
+            base + (p - 1) % 100 + 1,
+            "ids wrap in their range"
+        );
+        let deltas: Vec<i64> = (0..8).map(|k| bits(&pkt, 8 + k * width, width)).collect();
         // BrainFlow: last[i] = last[i+4] - d[i] for the first sample, then
         // last[i] = last[i-4] - d[i] for the second: each is previous - this.
         for s in 0..2 {
@@ -138,6 +155,15 @@ fn firmware2_sends_a_raw_sample_then_deltas() {
                 );
             }
         }
+        packets.push(pkt);
+    }
+    packets
+}
+
+#[test]
+fn firmware2_sends_a_raw_sample_then_deltas() {
+    let packets = firmware2_deltas(b"b", 18);
+    for (pkt, p) in packets.iter().zip(1u64..) {
         let acc = pkt[19] as i8;
         let want = match p % 10 {
             0 => -1.008, // the byte carries -z
@@ -150,8 +176,16 @@ fn firmware2_sends_a_raw_sample_then_deltas() {
 }
 
 #[test]
-fn impedance_mode_reports_ascii_ohms_for_each_channel() {
-    let sc = scenario("state: { imp3: 987654 }\n");
+fn firmware2_with_the_accelerometer_off_sends_19_bit_deltas() {
+    // 'N' before 'b': the firmware's compressData19, ids ringBufferLevel + 100
+    // (101-200), eight 19-bit fields filling the 19 bytes after the id.
+    firmware2_deltas(b"Nb", 19);
+}
+
+#[test]
+fn impedance_mode_reports_ascii_digits_for_each_channel() {
+    // As many digits as the value has (the firmware's loadInt), none for 0.
+    let sc = scenario("state: { imp3: 987654, imp5: 0 }\n");
     let mut d = Device::new(
         sc.profile.clone(),
         sc.signals.clone(),
@@ -168,11 +202,11 @@ fn impedance_mode_reports_ascii_ohms_for_each_channel() {
     assert_eq!(
         texts,
         [
-            "201:005100Z",
-            "202:007300Z",
+            "201:5100Z",
+            "202:7300Z",
             "203:987654Z",
-            "204:048000Z",
-            "205:003300Z"
+            "204:48000Z",
+            "205:Z"
         ]
     );
 }

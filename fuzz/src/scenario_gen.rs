@@ -90,7 +90,6 @@ fn vocab(device: &str) -> (&'static [&'static str], &'static [&'static str]) {
             &[
                 "serial",
                 "firmware",
-                "bits19",
                 "impedance",
                 "accel",
                 "sample_rate",
