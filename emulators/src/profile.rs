@@ -1102,6 +1102,7 @@ mod tests {
             rate: 250.0,
             first: 0,
             notification: 0,
+            length: 8,
         };
         let signals = crate::signal::SignalSet::default();
         let encode = |state: &State| layout.encode(state, &signals, &v);
