@@ -146,7 +146,8 @@ impl Peripheral for RecordingPeripheral {
     fn notify(&self, uuid: &str, value: &[u8]) -> bool {
         let delivered = self.inner.notify(uuid, value);
         if delivered {
-            self.lock().log(&full_uuid(uuid), |c, _| Op::Notify(c), value);
+            self.lock()
+                .log(&full_uuid(uuid), |c, _| Op::Notify(c), value);
         }
         delivered
     }

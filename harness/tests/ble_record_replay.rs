@@ -271,7 +271,11 @@ fn a_session_recorded_on_the_device_side_agrees_with_the_host_side_and_replays()
     assert_eq!(named(&dev, writes), host_writes);
     let (dev_notes, host_notes) = (named(&dev, notes), named(&host, notes));
     // 12 rows a notification on each of the four EEG characteristics.
-    assert!(host_notes.len() >= 4 * MUSE_ROWS / 12, "{}", host_notes.len());
+    assert!(
+        host_notes.len() >= 4 * MUSE_ROWS / 12,
+        "{}",
+        host_notes.len()
+    );
     assert!(dev_notes.len() >= host_notes.len());
     if let Some(i) = (0..host_notes.len()).find(|&i| dev_notes[i] != host_notes[i]) {
         panic!(

@@ -294,11 +294,7 @@ pub(crate) fn recording_for(
     ];
     if target != "device" {
         // Not the pty's name: which device played, for whoever reads it later.
-        let source = format!(
-            "{}{}",
-            replay::EMULATOR_SOURCE,
-            shown(&trial.scenario.path)
-        );
+        let source = format!("{}{}", replay::EMULATOR_SOURCE, shown(&trial.scenario.path));
         header.insert(0, ("source".to_string(), source));
     }
     log.push(format!("recording the link into {}", out.display()));
