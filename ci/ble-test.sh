@@ -214,7 +214,8 @@ else
     # BrainFlow's own native driver on the committed recordings of its own
     # sessions (`<scenario>.brainflow.rec`, recorded on the device's side),
     # one per process as every BrainFlow entry (SimpleBLE keeps what it
-    # scanned); about as long as a `brainflow_bluez` trial.
+    # scanned); muse_2::known_signal took 71 s with its process in a loaded
+    # lab (the `brainflow_bluez` trial it was recorded from: 73 s).
     queue_matrix brainflow_replay_bluez 60 brainflow_replay_bluez 1
     # The Rust boards through btleplug, 3 trials per process: a process costs
     # about 4 s to start in the VM (BOARDLOOP_TRIALS), and entries of 6 (47-91

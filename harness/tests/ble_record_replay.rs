@@ -24,6 +24,7 @@ use boardloop_harness::catalog::scenarios_dir;
 use boardloop_harness::check::values_without_timestamps;
 use boardloop_harness::host::{Host, RustHost};
 use boardloop_harness::memory_ble::{board_on, peripheral, MemoryAdapter};
+use boardloop_harness::targets::plays_scenario;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -477,4 +478,25 @@ fn a_recorded_table_the_profile_lacks_is_refused_with_the_reason() {
          0000fe84-0000-1000-8000-00805f9b34fb 2d30c082-f39f-4ce6-923f-3484ea480596 read,notify`, \
          the profile has service 0000fe84-0000-1000-8000-00805f9b34fb and [Notify]"
     );
+}
+
+#[test]
+fn only_our_emulators_recording_of_the_same_scenario_is_held_to_the_exact_checks() {
+    let load = |path: &str| {
+        let dir = scenarios_dir();
+        Scenario::load(&dir.join(path), &dir.join("devices")).expect("the scenario loads")
+    };
+    let rec = scenarios_dir().join("muse_2/recordings/generator_sine.rec");
+    assert!(plays_scenario(&rec, &load("muse_2/generator_sine.yaml")));
+    // Another scenario of the same device.
+    assert!(!plays_scenario(&rec, &load("muse_2/known_signal.yaml")));
+    // The same recording, said to come from a physical device.
+    let text = std::fs::read_to_string(&rec).unwrap();
+    let dir = temp("plays");
+    let device = dir.join("generator_sine.rec");
+    let from = "@source boardloop's emulator playing scenarios/muse_2/generator_sine.yaml";
+    assert!(text.contains(from), "{}", &text[..300]);
+    std::fs::write(&device, text.replace(from, "@source 00:55:DA:B0:06:D6")).unwrap();
+    assert!(!plays_scenario(&device, &load("muse_2/generator_sine.yaml")));
+    let _ = std::fs::remove_dir_all(&dir);
 }

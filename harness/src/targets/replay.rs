@@ -426,31 +426,3 @@ pub(super) const PLAN_BRAINFLOW_BLUEZ: Planner = |ctx, board, sc| {
     ))
 };
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::scenarios_dir;
-
-    fn scenario(path: &str) -> Scenario {
-        let dir = scenarios_dir();
-        Scenario::load(&dir.join(path), &dir.join("devices")).expect("the scenario loads")
-    }
-
-    #[test]
-    fn only_our_emulators_recording_of_the_same_scenario_is_held_to_the_exact_checks() {
-        let rec = scenarios_dir().join("muse_2/recordings/generator_sine.rec");
-        assert!(plays_scenario(&rec, &scenario("muse_2/generator_sine.yaml")));
-        // Another scenario of the same device.
-        assert!(!plays_scenario(&rec, &scenario("muse_2/known_signal.yaml")));
-        // The same recording, said to come from a physical device.
-        let text = std::fs::read_to_string(&rec).unwrap();
-        let dir = std::env::temp_dir().join(format!("bl-plays-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let device = dir.join("generator_sine.rec");
-        let from = "@source boardloop's emulator playing scenarios/muse_2/generator_sine.yaml";
-        assert!(text.contains(from), "{}", &text[..300]);
-        std::fs::write(&device, text.replace(from, "@source 00:55:DA:B0:06:D6")).unwrap();
-        assert!(!plays_scenario(&device, &scenario("muse_2/generator_sine.yaml")));
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
