@@ -497,6 +497,9 @@ fn only_our_emulators_recording_of_the_same_scenario_is_held_to_the_exact_checks
     let from = "@source boardloop's emulator playing scenarios/muse_2/generator_sine.yaml";
     assert!(text.contains(from), "{}", &text[..300]);
     std::fs::write(&device, text.replace(from, "@source 00:55:DA:B0:06:D6")).unwrap();
-    assert!(!plays_scenario(&device, &load("muse_2/generator_sine.yaml")));
+    assert!(!plays_scenario(
+        &device,
+        &load("muse_2/generator_sine.yaml")
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -425,4 +425,3 @@ pub(super) const PLAN_BRAINFLOW_BLUEZ: Planner = |ctx, board, sc| {
         ignored,
     ))
 };
-
