@@ -215,8 +215,10 @@ else
     # sessions (`<scenario>.brainflow.rec`, recorded on the device's side),
     # one per process as every BrainFlow entry (SimpleBLE keeps what it
     # scanned); muse_2::known_signal took 71 s with its process in a loaded
-    # lab (the `brainflow_bluez` trial it was recorded from: 73 s).
-    queue_matrix brainflow_replay_bluez 60 brainflow_replay_bluez 1
+    # lab (the `brainflow_bluez` trial it was recorded from: 73 s), so 75 s
+    # until one is measured (60 s let one start 100 s into a slow VM's boot,
+    # and the 180-s limit cut it off).
+    queue_matrix brainflow_replay_bluez 75 brainflow_replay_bluez 1
     # The Rust boards through btleplug, 3 trials per process: a process costs
     # about 4 s to start in the VM (BOARDLOOP_TRIALS), and entries of 6 (47-91
     # s on a slow host, estimated at 1.3 times the longest) fitted only a VM
