@@ -334,14 +334,29 @@ fn recording(ctx: &Planning, board: &BoardBinding, sc: &Scenario, suffix: &str) 
     p.is_file().then_some(p)
 }
 
+/// The replay of `recording` of `sc` by `host`, ignored for a reason if
+/// given; held to the exact checks where [`plays_scenario`] says so.
+fn planned(
+    recording: PathBuf,
+    sc: &Scenario,
+    host: ReplayHost,
+    ignored: Option<String>,
+) -> TargetPlan {
+    let exact = plays_scenario(&recording, sc);
+    TargetPlan::new(
+        Replay {
+            recording,
+            host,
+            exact,
+        },
+        ignored,
+    )
+}
+
 /// `replay`: scenarios with a recording taken with our driver.
 pub(super) const PLAN_RUST: Planner = |ctx, board, sc| {
     let recording = recording(ctx, board, sc, "")?;
-    Some(TargetPlan::ready(Replay {
-        exact: plays_scenario(&recording, sc),
-        recording,
-        host: ReplayHost::Rust,
-    }))
+    Some(planned(recording, sc, ReplayHost::Rust, None))
 };
 
 /// `replay_bluez`: BLE scenarios with a recording taken with our driver,
@@ -356,15 +371,7 @@ pub(super) const PLAN_BLUEZ: Planner = |ctx, board, sc| {
         Err(why) => (Default::default(), Some(why.clone())),
     };
     let host = ReplayHost::RustBluez { emulator, board };
-    let exact = plays_scenario(&recording, sc);
-    Some(TargetPlan::new(
-        Replay {
-            recording,
-            host,
-            exact,
-        },
-        ignored,
-    ))
+    Some(planned(recording, sc, host, ignored))
 };
 
 /// `brainflow_replay`: serial scenarios with a recording taken with
@@ -378,12 +385,10 @@ pub(super) const PLAN_BRAINFLOW: Planner = |ctx, board, sc| {
         Ok(p) => (p, None),
         Err(e) => (PathBuf::new(), Some(e)),
     };
-    Some(TargetPlan::new(
-        Replay {
-            exact: plays_scenario(&recording, sc),
-            recording,
-            host: ReplayHost::Brainflow(python),
-        },
+    Some(planned(
+        recording,
+        sc,
+        ReplayHost::Brainflow(python),
         ignored,
     ))
 };
@@ -415,13 +420,5 @@ pub(super) const PLAN_BRAINFLOW_BLUEZ: Planner = |ctx, board, sc| {
             Some(why),
         ),
     };
-    let exact = plays_scenario(&recording, sc);
-    Some(TargetPlan::new(
-        Replay {
-            recording,
-            host,
-            exact,
-        },
-        ignored,
-    ))
+    Some(planned(recording, sc, host, ignored))
 };
