@@ -20,7 +20,9 @@
 #     boardloop-bluez (bluez/tests: writes in order, no panic; the emulated
 #     device asks bluetoothd nothing while a central is connected), a BLE
 #     session recorded and replayed through BlueZ, every `::replay_bluez`
-#     trial (the committed BLE recordings served by bluetoothd), and every
+#     trial (the committed BLE recordings served by bluetoothd), every
+#     `::brainflow_replay_bluez` trial (BrainFlow's own driver on the
+#     recordings of its sessions), and every
 #     `::bluez` trial (the Rust boards through btleplug), 3 per process.
 #   FILTERs (libtest filters, e.g. ganglion::known_signal_fw3::bluez, or
 #   `--skip X`) run one VM step with just those instead.
@@ -209,6 +211,14 @@ else
     queue_add lab 40 ble_record_replay bash ci/ble-queue-guest.sh --expect 1 "$RECORD_BIN" --ignored --test-threads=1
     # The committed BLE recordings served through BlueZ to our driver.
     queue_matrix replay_bluez 30 replay_bluez 2
+    # BrainFlow's own native driver on the committed recordings of its own
+    # sessions (`<scenario>.brainflow.rec`, recorded on the device's side),
+    # one per process as every BrainFlow entry (SimpleBLE keeps what it
+    # scanned); muse_2::known_signal took 71 s with its process in a loaded
+    # lab (the `brainflow_bluez` trial it was recorded from: 73 s), so 75 s
+    # until one is measured (60 s let one start 100 s into a slow VM's boot,
+    # and the 180-s limit cut it off).
+    queue_matrix brainflow_replay_bluez 75 brainflow_replay_bluez 1
     # The Rust boards through btleplug, 3 trials per process: a process costs
     # about 4 s to start in the VM (BOARDLOOP_TRIALS), and entries of 6 (47-91
     # s on a slow host, estimated at 1.3 times the longest) fitted only a VM

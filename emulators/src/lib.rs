@@ -18,6 +18,7 @@ pub mod profile;
 pub mod pty;
 pub mod realistic;
 pub mod record;
+pub mod record_ble;
 pub mod recording;
 pub mod replay;
 pub mod replay_ble;

@@ -9,7 +9,8 @@
 //! asked for a response is not compared: a [`Peripheral`] does not report it.
 
 use crate::ble::Peripheral;
-use crate::profile::{full_uuid, BleDecl, CharProperty};
+use crate::profile::BleDecl;
+use crate::record_ble::gatt_table;
 use crate::recording::{GattChar, Op, Recording};
 use crate::replay::{lock, ReplayOptions, ReplayStats, Running, Script};
 use std::io;
@@ -28,32 +29,23 @@ pub fn check_gatt(rec: &Recording, profile: &str, ble: &BleDecl) -> Result<Vec<G
     let differs = |what: String| {
         format!("the recording's GATT table differs from profile `{profile}`'s: {what}")
     };
-    for s in &ble.services {
-        for c in &s.characteristics {
-            let uuid = full_uuid(&c.uuid);
-            let Some(r) = table.iter().find(|r| r.uuid == uuid) else {
-                return Err(differs(format!("`{}` ({uuid}) is not recorded", c.name)));
-            };
-            let mut props: Vec<CharProperty> = c.properties.clone();
-            props.sort_by_key(|p| *p as u8);
-            props.dedup();
-            if r.service != full_uuid(&s.uuid) || r.props != props {
-                return Err(differs(format!(
-                    "`{}` ({uuid}) is recorded as `{}`, the profile has service {} and {:?}",
-                    c.name,
-                    r.render(),
-                    full_uuid(&s.uuid),
-                    props
-                )));
-            }
+    let profiled = gatt_table(ble);
+    for c in &profiled {
+        let uuid = &c.uuid;
+        let Some(r) = table.iter().find(|r| r.uuid == *uuid) else {
+            return Err(differs(format!("`{}` ({uuid}) is not recorded", c.name)));
+        };
+        if r.service != c.service || r.props != c.props {
+            return Err(differs(format!(
+                "`{}` ({uuid}) is recorded as `{}`, the profile has service {} and {:?}",
+                c.name,
+                r.render(),
+                c.service,
+                c.props
+            )));
         }
     }
-    let known = |u: &str| {
-        ble.services
-            .iter()
-            .flat_map(|s| &s.characteristics)
-            .any(|c| full_uuid(&c.uuid) == u)
-    };
+    let known = |u: &str| profiled.iter().any(|c| c.uuid == u);
     for e in &rec.events {
         if let Some(c) = e.op.characteristic() {
             let r = &table[c as usize];

@@ -9,6 +9,7 @@ use boardloop_bluez::{cut_links, forget_each_other, BluerPeripheral, BtleplugCon
 use boardloop_boards::{Board, BoardId, InputParams};
 use boardloop_emulators::commands::render;
 use boardloop_emulators::profile::BleDecl;
+use boardloop_emulators::record_ble::RecordingPeripheral;
 use boardloop_emulators::replay::ReplayOptions;
 use boardloop_emulators::replay_ble::BleReplay;
 use boardloop_emulators::{BleEmulator, BleOptions, Peripheral, Profile, Scenario};
@@ -88,8 +89,16 @@ pub struct Served {
 
 /// Serves `sc`'s device on `emu_adapter` for a host on `board_adapter`.
 /// Honours the `advertise_after_ms` fault like the memory target
-/// (advertising starts that late; the trial's end cancels it).
-pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Served, String> {
+/// (advertising starts that late; the trial's end cancels it). With
+/// `record` (a path and the recording's header), the link is recorded on
+/// the device's side ([`RecordingPeripheral`]): the one place that sees a
+/// session of a host that talks to BlueZ itself (BrainFlow's SimpleBLE).
+pub fn serve(
+    sc: &Scenario,
+    emu_adapter: &str,
+    board_adapter: &str,
+    record: Option<(PathBuf, Vec<(String, String)>)>,
+) -> Result<Served, String> {
     let ble = sc
         .profile
         .ble
@@ -98,7 +107,13 @@ pub fn serve(sc: &Scenario, emu_adapter: &str, board_adapter: &str) -> Result<Se
     let name = render(&ble.name, &[], &sc.initial_state);
     let periph = fresh_peripheral(ble, &name, emu_adapter, Some(board_adapter))?;
     let address = periph.address().to_string();
-    let dynp: Arc<dyn Peripheral> = periph.clone();
+    let dynp: Arc<dyn Peripheral> = match record {
+        None => periph.clone(),
+        Some((path, header)) => Arc::new(
+            RecordingPeripheral::create(periph.clone(), ble, &path, &header)
+                .map_err(|e| format!("cannot record into {}: {e}", path.display()))?,
+        ),
+    };
     // The scenario's own pacing: BluerPeripheral caps the notification rate
     // at what bluetoothd carries over btvirt (its MAX_NOTIFY_RATE), which the
     // emulator sees as a slower reader.
@@ -205,7 +220,7 @@ pub fn start(
     params: &InputParams,
     record: Option<(PathBuf, Vec<(String, String)>)>,
 ) -> Result<Started, String> {
-    let served = serve(sc, emu_adapter, board_adapter)?;
+    let served = serve(sc, emu_adapter, board_adapter, None)?;
     let board = board_on(id, board_adapter, params, record, sc.profile.ble.as_ref())?;
     Ok(Started {
         emulator: served.emulator,

@@ -11,6 +11,7 @@
 
 use boardloop_boards::ble::{BleConnector, DeviceFilter, Uuid};
 use boardloop_boards::{BoardId, Data, InputParams, MemoryBle};
+use boardloop_emulators::record_ble::RecordingPeripheral;
 use boardloop_emulators::recording::{Op, Recording};
 use boardloop_emulators::replay::{ReplayOptions, ReplayStats};
 use boardloop_emulators::replay_ble::BleReplay;
@@ -23,6 +24,7 @@ use boardloop_harness::catalog::scenarios_dir;
 use boardloop_harness::check::values_without_timestamps;
 use boardloop_harness::host::{Host, RustHost};
 use boardloop_harness::memory_ble::{board_on, peripheral, MemoryAdapter};
+use boardloop_harness::targets::plays_scenario;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,11 +42,16 @@ fn scenario() -> Scenario {
 
 /// The scenario's steps: prepare, start, `ROWS` rows, stop, release.
 fn session(host: &mut dyn Host) -> Data {
+    session_of(host, ROWS)
+}
+
+/// Prepare, start, `rows` rows, stop, release.
+fn session_of(host: &mut dyn Host, rows: usize) -> Data {
     host.prepare().expect("prepare");
     host.start(45_000).expect("start");
     let t0 = Instant::now();
     // Polls the host's count: the rows arrive on the device's clock.
-    while host.count().expect("count") < ROWS {
+    while host.count().expect("count") < rows {
         assert!(
             t0.elapsed().as_secs() < 20,
             "fewer rows than expected within 20 s"
@@ -193,6 +200,133 @@ fn assert_replayed(
     );
 }
 
+/// A Muse 2 session recorded on both sides at once: on the device's side by
+/// a `RecordingPeripheral` between the emulator and its memory peripheral
+/// (what records BrainFlow's sessions, whose host we cannot wrap), on the
+/// host's by a `RecordingConnector`. The two agree, modulo what each side
+/// can see: the same GATT table, the same writes in order, and the host's
+/// notifications the first of the device's (the device's last ones may
+/// still have been on their way when the host let go); reads and
+/// subscriptions only on the host's side. Then the device's recording is
+/// replayed to the same driver: the same rows, no deviation.
+#[test]
+fn a_session_recorded_on_the_device_side_agrees_with_the_host_side_and_replays() {
+    const MUSE_ROWS: usize = 600;
+    let sc = Scenario::load(
+        &scenarios_dir().join("muse_2/known_signal.yaml"),
+        &scenarios_dir().join("devices"),
+    )
+    .expect("the scenario loads");
+    let ble = sc.profile.ble.as_ref().unwrap();
+    let dir = temp("device-side");
+    let (dev_rec, host_rec) = (dir.join("device.rec"), dir.join("host.rec"));
+    let header = [("profile".to_string(), "muse_2".to_string())];
+    let periph = peripheral(&sc).expect("a GATT table");
+    let recorder = Arc::new(
+        RecordingPeripheral::create(
+            Arc::new(MemoryAdapter(periph.clone())),
+            ble,
+            &dev_rec,
+            &header,
+        )
+        .unwrap(),
+    );
+    let emu = BleEmulator::spawn(&sc, recorder.clone(), BleOptions::default()).unwrap();
+    let link = MemoryBle::new();
+    link.add(&periph);
+    let (conn, host_side) = RecordingConnector::new(Box::new(link), &host_rec, &header, Some(ble));
+    let muse = |c: Box<dyn BleConnector>| {
+        RustHost(board_on(BoardId::Muse2, c, &InputParams::default()).unwrap())
+    };
+    let read = |host: &mut RustHost| {
+        let d = session_of(host, MUSE_ROWS);
+        values_without_timestamps(BoardId::Muse2, &d, MUSE_ROWS)
+    };
+    let want = read(&mut muse(Box::new(conn)));
+    drop(emu);
+    assert_eq!(want.len(), MUSE_ROWS);
+    assert_eq!((recorder.error(), host_side.stats().error), (None, None));
+    let (dev, host) = (
+        Recording::load(&dev_rec).unwrap(),
+        Recording::load(&host_rec).unwrap(),
+    );
+    assert_eq!(dev.get("side"), Some("device"));
+    assert_eq!(recorder.events() as usize, dev.events.len());
+    assert_eq!(dev.gatt().unwrap(), host.gatt().unwrap());
+    // (characteristic name, bytes) of the events `f` keeps, in order.
+    let named = |r: &Recording, f: fn(Op) -> bool| -> Vec<(String, Vec<u8>)> {
+        let table = r.gatt().unwrap();
+        r.events
+            .iter()
+            .filter(|e| f(e.op))
+            .map(|e| {
+                let c = e.op.characteristic().unwrap() as usize;
+                (table[c].name.clone(), e.bytes.clone())
+            })
+            .collect()
+    };
+    let writes = |o: Op| o.is_host_write();
+    let notes = |o: Op| matches!(o, Op::Notify(_));
+    let host_writes = named(&host, writes);
+    assert!(host_writes.len() >= 3, "{}", host.render());
+    assert_eq!(named(&dev, writes), host_writes);
+    let (dev_notes, host_notes) = (named(&dev, notes), named(&host, notes));
+    // 12 rows a notification on each of the four EEG characteristics.
+    assert!(
+        host_notes.len() >= 4 * MUSE_ROWS / 12,
+        "{}",
+        host_notes.len()
+    );
+    assert!(dev_notes.len() >= host_notes.len());
+    if let Some(i) = (0..host_notes.len()).find(|&i| dev_notes[i] != host_notes[i]) {
+        panic!(
+            "notification {i} differs: device side {:?}, host side {:?}",
+            dev_notes[i], host_notes[i]
+        );
+    }
+    // What only the host's side sees.
+    let seen_by = |r: &Recording| {
+        r.events
+            .iter()
+            .filter(|e| matches!(e.op, Op::Subscribe(_) | Op::GattRead(_)))
+            .count()
+    };
+    assert_eq!(seen_by(&dev), 0);
+    assert!(seen_by(&host) >= 4, "{}", host.render());
+    // The device's recording replays to the same driver, row for row.
+    let periph = peripheral(&sc).unwrap();
+    let replay = BleReplay::load(
+        &dev_rec,
+        "muse_2",
+        ble,
+        Arc::new(MemoryAdapter(periph.clone())),
+        ReplayOptions { speed: 10.0 },
+    )
+    .unwrap();
+    let link = MemoryBle::new();
+    link.add(&periph);
+    let got = read(&mut muse(Box::new(link)));
+    let s = replay.stop();
+    assert!(s.deviations.is_empty(), "{:?}", s.deviations);
+    assert_eq!(s.matched_writes as usize, host_writes.len(), "{s:?}");
+    // The Muse's rows hold NaN where a row has no value (NaN != NaN).
+    let same = |a: &Vec<f64>, b: &Vec<f64>| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+    };
+    assert_eq!(got.len(), MUSE_ROWS);
+    if let Some(i) = (0..MUSE_ROWS).find(|&i| !same(&got[i], &want[i])) {
+        panic!(
+            "row {i} differs: recorded {:?}, replayed {:?}",
+            want.get(i),
+            got.get(i)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The same through the real BlueZ of the lab VM: the emulator served by
 /// bluetoothd on one adapter, our driver through btleplug on the other,
 /// its link recorded by a `RecordingConnector`; then the recording served
@@ -211,7 +345,7 @@ fn over_bluez_a_recorded_session_replays_value_by_value() {
         ("scenario".to_string(), sc.name.clone()),
     ];
     let params = InputParams::default();
-    let served = serve(&sc, &emu, &board).unwrap();
+    let served = serve(&sc, &emu, &board, None).unwrap();
     let id = BoardId::GanglionNative;
     let board_rec = bluez_board(id, &board, &params, Some((rec.clone(), header)), ble).unwrap();
     let want = values(&session(&mut RustHost(board_rec)));
@@ -344,4 +478,28 @@ fn a_recorded_table_the_profile_lacks_is_refused_with_the_reason() {
          0000fe84-0000-1000-8000-00805f9b34fb 2d30c082-f39f-4ce6-923f-3484ea480596 read,notify`, \
          the profile has service 0000fe84-0000-1000-8000-00805f9b34fb and [Notify]"
     );
+}
+
+#[test]
+fn only_our_emulators_recording_of_the_same_scenario_is_held_to_the_exact_checks() {
+    let load = |path: &str| {
+        let dir = scenarios_dir();
+        Scenario::load(&dir.join(path), &dir.join("devices")).expect("the scenario loads")
+    };
+    let rec = scenarios_dir().join("muse_2/recordings/generator_sine.rec");
+    assert!(plays_scenario(&rec, &load("muse_2/generator_sine.yaml")));
+    // Another scenario of the same device.
+    assert!(!plays_scenario(&rec, &load("muse_2/known_signal.yaml")));
+    // The same recording, said to come from a physical device.
+    let text = std::fs::read_to_string(&rec).unwrap();
+    let dir = temp("plays");
+    let device = dir.join("generator_sine.rec");
+    let from = "@source boardloop's emulator playing scenarios/muse_2/generator_sine.yaml";
+    assert!(text.contains(from), "{}", &text[..300]);
+    std::fs::write(&device, text.replace(from, "@source 00:55:DA:B0:06:D6")).unwrap();
+    assert!(!plays_scenario(
+        &device,
+        &load("muse_2/generator_sine.yaml")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -133,6 +133,7 @@ fn deviation_fails_the_trial(dir: &Path) -> Result<(), Failed> {
         target: Arc::new(Replay {
             recording: edited.clone(),
             host: ReplayHost::Rust,
+            exact: false,
         }),
     };
     let bad = run(&trial(deviant));

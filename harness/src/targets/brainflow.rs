@@ -90,7 +90,10 @@ impl TargetKind for Brainflow {
                 })
             }
             Link::Bluez { emulator, board } => {
-                let served = crate::bluez_ble::serve(sc, emulator, board)?;
+                // BrainFlow's own driver talks to BlueZ itself: its session
+                // is recorded on the device's side.
+                let record = super::recording_for(trial, log)?;
+                let served = crate::bluez_ble::serve(sc, emulator, board, record)?;
                 log.push(served.log);
                 // Declared in this order so that a failure below drops the
                 // emulator first, then the guard (see `bluez_ble::Guard`).

@@ -20,7 +20,7 @@ pub use cpp::Cpp;
 pub use device::Device;
 pub use emulated::Emulated;
 pub use memory::Memory;
-pub use replay::{Replay, ReplayHost};
+pub use replay::{plays_scenario, Replay, ReplayHost};
 
 use crate::binding::BoardBinding;
 use crate::catalog::shown;
@@ -236,6 +236,7 @@ pub const PLANNERS: &[Planner] = &[
     replay::PLAN_RUST,
     replay::PLAN_BLUEZ,
     replay::PLAN_BRAINFLOW,
+    replay::PLAN_BRAINFLOW_BLUEZ,
 ];
 
 /// The built-in serial emulator for the trial's scenario on a new
@@ -260,9 +261,10 @@ pub(crate) type Header = Vec<(String, String)>;
 /// Where `BOARDLOOP_RECORD=DIR` (`boardloop run --record DIR`) records a
 /// trial's link, with the recording's header; `None` when it is not set:
 /// `DIR/<board>/recordings/<scenario>.rec` for our driver's targets
-/// (`emulated`, `memory`, `bluez`, `device`), `<scenario>.<target>.rec` for the
-/// others. Each host sends its own commands, and the `replay` targets pick
-/// their recording by that name.
+/// (`emulated`, `memory`, `bluez`, `device`), `<scenario>.brainflow.rec` for
+/// BrainFlow's own driver (`brainflow`, `brainflow_bluez`: one host, whatever
+/// the link), `<scenario>.<target>.rec` for the others. Each host sends its
+/// own commands, and the `replay` targets pick their recording by that name.
 pub(crate) fn recording_for(
     trial: &Trial,
     log: &mut Vec<String>,
@@ -273,6 +275,10 @@ pub(crate) fn recording_for(
     let target = trial.target.name();
     let suffix = match target {
         "emulated" | "memory" | "bluez" | "device" => String::new(),
+        // BrainFlow's own driver: a BLE board's runs only over BlueZ, and
+        // its recording is `brainflow_replay_bluez`'s, as a serial board's
+        // (`brainflow`) is `brainflow_replay`'s.
+        "brainflow_bluez" => ".brainflow".to_string(),
         t => format!(".{t}"),
     };
     let dir = PathBuf::from(dir).join(trial.board.name).join("recordings");
@@ -288,10 +294,7 @@ pub(crate) fn recording_for(
     ];
     if target != "device" {
         // Not the pty's name: which device played, for whoever reads it later.
-        let source = format!(
-            "boardloop's emulator playing {}",
-            shown(&trial.scenario.path)
-        );
+        let source = format!("{}{}", replay::EMULATOR_SOURCE, shown(&trial.scenario.path));
         header.insert(0, ("source".to_string(), source));
     }
     log.push(format!("recording the link into {}", out.display()));
