@@ -47,8 +47,9 @@ fi
 echo "ble-test: $BIN"
 WRITES_BIN="$(ci/cargo-exe.sh bluez_writes cargo test --workspace --test bluez_writes --no-run)"
 QUIET_BIN="$(ci/cargo-exe.sh bluez_quiet cargo test --workspace --test bluez_quiet --no-run)"
+TABLE_BIN="$(ci/cargo-exe.sh bluez_gatt_table cargo test --workspace --test bluez_gatt_table --no-run)"
 RECORD_BIN="$(ci/cargo-exe.sh ble_record_replay cargo test --workspace --test ble_record_replay --no-run)"
-for b in "$WRITES_BIN" "$QUIET_BIN" "$RECORD_BIN"; do
+for b in "$WRITES_BIN" "$QUIET_BIN" "$TABLE_BIN" "$RECORD_BIN"; do
     if [[ -z "$b" || ! -x "$b" ]]; then
         echo "ble-test: could not find the boardloop-bluez lab test binaries" >&2
         exit 2
@@ -203,9 +204,11 @@ else
     queue_add cpp 35 "cpp:muse_2::known_signal" \
         bash ci/ble-rig-guest.sh --cpp "$BLE_STREAM_CPP" "$EMULATE" muse_2::known_signal
     # boardloop-bluez's own lab tests: writes in order, no panic; the emulated
-    # device asks bluetoothd nothing while a central is connected.
+    # device asks bluetoothd nothing while a central is connected; the Muse
+    # GATT tables as a central sees them (order, completeness, handles).
     queue_add lab 30 bluez_writes bash ci/ble-queue-guest.sh --expect 1 "$WRITES_BIN" --ignored --test-threads=1
     queue_add lab 30 bluez_quiet bash ci/ble-queue-guest.sh --expect 1 "$QUIET_BIN" --ignored --test-threads=1
+    queue_add lab 40 bluez_gatt_table bash ci/ble-queue-guest.sh --expect 1 "$TABLE_BIN" --ignored --test-threads=1
     # Record a BLE board's session through BlueZ, then serve the recording
     # through BlueZ at 1x and 10x: the same rows (harness/tests/ble_record_replay.rs).
     queue_add lab 40 ble_record_replay bash ci/ble-queue-guest.sh --expect 1 "$RECORD_BIN" --ignored --test-threads=1

@@ -107,7 +107,6 @@ impl BluerPeripheral {
         let rt = Rt::new("bluer")?;
         let shared = Arc::new(Shared::default());
         let (wtx, wrx) = mpsc::channel();
-        let app = application(decl, &shared, wtx.clone(), Handles::Requested)?;
         let advertised = decl
             .advertise
             .iter()
@@ -135,31 +134,7 @@ impl BluerPeripheral {
                     .await
                     .map_err(|e| format!("setting the alias of {adapter}: {e}"))?;
                 let address = a.address().await.map_err(|e| e.to_string())?;
-                let handle = match a.serve_gatt_application(app).await {
-                    Ok(h) => h,
-                    // bluetoothd refuses the whole application when a
-                    // requested handle is taken (its own GAP, GATT and Device
-                    // Information services hold 0x0001-0x0014 in 5.66, where
-                    // a Muse's service starts at 0x000c): register it again
-                    // with every handle left to bluetoothd, which places the
-                    // table after its own, in the same order.
-                    Err(e) if has_handles(decl) => {
-                        tracing::info!(
-                            "bluetoothd could not place the profile's handles on {adapter} ({e}); \
-                             registering with handles it chooses"
-                        );
-                        let app = application(decl, &shared, wtx, Handles::Auto)
-                            .map_err(|e| e.to_string())?;
-                        a.serve_gatt_application(app).await.map_err(|e| {
-                            format!("registering the GATT application on {adapter}: {e}")
-                        })?
-                    }
-                    Err(e) => {
-                        return Err(format!(
-                            "registering the GATT application on {adapter}: {e}"
-                        ))
-                    }
-                };
+                let handle = register(&a, adapter, decl, &shared, &wtx).await?;
                 Ok((session, a, address, handle))
             })
             .map_err(io::Error::other)?;
@@ -266,7 +241,12 @@ impl Drop for BluerPeripheral {
         lock(&self.shared.notifiers).clear();
         self.rt.block_on(async move {
             drop(adv);
-            drop(app);
+            // Waits for bluetoothd's answer, by which it has freed the
+            // table's handles: the next device on this bluetoothd gets the
+            // same ones (see `register`).
+            if let Some(app) = app {
+                let _ = tokio::time::timeout(Duration::from_secs(3), app.unregister()).await;
+            }
             let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
             while tokio::time::Instant::now() < deadline {
                 if a.active_advertising_instances().await.unwrap_or(0) == 0 {
@@ -274,9 +254,6 @@ impl Drop for BluerPeripheral {
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            // The GATT application's unregistration has no observable end;
-            // give its task a moment.
-            tokio::time::sleep(Duration::from_millis(100)).await;
         });
     }
 }
@@ -372,7 +349,7 @@ impl Refresher {
 /// HANDLES. Services and characteristics are registered in the profile's
 /// order (bluetoothd allocates handles in registration order; see
 /// `third_party/dbus-crossroads/BOARDLOOP-PATCH.md` for why that order was
-/// random before). With [`Handles::Requested`], each asks for the profile's
+/// random before). With [`Handles::Shifted`], each asks for the profile's
 /// `handle` (BlueZ 5.66 reads a characteristic's `Handle` as its value
 /// handle, the declaration one before, as the profile does).
 fn application(
@@ -382,7 +359,7 @@ fn application(
     handles: Handles,
 ) -> io::Result<Application> {
     let handle = |h: Option<u16>| match handles {
-        Handles::Requested => h.and_then(NonZeroU16::new),
+        Handles::Shifted(shift) => h.and_then(|h| NonZeroU16::new(h.checked_add(shift)?)),
         Handles::Auto => None,
     };
     let mut services = Vec::new();
@@ -456,10 +433,71 @@ fn application(
 /// Whether [`application`] asks bluetoothd for the profile's handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Handles {
-    /// Each service and characteristic asks for its `handle`, if it has one.
-    Requested,
+    /// Each service and characteristic asks for its `handle` plus this
+    /// shift, if it has one (0: the real device's handles).
+    Shifted(u16),
     /// bluetoothd chooses every handle.
     Auto,
+}
+
+/// How far above the real handles [`register`] looks for room: bluetoothd
+/// 5.66's own services end at 0x0014, 9 below where a Muse's table fits.
+const MAX_HANDLE_SHIFT: u16 = 64;
+
+/// Registers `decl`'s application on `a`: at the profile's handles where
+/// bluetoothd can place them, else the same layout at the lowest shift that
+/// fits, else with handles bluetoothd chooses. bluetoothd refuses a whole
+/// application when a requested handle is taken (its own GAP, GATT and
+/// Device Information services hold 0x0001-0x0014 in 5.66, where a Muse's
+/// service starts at 0x000c), and what it chooses itself grows with every
+/// registration in its life (0x0041 for the fifth Muse table of one lab VM):
+/// a fixed shift keeps a device's handles the same on every start, the
+/// previous table's freed first (`BluerPeripheral`'s drop waits for that).
+async fn register(
+    a: &bluer::Adapter,
+    adapter: &str,
+    decl: &BleDecl,
+    shared: &Arc<Shared>,
+    writes: &mpsc::Sender<(String, Vec<u8>)>,
+) -> Result<ApplicationHandle, String> {
+    let build =
+        |handles| application(decl, shared, writes.clone(), handles).map_err(|e| e.to_string());
+    let refused = |e: bluer::Error| format!("registering the GATT application on {adapter}: {e}");
+    if !has_handles(decl) {
+        return a
+            .serve_gatt_application(build(Handles::Auto)?)
+            .await
+            .map_err(refused);
+    }
+    let mut first_error = None;
+    for shift in 0..=MAX_HANDLE_SHIFT {
+        match a
+            .serve_gatt_application(build(Handles::Shifted(shift))?)
+            .await
+        {
+            Ok(h) => {
+                if shift > 0 {
+                    tracing::info!(
+                        "bluetoothd could not place the profile's handles on {adapter} ({}); \
+                         the table is {shift} handles higher",
+                        first_error.unwrap_or_default()
+                    );
+                }
+                return Ok(h);
+            }
+            Err(e) => {
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    tracing::info!(
+        "bluetoothd placed the profile's handles nowhere up to {MAX_HANDLE_SHIFT} above them on \
+         {adapter} ({}); registering with handles it chooses",
+        first_error.unwrap_or_default()
+    );
+    a.serve_gatt_application(build(Handles::Auto)?)
+        .await
+        .map_err(refused)
 }
 
 /// Whether `decl` names any handle.
@@ -703,7 +741,7 @@ mod tests {
         let decl = muse_2();
         let (tx, _rx) = mpsc::channel();
         let shared = Arc::new(Shared::default());
-        let app = application(&decl, &shared, tx.clone(), Handles::Requested).unwrap();
+        let app = application(&decl, &shared, tx.clone(), Handles::Shifted(0)).unwrap();
         let want: Vec<(String, Option<u16>)> = decl.services[0]
             .characteristics
             .iter()

@@ -1,5 +1,5 @@
-//! What the lab tests of `bluez/tests` share: the adapters, the Ganglion's
-//! GATT table, and a central connected to a served peripheral.
+//! What the lab tests of `bluez/tests` share: the adapters, a profile's GATT
+//! table, and a central connected to a served peripheral.
 
 use boardloop_bluez::{BluerPeripheral, BtleplugConnector};
 use boardloop_boards::ble::{BleConnector, BleLink, DeviceFilter};
@@ -16,12 +16,20 @@ pub fn adapters() -> (String, String) {
 }
 
 /// The Ganglion profile's GATT table.
+#[allow(dead_code)] // not every lab test serves a Ganglion
 pub fn ganglion() -> BleDecl {
-    let profile = Profile::load(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/devices/ganglion.yaml"),
-    )
-    .expect("the Ganglion profile loads");
-    profile.ble.expect("Ganglion is a BLE device")
+    profile("ganglion")
+}
+
+/// The GATT table of `scenarios/devices/NAME.yaml`.
+pub fn profile(name: &str) -> BleDecl {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/devices")
+        .join(format!("{name}.yaml"));
+    let profile = Profile::load(&path).unwrap_or_else(|e| panic!("{name} loads: {e}"));
+    profile
+        .ble
+        .unwrap_or_else(|| panic!("{name} is a BLE device"))
 }
 
 /// A central on `board` that has found and connected to `p`.

@@ -1358,11 +1358,21 @@ impl Application {
         log::trace!("Registering application at {}", &app_path);
         let proxy =
             Proxy::new(SERVICE_NAME, Adapter::dbus_path(&adapter_name)?, TIMEOUT, inner.connection.clone());
-        let () = proxy
+        let registered: std::result::Result<(), dbus::Error> = proxy
             .method_call(MANAGER_INTERFACE, "RegisterApplication", (app_path.clone(), PropMap::new()))
-            .await?;
+            .await;
+        if let Err(err) = registered {
+            // boardloop patch: a refused application is unpublished (it stayed
+            // published; boardloop registers again with other handles).
+            let mut cr = inner.crossroads.lock().await;
+            for reg_path in reg_paths.into_iter().rev() {
+                let _: Option<Self> = cr.remove(&reg_path);
+            }
+            return Err(err.into());
+        }
 
         let (drop_tx, drop_rx) = oneshot::channel();
+        let (done_tx, done_rx) = oneshot::channel(); // boardloop patch
         let app_path_unreg = app_path.clone();
         tokio::spawn(async move {
             let _ = drop_rx.await;
@@ -1376,9 +1386,10 @@ impl Application {
                 log::trace!("Unpublishing {}", &reg_path);
                 let _: Option<Self> = cr.remove(&reg_path);
             }
+            let _ = done_tx.send(()); // boardloop patch
         });
 
-        Ok(ApplicationHandle { name: app_path, _drop_tx: drop_tx })
+        Ok(ApplicationHandle { name: app_path, _drop_tx: drop_tx, done_rx: Some(done_rx) })
     }
 }
 
@@ -1388,6 +1399,20 @@ impl Application {
 pub struct ApplicationHandle {
     name: dbus::Path<'static>,
     _drop_tx: oneshot::Sender<()>,
+    done_rx: Option<oneshot::Receiver<()>>, // boardloop patch
+}
+
+impl ApplicationHandle {
+    /// Unpublishes the application and waits until bluetoothd has
+    /// answered `UnregisterApplication` (by then it has removed the
+    /// application's attributes and freed their handles). boardloop patch.
+    pub async fn unregister(mut self) {
+        let done = self.done_rx.take();
+        drop(self);
+        if let Some(done) = done {
+            let _ = done.await;
+        }
+    }
 }
 
 impl Drop for ApplicationHandle {
