@@ -4,7 +4,7 @@
 Reads one JSON request per line on stdin and answers one JSON line on stdout, so the
 harness plays the same scenario steps through BrainFlow's BoardShim as through the
 Rust boards. Requests: {"op": "open", "board_id": N, "serial_port": "...",
-"mac_address": "...", "timeout": N} creates the BoardShim (one board per process);
+"mac_address": "...", "timeout": N, "other_info": "..."} creates the BoardShim (one board per process);
 then "prepare"|"start"|"stop"|"release"|"config"|"marker"|"count"|"data"|"version";
 "count" and "data" take an optional "preset" (0 default, 1 auxiliary, 2 ancillary).
 Answers: {"ok": true, ...} or {"ok": false, "code": N, "message": "..."} with
@@ -44,6 +44,7 @@ def main() -> int:
             params.serial_port = req.get("serial_port", "")
             params.mac_address = req.get("mac_address", "")
             params.timeout = int(req.get("timeout", 0))
+            params.other_info = req.get("other_info", "")
             board = BoardShim(int(req["board_id"]), params)
         elif op == "prepare":
             need().prepare_session()

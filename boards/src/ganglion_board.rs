@@ -72,6 +72,9 @@ impl Decoder for GanglionDecoder {
 /// The Ganglion protocol and what a session learns: firmware, mode.
 pub struct GanglionProtocol {
     firmware: Option<GanglionFirmware>,
+    /// The firmware `other_info` names (`fw:2`, `fw:3`), which the revision
+    /// read does not override; `None` detects it (see [`firmware_hint`]).
+    forced: Option<GanglionFirmware>,
     sign: SignConvention,
     /// `b`/`s`, or `z`/`Z` in impedance mode (BrainFlow swaps them).
     start_cmd: &'static str,
@@ -82,6 +85,7 @@ impl Default for GanglionProtocol {
     fn default() -> Self {
         GanglionProtocol {
             firmware: None,
+            forced: None,
             sign: SignConvention::default(),
             start_cmd: "b",
             stop_cmd: "s",
@@ -135,8 +139,17 @@ impl BleProtocol for GanglionProtocol {
 
     fn setup_done(&mut self, decoder: &mut GanglionDecoder, revision: &str) {
         // BrainFlow: first byte '3' → firmware 3, anything else → 2.
-        let fw = GanglionFirmware::from_revision(revision.as_bytes());
-        tracing::info!(?fw, "Ganglion firmware detected");
+        let fw = match self.forced {
+            Some(fw) => {
+                tracing::info!(?fw, revision, "Ganglion firmware as other_info names it");
+                fw
+            }
+            None => {
+                let fw = GanglionFirmware::from_revision(revision.as_bytes());
+                tracing::info!(?fw, "Ganglion firmware detected");
+                fw
+            }
+        };
         *decoder = GanglionDecoder::new(fw).with_sign(self.sign);
         self.firmware = Some(fw);
     }
@@ -189,11 +202,29 @@ impl BleProtocol for GanglionProtocol {
 /// A Ganglion session over any [`BleConnector`].
 pub type GanglionBoard = BleBoard<GanglionProtocol>;
 
+/// The firmware `other_info` names, as BrainFlow 5.21+ reads it (`fw:2`,
+/// `fw:3`; `fw:auto` reads the software revision). BrainFlow takes anything
+/// else, an empty `other_info` included, as firmware 3 and misreads a
+/// firmware-2 device; we read the revision then, as `fw:auto` does, which
+/// gives the same result on every firmware-3 device (README, conventions).
+pub fn firmware_hint(other_info: &str) -> Option<GanglionFirmware> {
+    match other_info.trim() {
+        "fw:2" => Some(GanglionFirmware::V2),
+        "fw:3" => Some(GanglionFirmware::V3),
+        _ => None,
+    }
+}
+
 impl GanglionBoard {
     /// A session that finds its device through `connector` as BrainFlow does
     /// with `params` (`mac_address`, `serial_number`, `timeout`).
+    /// `other_info` may name the firmware ([`firmware_hint`]).
     pub fn with_connector(connector: Box<dyn BleConnector>, params: &InputParams) -> Self {
-        Self::new(GanglionProtocol::default(), connector, params)
+        let protocol = GanglionProtocol {
+            forced: firmware_hint(&params.other_info),
+            ..GanglionProtocol::default()
+        };
+        Self::new(protocol, connector, params)
     }
 
     /// Chooses the sign convention of 18/19-bit fields (BrainFlow's by default).

@@ -54,6 +54,12 @@ pub struct ScenarioDecl {
     /// Board timeout in seconds (BrainFlow's `timeout` param); 0 = the board's default.
     #[serde(default)]
     pub timeout: i32,
+    /// BrainFlow's `other_info` param, given to every host: our boards,
+    /// BrainFlow's own drivers and its binding on our library (the Ganglion's
+    /// `fw:2`, `fw:auto`: BrainFlow 5.21+ reads a Ganglion as firmware 3
+    /// unless told).
+    #[serde(default)]
+    pub other_info: String,
     /// Also play this scenario against BrainFlow's own driver (`::brainflow` trials).
     #[serde(default)]
     pub brainflow: bool,

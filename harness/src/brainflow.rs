@@ -155,7 +155,7 @@ impl PythonHost {
             Connect::Mac { adapter, .. } => Some(adapter),
         };
         let mut host = PythonHost::start(python, adapter)?;
-        host.open(board_id, connect, timeout)?;
+        host.open(board_id, connect, timeout, "")?;
         Ok(host)
     }
 
@@ -169,15 +169,25 @@ impl PythonHost {
     }
 
     /// Opens BoardShim for `board_id` in a host from [`PythonHost::start`],
-    /// finding the device by `connect`.
-    pub fn open(&mut self, board_id: i32, connect: Connect, timeout: i32) -> std::io::Result<()> {
+    /// finding the device by `connect`, with BrainFlow's `timeout` and
+    /// `other_info` params.
+    pub fn open(
+        &mut self,
+        board_id: i32,
+        connect: Connect,
+        timeout: i32,
+        other_info: &str,
+    ) -> std::io::Result<()> {
         let (key, value) = match connect {
             Connect::Serial(p) => ("serial_port", p),
             Connect::Mac { address, .. } => ("mac_address", address),
         };
-        self.call(json!({"op": "open", "board_id": board_id, key: value, "timeout": timeout}))
-            .map(drop)
-            .map_err(|e| std::io::Error::other(e.message))
+        self.call(
+            json!({"op": "open", "board_id": board_id, key: value, "timeout": timeout,
+                         "other_info": other_info}),
+        )
+        .map(drop)
+        .map_err(|e| std::io::Error::other(e.message))
     }
 
     fn call(&mut self, req: Value) -> HostResult<Value> {

@@ -84,6 +84,7 @@ pub fn run(trial: &Trial) -> Outcome {
     let mut out = Outcome::default();
     let params = InputParams {
         timeout: sc.decl.timeout,
+        other_info: sc.decl.other_info.clone(),
         ..Default::default()
     };
     let Session {

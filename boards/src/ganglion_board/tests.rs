@@ -172,6 +172,35 @@ fn firmware_2_detected_and_decoded() {
 }
 
 #[test]
+fn other_info_names_the_firmware_over_the_revision_else_the_revision_decides() {
+    for (other_info, revision, expected) in [
+        ("fw:2", &b"3.0.0"[..], GanglionFirmware::V2),
+        ("fw:3", b"2.0.0", GanglionFirmware::V3),
+        ("fw:auto", b"2.0.0", GanglionFirmware::V2),
+        ("fw:auto", b"3.1.0", GanglionFirmware::V3),
+        // BrainFlow 5.21+ assumes firmware 3 here; we read the revision.
+        ("", b"2.0.0", GanglionFirmware::V2),
+        ("something else", b"3.0.0", GanglionFirmware::V3),
+    ] {
+        let (ble, _p) = fake(revision);
+        let params = InputParams {
+            other_info: other_info.into(),
+            ..InputParams::default()
+        };
+        let mut b = GanglionBoard::with_connector(Box::new(ble.clone()), &params)
+            .with_timeout(Duration::from_millis(200));
+        b.prepare_session().unwrap();
+        assert_eq!(
+            b.firmware(),
+            Some(expected),
+            "other_info {other_info:?}, revision {:?}",
+            String::from_utf8_lossy(revision)
+        );
+        b.release_session().unwrap();
+    }
+}
+
+#[test]
 fn link_drop_keeps_rows_and_errors_next_call() {
     let (ble, p) = fake(b"3.1.0");
     let mut b = board(&ble);

@@ -150,8 +150,13 @@ impl Brainflow {
         log: &mut Vec<String>,
     ) -> Result<Box<dyn Host>, String> {
         let sc = &trial.scenario;
-        h.open(trial.board.id as i32, connect, sc.decl.timeout)
-            .map_err(|e| format!("cannot start BrainFlow: {e}"))?;
+        h.open(
+            trial.board.id as i32,
+            connect,
+            sc.decl.timeout,
+            &sc.decl.other_info,
+        )
+        .map_err(|e| format!("cannot start BrainFlow: {e}"))?;
         // Ours reports this workspace's version, BrainFlow's its own.
         let ours = env!("CARGO_PKG_VERSION");
         let dropin = self.library == Library::Ours;
