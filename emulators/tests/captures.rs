@@ -71,6 +71,34 @@ fn muse_eeg_notification_is_the_captures_byte_for_byte() {
     assert_eq!(second, want);
 }
 
+#[test]
+fn muse_telemetry_is_the_captures_byte_for_byte_after_its_sequence_number() {
+    // muse-parse.spec.ts's telemetry notification: sequence 330, battery
+    // 90.859375 % (x 512 = 46520), fuel gauge 1856 (4083.2 mV), ADC 3967 mV,
+    // 27 degrees C. Given those as state, every Muse before the Athena sends
+    // it from sequence 0, one per 10 s.
+    let want = capture("muse-js/telemetry.hex");
+    for model in ["muse_2016", "muse_2", "muse_s"] {
+        let (s, mut d) = device(
+            model,
+            "state: { battery: 90.859375, fuel_gauge: 1856, adc_mv: 3967, temperature: 27 }\n",
+        );
+        let t = stream(&s, "telemetry");
+        d.feed(b"\x02d\n");
+        assert_eq!(d.stream_packet_rate(t), 0.1, "{model}: packets/s");
+        for seq in 0u16..3 {
+            let (ch, p) = d.next_packet_of(t).unwrap();
+            assert_eq!(ch.as_deref(), Some("telemetry"), "{model}");
+            assert_eq!(p[..2], seq.to_be_bytes(), "{model}: sequence");
+            assert_eq!(
+                p[2..],
+                want[2..],
+                "{model}: packet {seq} after its sequence"
+            );
+        }
+    }
+}
+
 /// Checks a Muse IMU notification's structure against a capture's: 20 bytes, a
 /// big-endian sequence number that counts up by one, then three samples of x, y,
 /// z big-endian int16; the first sample equals the capture's first sample.

@@ -388,7 +388,7 @@ fn seeded_ble_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() 
         ("again", shipped_profile("muse_2")),
         (
             "reply",
-            mutated("muse_2", "\"fw\":\"1.0.21\"", "\"fw\":\"1.0.22\""),
+            mutated("muse_2", "\"fw\":\"1.0.17\"", "\"fw\":\"1.0.18\""),
         ),
         (
             "rate",
@@ -429,7 +429,7 @@ fn seeded_ble_profile_mistakes_are_each_found_where_they_are_and_nowhere_else() 
         r.text
     );
     assert!(
-        r.text.contains("1.0.21") && r.text.contains("1.0.22"),
+        r.text.contains("1.0.17") && r.text.contains("1.0.18"),
         "{}",
         r.text
     );
