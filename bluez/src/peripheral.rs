@@ -450,7 +450,7 @@ const MAX_HANDLE_SHIFT: u16 = 64;
 /// application when a requested handle is taken (its own GAP, GATT and
 /// Device Information services hold 0x0001-0x0014 in 5.66, where a Muse's
 /// service starts at 0x000c), and what it chooses itself grows with every
-/// registration in its life (0x0041 for the fifth Muse table of one lab VM):
+/// registration in its life (0x0041 for a Muse table after four Ganglion ones):
 /// a fixed shift keeps a device's handles the same on every start, the
 /// previous table's freed first (`BluerPeripheral`'s drop waits for that).
 async fn register(

@@ -176,7 +176,8 @@ fn muse_gatt_tables_are_complete_in_order_and_nine_above_the_real_handles_on_eve
     }
     // A second start of the same table: the same handles. Left to choose,
     // bluetoothd places each registration above the previous one's (0x0041
-    // for the fifth Muse table of one VM, measured), so this holds only
+    // for a Muse table after four Ganglion ones in one VM, measured), so this
+    // holds only
     // because the peripheral asks for a fixed shift, and its drop waits
     // until the previous table's handles are free.
     let decl = lab::profile("muse_2");
