@@ -13,7 +13,7 @@ use crate::brainflow::{Connect, PythonHost};
 use crate::host::Host;
 use crate::plan::Planning;
 use crate::run::Trial;
-use boardloop_boards::{InputParams, Preset};
+use boardloop_boards::{BoardId, InputParams, Preset};
 use boardloop_emulators::Scenario;
 use std::path::PathBuf;
 
@@ -183,20 +183,79 @@ impl Brainflow {
 
 /// BLE scenarios that BrainFlow supports (`brainflow: true`), where the plan
 /// was asked for BlueZ trials, on BrainFlow's own library.
-pub(super) const PLAN_BLUEZ: Planner = |ctx, _, sc| plan(ctx, sc, Library::Own, true);
+pub(super) const PLAN_BLUEZ: Planner = |ctx, b, sc| plan(ctx, b, sc, Library::Own, true);
 /// As [`PLAN_BLUEZ`], on our library.
-pub(super) const PLAN_DROPIN_BLUEZ: Planner = |ctx, _, sc| plan(ctx, sc, Library::Ours, true);
+pub(super) const PLAN_DROPIN_BLUEZ: Planner = |ctx, b, sc| plan(ctx, b, sc, Library::Ours, true);
 /// Serial scenarios that BrainFlow supports, on BrainFlow's own library.
-pub(super) const PLAN_SERIAL: Planner = |ctx, _, sc| plan(ctx, sc, Library::Own, false);
+pub(super) const PLAN_SERIAL: Planner = |ctx, b, sc| plan(ctx, b, sc, Library::Own, false);
 /// As [`PLAN_SERIAL`], on our library.
-pub(super) const PLAN_DROPIN_SERIAL: Planner = |ctx, _, sc| plan(ctx, sc, Library::Ours, false);
+pub(super) const PLAN_DROPIN_SERIAL: Planner = |ctx, b, sc| plan(ctx, b, sc, Library::Ours, false);
+
+/// BrainFlow 5.23's native BLE drivers that list a device's services right
+/// after connecting: their wait for SimpleBLE issue #26 (1 s) sits in the
+/// branch where no device was found (`ganglion_native.cpp` l.165,
+/// `brainalive.cpp` l.136, `aavaa_v3.cpp` l.149; brainflow 9097190c), where
+/// the Muse driver waits after connecting (`muse.cpp` l.190). Over BlueZ 5.66
+/// in the lab VM the central's bluetoothd takes about 1.3 s to export the
+/// services; SimpleBLE asks it for `ServicesResolved` meanwhile, the reply
+/// emits that property before the services (`bluez/src/links.rs`), and the
+/// driver returns STATUS_OK from `prepare_session` without its
+/// characteristics: `start_stream` then fails with BOARD_NOT_CREATED_ERROR.
+/// Measured: 3 of 5 Ganglion trials back to back on 24b4c16, 4 of 10 on this
+/// code, and in a full CI rehearsal the Ganglion's and BrainAlive's trials
+/// both. Their `brainflow_bluez` trials are listed ignored with this reason
+/// (`BOARDLOOP_BRAINFLOW_DEFECTS=run` runs them anyway); the drop-in trials,
+/// our library behind BrainFlow's binding, run.
+const BRAINFLOW_BLUEZ_DEFECTS: [BoardId; 3] = [
+    BoardId::GanglionNative,
+    BoardId::BrainAlive,
+    BoardId::AavaaV3,
+];
+
+/// Why `board`'s BrainFlow driver cannot be trusted over the lab's BlueZ, if
+/// it cannot (see [`BRAINFLOW_BLUEZ_DEFECTS`]).
+fn brainflow_bluez_defect(board: &BoardBinding) -> Option<String> {
+    if !BRAINFLOW_BLUEZ_DEFECTS.contains(&board.id)
+        || std::env::var("BOARDLOOP_BRAINFLOW_DEFECTS").as_deref() == Ok("run")
+    {
+        return None;
+    }
+    Some(
+        "BrainFlow 5.23's driver lists services right after connecting (its SimpleBLE #26 wait \
+         is in the not-found branch), and over the lab's BlueZ it prepares without its \
+         characteristics in about one trial in three (README, conventions; \
+         BOARDLOOP_BRAINFLOW_DEFECTS=run runs it)"
+            .into(),
+    )
+}
 
 /// The BrainFlow trial of `sc` on `library`, over BlueZ (`bluez`) or
 /// serial, and why it cannot run here; `None` where it does not apply. The
 /// Python is looked up only then: finding it runs an interpreter.
-fn plan(ctx: &Planning, sc: &Scenario, library: Library, bluez: bool) -> Option<TargetPlan> {
+fn plan(
+    ctx: &Planning,
+    board: &BoardBinding,
+    sc: &Scenario,
+    library: Library,
+    bluez: bool,
+) -> Option<TargetPlan> {
     if !sc.decl.brainflow || sc.profile.ble.is_some() != bluez {
         return None;
+    }
+    if bluez && library == Library::Own {
+        if let Some(why) = brainflow_bluez_defect(board) {
+            return Some(TargetPlan::new(
+                Brainflow {
+                    python: PathBuf::new(),
+                    library,
+                    link: Link::Bluez {
+                        emulator: String::new(),
+                        board: String::new(),
+                    },
+                },
+                Some(why),
+            ));
+        }
     }
     let python = || match library {
         Library::Own => ctx.python(),
