@@ -2,8 +2,8 @@
 //! every characteristic of the profile, in the profile's order, the same on
 //! every start, and at the handles the README states. A real Muse's fe8d
 //! service starts at 0x000c; bluetoothd's own services (GAP, GATT, Device
-//! Information) hold that range, so bluetoothd refuses the requested handles and the peripheral
-//! registers the same layout at the lowest shift that fits
+//! Information) hold that range, so bluetoothd refuses the requested handles
+//! and the peripheral registers the same layout at the lowest shift that fits
 //! (`bluez/src/peripheral.rs`, `register`). This test measures where that is
 //! and holds it to the README's statement: the service at 0x0015, every
 //! handle 9 above the real device's, on every start.
@@ -108,7 +108,7 @@ fn seen_table(board: &str, address: &str) -> BTreeMap<String, SeenService> {
 }
 
 /// Serves `decl` on `emu`, connects from `board` (services resolved), and
-/// returns the service `uuid` as the central sees it.
+/// returns `decl`'s first service as the central sees it.
 fn serve_and_look(emu: &str, board: &str, name: &str, decl: &BleDecl) -> SeenService {
     forget_each_other(emu, board).expect("adapters forget each other");
     let p = BluerPeripheral::new(emu, name, decl).expect("peripheral serves");
@@ -177,9 +177,8 @@ fn muse_gatt_tables_are_complete_in_order_and_nine_above_the_real_handles_on_eve
     // A second start of the same table: the same handles. Left to choose,
     // bluetoothd places each registration above the previous one's (0x0041
     // for a Muse table after four Ganglion ones in one VM, measured), so this
-    // holds only
-    // because the peripheral asks for a fixed shift, and its drop waits
-    // until the previous table's handles are free.
+    // holds only because the peripheral asks for a fixed shift, and its drop
+    // waits until the previous table's handles are free.
     let decl = lab::profile("muse_2");
     let again = serve_and_look(&emu, &board, "muse_2-again", &decl);
     check("muse_2 (second start)", &decl, &again);

@@ -242,21 +242,6 @@ fn plan(
     if !sc.decl.brainflow || sc.profile.ble.is_some() != bluez {
         return None;
     }
-    if bluez && library == Library::Own {
-        if let Some(why) = brainflow_bluez_defect(board) {
-            return Some(TargetPlan::new(
-                Brainflow {
-                    python: PathBuf::new(),
-                    library,
-                    link: Link::Bluez {
-                        emulator: String::new(),
-                        board: String::new(),
-                    },
-                },
-                Some(why),
-            ));
-        }
-    }
     let python = || match library {
         Library::Own => ctx.python(),
         Library::Ours => ctx.dropin_python(),
@@ -267,7 +252,14 @@ fn plan(
             Err(e) => (PathBuf::new(), Link::Serial, Some(e)),
         }
     } else {
-        match (ctx.opts.bluez.clone()?, python()) {
+        let adapters = ctx.opts.bluez.clone()?;
+        // A driver with a known defect is listed ignored with it, its Python
+        // not looked up.
+        let defect = match library {
+            Library::Own => brainflow_bluez_defect(board),
+            Library::Ours => None,
+        };
+        match (adapters, defect.map_or_else(python, Err)) {
             (Ok((emulator, board)), Ok(p)) => (p, Link::Bluez { emulator, board }, None),
             (Err(why), _) | (_, Err(why)) => (
                 PathBuf::new(),
